@@ -1,0 +1,192 @@
+//! `ApiError`: what the client sees. [`ErrorCode`] is the closed set of wire names, and
+//! `From<kms::Error>` is the one mapping from domain failures to them.
+
+use std::fmt;
+
+use crate::kms;
+
+/// Every `__type` kmsd sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// An alias with this name exists.
+    AlreadyExists,
+    /// The key is disabled.
+    Disabled,
+    /// `DryRun` was set and the request would have succeeded.
+    DryRunOperation,
+    /// Decrypt's key does not match the ciphertext.
+    IncorrectKey,
+    /// The ciphertext cannot be decrypted.
+    InvalidCiphertext,
+    /// The key cannot do this operation or algorithm.
+    InvalidKeyUsage,
+    /// A pagination marker kmsd did not issue.
+    InvalidMarker,
+    /// kmsd failed internally (HTTP 500).
+    KmsInternal,
+    /// The key's state forbids the operation.
+    KmsInvalidState,
+    /// A quota was reached.
+    LimitExceeded,
+    /// The key policy is not acceptable.
+    MalformedPolicyDocument,
+    /// The caller may not do this.
+    NotAuthorized,
+    /// The key, alias or policy does not exist.
+    NotFound,
+    /// The request body is larger than kmsd reads (HTTP 413).
+    RequestEntityTooLarge,
+    /// The body is not JSON, or a member has the wrong JSON type.
+    Serialization,
+    /// A tag rule was broken.
+    Tag,
+    /// The `X-Amz-Target` operation does not exist.
+    UnknownOperation,
+    /// The body is not `application/x-amz-json-1.1` (HTTP 415).
+    UnsupportedMediaType,
+    /// The operation is not supported for this key, or not by kmsd yet.
+    UnsupportedOperation,
+    /// A member breaks the model's constraints or a KMS rule.
+    Validation,
+}
+
+impl ErrorCode {
+    /// The `__type` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::AlreadyExists => "AlreadyExistsException",
+            ErrorCode::Disabled => "DisabledException",
+            ErrorCode::DryRunOperation => "DryRunOperationException",
+            ErrorCode::IncorrectKey => "IncorrectKeyException",
+            ErrorCode::InvalidCiphertext => "InvalidCiphertextException",
+            ErrorCode::InvalidKeyUsage => "InvalidKeyUsageException",
+            ErrorCode::InvalidMarker => "InvalidMarkerException",
+            ErrorCode::KmsInternal => "KMSInternalException",
+            ErrorCode::KmsInvalidState => "KMSInvalidStateException",
+            ErrorCode::LimitExceeded => "LimitExceededException",
+            ErrorCode::MalformedPolicyDocument => "MalformedPolicyDocumentException",
+            ErrorCode::NotAuthorized => "NotAuthorizedException",
+            ErrorCode::NotFound => "NotFoundException",
+            ErrorCode::RequestEntityTooLarge => "RequestEntityTooLargeException",
+            ErrorCode::Serialization => "SerializationException",
+            ErrorCode::Tag => "TagException",
+            ErrorCode::UnknownOperation => "UnknownOperationException",
+            ErrorCode::UnsupportedMediaType => "UnsupportedMediaTypeException",
+            ErrorCode::UnsupportedOperation => "UnsupportedOperationException",
+            ErrorCode::Validation => "ValidationException",
+        }
+    }
+
+    /// The HTTP status: 400 for client faults, except where noted.
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorCode::KmsInternal => 500,
+            ErrorCode::DryRunOperation => 412,
+            ErrorCode::RequestEntityTooLarge => 413,
+            ErrorCode::UnsupportedMediaType => 415,
+            _ => 400,
+        }
+    }
+}
+
+/// An error response: `{"__type": code, "message": message}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// The wire name and status.
+    pub code: ErrorCode,
+    /// The message; `None` where AWS sends none (InvalidCiphertextException).
+    pub message: Option<String>,
+}
+
+impl ApiError {
+    /// An error with a message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            code,
+            message: Some(message.into()),
+        }
+    }
+
+    /// `UnknownOperationException` for a target that names no KMS operation.
+    pub fn unknown_operation(target: &str) -> ApiError {
+        ApiError::new(
+            ErrorCode::UnknownOperation,
+            format!("Unknown operation {target:?}; X-Amz-Target must be TrentService.<Operation>."),
+        )
+    }
+
+    /// `SerializationException` for a body that does not decode.
+    pub fn serialization(message: impl Into<String>) -> ApiError {
+        ApiError::new(ErrorCode::Serialization, message)
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        self.code.status()
+    }
+
+    /// The JSON body.
+    pub fn to_body(&self) -> Vec<u8> {
+        #[derive(serde::Serialize)]
+        struct Body<'a> {
+            #[serde(rename = "__type")]
+            code: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            message: Option<&'a str>,
+        }
+        super::wire::to_json(&Body {
+            code: self.code.as_str(),
+            message: self.message.as_deref(),
+        })
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.code.as_str())?;
+        if let Some(message) = &self.message {
+            write!(f, ": {message}")?;
+        }
+        Ok(())
+    }
+}
+
+impl From<kms::Error> for ApiError {
+    fn from(error: kms::Error) -> ApiError {
+        use kms::Error as E;
+        let code = match &error {
+            E::KeyNotFound(_)
+            | E::InvalidKeyId(_)
+            | E::AliasNotFound(_)
+            | E::OtherRegion(_)
+            | E::PolicyNotFound => ErrorCode::NotFound,
+            E::Disabled(_) => ErrorCode::Disabled,
+            E::InvalidState { .. } | E::NotPendingDeletion(_) => ErrorCode::KmsInvalidState,
+            E::InvalidCiphertext => {
+                return ApiError {
+                    code: ErrorCode::InvalidCiphertext,
+                    message: None,
+                };
+            }
+            E::IncorrectKey => ErrorCode::IncorrectKey,
+            E::InvalidKeyUsage(_) => ErrorCode::InvalidKeyUsage,
+            E::AliasAlreadyExists(_) => ErrorCode::AlreadyExists,
+            E::NotAuthorized(_) => ErrorCode::NotAuthorized,
+            E::Validation(_) => ErrorCode::Validation,
+            E::Tag(_) => ErrorCode::Tag,
+            E::LimitExceeded(_) => ErrorCode::LimitExceeded,
+            E::MalformedPolicy(_) => ErrorCode::MalformedPolicyDocument,
+            E::InvalidMarker(_) => ErrorCode::InvalidMarker,
+            E::DryRun => ErrorCode::DryRunOperation,
+            E::Unsupported(_) => ErrorCode::UnsupportedOperation,
+            E::Internal(source) => {
+                tracing::error!(error = %source, "internal error");
+                return ApiError::new(
+                    ErrorCode::KmsInternal,
+                    "kmsd could not complete the request; see its log.",
+                );
+            }
+        };
+        ApiError::new(code, error.to_string())
+    }
+}

@@ -1,0 +1,434 @@
+//! Wire adapters for CreateKey, DescribeKey, ListKeys, EnableKey, DisableKey,
+//! UpdateKeyDescription, ScheduleKeyDeletion and CancelKeyDeletion.
+
+use serde::{Deserialize, Serialize};
+
+use super::wire::{
+    EnumMember, EpochSeconds, Validate, Validator, WireTag, known, tag_pairs, validate_tags,
+};
+use super::{ApiError, Empty, Operation};
+use crate::kms::model::{Key, KeyRef, KeySpec, KeyState, KeyUsage, Origin, Scope};
+use crate::kms::{self, Kms, keys::LIST_KEYS_DEFAULT_LIMIT};
+
+/// `KeyMetadata` as DescribeKey, CreateKey and friends return it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct KeyMetadata {
+    #[serde(rename = "AWSAccountId")]
+    aws_account_id: String,
+    key_id: String,
+    arn: String,
+    creation_date: EpochSeconds,
+    enabled: bool,
+    description: String,
+    key_usage: &'static str,
+    key_state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deletion_date: Option<EpochSeconds>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pending_deletion_window_in_days: Option<u32>,
+    origin: &'static str,
+    key_manager: &'static str,
+    customer_master_key_spec: &'static str,
+    key_spec: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    encryption_algorithms: Vec<&'static str>,
+    multi_region: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    current_key_material_id: Option<String>,
+}
+
+impl From<&Key> for KeyMetadata {
+    fn from(key: &Key) -> KeyMetadata {
+        KeyMetadata {
+            aws_account_id: key.arn.scope.account.as_str().to_owned(),
+            key_id: key.arn.key_id.to_string(),
+            arn: key.arn.to_string(),
+            creation_date: key.creation_date.into(),
+            enabled: key.state == KeyState::Enabled,
+            description: key.description.clone(),
+            key_usage: key.usage.as_str(),
+            key_state: key.state.as_str(),
+            deletion_date: key.deletion.map(|d| d.date.into()),
+            pending_deletion_window_in_days: None,
+            origin: key.origin.as_str(),
+            key_manager: "CUSTOMER",
+            customer_master_key_spec: key.spec.as_str(),
+            key_spec: key.spec.as_str(),
+            encryption_algorithms: key
+                .encryption_algorithms()
+                .iter()
+                .map(|a| a.as_str())
+                .collect(),
+            multi_region: false,
+            current_key_material_id: (key.spec == KeySpec::SymmetricDefault)
+                .then(|| key.current_material().map(|m| m.id.to_string()))
+                .flatten(),
+        }
+    }
+}
+
+/// The parsed `KeyId` member of a request that passed validation.
+pub(crate) fn key_ref(key_id: Option<&str>) -> KeyRef {
+    KeyRef::parse(key_id.unwrap_or_default())
+}
+
+/// A request whose only member is the required `KeyId`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct KeyIdRequest {
+    key_id: Option<String>,
+}
+
+impl Validate for KeyIdRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.key_id("keyId", self.key_id.as_deref(), true);
+    }
+}
+
+/// CreateKey.
+pub(crate) struct CreateKey;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct CreateKeyRequest {
+    policy: Option<String>,
+    description: Option<String>,
+    key_usage: Option<EnumMember<KeyUsage>>,
+    customer_master_key_spec: Option<EnumMember<KeySpec>>,
+    key_spec: Option<EnumMember<KeySpec>>,
+    origin: Option<EnumMember<Origin>>,
+    custom_key_store_id: Option<String>,
+    #[allow(dead_code)] // Accepted; policies are not enforced, so there is no lockout to check.
+    bypass_policy_lockout_safety_check: Option<bool>,
+    tags: Option<Vec<WireTag>>,
+    multi_region: Option<bool>,
+    xks_key_id: Option<String>,
+}
+
+impl Validate for CreateKeyRequest {
+    fn validate(&self, v: &mut Validator) {
+        policy_constraints(v, self.policy.as_deref(), false);
+        v.string("description", self.description.as_deref(), 0, 8192, false);
+        v.enumeration("keyUsage", self.key_usage.as_ref(), false);
+        v.enumeration(
+            "customerMasterKeySpec",
+            self.customer_master_key_spec.as_ref(),
+            false,
+        );
+        v.enumeration("keySpec", self.key_spec.as_ref(), false);
+        v.enumeration("origin", self.origin.as_ref(), false);
+        v.string(
+            "customKeyStoreId",
+            self.custom_key_store_id.as_deref(),
+            1,
+            64,
+            false,
+        );
+        validate_tags(v, "tags", self.tags.as_ref());
+        v.string("xksKeyId", self.xks_key_id.as_deref(), 1, 128, false);
+    }
+}
+
+/// The model's constraints on a `Policy` member.
+pub(crate) fn policy_constraints(v: &mut Validator, policy: Option<&str>, required: bool) {
+    v.string("policy", policy, 1, 131_072, required);
+    v.pattern(
+        "policy",
+        policy,
+        "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+",
+        |c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{ff}'),
+    );
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct KeyMetadataResponse {
+    key_metadata: KeyMetadata,
+}
+
+impl Operation for CreateKey {
+    type Request = CreateKeyRequest;
+    type Response = KeyMetadataResponse;
+    const WRITES: bool = true;
+
+    fn handle(
+        kms: &Kms,
+        caller: &Scope,
+        r: CreateKeyRequest,
+    ) -> Result<KeyMetadataResponse, ApiError> {
+        let key_spec = known(r.key_spec.as_ref());
+        let cmk_spec = known(r.customer_master_key_spec.as_ref());
+        if key_spec.is_some() && cmk_spec.is_some() {
+            return Err(kms::Error::Validation(
+                "You cannot specify KeySpec and CustomerMasterKeySpec in the same request. \
+                 CustomerMasterKeySpec is deprecated."
+                    .into(),
+            )
+            .into());
+        }
+        if r.xks_key_id.is_some() {
+            return Err(kms::Error::Unsupported(
+                "External key stores (XksKeyId) are not supported by kmsd yet.".into(),
+            )
+            .into());
+        }
+        let key = kms.create_key(
+            caller,
+            kms::keys::CreateKey {
+                description: r.description,
+                usage: known(r.key_usage.as_ref()),
+                spec: key_spec.or(cmk_spec),
+                origin: known(r.origin.as_ref()),
+                policy: r.policy,
+                tags: tag_pairs(r.tags),
+                multi_region: r.multi_region.unwrap_or(false),
+                custom_key_store_id: r.custom_key_store_id,
+            },
+        )?;
+        Ok(KeyMetadataResponse {
+            key_metadata: KeyMetadata::from(&*key),
+        })
+    }
+}
+
+/// DescribeKey.
+pub(crate) struct DescribeKey;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct DescribeKeyRequest {
+    key_id: Option<String>,
+    grant_tokens: Option<Vec<String>>,
+}
+
+impl Validate for DescribeKeyRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.key_id("keyId", self.key_id.as_deref(), true);
+        v.count("grantTokens", self.grant_tokens.as_ref(), 0, 10, false);
+    }
+}
+
+impl Operation for DescribeKey {
+    type Request = DescribeKeyRequest;
+    type Response = KeyMetadataResponse;
+    const WRITES: bool = false;
+
+    fn handle(
+        kms: &Kms,
+        caller: &Scope,
+        r: DescribeKeyRequest,
+    ) -> Result<KeyMetadataResponse, ApiError> {
+        let key = kms.describe_key(caller, &key_ref(r.key_id.as_deref()))?;
+        Ok(KeyMetadataResponse {
+            key_metadata: KeyMetadata::from(&*key),
+        })
+    }
+}
+
+/// ListKeys.
+pub(crate) struct ListKeys;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ListKeysRequest {
+    limit: Option<i64>,
+    marker: Option<String>,
+}
+
+impl Validate for ListKeysRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.paging(self.limit, self.marker.as_deref());
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ListKeysResponse {
+    keys: Vec<KeyListEntry>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_marker: Option<String>,
+    truncated: bool,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct KeyListEntry {
+    key_id: String,
+    key_arn: String,
+}
+
+/// A validated `Limit`, or the operation's default.
+pub(crate) fn limit(limit: Option<i64>, default: usize) -> usize {
+    limit
+        .and_then(|l| usize::try_from(l).ok())
+        .unwrap_or(default)
+}
+
+impl Operation for ListKeys {
+    type Request = ListKeysRequest;
+    type Response = ListKeysResponse;
+    const WRITES: bool = false;
+
+    fn handle(kms: &Kms, caller: &Scope, r: ListKeysRequest) -> Result<ListKeysResponse, ApiError> {
+        let page = kms.list_keys(
+            caller,
+            limit(r.limit, LIST_KEYS_DEFAULT_LIMIT),
+            r.marker.as_deref(),
+        )?;
+        Ok(ListKeysResponse {
+            keys: page
+                .items
+                .into_iter()
+                .map(|arn| KeyListEntry {
+                    key_id: arn.key_id.to_string(),
+                    key_arn: arn.to_string(),
+                })
+                .collect(),
+            truncated: page.next_marker.is_some(),
+            next_marker: page.next_marker,
+        })
+    }
+}
+
+/// EnableKey.
+pub(crate) struct EnableKey;
+
+impl Operation for EnableKey {
+    type Request = KeyIdRequest;
+    type Response = Empty;
+    const WRITES: bool = true;
+
+    fn handle(kms: &Kms, caller: &Scope, r: KeyIdRequest) -> Result<Empty, ApiError> {
+        kms.enable_key(caller, &key_ref(r.key_id.as_deref()))?;
+        Ok(Empty {})
+    }
+}
+
+/// DisableKey.
+pub(crate) struct DisableKey;
+
+impl Operation for DisableKey {
+    type Request = KeyIdRequest;
+    type Response = Empty;
+    const WRITES: bool = true;
+
+    fn handle(kms: &Kms, caller: &Scope, r: KeyIdRequest) -> Result<Empty, ApiError> {
+        kms.disable_key(caller, &key_ref(r.key_id.as_deref()))?;
+        Ok(Empty {})
+    }
+}
+
+/// UpdateKeyDescription.
+pub(crate) struct UpdateKeyDescription;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct UpdateKeyDescriptionRequest {
+    key_id: Option<String>,
+    description: Option<String>,
+}
+
+impl Validate for UpdateKeyDescriptionRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.key_id("keyId", self.key_id.as_deref(), true);
+        v.string("description", self.description.as_deref(), 0, 8192, true);
+    }
+}
+
+impl Operation for UpdateKeyDescription {
+    type Request = UpdateKeyDescriptionRequest;
+    type Response = Empty;
+    const WRITES: bool = true;
+
+    fn handle(
+        kms: &Kms,
+        caller: &Scope,
+        r: UpdateKeyDescriptionRequest,
+    ) -> Result<Empty, ApiError> {
+        let description = r.description.unwrap_or_default();
+        kms.update_key_description(caller, &key_ref(r.key_id.as_deref()), description)?;
+        Ok(Empty {})
+    }
+}
+
+/// ScheduleKeyDeletion.
+pub(crate) struct ScheduleKeyDeletion;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ScheduleKeyDeletionRequest {
+    key_id: Option<String>,
+    pending_window_in_days: Option<i64>,
+}
+
+impl Validate for ScheduleKeyDeletionRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.key_id("keyId", self.key_id.as_deref(), true);
+        v.range(
+            "pendingWindowInDays",
+            self.pending_window_in_days,
+            1,
+            365,
+            false,
+        );
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ScheduleKeyDeletionResponse {
+    key_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deletion_date: Option<EpochSeconds>,
+    key_state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pending_window_in_days: Option<u32>,
+}
+
+impl Operation for ScheduleKeyDeletion {
+    type Request = ScheduleKeyDeletionRequest;
+    type Response = ScheduleKeyDeletionResponse;
+    const WRITES: bool = true;
+
+    fn handle(
+        kms: &Kms,
+        caller: &Scope,
+        r: ScheduleKeyDeletionRequest,
+    ) -> Result<ScheduleKeyDeletionResponse, ApiError> {
+        let days = r.pending_window_in_days.and_then(|d| u32::try_from(d).ok());
+        let key = kms.schedule_key_deletion(caller, &key_ref(r.key_id.as_deref()), days)?;
+        Ok(ScheduleKeyDeletionResponse {
+            key_id: key.arn.to_string(),
+            deletion_date: key.deletion.map(|d| d.date.into()),
+            key_state: key.state.as_str(),
+            pending_window_in_days: key.deletion.map(|d| d.window_days),
+        })
+    }
+}
+
+/// CancelKeyDeletion.
+pub(crate) struct CancelKeyDeletion;
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct CancelKeyDeletionResponse {
+    key_id: String,
+}
+
+impl Operation for CancelKeyDeletion {
+    type Request = KeyIdRequest;
+    type Response = CancelKeyDeletionResponse;
+    const WRITES: bool = true;
+
+    fn handle(
+        kms: &Kms,
+        caller: &Scope,
+        r: KeyIdRequest,
+    ) -> Result<CancelKeyDeletionResponse, ApiError> {
+        let key = kms.cancel_key_deletion(caller, &key_ref(r.key_id.as_deref()))?;
+        Ok(CancelKeyDeletionResponse {
+            key_id: key.arn.to_string(),
+        })
+    }
+}

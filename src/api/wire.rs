@@ -1,0 +1,374 @@
+//! Wire shapes shared by every operation group: blobs, timestamps, enums, tags, and the
+//! [`Validator`] that checks a request against the model's constraints with AWS's messages.
+
+use std::fmt;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+
+use super::error::{ApiError, ErrorCode};
+use crate::kms::model::{AwsEnum, Timestamp};
+
+/// A blob: base64 text on the wire, bytes here. `Debug` shows only the length, so plaintext
+/// and key material never reach a log.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Base64Blob(pub Vec<u8>);
+
+impl fmt::Debug for Base64Blob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Base64Blob(<{} bytes>)", self.0.len())
+    }
+}
+
+impl Serialize for Base64Blob {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&B64.encode(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Base64Blob {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct BlobVisitor;
+        impl Visitor<'_> for BlobVisitor {
+            type Value = Base64Blob;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a base64-encoded string")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Base64Blob, E> {
+                B64.decode(v)
+                    .map(Base64Blob)
+                    .map_err(|_| E::custom("a blob member is not valid base64"))
+            }
+        }
+        deserializer.deserialize_str(BlobVisitor)
+    }
+}
+
+/// A timestamp: epoch seconds as a JSON number, with millisecond precision.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EpochSeconds(pub f64);
+
+impl From<Timestamp> for EpochSeconds {
+    fn from(t: Timestamp) -> EpochSeconds {
+        EpochSeconds(t.as_epoch_seconds())
+    }
+}
+
+impl Serialize for EpochSeconds {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_f64(self.0)
+    }
+}
+
+/// An enum member of a request. An unknown spelling is kept, so that it becomes AWS's
+/// enum-constraint `ValidationException` rather than a `SerializationException`.
+#[derive(Debug, Clone)]
+pub struct EnumMember<E> {
+    text: String,
+    value: Option<E>,
+}
+
+impl<E: AwsEnum> EnumMember<E> {
+    /// The value, `None` when it was not one of the enum's spellings.
+    pub fn value(&self) -> Option<E> {
+        self.value
+    }
+}
+
+/// The value of an optional enum member that passed validation.
+pub fn known<E: AwsEnum>(member: Option<&EnumMember<E>>) -> Option<E> {
+    member.and_then(EnumMember::value)
+}
+
+impl<'de, E: AwsEnum> Deserialize<'de> for EnumMember<E> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        let value = E::parse(&text);
+        Ok(EnumMember { text, value })
+    }
+}
+
+/// A `Tag` as the wire spells it.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct WireTag {
+    /// `TagKey`.
+    pub tag_key: Option<String>,
+    /// `TagValue`.
+    pub tag_value: Option<String>,
+}
+
+/// Checks tags against the model: both members present, key 1–128 and value 0–256 characters.
+pub fn validate_tags(v: &mut Validator, member: &str, tags: Option<&Vec<WireTag>>) {
+    for (i, tag) in tags.into_iter().flatten().enumerate() {
+        let n = i + 1;
+        v.string(
+            &format!("{member}.{n}.member.tagKey"),
+            tag.tag_key.as_deref(),
+            1,
+            128,
+            true,
+        );
+        v.string(
+            &format!("{member}.{n}.member.tagValue"),
+            tag.tag_value.as_deref(),
+            0,
+            256,
+            true,
+        );
+    }
+}
+
+/// Tags as (key, value) pairs, after [`validate_tags`].
+pub fn tag_pairs(tags: Option<Vec<WireTag>>) -> Vec<(String, String)> {
+    tags.into_iter()
+        .flatten()
+        .map(|t| {
+            (
+                t.tag_key.unwrap_or_default(),
+                t.tag_value.unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// Serializes a response body.
+pub fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
+    // Invariant: response types hold only strings, numbers, booleans, blobs and lists or maps of
+    // them, for which serde_json cannot fail.
+    #[allow(clippy::expect_used)]
+    serde_json::to_vec(value).expect("responses always serialize")
+}
+
+/// Collects constraint violations and reports them the way AWS does:
+/// `2 validation errors detected: Value null at 'keyId' failed to satisfy constraint: Member
+/// must not be null; Value '0' at 'limit' failed to satisfy constraint: ...`.
+#[derive(Debug, Default)]
+pub struct Validator {
+    errors: Vec<String>,
+}
+
+/// The constraint checks a request makes before its handler runs.
+pub trait Validate {
+    /// Records every constraint this request breaks.
+    fn validate(&self, v: &mut Validator);
+}
+
+impl Validator {
+    fn fail(&mut self, value: Option<&str>, member: &str, constraint: &str) {
+        let value = match value {
+            Some(text) => format!("Value '{text}' at"),
+            None => "Value null at".to_owned(),
+        };
+        self.errors.push(format!(
+            "{value} '{member}' failed to satisfy constraint: Member {constraint}"
+        ));
+    }
+
+    /// A string member: present when `required`, length in `min..=max` characters.
+    pub fn string(
+        &mut self,
+        member: &str,
+        value: Option<&str>,
+        min: usize,
+        max: usize,
+        required: bool,
+    ) {
+        match value {
+            None if required => self.fail(None, member, "must not be null"),
+            None => {}
+            Some(text) => {
+                let len = text.chars().count();
+                if len < min {
+                    self.fail(
+                        Some(text),
+                        member,
+                        &format!("must have length greater than or equal to {min}"),
+                    );
+                } else if len > max {
+                    self.fail(
+                        Some(text),
+                        member,
+                        &format!("must have length less than or equal to {max}"),
+                    );
+                }
+            }
+        }
+    }
+
+    /// A `KeyId`-typed member: 1–2048 characters.
+    pub fn key_id(&mut self, member: &str, value: Option<&str>, required: bool) {
+        self.string(member, value, 1, 2048, required);
+    }
+
+    /// A string member that must also match a pattern, checked character by character.
+    pub fn pattern(
+        &mut self,
+        member: &str,
+        value: Option<&str>,
+        pattern: &str,
+        allowed: impl Fn(char) -> bool,
+    ) {
+        if let Some(text) = value
+            && !text.chars().all(allowed)
+        {
+            self.fail(
+                Some(text),
+                member,
+                &format!("must satisfy regular expression pattern: {pattern}"),
+            );
+        }
+    }
+
+    /// A sensitive blob member (`Plaintext`): the value is never echoed, as in AWS.
+    pub fn sensitive_blob(
+        &mut self,
+        member: &str,
+        value: Option<&Base64Blob>,
+        min: usize,
+        max: usize,
+        required: bool,
+    ) {
+        match value {
+            None if required => self.fail(None, member, "must not be null"),
+            None => {}
+            Some(blob) if blob.0.len() < min => self.errors.push(format!(
+                "Value at '{member}' failed to satisfy constraint: Member must have length greater than or equal to {min}"
+            )),
+            Some(blob) if blob.0.len() > max => self.errors.push(format!(
+                "Value at '{member}' failed to satisfy constraint: Member must have length less than or equal to {max}"
+            )),
+            Some(_) => {}
+        }
+    }
+
+    /// A non-sensitive blob member (`CiphertextBlob`).
+    pub fn blob(
+        &mut self,
+        member: &str,
+        value: Option<&Base64Blob>,
+        min: usize,
+        max: usize,
+        required: bool,
+    ) {
+        match value {
+            None if required => self.fail(None, member, "must not be null"),
+            None => {}
+            Some(blob) => {
+                let shown = format!(
+                    "java.nio.HeapByteBuffer[pos=0 lim={0} cap={0}]",
+                    blob.0.len()
+                );
+                if blob.0.len() < min {
+                    self.fail(
+                        Some(&shown),
+                        member,
+                        &format!("must have length greater than or equal to {min}"),
+                    );
+                } else if blob.0.len() > max {
+                    self.fail(
+                        Some(&shown),
+                        member,
+                        &format!("must have length less than or equal to {max}"),
+                    );
+                }
+            }
+        }
+    }
+
+    /// An integer member in `min..=max`.
+    pub fn range(&mut self, member: &str, value: Option<i64>, min: i64, max: i64, required: bool) {
+        match value {
+            None if required => self.fail(None, member, "must not be null"),
+            None => {}
+            Some(n) if n < min => self.fail(
+                Some(&n.to_string()),
+                member,
+                &format!("must have value greater than or equal to {min}"),
+            ),
+            Some(n) if n > max => self.fail(
+                Some(&n.to_string()),
+                member,
+                &format!("must have value less than or equal to {max}"),
+            ),
+            Some(_) => {}
+        }
+    }
+
+    /// A list member with `min..=max` items.
+    pub fn count<T: fmt::Debug>(
+        &mut self,
+        member: &str,
+        value: Option<&Vec<T>>,
+        min: usize,
+        max: usize,
+        required: bool,
+    ) {
+        match value {
+            None if required => self.fail(None, member, "must not be null"),
+            None => {}
+            Some(list) if list.len() < min => self.fail(
+                Some("[...]"),
+                member,
+                &format!("must have length greater than or equal to {min}"),
+            ),
+            Some(list) if list.len() > max => self.fail(
+                Some("[...]"),
+                member,
+                &format!("must have length less than or equal to {max}"),
+            ),
+            Some(_) => {}
+        }
+    }
+
+    /// An enum member: one of the model's values.
+    pub fn enumeration<E: AwsEnum>(
+        &mut self,
+        member: &str,
+        value: Option<&EnumMember<E>>,
+        required: bool,
+    ) {
+        match value {
+            None if required => self.fail(None, member, "must not be null"),
+            None => {}
+            Some(m) if m.value.is_none() => {
+                let set: Vec<&str> = E::ALL.iter().map(|e| e.as_str()).collect();
+                self.fail(
+                    Some(&m.text),
+                    member,
+                    &format!("must satisfy enum value set: [{}]", set.join(", ")),
+                );
+            }
+            Some(_) => {}
+        }
+    }
+
+    /// A pagination `Limit` (1–1000) and `Marker` (1–1024 printable Latin-1 characters).
+    pub fn paging(&mut self, limit: Option<i64>, marker: Option<&str>) {
+        self.range("limit", limit, 1, 1000, false);
+        self.string("marker", marker, 1, 1024, false);
+        self.pattern("marker", marker, "[\\u0020-\\u00FF]*", |c| {
+            ('\u{20}'..='\u{ff}').contains(&c)
+        });
+    }
+
+    /// Ends validation: `Ok` when nothing was recorded.
+    pub fn finish(self) -> Result<(), ApiError> {
+        match self.errors.len() {
+            0 => Ok(()),
+            n => Err(ApiError::new(
+                ErrorCode::Validation,
+                format!(
+                    "{n} validation error{} detected: {}",
+                    if n == 1 { "" } else { "s" },
+                    self.errors.join("; ")
+                ),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

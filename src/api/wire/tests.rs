@@ -1,0 +1,70 @@
+use super::*;
+use crate::kms::model::KeySpec;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Sample {
+    key_spec: Option<EnumMember<KeySpec>>,
+    blob: Option<Base64Blob>,
+}
+
+#[test]
+fn enum_members_keep_unknown_spellings_for_validation() {
+    let s: Sample = serde_json::from_str(r#"{"KeySpec":"RSA_2048"}"#).unwrap();
+    assert_eq!(known(s.key_spec.as_ref()), Some(KeySpec::Rsa2048));
+    let s: Sample = serde_json::from_str(r#"{"KeySpec":"RSA2048"}"#).unwrap();
+    assert_eq!(known(s.key_spec.as_ref()), None);
+    let mut v = Validator::default();
+    v.enumeration("keySpec", s.key_spec.as_ref(), false);
+    let message = v.finish().unwrap_err().message.unwrap();
+    assert!(message.starts_with(
+        "1 validation error detected: Value 'RSA2048' at 'keySpec' failed to satisfy constraint: \
+         Member must satisfy enum value set: [RSA_2048, RSA_3072,"
+    ));
+    assert!(serde_json::from_str::<Sample>(r#"{"KeySpec":5}"#).is_err());
+}
+
+#[test]
+fn blobs_are_base64_and_debug_hides_them() {
+    let s: Sample = serde_json::from_str(r#"{"Blob":"c2VjcmV0"}"#).unwrap();
+    let blob = s.blob.unwrap();
+    assert_eq!(blob.0, b"secret");
+    assert_eq!(format!("{blob:?}"), "Base64Blob(<6 bytes>)");
+    assert_eq!(to_json(&blob), br#""c2VjcmV0""#);
+    assert!(serde_json::from_str::<Sample>(r#"{"Blob":"not base64!"}"#).is_err());
+}
+
+#[test]
+fn validation_messages_follow_aws() {
+    let mut v = Validator::default();
+    v.key_id("keyId", None, true);
+    assert_eq!(
+        v.finish().unwrap_err().message.unwrap(),
+        "1 validation error detected: Value null at 'keyId' failed to satisfy constraint: Member must not be null"
+    );
+    let mut v = Validator::default();
+    v.range("numberOfBytes", Some(1025), 1, 1024, false);
+    v.sensitive_blob("plaintext", Some(&Base64Blob(vec![0; 4097])), 1, 4096, true);
+    assert_eq!(
+        v.finish().unwrap_err().message.unwrap(),
+        "2 validation errors detected: Value '1025' at 'numberOfBytes' failed to satisfy constraint: \
+         Member must have value less than or equal to 1024; Value at 'plaintext' failed to satisfy \
+         constraint: Member must have length less than or equal to 4096"
+    );
+    let mut v = Validator::default();
+    v.string("keyId", Some(""), 1, 2048, true);
+    v.paging(Some(1), Some("m"));
+    assert_eq!(
+        v.finish().unwrap_err().message.unwrap(),
+        "1 validation error detected: Value '' at 'keyId' failed to satisfy constraint: Member must have length greater than or equal to 1"
+    );
+    assert!(Validator::default().finish().is_ok());
+}
+
+#[test]
+fn epoch_seconds_keep_milliseconds() {
+    assert_eq!(
+        to_json(&EpochSeconds::from(Timestamp(1_700_000_000_123))),
+        b"1700000000.123"
+    );
+}

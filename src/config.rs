@@ -1,0 +1,93 @@
+//! Command line and environment: `kmsd [serve] [--host ..] [--port ..] ...`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::kms::model::{AccountId, Region, Scope};
+
+/// A local server that speaks the AWS KMS API.
+#[derive(Debug, Parser)]
+#[command(name = "kmsd", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Options of `serve`, accepted without the subcommand too.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+/// kmsd's subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the KMS server (the default).
+    Serve(ServeArgs),
+}
+
+/// Options of `kmsd serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "KMS_HOST", default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port to listen on [env: KMS_PORT, then PORT] [default: 8080].
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Directory of the sled database.
+    #[arg(long, env = "KMS_DATA_PATH", default_value = "kmsd-data")]
+    pub data_dir: PathBuf,
+    /// Keep everything in memory and never touch the disk (state is lost on exit).
+    #[arg(long)]
+    pub in_memory: bool,
+    /// Account for requests that do not name one (a 12-digit access key id names one).
+    #[arg(long, env = "KMS_ACCOUNT_ID", default_value = "123456789012")]
+    pub account_id: String,
+    /// Region for requests that are not SigV4-signed.
+    #[arg(long, env = "KMS_REGION", default_value = "us-east-1")]
+    pub region: String,
+}
+
+/// The server's settings, checked.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// The sled directory, or `None` for `--in-memory`.
+    pub data_dir: Option<PathBuf>,
+    /// Default account and region.
+    pub home: Scope,
+}
+
+impl ServeArgs {
+    /// Checks the options. `PORT` is read here because clap takes one variable per option.
+    pub fn into_config(self) -> Result<Config, String> {
+        let port = match self.port {
+            Some(port) => port,
+            None => match std::env::var("KMS_PORT").or_else(|_| std::env::var("PORT")) {
+                Ok(text) => text
+                    .parse()
+                    .map_err(|_| format!("invalid port {text:?} in KMS_PORT/PORT"))?,
+                Err(_) => 8080,
+            },
+        };
+        let ip = self
+            .host
+            .parse()
+            .map_err(|_| format!("invalid --host {:?}: expected an IP address", self.host))?;
+        let account = AccountId::parse(&self.account_id).ok_or_else(|| {
+            format!(
+                "invalid --account-id {:?}: expected 12 digits",
+                self.account_id
+            )
+        })?;
+        let region = Region::parse(&self.region)
+            .ok_or_else(|| format!("invalid --region {:?}", self.region))?;
+        Ok(Config {
+            listen: SocketAddr::new(ip, port),
+            data_dir: (!self.in_memory).then_some(self.data_dir),
+            home: Scope { account, region },
+        })
+    }
+}

@@ -1,0 +1,92 @@
+//! `kms::Error`: one variant per failure that means something in KMS terms. `Display` is the
+//! message AWS sends; the wire name is chosen in `api::error`, nowhere else.
+
+use super::model::{KeyArn, KeyState};
+
+/// A KMS operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The named key does not exist (in the caller's account and region).
+    #[error("Key '{0}' does not exist")]
+    KeyNotFound(String),
+    /// A bare key id that is not a well-formed id.
+    #[error("Invalid keyId '{0}'")]
+    InvalidKeyId(String),
+    /// The named alias does not exist. Holds the alias ARN.
+    #[error("Alias {0} is not found.")]
+    AliasNotFound(String),
+    /// A key or alias ARN that names another region: keys are regional.
+    #[error("Invalid arn {0}")]
+    OtherRegion(String),
+    /// The key is disabled.
+    #[error("{0} is disabled.")]
+    Disabled(KeyArn),
+    /// The key's state does not allow the operation.
+    #[error("{}", invalid_state_message(.arn, *.state))]
+    InvalidState {
+        /// The key.
+        arn: KeyArn,
+        /// Its current state.
+        state: KeyState,
+    },
+    /// CancelKeyDeletion on a key that is not pending deletion.
+    #[error("{0} is not pending deletion.")]
+    NotPendingDeletion(KeyArn),
+    /// The ciphertext is not valid for any key, or fails authentication. AWS sends no message.
+    #[error("")]
+    InvalidCiphertext,
+    /// Decrypt's `KeyId` is not the key that produced the ciphertext.
+    #[error("The key ID in the request does not identify a CMK that can perform this operation.")]
+    IncorrectKey,
+    /// GetKeyPolicy or PutKeyPolicy with a policy name other than `default`.
+    #[error("No such policy exists")]
+    PolicyNotFound,
+    /// The key's usage or spec does not allow the operation or algorithm.
+    #[error("{0}")]
+    InvalidKeyUsage(String),
+    /// An alias with this name already exists. Holds the alias ARN.
+    #[error("An alias with the name {0} already exists")]
+    AliasAlreadyExists(String),
+    /// The caller may not do this (reserved `alias/aws/` names).
+    #[error("{0}")]
+    NotAuthorized(&'static str),
+    /// A semantic rule beyond the model's constraints was broken.
+    #[error("{0}")]
+    Validation(String),
+    /// A tag rule was broken.
+    #[error("{0}")]
+    Tag(String),
+    /// A per-resource limit was reached.
+    #[error("{0}")]
+    LimitExceeded(String),
+    /// The policy document is not acceptable.
+    #[error("{0}")]
+    MalformedPolicy(String),
+    /// A pagination marker that kmsd did not issue.
+    #[error("Invalid marker: {0}")]
+    InvalidMarker(String),
+    /// `DryRun` was set and the request would have succeeded.
+    #[error("The request would have succeeded, but the DryRun option is set.")]
+    DryRun,
+    /// The request is valid in AWS but not (yet) supported by kmsd, or not supported for this key.
+    #[error("{0}")]
+    Unsupported(String),
+    /// The store failed; the operation changed nothing.
+    #[error("internal storage error")]
+    Internal(#[from] crate::store::Error),
+}
+
+fn invalid_state_message(arn: &KeyArn, state: KeyState) -> String {
+    match state {
+        KeyState::PendingDeletion => format!("{arn} is pending deletion."),
+        KeyState::PendingImport => format!("{arn} is pending import."),
+        KeyState::Unavailable => format!("{arn} is unavailable."),
+        other => format!(
+            "{arn} is {} and cannot be used for this operation.",
+            other.as_str()
+        ),
+    }
+}
+
+/// Result of a KMS operation.
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,263 @@
+//! Key lifecycle: CreateKey, DescribeKey, ListKeys, EnableKey, DisableKey,
+//! UpdateKeyDescription, ScheduleKeyDeletion and CancelKeyDeletion.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::model::{
+    Deletion, Key, KeyArn, KeyId, KeyRef, KeySpec, KeyState, KeyUsage, Material, MaterialId,
+    Origin, Scope,
+};
+use super::resolve::Access;
+use super::{Error, Kms, Page, Result, paginate, policies, tags};
+use crate::crypto::{self, KeyMaterial};
+
+/// What CreateKey was asked for, already parsed into domain types.
+#[derive(Debug, Default)]
+pub struct CreateKey {
+    /// `Description`.
+    pub description: Option<String>,
+    /// `KeyUsage`.
+    pub usage: Option<KeyUsage>,
+    /// `KeySpec` (or the deprecated `CustomerMasterKeySpec`).
+    pub spec: Option<KeySpec>,
+    /// `Origin`.
+    pub origin: Option<Origin>,
+    /// `Policy`.
+    pub policy: Option<String>,
+    /// `Tags`, in request order.
+    pub tags: Vec<(String, String)>,
+    /// `MultiRegion`.
+    pub multi_region: bool,
+    /// `CustomKeyStoreId`.
+    pub custom_key_store_id: Option<String>,
+}
+
+/// Default and bounds of ScheduleKeyDeletion's `PendingWindowInDays`.
+const PENDING_WINDOW_DEFAULT: u32 = 30;
+const PENDING_WINDOW_RANGE: std::ops::RangeInclusive<u32> = 7..=30;
+
+/// ListKeys's default page size.
+pub const LIST_KEYS_DEFAULT_LIMIT: usize = 100;
+
+impl Kms {
+    /// CreateKey.
+    pub fn create_key(&self, caller: &Scope, request: CreateKey) -> Result<Arc<Key>> {
+        let spec = request.spec.unwrap_or(KeySpec::SymmetricDefault);
+        let usage = match (request.usage, spec) {
+            (Some(usage), _) => usage,
+            (None, KeySpec::SymmetricDefault) => KeyUsage::EncryptDecrypt,
+            (None, _) => {
+                return Err(Error::Validation(
+                    "You must specify a KeyUsage value for all KMS keys except for symmetric \
+                     encryption keys."
+                        .into(),
+                ));
+            }
+        };
+        check_spec_and_usage(spec, usage)?;
+        let origin = request.origin.unwrap_or(Origin::AwsKms);
+        if origin != Origin::AwsKms || request.custom_key_store_id.is_some() {
+            return Err(Error::Unsupported(format!(
+                "Origin {origin} and custom key stores are not supported by kmsd yet."
+            )));
+        }
+        if request.multi_region {
+            return Err(Error::Unsupported(
+                "Multi-Region keys are not supported by kmsd yet.".into(),
+            ));
+        }
+        if let Some(policy) = &request.policy {
+            policies::check_policy(policy)?;
+        }
+        let mut key_tags = BTreeMap::new();
+        tags::merge_tags(&mut key_tags, request.tags)?;
+
+        let now = self.clock.now();
+        let arn = KeyArn {
+            scope: caller.clone(),
+            key_id: KeyId::generate(),
+        };
+        let key = Key {
+            policy: request
+                .policy
+                .unwrap_or_else(|| policies::default_policy(&caller.account)),
+            creation_date: now,
+            description: request.description.unwrap_or_default(),
+            usage,
+            spec,
+            origin,
+            state: KeyState::Enabled,
+            deletion: None,
+            materials: Arc::new(vec![Material {
+                id: MaterialId(crypto::random_array()),
+                secret: KeyMaterial::generate_aes256(),
+                created: now,
+            }]),
+            tags: key_tags,
+            arn,
+        };
+        self.mutate(|_, changes| Ok(changes.put_key(key)))
+    }
+
+    /// DescribeKey. Works in every key state and across accounts.
+    pub fn describe_key(&self, caller: &Scope, key_ref: &KeyRef) -> Result<Arc<Key>> {
+        self.read().resolve(caller, key_ref, Access::CrossAccount)
+    }
+
+    /// ListKeys: the caller's keys in key id order. The marker is the last key id returned.
+    pub fn list_keys(
+        &self,
+        caller: &Scope,
+        limit: usize,
+        marker: Option<&str>,
+    ) -> Result<Page<KeyArn>> {
+        let after = marker
+            .map(|m| KeyId::parse(m).ok_or_else(|| Error::InvalidMarker(m.to_owned())))
+            .transpose()?;
+        let state = self.read();
+        let Some(partition) = state.partition(caller) else {
+            return Ok(Page {
+                items: Vec::new(),
+                next_marker: None,
+            });
+        };
+        Ok(paginate(
+            &partition.keys,
+            after.as_ref(),
+            limit,
+            |id| id.to_string(),
+            |_, key| Some(key.arn.clone()),
+        ))
+    }
+
+    /// EnableKey.
+    pub fn enable_key(&self, caller: &Scope, key_ref: &KeyRef) -> Result<()> {
+        self.set_enabled_state(caller, key_ref, KeyState::Enabled)
+    }
+
+    /// DisableKey.
+    pub fn disable_key(&self, caller: &Scope, key_ref: &KeyRef) -> Result<()> {
+        self.set_enabled_state(caller, key_ref, KeyState::Disabled)
+    }
+
+    fn set_enabled_state(&self, caller: &Scope, key_ref: &KeyRef, target: KeyState) -> Result<()> {
+        self.update_key(caller, key_ref, |key| {
+            require_manageable(key)?;
+            key.state = target;
+            Ok(())
+        })
+    }
+
+    /// UpdateKeyDescription.
+    pub fn update_key_description(
+        &self,
+        caller: &Scope,
+        key_ref: &KeyRef,
+        description: String,
+    ) -> Result<()> {
+        self.update_key(caller, key_ref, |key| {
+            require_manageable(key)?;
+            key.description = description;
+            Ok(())
+        })
+    }
+
+    /// ScheduleKeyDeletion: the key becomes `PendingDeletion` for 7–30 days (default 30).
+    pub fn schedule_key_deletion(
+        &self,
+        caller: &Scope,
+        key_ref: &KeyRef,
+        pending_window_days: Option<u32>,
+    ) -> Result<Arc<Key>> {
+        let window_days = pending_window_days.unwrap_or(PENDING_WINDOW_DEFAULT);
+        if !PENDING_WINDOW_RANGE.contains(&window_days) {
+            return Err(Error::Validation(format!(
+                "PendingWindowInDays must be between {} and {}",
+                PENDING_WINDOW_RANGE.start(),
+                PENDING_WINDOW_RANGE.end()
+            )));
+        }
+        let now = self.clock.now();
+        self.update_key_returning(caller, key_ref, |key| {
+            if key.state == KeyState::PendingDeletion {
+                return Err(invalid_state(key));
+            }
+            key.state = KeyState::PendingDeletion;
+            key.deletion = Some(Deletion {
+                date: now.plus_days(window_days),
+                window_days,
+            });
+            Ok(())
+        })
+    }
+
+    /// CancelKeyDeletion: the key goes back to `Disabled`, as in AWS.
+    pub fn cancel_key_deletion(&self, caller: &Scope, key_ref: &KeyRef) -> Result<Arc<Key>> {
+        self.update_key_returning(caller, key_ref, |key| {
+            if key.state != KeyState::PendingDeletion {
+                return Err(Error::NotPendingDeletion(key.arn.clone()));
+            }
+            key.state = KeyState::Disabled;
+            key.deletion = None;
+            Ok(())
+        })
+    }
+
+    /// Applies `change` to a copy of the caller's own key named by `key_ref` and stores it.
+    pub(super) fn update_key(
+        &self,
+        caller: &Scope,
+        key_ref: &KeyRef,
+        change: impl FnOnce(&mut Key) -> Result<()>,
+    ) -> Result<()> {
+        self.update_key_returning(caller, key_ref, change).map(drop)
+    }
+
+    fn update_key_returning(
+        &self,
+        caller: &Scope,
+        key_ref: &KeyRef,
+        change: impl FnOnce(&mut Key) -> Result<()>,
+    ) -> Result<Arc<Key>> {
+        self.mutate(|state, changes| {
+            let mut key = Key::clone(&*state.resolve(caller, key_ref, Access::Own)?);
+            change(&mut key)?;
+            Ok(changes.put_key(key))
+        })
+    }
+}
+
+/// Management operations (enable, disable, describe, tag) are refused while the key waits
+/// for deletion or for imported material.
+pub(super) fn require_manageable(key: &Key) -> Result<()> {
+    match key.state {
+        KeyState::Enabled | KeyState::Disabled => Ok(()),
+        _ => Err(invalid_state(key)),
+    }
+}
+
+/// The state error for a key whose state forbids the operation.
+pub(super) fn invalid_state(key: &Key) -> Error {
+    Error::InvalidState {
+        arn: key.arn.clone(),
+        state: key.state,
+    }
+}
+
+/// The key specs kmsd can create today, and the usages AWS allows for each.
+fn check_spec_and_usage(spec: KeySpec, usage: KeyUsage) -> Result<()> {
+    if spec != KeySpec::SymmetricDefault {
+        return Err(Error::Unsupported(format!(
+            "KeySpec {spec} is not supported by kmsd yet; only SYMMETRIC_DEFAULT keys can be \
+             created."
+        )));
+    }
+    if usage != KeyUsage::EncryptDecrypt {
+        return Err(Error::Validation(format!(
+            "KeyUsage {usage} is not compatible with KeySpec {spec}; symmetric encryption keys \
+             must have the KeyUsage ENCRYPT_DECRYPT."
+        )));
+    }
+    Ok(())
+}

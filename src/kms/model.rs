@@ -1,0 +1,500 @@
+//! The KMS vocabulary as types: identifiers, references, enums and the key record.
+//! Parsing lives here ("parse, don't validate"); rules that need state live in the
+//! operation files. No HTTP or JSON here.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::crypto::KeyMaterial;
+
+/// Milliseconds since the Unix epoch, as read from [`super::Clock`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(pub u64);
+
+impl Timestamp {
+    /// Seconds since the epoch with millisecond precision, as the wire shows dates.
+    pub fn as_epoch_seconds(self) -> f64 {
+        self.0 as f64 / 1000.0
+    }
+
+    /// This time plus a number of whole days.
+    pub fn plus_days(self, days: u32) -> Timestamp {
+        Timestamp(self.0 + u64::from(days) * 86_400_000)
+    }
+}
+
+/// A 12-digit AWS account id.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AccountId(String);
+
+impl AccountId {
+    /// Parses an account id: exactly 12 ASCII digits.
+    pub fn parse(s: &str) -> Option<AccountId> {
+        (s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())).then(|| AccountId(s.to_owned()))
+    }
+
+    /// The digits.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An AWS region name such as `eu-west-1`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Region(String);
+
+impl Region {
+    /// Parses a region name: lowercase letters, digits and dashes, as AWS region names are.
+    pub fn parse(s: &str) -> Option<Region> {
+        let ok = !s.is_empty()
+            && s.len() <= 64
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        ok.then(|| Region(s.to_owned()))
+    }
+
+    /// The region name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The (account, region) pair that owns keys and aliases. All state is partitioned by it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Scope {
+    /// Owning account.
+    pub account: AccountId,
+    /// Owning region.
+    pub region: Region,
+}
+
+/// A key id: a lowercase UUID, or `mrk-` and 32 hex digits for multi-Region keys.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct KeyId(String);
+
+impl KeyId {
+    /// A fresh random key id.
+    pub fn generate() -> KeyId {
+        KeyId(uuid::Uuid::new_v4().to_string())
+    }
+
+    /// Parses a key id in either form. Uppercase hex is not a key id AWS would issue.
+    pub fn parse(s: &str) -> Option<KeyId> {
+        let hex = |t: &str| {
+            t.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        };
+        let is_uuid = s.len() == 36
+            && s.split('-').map(str::len).eq([8, 4, 4, 4, 12])
+            && hex(&s.replace('-', ""));
+        let is_mrk = s.len() == 36 && s.starts_with("mrk-") && hex(&s[4..]);
+        (is_uuid || is_mrk).then(|| KeyId(s.to_owned()))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// `arn:aws:kms:<region>:<account>:key/<key-id>`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct KeyArn {
+    /// Where the key lives.
+    pub scope: Scope,
+    /// The key's id.
+    pub key_id: KeyId,
+}
+
+impl fmt::Display for KeyArn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "arn:aws:kms:{}:{}:key/{}",
+            self.scope.region.as_str(),
+            self.scope.account.as_str(),
+            self.key_id
+        )
+    }
+}
+
+/// An alias name, always starting with `alias/`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AliasName(String);
+
+impl AliasName {
+    /// Wraps a name that the caller has already checked against AWS's alias rules
+    /// (see `aliases::parse_alias_name`) or that came from the store.
+    pub(crate) fn new_unchecked(s: String) -> AliasName {
+        AliasName(s)
+    }
+
+    /// The full name, including `alias/`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `arn:aws:kms:<region>:<account>:alias/<name>`.
+    pub fn arn(&self, scope: &Scope) -> String {
+        format!(
+            "arn:aws:kms:{}:{}:{}",
+            scope.region.as_str(),
+            scope.account.as_str(),
+            self.0
+        )
+    }
+}
+
+/// How a request names a key: the `KeyId` member of most operations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyRef {
+    /// A bare key id. Kept as given, because an ill-formed id is still reported back as such.
+    Id(String),
+    /// A key ARN.
+    Arn {
+        /// Region named by the ARN.
+        region: String,
+        /// Account named by the ARN.
+        account: String,
+        /// Key id named by the ARN.
+        key_id: String,
+    },
+    /// `alias/<name>`.
+    Alias(String),
+    /// An alias ARN.
+    AliasArn {
+        /// Region named by the ARN.
+        region: String,
+        /// Account named by the ARN.
+        account: String,
+        /// Alias name, including `alias/`.
+        name: String,
+    },
+}
+
+impl KeyRef {
+    /// Classifies a `KeyId` value. Never fails: what does not match a known form is a bare id
+    /// that resolution will report as not found, as AWS does.
+    pub fn parse(s: &str) -> KeyRef {
+        if s.starts_with("alias/") {
+            return KeyRef::Alias(s.to_owned());
+        }
+        let parts: Vec<&str> = s.splitn(6, ':').collect();
+        if let ["arn", partition, "kms", region, account, resource] = parts[..]
+            && partition.starts_with("aws")
+        {
+            if let Some(id) = resource.strip_prefix("key/") {
+                return KeyRef::Arn {
+                    region: region.to_owned(),
+                    account: account.to_owned(),
+                    key_id: id.to_owned(),
+                };
+            }
+            if resource.starts_with("alias/") {
+                return KeyRef::AliasArn {
+                    region: region.to_owned(),
+                    account: account.to_owned(),
+                    name: resource.to_owned(),
+                };
+            }
+        }
+        KeyRef::Id(s.to_owned())
+    }
+
+    /// Whether the reference names an alias rather than a key.
+    pub fn is_alias(&self) -> bool {
+        matches!(self, KeyRef::Alias(_) | KeyRef::AliasArn { .. })
+    }
+}
+
+/// A KMS enum: a closed set of values with exact AWS spellings.
+pub trait AwsEnum: Sized + Copy + 'static {
+    /// Every value, in the order of AWS's model.
+    const ALL: &'static [Self];
+    /// The AWS spelling.
+    fn as_str(self) -> &'static str;
+    /// Parses the AWS spelling.
+    fn parse(s: &str) -> Option<Self>;
+}
+
+/// Declares a KMS enum with its exact AWS spelling, `as_str`, `parse` and the full value list.
+macro_rules! aws_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $wire:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)+
+        }
+
+        impl $name {
+            /// Every value, in the order of AWS's model.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+
+            /// The AWS spelling.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $wire,)+
+                }
+            }
+
+            /// Parses the AWS spelling (case-sensitive, as AWS is).
+            pub fn parse(s: &str) -> Option<$name> {
+                match s {
+                    $($wire => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl AwsEnum for $name {
+            const ALL: &'static [$name] = $name::ALL;
+
+            fn as_str(self) -> &'static str {
+                $name::as_str(self)
+            }
+
+            fn parse(s: &str) -> Option<$name> {
+                $name::parse(s)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+aws_enum! {
+    /// `KeySpec` (and the deprecated `CustomerMasterKeySpec`).
+    KeySpec {
+        /// RSA 2048.
+        Rsa2048 = "RSA_2048",
+        /// RSA 3072.
+        Rsa3072 = "RSA_3072",
+        /// RSA 4096.
+        Rsa4096 = "RSA_4096",
+        /// NIST P-256.
+        EccNistP256 = "ECC_NIST_P256",
+        /// NIST P-384.
+        EccNistP384 = "ECC_NIST_P384",
+        /// NIST P-521.
+        EccNistP521 = "ECC_NIST_P521",
+        /// secp256k1.
+        EccSecgP256k1 = "ECC_SECG_P256K1",
+        /// AES-256-GCM.
+        SymmetricDefault = "SYMMETRIC_DEFAULT",
+        /// HMAC with a 224-bit key.
+        Hmac224 = "HMAC_224",
+        /// HMAC with a 256-bit key.
+        Hmac256 = "HMAC_256",
+        /// HMAC with a 384-bit key.
+        Hmac384 = "HMAC_384",
+        /// HMAC with a 512-bit key.
+        Hmac512 = "HMAC_512",
+        /// SM2 (China Regions).
+        Sm2 = "SM2",
+        /// ML-DSA-44.
+        MlDsa44 = "ML_DSA_44",
+        /// ML-DSA-65.
+        MlDsa65 = "ML_DSA_65",
+        /// ML-DSA-87.
+        MlDsa87 = "ML_DSA_87",
+        /// Ed25519.
+        EccNistEdwards25519 = "ECC_NIST_EDWARDS25519",
+    }
+}
+
+aws_enum! {
+    /// `KeyUsage`.
+    KeyUsage {
+        /// Sign and verify.
+        SignVerify = "SIGN_VERIFY",
+        /// Encrypt and decrypt.
+        EncryptDecrypt = "ENCRYPT_DECRYPT",
+        /// Generate and verify MACs.
+        GenerateVerifyMac = "GENERATE_VERIFY_MAC",
+        /// Derive shared secrets.
+        KeyAgreement = "KEY_AGREEMENT",
+    }
+}
+
+aws_enum! {
+    /// `KeyState`.
+    KeyState {
+        /// Being created.
+        Creating = "Creating",
+        /// Usable.
+        Enabled = "Enabled",
+        /// Disabled by its owner.
+        Disabled = "Disabled",
+        /// Scheduled for deletion.
+        PendingDeletion = "PendingDeletion",
+        /// Waiting for imported key material.
+        PendingImport = "PendingImport",
+        /// A replica waiting for deletion.
+        PendingReplicaDeletion = "PendingReplicaDeletion",
+        /// Custom key store disconnected.
+        Unavailable = "Unavailable",
+        /// Being updated.
+        Updating = "Updating",
+    }
+}
+
+aws_enum! {
+    /// `Origin`.
+    Origin {
+        /// Material generated by KMS.
+        AwsKms = "AWS_KMS",
+        /// Imported material.
+        External = "EXTERNAL",
+        /// CloudHSM key store.
+        AwsCloudhsm = "AWS_CLOUDHSM",
+        /// External key store.
+        ExternalKeyStore = "EXTERNAL_KEY_STORE",
+    }
+}
+
+aws_enum! {
+    /// `EncryptionAlgorithm`.
+    EncryptionAlgorithm {
+        /// AES-256-GCM.
+        SymmetricDefault = "SYMMETRIC_DEFAULT",
+        /// RSA-OAEP with SHA-1.
+        RsaesOaepSha1 = "RSAES_OAEP_SHA_1",
+        /// RSA-OAEP with SHA-256.
+        RsaesOaepSha256 = "RSAES_OAEP_SHA_256",
+        /// SM2 public-key encryption.
+        Sm2pke = "SM2PKE",
+    }
+}
+
+aws_enum! {
+    /// `KeySpec` of GenerateDataKey.
+    DataKeySpec {
+        /// 32 bytes.
+        Aes256 = "AES_256",
+        /// 16 bytes.
+        Aes128 = "AES_128",
+    }
+}
+
+impl DataKeySpec {
+    /// Length of the data key in bytes.
+    pub fn byte_len(self) -> usize {
+        match self {
+            DataKeySpec::Aes256 => 32,
+            DataKeySpec::Aes128 => 16,
+        }
+    }
+}
+
+/// The 32-byte id of one version of a key's material, shown as 64 lowercase hex digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MaterialId(pub [u8; 32]);
+
+impl fmt::Display for MaterialId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+/// One version of a key's material.
+#[derive(Debug, Clone)]
+pub struct Material {
+    /// Its id, recorded in every ciphertext it seals.
+    pub id: MaterialId,
+    /// The secret.
+    pub secret: KeyMaterial,
+    /// When it became the key's material.
+    pub created: Timestamp,
+}
+
+/// A pending deletion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deletion {
+    /// When the key will be deleted.
+    pub date: Timestamp,
+    /// The waiting period that was requested.
+    pub window_days: u32,
+}
+
+/// The encryption context: sorted, so its canonical encoding is order-independent.
+pub type EncryptionContext = BTreeMap<String, String>;
+
+/// A KMS key with everything that belongs to it except its aliases.
+#[derive(Debug, Clone)]
+pub struct Key {
+    /// Identity and location.
+    pub arn: KeyArn,
+    /// When it was created.
+    pub creation_date: Timestamp,
+    /// Free text, `""` when unset.
+    pub description: String,
+    /// What it is for.
+    pub usage: KeyUsage,
+    /// What kind of key it is.
+    pub spec: KeySpec,
+    /// Where its material came from.
+    pub origin: Origin,
+    /// Lifecycle state.
+    pub state: KeyState,
+    /// Set while the state is `PendingDeletion`.
+    pub deletion: Option<Deletion>,
+    /// Material versions, oldest first; the last one is current. Shared, because a key record
+    /// is copied on every change and the material itself never changes.
+    pub materials: Arc<Vec<Material>>,
+    /// Tags by key; ListResourceTags pages through them in this order.
+    pub tags: BTreeMap<String, String>,
+    /// The key policy document (name `default`).
+    pub policy: String,
+}
+
+impl Key {
+    /// The material that seals new data.
+    pub fn current_material(&self) -> Option<&Material> {
+        self.materials.last()
+    }
+
+    /// The material version with this id.
+    pub fn material(&self, id: &MaterialId) -> Option<&Material> {
+        self.materials.iter().find(|m| &m.id == id)
+    }
+
+    /// The encryption algorithms this key supports.
+    pub fn encryption_algorithms(&self) -> &'static [EncryptionAlgorithm] {
+        match (self.usage, self.spec) {
+            (KeyUsage::EncryptDecrypt, KeySpec::SymmetricDefault) => {
+                &[EncryptionAlgorithm::SymmetricDefault]
+            }
+            _ => &[],
+        }
+    }
+}
+
+/// An alias and the key it points to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alias {
+    /// `alias/...`.
+    pub name: AliasName,
+    /// The key it points to, always in the alias's own account and region.
+    pub target: KeyId,
+    /// When it was created.
+    pub creation_date: Timestamp,
+    /// When it was last pointed at a key.
+    pub last_updated: Timestamp,
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,81 @@
+use super::*;
+
+#[test]
+fn every_enum_spelling_round_trips() {
+    for v in KeySpec::ALL {
+        assert_eq!(KeySpec::parse(v.as_str()), Some(*v));
+    }
+    for v in KeyUsage::ALL {
+        assert_eq!(KeyUsage::parse(v.as_str()), Some(*v));
+    }
+    for v in KeyState::ALL {
+        assert_eq!(KeyState::parse(v.as_str()), Some(*v));
+    }
+    for v in Origin::ALL {
+        assert_eq!(Origin::parse(v.as_str()), Some(*v));
+    }
+    for v in EncryptionAlgorithm::ALL {
+        assert_eq!(EncryptionAlgorithm::parse(v.as_str()), Some(*v));
+    }
+    assert_eq!(KeySpec::Rsa2048.as_str(), "RSA_2048");
+    assert_eq!(KeySpec::EccSecgP256k1.as_str(), "ECC_SECG_P256K1");
+    assert_eq!(KeySpec::parse("rsa_2048"), None);
+    assert_eq!(KeySpec::ALL.len(), 17);
+}
+
+#[test]
+fn key_ref_parsing() {
+    let id = "1234abcd-12ab-34cd-56ef-1234567890ab";
+    assert_eq!(KeyRef::parse(id), KeyRef::Id(id.into()));
+    assert_eq!(KeyRef::parse("alias/x"), KeyRef::Alias("alias/x".into()));
+    assert_eq!(
+        KeyRef::parse(&format!("arn:aws:kms:eu-west-1:111122223333:key/{id}")),
+        KeyRef::Arn {
+            region: "eu-west-1".into(),
+            account: "111122223333".into(),
+            key_id: id.into()
+        }
+    );
+    assert_eq!(
+        KeyRef::parse("arn:aws:kms:eu-west-1:111122223333:alias/a/b"),
+        KeyRef::AliasArn {
+            region: "eu-west-1".into(),
+            account: "111122223333".into(),
+            name: "alias/a/b".into()
+        }
+    );
+    assert_eq!(
+        KeyRef::parse("arn:aws:s3:::bucket"),
+        KeyRef::Id("arn:aws:s3:::bucket".into())
+    );
+}
+
+#[test]
+fn key_id_forms() {
+    assert!(KeyId::parse("1234abcd-12ab-34cd-56ef-1234567890ab").is_some());
+    assert!(KeyId::parse("mrk-1234abcd12ab34cd56ef1234567890ab").is_some());
+    assert!(KeyId::parse("1234ABCD-12ab-34cd-56ef-1234567890ab").is_none());
+    assert!(KeyId::parse("1234abcd-12ab-34cd-56ef1234567890ab-").is_none());
+    assert!(KeyId::parse("not-a-key").is_none());
+    assert!(KeyId::parse(KeyId::generate().as_str()).is_some());
+}
+
+#[test]
+fn account_and_region_parsing() {
+    assert!(AccountId::parse("123456789012").is_some());
+    assert!(AccountId::parse("12345678901").is_none());
+    assert!(AccountId::parse("AKIDEXAMPLE1").is_none());
+    assert!(Region::parse("eu-west-1").is_some());
+    assert!(Region::parse("EU").is_none());
+    assert!(Region::parse("").is_none());
+}
+
+#[test]
+fn material_id_is_64_hex_digits() {
+    let text = MaterialId([0xab; 32]).to_string();
+    assert_eq!(text.len(), 64);
+    assert!(
+        text.chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+    );
+}

@@ -1,0 +1,123 @@
+//! Turning a [`KeyRef`] into a key: the one place where NotFound, alias and cross-account
+//! semantics live.
+//!
+//! Keys are regional: an ARN naming another region is not found. An ARN naming another account
+//! is looked up in that account when the operation allows cross-account use (the cryptographic
+//! operations and DescribeKey); management operations only see the caller's own keys.
+
+use std::sync::Arc;
+
+use super::model::{AccountId, AliasName, Key, KeyArn, KeyId, KeyRef, Scope};
+use super::{Error, Result, State};
+
+/// Whether an operation may use a key in another account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// Only the caller's account (key management operations).
+    Own,
+    /// Any account, when named by a full ARN (cryptographic operations, DescribeKey).
+    CrossAccount,
+}
+
+impl State {
+    /// Finds the key `key_ref` names, as seen by `caller`.
+    pub(crate) fn resolve(
+        &self,
+        caller: &Scope,
+        key_ref: &KeyRef,
+        access: Access,
+    ) -> Result<Arc<Key>> {
+        match key_ref {
+            KeyRef::Id(id) => {
+                let key_id = KeyId::parse(id).ok_or_else(|| Error::InvalidKeyId(id.clone()))?;
+                self.key_in(caller, &key_id)
+            }
+            KeyRef::Arn {
+                region,
+                account,
+                key_id,
+            } => {
+                let not_found = || Error::KeyNotFound(arn_text(region, account, "key/", key_id));
+                let scope = self
+                    .foreign_scope(caller, region, account, access)?
+                    .ok_or_else(not_found)?;
+                let key_id = KeyId::parse(key_id).ok_or_else(not_found)?;
+                self.key_in(&scope, &key_id)
+            }
+            KeyRef::Alias(name) => self.key_by_alias(caller, name),
+            KeyRef::AliasArn {
+                region,
+                account,
+                name,
+            } => {
+                let scope = self
+                    .foreign_scope(caller, region, account, access)?
+                    .ok_or_else(|| Error::AliasNotFound(arn_text(region, account, "", name)))?;
+                self.key_by_alias(&scope, name)
+            }
+        }
+    }
+
+    /// Finds a key by id or key ARN only, as CreateAlias's `TargetKeyId` and ListAliases's
+    /// `KeyId` require.
+    pub(crate) fn resolve_key_only(&self, caller: &Scope, key_ref: &KeyRef) -> Result<Arc<Key>> {
+        if key_ref.is_alias() {
+            return Err(Error::Validation(
+                "Aliases are not supported for this operation; specify a key ID or key ARN.".into(),
+            ));
+        }
+        self.resolve(caller, key_ref, Access::Own)
+    }
+
+    fn key_in(&self, scope: &Scope, key_id: &KeyId) -> Result<Arc<Key>> {
+        self.partition(scope)
+            .and_then(|p| p.keys.get(key_id))
+            .cloned()
+            .ok_or_else(|| {
+                Error::KeyNotFound(
+                    KeyArn {
+                        scope: scope.clone(),
+                        key_id: key_id.clone(),
+                    }
+                    .to_string(),
+                )
+            })
+    }
+
+    fn key_by_alias(&self, scope: &Scope, name: &str) -> Result<Arc<Key>> {
+        let alias_name = AliasName::new_unchecked(name.to_owned());
+        let alias = self
+            .partition(scope)
+            .and_then(|p| p.aliases.get(&alias_name))
+            .ok_or_else(|| Error::AliasNotFound(alias_name.arn(scope)))?;
+        self.key_in(scope, &alias.target)
+    }
+
+    /// The scope an ARN names, `None` if the caller may not look there. An ARN for another
+    /// region is an error of its own, as in AWS.
+    fn foreign_scope(
+        &self,
+        caller: &Scope,
+        region: &str,
+        account: &str,
+        access: Access,
+    ) -> Result<Option<Scope>> {
+        if region != caller.region.as_str() {
+            return Err(Error::OtherRegion(region.to_owned()));
+        }
+        let Some(account) = AccountId::parse(account) else {
+            return Ok(None);
+        };
+        if account != caller.account && access == Access::Own {
+            return Ok(None);
+        }
+        Ok(Some(Scope {
+            account,
+            region: caller.region.clone(),
+        }))
+    }
+}
+
+fn arn_text(region: &str, account: &str, kind: &str, rest: &str) -> String {
+    format!("arn:aws:kms:{region}:{account}:{kind}{rest}")
+}

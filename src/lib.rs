@@ -1,0 +1,24 @@
+//! kmsd: a local server that speaks the AWS Key Management Service API.
+//!
+//! # Layout
+//!
+//! Requests flow down through four layers; each only calls the one below it.
+//!
+//! - [`server`]: HTTP. One axum route, `POST /`; reads the target, body and caller.
+//! - [`api`]: the KMS JSON 1.1 protocol. Wire types, the one dispatch table, the one error
+//!   mapping.
+//! - [`kms`]: the domain. KMS rules over keys and aliases; synchronous, no HTTP or JSON.
+//! - [`store`] (persistence, the only module that names sled) and [`crypto`] (bytes in,
+//!   bytes out).
+//!
+//! [`config`] turns the command line into a [`config::Config`].
+
+pub mod api;
+pub mod config;
+pub mod crypto;
+pub mod kms;
+pub mod server;
+pub mod store;
+
+pub use kms::Kms;
+pub use server::serve;

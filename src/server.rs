@@ -1,0 +1,215 @@
+//! HTTP: one axum route, `POST /`, that reads the target and body, works out the caller's
+//! account and region, and hands the call to [`api::dispatch`]. No JSON decoding here.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use tokio::net::TcpListener;
+
+use crate::api::{self, ApiError, ErrorCode};
+use crate::kms::Kms;
+use crate::kms::model::{AccountId, Region, Scope};
+
+/// The largest request body kmsd reads.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+const JSON_1_1: &str = "application/x-amz-json-1.1";
+const TARGET_PREFIX: &str = "TrentService.";
+
+/// Serves the KMS API on `listener` until `shutdown` completes, then finishes in-flight
+/// requests and returns.
+pub async fn serve(
+    listener: TcpListener,
+    kms: Arc<Kms>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(kms))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// The router: every path and method reaches [`kms_call`], which refuses what is not `POST /`.
+pub fn router(kms: Arc<Kms>) -> Router {
+    Router::new()
+        .route("/", any(kms_call))
+        .fallback(not_found)
+        .with_state(kms)
+}
+
+async fn not_found() -> Response {
+    error_response(
+        &ApiError::new(
+            ErrorCode::UnknownOperation,
+            "kmsd serves the KMS API at POST / only.",
+        ),
+        &new_request_id(),
+    )
+}
+
+async fn kms_call(
+    State(kms): State<Arc<Kms>>,
+    method: Method,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let request_id = new_request_id();
+    let started = Instant::now();
+    let caller = caller_scope(&headers, kms.home());
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let operation = target
+        .strip_prefix(TARGET_PREFIX)
+        .unwrap_or_default()
+        .to_owned();
+    let result = run(&kms, &caller, method, &headers, &target, &operation, body).await;
+    let status = match &result {
+        Ok(_) => 200,
+        Err(e) => e.status(),
+    };
+    tracing::debug!(
+        request_id = %request_id,
+        op = %operation,
+        account = caller.account.as_str(),
+        region = caller.region.as_str(),
+        status,
+        error = result.as_ref().err().map(|e| e.code.as_str()),
+        micros = started.elapsed().as_micros() as u64,
+        "request"
+    );
+    match result {
+        Ok(body) => json_response(StatusCode::OK, body, &request_id),
+        Err(error) => error_response(&error, &request_id),
+    }
+}
+
+async fn run(
+    kms: &Arc<Kms>,
+    caller: &Scope,
+    method: Method,
+    headers: &HeaderMap,
+    target: &str,
+    operation: &str,
+    body: Body,
+) -> Result<Vec<u8>, ApiError> {
+    if method != Method::POST {
+        return Err(ApiError::new(
+            ErrorCode::UnknownOperation,
+            format!("kmsd serves the KMS API at POST / only, not {method}."),
+        ));
+    }
+    if !target.starts_with(TARGET_PREFIX) || !api::OPERATIONS.contains(&operation) {
+        return Err(ApiError::unknown_operation(target));
+    }
+    check_content_type(headers)?;
+    let body = read_body(headers, body).await?;
+    if api::writes(operation) {
+        // Mutations wait for a disk flush: keep that off the async workers.
+        let (kms, caller, operation) = (kms.clone(), caller.clone(), operation.to_owned());
+        tokio::task::spawn_blocking(move || api::dispatch(&kms, &caller, &operation, &body))
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "operation task failed");
+                ApiError::new(
+                    ErrorCode::KmsInternal,
+                    "kmsd could not complete the request.",
+                )
+            })?
+    } else {
+        api::dispatch(kms, caller, operation, &body)
+    }
+}
+
+fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let media_type = value
+        .to_str()
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    match media_type.as_str() {
+        JSON_1_1 | "application/x-amz-json-1.0" | "application/json" => Ok(()),
+        _ => Err(ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            format!("Content-Type must be {JSON_1_1}, not {media_type:?}."),
+        )),
+    }
+}
+
+async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, ApiError> {
+    let too_large = || {
+        ApiError::new(
+            ErrorCode::RequestEntityTooLarge,
+            format!("The request body is larger than {MAX_BODY_BYTES} bytes."),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return Err(too_large());
+    }
+    axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|e| {
+            if std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+            {
+                too_large()
+            } else {
+                ApiError::serialization(format!("The request body could not be read: {e}"))
+            }
+        })
+}
+
+/// The account and region a request acts in: from the SigV4 credential scope
+/// (`Credential=AKID/date/region/kms/aws4_request`) when present, else the server's defaults.
+/// A 12-digit access key id is taken as the account id.
+fn caller_scope(headers: &HeaderMap, home: &Scope) -> Scope {
+    let credential = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split("Credential=").nth(1))
+        .map(|v| v.split([',', ' ']).next().unwrap_or_default());
+    let mut parts = credential.unwrap_or_default().split('/');
+    let access_key = parts.next().unwrap_or_default();
+    let region = parts.nth(1).unwrap_or_default();
+    Scope {
+        account: AccountId::parse(access_key).unwrap_or_else(|| home.account.clone()),
+        region: Region::parse(region).unwrap_or_else(|| home.region.clone()),
+    }
+}
+
+fn new_request_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+fn json_response(status: StatusCode, body: Vec<u8>, request_id: &str) -> Response {
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_1_1));
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        headers.insert("x-amzn-requestid", id);
+    }
+    response
+}
+
+fn error_response(error: &ApiError, request_id: &str) -> Response {
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    json_response(status, error.to_body(), request_id)
+}

@@ -1,0 +1,115 @@
+//! Persistence: the only module that names `sled`. A small typed API over one sled tree:
+//! load everything at startup, then apply atomic, flushed batches of puts and deletes.
+//! The in-memory state in `kms` is the source of truth for reads; this is write-through.
+
+mod error;
+mod records;
+
+pub use error::Error;
+
+use std::path::Path;
+
+use crate::kms::model::{Alias, AliasName, Key, KeyArn, Scope};
+
+/// Everything the store holds, as loaded at startup.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    /// Every key of every account and region.
+    pub keys: Vec<Key>,
+    /// Every alias, with the scope it belongs to.
+    pub aliases: Vec<(Scope, Alias)>,
+}
+
+/// The durable store, or nothing at all for `--in-memory`.
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: Option<sled::Db>,
+}
+
+/// A set of writes applied atomically by [`Store::write`].
+#[derive(Debug, Default)]
+pub struct Batch {
+    writes: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in `path`.
+    pub fn open(path: &Path) -> Result<Store, Error> {
+        let db = sled::Config::new().path(path).open()?;
+        Ok(Store { db: Some(db) })
+    }
+
+    /// A store that keeps nothing: state lives only in memory and is lost on exit.
+    pub fn in_memory() -> Store {
+        Store { db: None }
+    }
+
+    /// Whether writes reach a disk.
+    pub fn is_durable(&self) -> bool {
+        self.db.is_some()
+    }
+
+    /// Reads every record.
+    pub fn load(&self) -> Result<Snapshot, Error> {
+        let mut snapshot = Snapshot::default();
+        let Some(db) = &self.db else {
+            return Ok(snapshot);
+        };
+        for entry in db.iter() {
+            let (key, value) = entry?;
+            match records::decode(&key, &value)? {
+                records::Record::Key(k) => snapshot.keys.push(k),
+                records::Record::Alias(scope, alias) => snapshot.aliases.push((scope, alias)),
+            }
+        }
+        Ok(snapshot)
+    }
+
+    /// Applies `batch` atomically and flushes it to disk before returning.
+    pub fn write(&self, batch: Batch) -> Result<(), Error> {
+        let Some(db) = &self.db else {
+            return Ok(());
+        };
+        let mut sled_batch = sled::Batch::default();
+        for (key, value) in batch.writes {
+            match value {
+                Some(value) => sled_batch.insert(key, value),
+                None => sled_batch.remove(key),
+            }
+        }
+        db.apply_batch(sled_batch)?;
+        db.flush()?;
+        Ok(())
+    }
+}
+
+impl Batch {
+    /// Stores (or replaces) a key record.
+    pub fn put_key(&mut self, key: &Key) {
+        self.writes
+            .push((records::key_path(&key.arn), Some(records::encode_key(key))));
+    }
+
+    /// Removes a key record.
+    pub fn delete_key(&mut self, arn: &KeyArn) {
+        self.writes.push((records::key_path(arn), None));
+    }
+
+    /// Stores (or replaces) an alias.
+    pub fn put_alias(&mut self, scope: &Scope, alias: &Alias) {
+        self.writes.push((
+            records::alias_path(scope, &alias.name),
+            Some(records::encode_alias(alias)),
+        ));
+    }
+
+    /// Removes an alias.
+    pub fn delete_alias(&mut self, scope: &Scope, name: &AliasName) {
+        self.writes.push((records::alias_path(scope, name), None));
+    }
+
+    /// Whether the batch holds no writes.
+    pub fn is_empty(&self) -> bool {
+        self.writes.is_empty()
+    }
+}

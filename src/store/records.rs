@@ -1,0 +1,256 @@
+//! The on-disk record format: versioned serde structs, encoded as JSON, separate from both the
+//! wire DTOs and the domain types. Changing a record means bumping its `v` and keeping a reader
+//! for the old version.
+//!
+//! Paths: `k/<account>/<region>/<key-id>` for keys, `a/<account>/<region>/<alias-name>` for
+//! aliases (alias names contain `/`, which is fine as the last component).
+
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde::{Deserialize, Serialize};
+
+use super::Error;
+use crate::crypto::KeyMaterial;
+use crate::kms::model::{
+    AccountId, Alias, AliasName, Deletion, Key, KeyArn, KeyId, KeySpec, KeyState, KeyUsage,
+    Material, MaterialId, Origin, Region, Scope, Timestamp,
+};
+
+const KEY_VERSION: u32 = 1;
+const ALIAS_VERSION: u32 = 1;
+
+pub(super) enum Record {
+    Key(Key),
+    Alias(Scope, Alias),
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredKey {
+    v: u32,
+    account: String,
+    region: String,
+    key_id: String,
+    created_ms: u64,
+    description: String,
+    usage: String,
+    spec: String,
+    origin: String,
+    state: String,
+    deletion: Option<StoredDeletion>,
+    materials: Vec<StoredMaterial>,
+    tags: Vec<(String, String)>,
+    policy: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredDeletion {
+    date_ms: u64,
+    window_days: u32,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredMaterial {
+    id: String,
+    kind: String,
+    secret: String,
+    created_ms: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredAlias {
+    v: u32,
+    target: String,
+    created_ms: u64,
+    updated_ms: u64,
+}
+
+pub(super) fn key_path(arn: &KeyArn) -> Vec<u8> {
+    format!(
+        "k/{}/{}/{}",
+        arn.scope.account.as_str(),
+        arn.scope.region.as_str(),
+        arn.key_id
+    )
+    .into_bytes()
+}
+
+pub(super) fn alias_path(scope: &Scope, name: &AliasName) -> Vec<u8> {
+    format!(
+        "a/{}/{}/{}",
+        scope.account.as_str(),
+        scope.region.as_str(),
+        name.as_str()
+    )
+    .into_bytes()
+}
+
+pub(super) fn encode_key(key: &Key) -> Vec<u8> {
+    let stored = StoredKey {
+        v: KEY_VERSION,
+        account: key.arn.scope.account.as_str().to_owned(),
+        region: key.arn.scope.region.as_str().to_owned(),
+        key_id: key.arn.key_id.as_str().to_owned(),
+        created_ms: key.creation_date.0,
+        description: key.description.clone(),
+        usage: key.usage.as_str().to_owned(),
+        spec: key.spec.as_str().to_owned(),
+        origin: key.origin.as_str().to_owned(),
+        state: key.state.as_str().to_owned(),
+        deletion: key.deletion.map(|d| StoredDeletion {
+            date_ms: d.date.0,
+            window_days: d.window_days,
+        }),
+        materials: key
+            .materials
+            .iter()
+            .map(|m| StoredMaterial {
+                id: m.id.to_string(),
+                kind: material_kind(&m.secret).to_owned(),
+                secret: B64.encode(m.secret.secret_bytes()),
+                created_ms: m.created.0,
+            })
+            .collect(),
+        tags: key
+            .tags
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        policy: key.policy.clone(),
+    };
+    to_json(&stored)
+}
+
+pub(super) fn encode_alias(alias: &Alias) -> Vec<u8> {
+    to_json(&StoredAlias {
+        v: ALIAS_VERSION,
+        target: alias.target.as_str().to_owned(),
+        created_ms: alias.creation_date.0,
+        updated_ms: alias.last_updated.0,
+    })
+}
+
+fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
+    // Invariant: these records hold only strings, integers and vectors of them, which
+    // serde_json always serializes.
+    #[allow(clippy::expect_used)]
+    serde_json::to_vec(value).expect("records always serialize")
+}
+
+fn material_kind(material: &KeyMaterial) -> &'static str {
+    match material {
+        KeyMaterial::Aes256(_) => "AES_256",
+    }
+}
+
+pub(super) fn decode(path: &[u8], value: &[u8]) -> Result<Record, Error> {
+    let path_text = String::from_utf8_lossy(path).into_owned();
+    let corrupt = |reason: String| Error::Corrupt {
+        key: path_text.clone(),
+        reason,
+    };
+    let mut parts = path_text.splitn(4, '/');
+    let (Some(kind), Some(account), Some(region), Some(name)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(corrupt("unrecognised record path".into()));
+    };
+    let scope = Scope {
+        account: AccountId::parse(account).ok_or_else(|| corrupt("bad account".into()))?,
+        region: Region::parse(region).ok_or_else(|| corrupt("bad region".into()))?,
+    };
+    match kind {
+        "k" => {
+            let stored: StoredKey =
+                serde_json::from_slice(value).map_err(|e| corrupt(e.to_string()))?;
+            if stored.v != KEY_VERSION {
+                return Err(corrupt(format!(
+                    "unsupported key record version {}",
+                    stored.v
+                )));
+            }
+            let key_id = KeyId::parse(name).ok_or_else(|| corrupt("bad key id".into()))?;
+            decode_key(stored, KeyArn { scope, key_id })
+                .map(Record::Key)
+                .map_err(corrupt)
+        }
+        "a" => {
+            let stored: StoredAlias =
+                serde_json::from_slice(value).map_err(|e| corrupt(e.to_string()))?;
+            if stored.v != ALIAS_VERSION {
+                return Err(corrupt(format!(
+                    "unsupported alias record version {}",
+                    stored.v
+                )));
+            }
+            let target =
+                KeyId::parse(&stored.target).ok_or_else(|| corrupt("bad alias target".into()))?;
+            Ok(Record::Alias(
+                scope,
+                Alias {
+                    name: AliasName::new_unchecked(name.to_owned()),
+                    target,
+                    creation_date: Timestamp(stored.created_ms),
+                    last_updated: Timestamp(stored.updated_ms),
+                },
+            ))
+        }
+        _ => Err(corrupt("unrecognised record kind".into())),
+    }
+}
+
+fn decode_key(stored: StoredKey, arn: KeyArn) -> Result<Key, String> {
+    let enum_field = |name: &str, value: &str| format!("bad {name} {value:?}");
+    let materials = stored
+        .materials
+        .into_iter()
+        .map(decode_material)
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(Key {
+        arn,
+        creation_date: Timestamp(stored.created_ms),
+        description: stored.description,
+        usage: KeyUsage::parse(&stored.usage).ok_or_else(|| enum_field("usage", &stored.usage))?,
+        spec: KeySpec::parse(&stored.spec).ok_or_else(|| enum_field("spec", &stored.spec))?,
+        origin: Origin::parse(&stored.origin)
+            .ok_or_else(|| enum_field("origin", &stored.origin))?,
+        state: KeyState::parse(&stored.state).ok_or_else(|| enum_field("state", &stored.state))?,
+        deletion: stored.deletion.map(|d| Deletion {
+            date: Timestamp(d.date_ms),
+            window_days: d.window_days,
+        }),
+        materials: Arc::new(materials),
+        tags: stored.tags.into_iter().collect(),
+        policy: stored.policy,
+    })
+}
+
+fn decode_material(stored: StoredMaterial) -> Result<Material, String> {
+    let id = decode_hex32(&stored.id).ok_or("bad material id")?;
+    let secret = B64.decode(&stored.secret).map_err(|e| e.to_string())?;
+    let secret = match stored.kind.as_str() {
+        "AES_256" => KeyMaterial::Aes256(
+            secret
+                .try_into()
+                .map_err(|_| "AES_256 material is not 32 bytes")?,
+        ),
+        other => return Err(format!("unknown material kind {other:?}")),
+    };
+    Ok(Material {
+        id: MaterialId(id),
+        secret,
+        created: Timestamp(stored.created_ms),
+    })
+}
+
+fn decode_hex32(s: &str) -> Option<[u8; 32]> {
+    if s.len() != 64 || !s.is_ascii() {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(out)
+}
