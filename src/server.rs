@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use tokio::net::TcpListener;
+use tokio::sync::mpsc;
 
 use crate::api::{self, ApiError, ErrorCode};
 use crate::kms::Kms;
@@ -24,23 +25,37 @@ const JSON_1_1: &str = "application/x-amz-json-1.1";
 const TARGET_PREFIX: &str = "TrentService.";
 
 /// Serves the KMS API on `listener` until `shutdown` completes, then finishes in-flight
-/// requests and returns.
+/// requests and returns once nothing of the server holds `kms` any more (so that, when the
+/// caller holds no other reference, the store is closed and its lock released).
 pub async fn serve(
     listener: TcpListener,
     kms: Arc<Kms>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(kms))
-        .with_graceful_shutdown(shutdown)
-        .await
-}
-
-/// The router: every path and method reaches [`kms_call`], which refuses what is not `POST /`.
-pub fn router(kms: Arc<Kms>) -> Router {
-    Router::new()
+    let (in_use, mut released) = mpsc::channel::<()>(1);
+    let router = Router::new()
         .route("/", any(kms_call))
         .fallback(not_found)
-        .with_state(kms)
+        .with_state(AppState {
+            kms,
+            _in_use: in_use,
+        });
+    let result = axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    // axum returns when every connection has ended, but a connection task may still be
+    // dropping its copy of the state. Each copy holds a sender: `recv` yields `None` only
+    // after the last one, and with it the last reference to `kms`, is gone.
+    let _ = released.recv().await;
+    result
+}
+
+/// What every request handler gets. Fields drop in order, so `kms` is released before the
+/// sender that reports its release.
+#[derive(Clone)]
+struct AppState {
+    kms: Arc<Kms>,
+    _in_use: mpsc::Sender<()>,
 }
 
 async fn not_found() -> Response {
@@ -54,14 +69,14 @@ async fn not_found() -> Response {
 }
 
 async fn kms_call(
-    State(kms): State<Arc<Kms>>,
+    State(state): State<AppState>,
     method: Method,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
     let request_id = new_request_id();
     let started = Instant::now();
-    let caller = caller_scope(&headers, kms.home());
+    let caller = caller_scope(&headers, state.kms.home());
     let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
@@ -71,7 +86,7 @@ async fn kms_call(
         .strip_prefix(TARGET_PREFIX)
         .unwrap_or_default()
         .to_owned();
-    let result = run(&kms, &caller, method, &headers, &target, &operation, body).await;
+    let result = run(&state, &caller, method, &headers, &target, &operation, body).await;
     let status = match &result {
         Ok(_) => 200,
         Err(e) => e.status(),
@@ -93,7 +108,7 @@ async fn kms_call(
 }
 
 async fn run(
-    kms: &Arc<Kms>,
+    state: &AppState,
     caller: &Scope,
     method: Method,
     headers: &HeaderMap,
@@ -113,9 +128,10 @@ async fn run(
     check_content_type(headers)?;
     let body = read_body(headers, body).await?;
     if api::writes(operation) {
-        // Mutations wait for a disk flush: keep that off the async workers.
-        let (kms, caller, operation) = (kms.clone(), caller.clone(), operation.to_owned());
-        tokio::task::spawn_blocking(move || api::dispatch(&kms, &caller, &operation, &body))
+        // Mutations wait for a disk flush: keep that off the async workers. The task holds a
+        // copy of the state, so `serve` also waits for a task whose client went away.
+        let (state, caller, operation) = (state.clone(), caller.clone(), operation.to_owned());
+        tokio::task::spawn_blocking(move || api::dispatch(&state.kms, &caller, &operation, &body))
             .await
             .map_err(|e| {
                 tracing::error!(error = %e, "operation task failed");
@@ -125,7 +141,7 @@ async fn run(
                 )
             })?
     } else {
-        api::dispatch(kms, caller, operation, &body)
+        api::dispatch(&state.kms, caller, operation, &body)
     }
 }
 
