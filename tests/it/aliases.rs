@@ -1,0 +1,293 @@
+//! CreateAlias, UpdateAlias, DeleteAlias and ListAliases, and AWS's alias rules.
+
+use crate::support::{ACCOUNT, REGION, TestServer, check_error, create_key};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alias_lifecycle() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let first = create_key(&client).await;
+    let second = create_key(&client).await;
+
+    client
+        .create_alias()
+        .alias_name("alias/app/main")
+        .target_key_id(&first)
+        .send()
+        .await
+        .unwrap();
+    let listed = client.list_aliases().send().await.unwrap();
+    let [entry] = listed.aliases() else {
+        panic!("one alias expected: {listed:?}")
+    };
+    assert_eq!(entry.alias_name.as_deref(), Some("alias/app/main"));
+    assert_eq!(
+        entry.alias_arn.as_deref(),
+        Some(format!("arn:aws:kms:{REGION}:{ACCOUNT}:alias/app/main").as_str())
+    );
+    assert_eq!(entry.target_key_id.as_deref(), Some(first.as_str()));
+    let created = entry.creation_date.unwrap();
+    assert_eq!(entry.last_updated_date, Some(created));
+    assert!(!listed.truncated);
+
+    // UpdateAlias moves it; the key behind "alias/app/main" changes.
+    client
+        .update_alias()
+        .alias_name("alias/app/main")
+        .target_key_id(format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{second}"))
+        .send()
+        .await
+        .unwrap();
+    let meta = client
+        .describe_key()
+        .key_id("alias/app/main")
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
+    assert_eq!(meta.key_id, second);
+    let listed = client.list_aliases().send().await.unwrap();
+    let entry = &listed.aliases()[0];
+    assert_eq!(entry.creation_date, Some(created));
+    assert!(entry.last_updated_date.unwrap().as_secs_f64() >= created.as_secs_f64());
+
+    client
+        .delete_alias()
+        .alias_name("alias/app/main")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        client
+            .list_aliases()
+            .send()
+            .await
+            .unwrap()
+            .aliases()
+            .is_empty()
+    );
+    let message = check_error(
+        client
+            .delete_alias()
+            .alias_name("alias/app/main")
+            .send()
+            .await,
+        "NotFoundException",
+    );
+    assert_eq!(
+        message,
+        format!("Alias arn:aws:kms:{REGION}:{ACCOUNT}:alias/app/main is not found.")
+    );
+    check_error(
+        client
+            .update_alias()
+            .alias_name("alias/app/main")
+            .target_key_id(&first)
+            .send()
+            .await,
+        "NotFoundException",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alias_rules() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let key = create_key(&client).await;
+    client
+        .create_alias()
+        .alias_name("alias/taken")
+        .target_key_id(&key)
+        .send()
+        .await
+        .unwrap();
+
+    let message = check_error(
+        client
+            .create_alias()
+            .alias_name("alias/taken")
+            .target_key_id(&key)
+            .send()
+            .await,
+        "AlreadyExistsException",
+    );
+    assert_eq!(
+        message,
+        format!("An alias with the name arn:aws:kms:{REGION}:{ACCOUNT}:alias/taken already exists")
+    );
+    let message = check_error(
+        client
+            .create_alias()
+            .alias_name("no-prefix")
+            .target_key_id(&key)
+            .send()
+            .await,
+        "ValidationException",
+    );
+    assert!(
+        message.starts_with("Alias must start with the prefix \"alias/\""),
+        "{message}"
+    );
+    check_error(
+        client
+            .create_alias()
+            .alias_name("alias/aws/s3")
+            .target_key_id(&key)
+            .send()
+            .await,
+        "NotAuthorizedException",
+    );
+    check_error(
+        client
+            .delete_alias()
+            .alias_name("alias/aws/s3")
+            .send()
+            .await,
+        "NotAuthorizedException",
+    );
+    let message = check_error(
+        client
+            .create_alias()
+            .alias_name("alias/bad name!")
+            .target_key_id(&key)
+            .send()
+            .await,
+        "ValidationException",
+    );
+    assert_eq!(
+        message,
+        "1 validation error detected: Value 'alias/bad name!' at 'aliasName' failed to satisfy \
+         constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$"
+    );
+    check_error(
+        client
+            .create_alias()
+            .alias_name(format!("alias/{}", "a".repeat(251)))
+            .target_key_id(&key)
+            .send()
+            .await,
+        "ValidationException",
+    );
+    // An alias points to a key, never to another alias.
+    check_error(
+        client
+            .create_alias()
+            .alias_name("alias/second")
+            .target_key_id("alias/taken")
+            .send()
+            .await,
+        "ValidationException",
+    );
+    check_error(
+        client
+            .create_alias()
+            .alias_name("alias/ghost")
+            .target_key_id("0b7fb8d4-5b1f-4a8e-9b43-9d0c3f6c1a11")
+            .send()
+            .await,
+        "NotFoundException",
+    );
+    // A key pending deletion cannot get a new alias.
+    let doomed = create_key(&client).await;
+    client
+        .schedule_key_deletion()
+        .key_id(&doomed)
+        .send()
+        .await
+        .unwrap();
+    let message = check_error(
+        client
+            .create_alias()
+            .alias_name("alias/doomed")
+            .target_key_id(&doomed)
+            .send()
+            .await,
+        "KMSInvalidStateException",
+    );
+    assert_eq!(
+        message,
+        format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{doomed} is pending deletion.")
+    );
+    check_error(
+        client
+            .update_alias()
+            .alias_name("alias/taken")
+            .target_key_id(&doomed)
+            .send()
+            .await,
+        "KMSInvalidStateException",
+    );
+    // Only the one good alias exists after all of that.
+    let listed = client.list_aliases().send().await.unwrap();
+    assert_eq!(listed.aliases().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_aliases_filters_by_key_and_paginates() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let a = create_key(&client).await;
+    let b = create_key(&client).await;
+    for i in 0..5 {
+        client
+            .create_alias()
+            .alias_name(format!("alias/a{i}"))
+            .target_key_id(&a)
+            .send()
+            .await
+            .unwrap();
+    }
+    client
+        .create_alias()
+        .alias_name("alias/b")
+        .target_key_id(&b)
+        .send()
+        .await
+        .unwrap();
+
+    let for_b = client.list_aliases().key_id(&b).send().await.unwrap();
+    let names: Vec<_> = for_b
+        .aliases()
+        .iter()
+        .filter_map(|a| a.alias_name.clone())
+        .collect();
+    assert_eq!(names, ["alias/b"]);
+
+    let mut names = Vec::new();
+    let mut marker = None;
+    loop {
+        let page = client
+            .list_aliases()
+            .key_id(format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{a}"))
+            .limit(2)
+            .set_marker(marker)
+            .send()
+            .await
+            .unwrap();
+        assert!(page.aliases().len() <= 2);
+        names.extend(page.aliases().iter().filter_map(|a| a.alias_name.clone()));
+        if !page.truncated {
+            assert!(page.next_marker.is_none());
+            break;
+        }
+        marker = page.next_marker;
+    }
+    assert_eq!(
+        names,
+        ["alias/a0", "alias/a1", "alias/a2", "alias/a3", "alias/a4"]
+    );
+
+    check_error(
+        client
+            .list_aliases()
+            .key_id("0b7fb8d4-5b1f-4a8e-9b43-9d0c3f6c1a11")
+            .send()
+            .await,
+        "NotFoundException",
+    );
+    check_error(
+        client.list_aliases().marker("nonsense").send().await,
+        "InvalidMarkerException",
+    );
+}

@@ -1,0 +1,20 @@
+//! Integration tests: the official `aws-sdk-kms` client (and raw HTTP where the SDK cannot go)
+//! against an in-process kmsd on 127.0.0.1:0.
+
+// Support items are `pub` for the sibling modules of this one test binary.
+#![allow(unreachable_pub)]
+// Test helpers panic on unexpected results by design, like the tests that call them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod aliases;
+mod aws_cli;
+mod binary;
+mod encryption;
+mod keys;
+mod persistence;
+mod policies;
+mod scoping;
+mod support;
+mod tags;
+mod tidy;
+mod wire_errors;
