@@ -47,6 +47,9 @@ pub struct ServeArgs {
     /// Region for requests that are not SigV4-signed.
     #[arg(long, env = "KMS_REGION", default_value = "us-east-1")]
     pub region: String,
+    /// RSA keys of each size (2048, 3072, 4096) to keep pre-generated; 0 turns the pool off.
+    #[arg(long, env = "KMS_RSA_POOL_SIZE", default_value_t = 2)]
+    pub rsa_pool_size: usize,
 }
 
 /// The server's settings, checked.
@@ -58,6 +61,8 @@ pub struct Config {
     pub data_dir: Option<PathBuf>,
     /// Default account and region.
     pub home: Scope,
+    /// Pre-generated RSA keys per size.
+    pub rsa_pool_size: usize,
 }
 
 impl ServeArgs {
@@ -88,6 +93,7 @@ impl ServeArgs {
             listen: SocketAddr::new(ip, port),
             data_dir: (!self.in_memory).then_some(self.data_dir),
             home: Scope { account, region },
+            rsa_pool_size: self.rsa_pool_size,
         })
     }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 use kmsd::config::{Cli, Command, Config};
+use kmsd::crypto::rsa_pool::RsaPool;
 use kmsd::kms::{Clock, Kms};
 use kmsd::store::Store;
 
@@ -38,7 +39,8 @@ async fn run(config: Config) -> anyhow::Result<()> {
         None => Store::in_memory(),
     };
     let kms = Kms::open(store, config.home.clone(), Clock::system())
-        .context("cannot load the data dir")?;
+        .context("cannot load the data dir")?
+        .with_rsa_pool(RsaPool::new(config.rsa_pool_size));
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;

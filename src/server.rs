@@ -127,8 +127,9 @@ async fn run(
     }
     check_content_type(headers)?;
     let body = read_body(headers, body).await?;
-    if api::writes(operation) {
-        // Mutations wait for a disk flush: keep that off the async workers. The task holds a
+    if api::blocking(operation) {
+        // Mutations wait for a disk flush and key generation takes long: keep both off the
+        // async workers. The task holds a
         // copy of the state, so `serve` also waits for a task whose client went away.
         let (state, caller, operation) = (state.clone(), caller.clone(), operation.to_owned());
         tokio::task::spawn_blocking(move || api::dispatch(&state.kms, &caller, &operation, &body))

@@ -38,7 +38,7 @@ pub(crate) struct CreateAlias;
 impl Operation for CreateAlias {
     type Request = AliasTargetRequest;
     type Response = Empty;
-    const WRITES: bool = true;
+    const BLOCKING: bool = true;
 
     fn handle(kms: &Kms, caller: &Scope, r: AliasTargetRequest) -> Result<Empty, ApiError> {
         let name = parse_alias_name(r.alias_name.as_deref().unwrap_or_default())?;
@@ -53,7 +53,7 @@ pub(crate) struct UpdateAlias;
 impl Operation for UpdateAlias {
     type Request = AliasTargetRequest;
     type Response = Empty;
-    const WRITES: bool = true;
+    const BLOCKING: bool = true;
 
     fn handle(kms: &Kms, caller: &Scope, r: AliasTargetRequest) -> Result<Empty, ApiError> {
         let name = parse_alias_name(r.alias_name.as_deref().unwrap_or_default())?;
@@ -80,7 +80,7 @@ impl Validate for DeleteAliasRequest {
 impl Operation for DeleteAlias {
     type Request = DeleteAliasRequest;
     type Response = Empty;
-    const WRITES: bool = true;
+    const BLOCKING: bool = true;
 
     fn handle(kms: &Kms, caller: &Scope, r: DeleteAliasRequest) -> Result<Empty, ApiError> {
         let name = parse_alias_name(r.alias_name.as_deref().unwrap_or_default())?;
@@ -129,7 +129,7 @@ struct AliasListEntry {
 impl Operation for ListAliases {
     type Request = ListAliasesRequest;
     type Response = ListAliasesResponse;
-    const WRITES: bool = false;
+    const BLOCKING: bool = false;
 
     fn handle(
         kms: &Kms,

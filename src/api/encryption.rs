@@ -7,7 +7,9 @@ use super::keys::key_ref;
 use super::wire::{Base64Blob, EnumMember, Validate, Validator, known};
 use super::{ApiError, Operation};
 use crate::kms::encryption::{Encrypted, Source};
-use crate::kms::model::{DataKeySpec, EncryptionAlgorithm, EncryptionContext, KeyRef, Scope};
+use crate::kms::model::{
+    DataKeyPairSpec, DataKeySpec, EncryptionAlgorithm, EncryptionContext, KeyRef, MaterialId, Scope,
+};
 use crate::kms::{self, Kms};
 
 /// Largest plaintext and data key, and largest ciphertext blob, in bytes.
@@ -59,15 +61,20 @@ impl From<Encrypted> for EncryptResponse {
         EncryptResponse {
             ciphertext_blob: Base64Blob(e.ciphertext),
             key_id: e.key_arn.to_string(),
-            encryption_algorithm: EncryptionAlgorithm::SymmetricDefault.as_str(),
+            encryption_algorithm: e.algorithm.as_str(),
         }
     }
+}
+
+/// A key material id as the wire shows it: 64 hex digits, absent for key pairs.
+fn material_id(id: Option<MaterialId>) -> Option<String> {
+    id.map(|id| id.to_string())
 }
 
 impl Operation for Encrypt {
     type Request = EncryptRequest;
     type Response = EncryptResponse;
-    const WRITES: bool = false;
+    const BLOCKING: bool = false;
 
     fn handle(kms: &Kms, caller: &Scope, r: EncryptRequest) -> Result<EncryptResponse, ApiError> {
         let encrypted = kms.encrypt(
@@ -122,7 +129,8 @@ pub(crate) struct DecryptResponse {
     key_id: String,
     plaintext: Base64Blob,
     encryption_algorithm: &'static str,
-    key_material_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_material_id: Option<String>,
 }
 
 fn no_recipient<T>(recipient: Option<&T>) -> Result<(), ApiError> {
@@ -138,7 +146,7 @@ fn no_recipient<T>(recipient: Option<&T>) -> Result<(), ApiError> {
 impl Operation for Decrypt {
     type Request = DecryptRequest;
     type Response = DecryptResponse;
-    const WRITES: bool = false;
+    const BLOCKING: bool = false;
 
     fn handle(kms: &Kms, caller: &Scope, r: DecryptRequest) -> Result<DecryptResponse, ApiError> {
         no_recipient(r.recipient.as_ref())?;
@@ -158,8 +166,8 @@ impl Operation for Decrypt {
         Ok(DecryptResponse {
             key_id: decrypted.key_arn.to_string(),
             plaintext: Base64Blob(decrypted.plaintext),
-            encryption_algorithm: EncryptionAlgorithm::SymmetricDefault.as_str(),
-            key_material_id: decrypted.material_id.to_string(),
+            encryption_algorithm: decrypted.algorithm.as_str(),
+            key_material_id: material_id(decrypted.material_id),
         })
     }
 }
@@ -214,14 +222,16 @@ pub(crate) struct ReEncryptResponse {
     key_id: String,
     source_encryption_algorithm: &'static str,
     destination_encryption_algorithm: &'static str,
-    source_key_material_id: String,
-    destination_key_material_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_key_material_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    destination_key_material_id: Option<String>,
 }
 
 impl Operation for ReEncrypt {
     type Request = ReEncryptRequest;
     type Response = ReEncryptResponse;
-    const WRITES: bool = false;
+    const BLOCKING: bool = false;
 
     fn handle(
         kms: &Kms,
@@ -248,10 +258,10 @@ impl Operation for ReEncrypt {
             ciphertext_blob: Base64Blob(out.destination.ciphertext),
             source_key_id: out.source.key_arn.to_string(),
             key_id: out.destination.key_arn.to_string(),
-            source_encryption_algorithm: EncryptionAlgorithm::SymmetricDefault.as_str(),
-            destination_encryption_algorithm: EncryptionAlgorithm::SymmetricDefault.as_str(),
-            source_key_material_id: out.source.material_id.to_string(),
-            destination_key_material_id: out.destination.material_id.to_string(),
+            source_encryption_algorithm: out.source.algorithm.as_str(),
+            destination_encryption_algorithm: out.destination.algorithm.as_str(),
+            source_key_material_id: material_id(out.source.material_id),
+            destination_key_material_id: material_id(out.destination.material_id),
         })
     }
 }
@@ -318,13 +328,14 @@ pub(crate) struct GenerateDataKeyResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     plaintext: Option<Base64Blob>,
     key_id: String,
-    key_material_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_material_id: Option<String>,
 }
 
 impl Operation for GenerateDataKey {
     type Request = GenerateDataKeyRequest;
     type Response = GenerateDataKeyResponse;
-    const WRITES: bool = false;
+    const BLOCKING: bool = false;
 
     fn handle(
         kms: &Kms,
@@ -336,7 +347,7 @@ impl Operation for GenerateDataKey {
             ciphertext_blob: Base64Blob(sealed.ciphertext),
             plaintext: Some(Base64Blob(plaintext)),
             key_id: sealed.key_arn.to_string(),
-            key_material_id: sealed.material_id.to_string(),
+            key_material_id: material_id(sealed.material_id),
         })
     }
 }
@@ -347,7 +358,7 @@ pub(crate) struct GenerateDataKeyWithoutPlaintext;
 impl Operation for GenerateDataKeyWithoutPlaintext {
     type Request = GenerateDataKeyRequest;
     type Response = GenerateDataKeyResponse;
-    const WRITES: bool = false;
+    const BLOCKING: bool = false;
 
     fn handle(
         kms: &Kms,
@@ -359,8 +370,107 @@ impl Operation for GenerateDataKeyWithoutPlaintext {
             ciphertext_blob: Base64Blob(sealed.ciphertext),
             plaintext: None,
             key_id: sealed.key_arn.to_string(),
-            key_material_id: sealed.material_id.to_string(),
+            key_material_id: material_id(sealed.material_id),
         })
+    }
+}
+
+/// The members GenerateDataKeyPair and GenerateDataKeyPairWithoutPlaintext share.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct GenerateDataKeyPairRequest {
+    key_id: Option<String>,
+    encryption_context: Option<EncryptionContext>,
+    key_pair_spec: Option<EnumMember<DataKeyPairSpec>>,
+    grant_tokens: Option<Vec<String>>,
+    recipient: Option<serde::de::IgnoredAny>,
+    dry_run: Option<bool>,
+}
+
+impl Validate for GenerateDataKeyPairRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.key_id("keyId", self.key_id.as_deref(), true);
+        v.enumeration("keyPairSpec", self.key_pair_spec.as_ref(), true);
+        grant_tokens(v, self.grant_tokens.as_ref());
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct GenerateDataKeyPairResponse {
+    private_key_ciphertext_blob: Base64Blob,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    private_key_plaintext: Option<Base64Blob>,
+    public_key: Base64Blob,
+    key_id: String,
+    key_pair_spec: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_material_id: Option<String>,
+}
+
+impl GenerateDataKeyPairRequest {
+    fn run(
+        self,
+        kms: &Kms,
+        caller: &Scope,
+        operation: &'static str,
+        with_plaintext: bool,
+    ) -> Result<GenerateDataKeyPairResponse, ApiError> {
+        no_recipient(self.recipient.as_ref())?;
+        let Some(spec) = known(self.key_pair_spec.as_ref()) else {
+            return Err(kms::Error::Validation("KeyPairSpec is required.".into()).into());
+        };
+        let pair = kms.generate_data_key_pair(
+            caller,
+            &key_ref(self.key_id.as_deref()),
+            spec,
+            &self.encryption_context.unwrap_or_default(),
+            operation,
+            self.dry_run.unwrap_or(false),
+        )?;
+        Ok(GenerateDataKeyPairResponse {
+            private_key_ciphertext_blob: Base64Blob(pair.sealed_private_key.ciphertext),
+            private_key_plaintext: with_plaintext.then_some(Base64Blob(pair.private_key)),
+            public_key: Base64Blob(pair.public_key),
+            key_id: pair.sealed_private_key.key_arn.to_string(),
+            key_pair_spec: spec.as_str(),
+            key_material_id: material_id(pair.sealed_private_key.material_id),
+        })
+    }
+}
+
+/// GenerateDataKeyPair.
+pub(crate) struct GenerateDataKeyPair;
+
+impl Operation for GenerateDataKeyPair {
+    type Request = GenerateDataKeyPairRequest;
+    type Response = GenerateDataKeyPairResponse;
+    // Key pair generation is CPU-heavy (RSA: up to seconds): keep it off the async workers.
+    const BLOCKING: bool = true;
+
+    fn handle(
+        kms: &Kms,
+        caller: &Scope,
+        r: GenerateDataKeyPairRequest,
+    ) -> Result<GenerateDataKeyPairResponse, ApiError> {
+        r.run(kms, caller, "GenerateDataKeyPair", true)
+    }
+}
+
+/// GenerateDataKeyPairWithoutPlaintext.
+pub(crate) struct GenerateDataKeyPairWithoutPlaintext;
+
+impl Operation for GenerateDataKeyPairWithoutPlaintext {
+    type Request = GenerateDataKeyPairRequest;
+    type Response = GenerateDataKeyPairResponse;
+    const BLOCKING: bool = true;
+
+    fn handle(
+        kms: &Kms,
+        caller: &Scope,
+        r: GenerateDataKeyPairRequest,
+    ) -> Result<GenerateDataKeyPairResponse, ApiError> {
+        r.run(kms, caller, "GenerateDataKeyPairWithoutPlaintext", false)
     }
 }
 
@@ -397,7 +507,7 @@ pub(crate) struct GenerateRandomResponse {
 impl Operation for GenerateRandom {
     type Request = GenerateRandomRequest;
     type Response = GenerateRandomResponse;
-    const WRITES: bool = false;
+    const BLOCKING: bool = false;
 
     fn handle(
         kms: &Kms,

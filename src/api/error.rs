@@ -24,6 +24,10 @@ pub enum ErrorCode {
     InvalidMarker,
     /// kmsd failed internally (HTTP 500).
     KmsInternal,
+    /// A MAC did not verify.
+    KmsInvalidMac,
+    /// A signature did not verify.
+    KmsInvalidSignature,
     /// The key's state forbids the operation.
     KmsInvalidState,
     /// A quota was reached.
@@ -62,6 +66,8 @@ impl ErrorCode {
             ErrorCode::InvalidKeyUsage => "InvalidKeyUsageException",
             ErrorCode::InvalidMarker => "InvalidMarkerException",
             ErrorCode::KmsInternal => "KMSInternalException",
+            ErrorCode::KmsInvalidMac => "KMSInvalidMacException",
+            ErrorCode::KmsInvalidSignature => "KMSInvalidSignatureException",
             ErrorCode::KmsInvalidState => "KMSInvalidStateException",
             ErrorCode::LimitExceeded => "LimitExceededException",
             ErrorCode::MalformedPolicyDocument => "MalformedPolicyDocumentException",
@@ -104,6 +110,14 @@ impl ApiError {
         ApiError {
             code,
             message: Some(message.into()),
+        }
+    }
+
+    /// An error without a message.
+    pub fn bare(code: ErrorCode) -> ApiError {
+        ApiError {
+            code,
+            message: None,
         }
     }
 
@@ -162,12 +176,10 @@ impl From<kms::Error> for ApiError {
             | E::PolicyNotFound => ErrorCode::NotFound,
             E::Disabled(_) => ErrorCode::Disabled,
             E::InvalidState { .. } | E::NotPendingDeletion(_) => ErrorCode::KmsInvalidState,
-            E::InvalidCiphertext => {
-                return ApiError {
-                    code: ErrorCode::InvalidCiphertext,
-                    message: None,
-                };
-            }
+            // AWS sends these three without a message.
+            E::InvalidCiphertext => return ApiError::bare(ErrorCode::InvalidCiphertext),
+            E::InvalidSignature => return ApiError::bare(ErrorCode::KmsInvalidSignature),
+            E::InvalidMac => return ApiError::bare(ErrorCode::KmsInvalidMac),
             E::IncorrectKey => ErrorCode::IncorrectKey,
             E::InvalidKeyUsage(_) => ErrorCode::InvalidKeyUsage,
             E::AliasAlreadyExists(_) => ErrorCode::AlreadyExists,
@@ -179,6 +191,13 @@ impl From<kms::Error> for ApiError {
             E::InvalidMarker(_) => ErrorCode::InvalidMarker,
             E::DryRun => ErrorCode::DryRunOperation,
             E::Unsupported(_) => ErrorCode::UnsupportedOperation,
+            E::Crypto(source) => {
+                tracing::error!(error = %source, "cryptographic failure");
+                return ApiError::new(
+                    ErrorCode::KmsInternal,
+                    "kmsd could not complete the request; see its log.",
+                );
+            }
             E::Internal(source) => {
                 tracing::error!(error = %source, "internal error");
                 return ApiError::new(

@@ -7,7 +7,7 @@ use super::wire::{
     EnumMember, EpochSeconds, Validate, Validator, WireTag, known, tag_pairs, validate_tags,
 };
 use super::{ApiError, Empty, Operation};
-use crate::kms::model::{Key, KeyRef, KeySpec, KeyState, KeyUsage, Origin, Scope};
+use crate::kms::model::{AwsEnum, Key, KeyRef, KeySpec, KeyState, KeyUsage, Origin, Scope};
 use crate::kms::{self, Kms, keys::LIST_KEYS_DEFAULT_LIMIT};
 
 /// `KeyMetadata` as DescribeKey, CreateKey and friends return it.
@@ -29,10 +29,17 @@ pub(crate) struct KeyMetadata {
     pending_deletion_window_in_days: Option<u32>,
     origin: &'static str,
     key_manager: &'static str,
-    customer_master_key_spec: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customer_master_key_spec: Option<&'static str>,
     key_spec: &'static str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     encryption_algorithms: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    signing_algorithms: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    mac_algorithms: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    key_agreement_algorithms: Vec<&'static str>,
     multi_region: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     current_key_material_id: Option<String>,
@@ -53,18 +60,33 @@ impl From<&Key> for KeyMetadata {
             pending_deletion_window_in_days: None,
             origin: key.origin.as_str(),
             key_manager: "CUSTOMER",
-            customer_master_key_spec: key.spec.as_str(),
+            customer_master_key_spec: customer_master_key_spec(key.spec),
             key_spec: key.spec.as_str(),
-            encryption_algorithms: key
-                .encryption_algorithms()
-                .iter()
-                .map(|a| a.as_str())
-                .collect(),
+            encryption_algorithms: names(key.encryption_algorithms()),
+            signing_algorithms: names(key.signing_algorithms()),
+            mac_algorithms: names(key.mac_algorithms()),
+            key_agreement_algorithms: names(key.key_agreement_algorithms()),
             multi_region: false,
             current_key_material_id: (key.spec == KeySpec::SymmetricDefault)
                 .then(|| key.current_material().map(|m| m.id.to_string()))
                 .flatten(),
         }
+    }
+}
+
+/// The AWS spellings of a list of enum values.
+fn names<E: AwsEnum>(values: &[E]) -> Vec<&'static str> {
+    values.iter().map(|v| v.as_str()).collect()
+}
+
+/// The deprecated `CustomerMasterKeySpec`, which has no values for specs added after it was
+/// deprecated (ML-DSA, Ed25519).
+pub(crate) fn customer_master_key_spec(spec: KeySpec) -> Option<&'static str> {
+    match spec {
+        KeySpec::MlDsa44 | KeySpec::MlDsa65 | KeySpec::MlDsa87 | KeySpec::EccNistEdwards25519 => {
+            None
+        }
+        other => Some(other.as_str()),
     }
 }
 
@@ -150,7 +172,7 @@ pub(crate) struct KeyMetadataResponse {
 impl Operation for CreateKey {
     type Request = CreateKeyRequest;
     type Response = KeyMetadataResponse;
-    const WRITES: bool = true;
+    const BLOCKING: bool = true;
 
     fn handle(
         kms: &Kms,
@@ -212,7 +234,7 @@ impl Validate for DescribeKeyRequest {
 impl Operation for DescribeKey {
     type Request = DescribeKeyRequest;
     type Response = KeyMetadataResponse;
-    const WRITES: bool = false;
+    const BLOCKING: bool = false;
 
     fn handle(
         kms: &Kms,
@@ -268,7 +290,7 @@ pub(crate) fn limit(limit: Option<i64>, default: usize) -> usize {
 impl Operation for ListKeys {
     type Request = ListKeysRequest;
     type Response = ListKeysResponse;
-    const WRITES: bool = false;
+    const BLOCKING: bool = false;
 
     fn handle(kms: &Kms, caller: &Scope, r: ListKeysRequest) -> Result<ListKeysResponse, ApiError> {
         let page = kms.list_keys(
@@ -297,7 +319,7 @@ pub(crate) struct EnableKey;
 impl Operation for EnableKey {
     type Request = KeyIdRequest;
     type Response = Empty;
-    const WRITES: bool = true;
+    const BLOCKING: bool = true;
 
     fn handle(kms: &Kms, caller: &Scope, r: KeyIdRequest) -> Result<Empty, ApiError> {
         kms.enable_key(caller, &key_ref(r.key_id.as_deref()))?;
@@ -311,7 +333,7 @@ pub(crate) struct DisableKey;
 impl Operation for DisableKey {
     type Request = KeyIdRequest;
     type Response = Empty;
-    const WRITES: bool = true;
+    const BLOCKING: bool = true;
 
     fn handle(kms: &Kms, caller: &Scope, r: KeyIdRequest) -> Result<Empty, ApiError> {
         kms.disable_key(caller, &key_ref(r.key_id.as_deref()))?;
@@ -339,7 +361,7 @@ impl Validate for UpdateKeyDescriptionRequest {
 impl Operation for UpdateKeyDescription {
     type Request = UpdateKeyDescriptionRequest;
     type Response = Empty;
-    const WRITES: bool = true;
+    const BLOCKING: bool = true;
 
     fn handle(
         kms: &Kms,
@@ -389,7 +411,7 @@ pub(crate) struct ScheduleKeyDeletionResponse {
 impl Operation for ScheduleKeyDeletion {
     type Request = ScheduleKeyDeletionRequest;
     type Response = ScheduleKeyDeletionResponse;
-    const WRITES: bool = true;
+    const BLOCKING: bool = true;
 
     fn handle(
         kms: &Kms,
@@ -419,7 +441,7 @@ pub(crate) struct CancelKeyDeletionResponse {
 impl Operation for CancelKeyDeletion {
     type Request = KeyIdRequest;
     type Response = CancelKeyDeletionResponse;
-    const WRITES: bool = true;
+    const BLOCKING: bool = true;
 
     fn handle(
         kms: &Kms,

@@ -7,6 +7,7 @@ mod encryption;
 pub mod error;
 mod keys;
 mod policies;
+mod signing;
 mod tags;
 pub mod wire;
 
@@ -25,9 +26,9 @@ pub(crate) trait Operation {
     type Request: DeserializeOwned + Validate;
     /// The response body.
     type Response: Serialize;
-    /// Whether it changes state, and so waits for a disk flush: such operations run off the
-    /// async runtime.
-    const WRITES: bool;
+    /// Whether it may take long: it waits for a disk flush (every mutation) or does heavy
+    /// computation (key pair generation). Such operations run off the async runtime.
+    const BLOCKING: bool;
     /// Runs the operation for `caller`.
     fn handle(
         kms: &Kms,
@@ -40,7 +41,7 @@ pub(crate) trait Operation {
 #[derive(Debug, Serialize)]
 pub(crate) struct Empty {}
 
-/// Declares the operation table once: [`dispatch`], [`OPERATIONS`] and [`writes`].
+/// Declares the operation table once: [`dispatch`], [`OPERATIONS`] and [`blocking`].
 macro_rules! operations {
     ($($group:ident :: $op:ident,)+) => {
         /// Every operation kmsd implements, by wire name.
@@ -54,10 +55,10 @@ macro_rules! operations {
             }
         }
 
-        /// Whether the operation `name` changes state (and so waits for a flush).
-        pub fn writes(name: &str) -> bool {
+        /// Whether the operation `name` may take long (see [`Operation::BLOCKING`]).
+        pub fn blocking(name: &str) -> bool {
             match name {
-                $(stringify!($op) => <$group::$op as Operation>::WRITES,)+
+                $(stringify!($op) => <$group::$op as Operation>::BLOCKING,)+
                 _ => false,
             }
         }
@@ -82,7 +83,15 @@ operations! {
     encryption::ReEncrypt,
     encryption::GenerateDataKey,
     encryption::GenerateDataKeyWithoutPlaintext,
+    encryption::GenerateDataKeyPair,
+    encryption::GenerateDataKeyPairWithoutPlaintext,
     encryption::GenerateRandom,
+    signing::Sign,
+    signing::Verify,
+    signing::GetPublicKey,
+    signing::GenerateMac,
+    signing::VerifyMac,
+    signing::DeriveSharedSecret,
     tags::TagResource,
     tags::UntagResource,
     tags::ListResourceTags,

@@ -43,7 +43,7 @@ pub(crate) struct GetKeyPolicyResponse {
 impl Operation for GetKeyPolicy {
     type Request = GetKeyPolicyRequest;
     type Response = GetKeyPolicyResponse;
-    const WRITES: bool = false;
+    const BLOCKING: bool = false;
 
     fn handle(
         kms: &Kms,
@@ -86,7 +86,7 @@ impl Validate for PutKeyPolicyRequest {
 impl Operation for PutKeyPolicy {
     type Request = PutKeyPolicyRequest;
     type Response = Empty;
-    const WRITES: bool = true;
+    const BLOCKING: bool = true;
 
     fn handle(kms: &Kms, caller: &Scope, r: PutKeyPolicyRequest) -> Result<Empty, ApiError> {
         kms.put_key_policy(
@@ -127,7 +127,7 @@ pub(crate) struct ListKeyPoliciesResponse {
 impl Operation for ListKeyPolicies {
     type Request = ListKeyPoliciesRequest;
     type Response = ListKeyPoliciesResponse;
-    const WRITES: bool = false;
+    const BLOCKING: bool = false;
 
     fn handle(
         kms: &Kms,

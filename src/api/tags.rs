@@ -32,7 +32,7 @@ impl Validate for TagResourceRequest {
 impl Operation for TagResource {
     type Request = TagResourceRequest;
     type Response = Empty;
-    const WRITES: bool = true;
+    const BLOCKING: bool = true;
 
     fn handle(kms: &Kms, caller: &Scope, r: TagResourceRequest) -> Result<Empty, ApiError> {
         kms.tag_resource(caller, &key_ref(r.key_id.as_deref()), tag_pairs(r.tags))?;
@@ -69,7 +69,7 @@ impl Validate for UntagResourceRequest {
 impl Operation for UntagResource {
     type Request = UntagResourceRequest;
     type Response = Empty;
-    const WRITES: bool = true;
+    const BLOCKING: bool = true;
 
     fn handle(kms: &Kms, caller: &Scope, r: UntagResourceRequest) -> Result<Empty, ApiError> {
         let tag_keys = r.tag_keys.unwrap_or_default();
@@ -108,7 +108,7 @@ pub(crate) struct ListResourceTagsResponse {
 impl Operation for ListResourceTags {
     type Request = ListResourceTagsRequest;
     type Response = ListResourceTagsResponse;
-    const WRITES: bool = false;
+    const BLOCKING: bool = false;
 
     fn handle(
         kms: &Kms,

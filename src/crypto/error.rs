@@ -9,4 +9,28 @@ pub enum Error {
     /// The bytes are not a ciphertext envelope kmsd could have produced.
     #[error("malformed ciphertext envelope: {0}")]
     MalformedEnvelope(&'static str),
+    /// Stored or supplied private key bytes do not decode as the expected kind of key.
+    #[error("malformed private key")]
+    MalformedKey,
+    /// A public key does not decode as DER SubjectPublicKeyInfo on the expected curve.
+    #[error("malformed public key")]
+    MalformedPublicKey,
+    /// Key generation failed.
+    #[error("key generation failed")]
+    KeyGeneration,
+    /// The operation does not apply to this kind of key.
+    #[error("wrong key type for this operation")]
+    WrongKeyType,
+    /// The message type does not apply to this scheme.
+    #[error("unsupported message type for this scheme")]
+    UnsupportedMessageType,
+    /// A digest (or μ) does not have the length the scheme requires.
+    #[error("digest length does not match the scheme")]
+    DigestLength,
+    /// Signing failed.
+    #[error("signing failed")]
+    Signing,
+    /// The plaintext is too large for the public key encryption scheme.
+    #[error("plaintext too large")]
+    PlaintextTooLarge,
 }

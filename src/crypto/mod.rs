@@ -1,19 +1,29 @@
 //! Cryptography as plain functions: key material, randomness, AES-256-GCM and the ciphertext
 //! envelope. Bytes in, bytes out: nothing here knows about ARNs, key states or JSON.
 
+pub mod asymmetric;
 pub mod envelope;
 mod error;
+pub mod mac;
+pub mod rsa_pool;
 pub mod symmetric;
 
 pub use error::Error;
 
 use std::fmt;
+use std::sync::Arc;
+
+use asymmetric::{AsymmetricKey, KeyPairKind};
 
 /// Secret key material of one key version. `Debug` never prints the secret.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub enum KeyMaterial {
     /// A 256-bit AES-GCM key (`SYMMETRIC_DEFAULT`).
     Aes256([u8; 32]),
+    /// An HMAC key; its length follows the key spec (28, 32, 48 or 64 bytes).
+    Hmac(Vec<u8>),
+    /// The private key of a key pair (shared: key pairs are large and never change).
+    Asymmetric(Arc<AsymmetricKey>),
 }
 
 impl KeyMaterial {
@@ -22,20 +32,94 @@ impl KeyMaterial {
         KeyMaterial::Aes256(random_array())
     }
 
-    /// The raw secret bytes, for persistence.
-    pub fn secret_bytes(&self) -> &[u8] {
+    /// Fresh random material for an HMAC key of `len` bytes.
+    pub fn generate_hmac(len: usize) -> KeyMaterial {
+        KeyMaterial::Hmac(random_bytes(len))
+    }
+
+    /// A name for the kind of material, used by the store.
+    pub fn kind(&self) -> String {
         match self {
-            KeyMaterial::Aes256(key) => key,
+            KeyMaterial::Aes256(_) => "AES_256".into(),
+            KeyMaterial::Hmac(_) => "HMAC".into(),
+            KeyMaterial::Asymmetric(key) => kind_name(key.kind()),
+        }
+    }
+
+    /// The secret as bytes, for persistence: raw for symmetric keys, PKCS#8 DER for key pairs
+    /// (ML-DSA: its 32-byte seed).
+    pub fn to_stored_bytes(&self) -> Result<Vec<u8>, Error> {
+        match self {
+            KeyMaterial::Aes256(key) => Ok(key.to_vec()),
+            KeyMaterial::Hmac(key) => Ok(key.clone()),
+            KeyMaterial::Asymmetric(key) => key.to_private_bytes(),
+        }
+    }
+
+    /// Reads what [`KeyMaterial::kind`] and [`KeyMaterial::to_stored_bytes`] wrote.
+    pub fn from_stored(kind: &str, bytes: &[u8]) -> Result<KeyMaterial, Error> {
+        match kind {
+            "AES_256" => Ok(KeyMaterial::Aes256(
+                bytes.try_into().map_err(|_| Error::MalformedKey)?,
+            )),
+            "HMAC" => Ok(KeyMaterial::Hmac(bytes.to_vec())),
+            other => {
+                let kind = parse_kind_name(other).ok_or(Error::MalformedKey)?;
+                Ok(KeyMaterial::Asymmetric(Arc::new(
+                    AsymmetricKey::from_private_bytes(kind, bytes)?,
+                )))
+            }
+        }
+    }
+
+    /// The key pair, for asymmetric material.
+    pub fn asymmetric(&self) -> Option<&AsymmetricKey> {
+        match self {
+            KeyMaterial::Asymmetric(key) => Some(key),
+            _ => None,
         }
     }
 }
 
+fn kind_name(kind: KeyPairKind) -> String {
+    match kind {
+        KeyPairKind::Rsa(bits) => format!("RSA_{bits}"),
+        KeyPairKind::P256 => "P256".into(),
+        KeyPairKind::P384 => "P384".into(),
+        KeyPairKind::P521 => "P521".into(),
+        KeyPairKind::Secp256k1 => "SECP256K1".into(),
+        KeyPairKind::Sm2 => "SM2".into(),
+        KeyPairKind::Ed25519 => "ED25519".into(),
+        KeyPairKind::MlDsa44 => "ML_DSA_44".into(),
+        KeyPairKind::MlDsa65 => "ML_DSA_65".into(),
+        KeyPairKind::MlDsa87 => "ML_DSA_87".into(),
+    }
+}
+
+fn parse_kind_name(name: &str) -> Option<KeyPairKind> {
+    Some(match name {
+        "P256" => KeyPairKind::P256,
+        "P384" => KeyPairKind::P384,
+        "P521" => KeyPairKind::P521,
+        "SECP256K1" => KeyPairKind::Secp256k1,
+        "SM2" => KeyPairKind::Sm2,
+        "ED25519" => KeyPairKind::Ed25519,
+        "ML_DSA_44" => KeyPairKind::MlDsa44,
+        "ML_DSA_65" => KeyPairKind::MlDsa65,
+        "ML_DSA_87" => KeyPairKind::MlDsa87,
+        other => KeyPairKind::Rsa(other.strip_prefix("RSA_")?.parse().ok()?),
+    })
+}
+
 impl fmt::Debug for KeyMaterial {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            KeyMaterial::Aes256(_) => f.write_str("Aes256(<redacted>)"),
-        }
+        write!(f, "KeyMaterial({}, <redacted>)", self.kind())
     }
+}
+
+/// The operating system's CSPRNG, for APIs that take a generator.
+pub fn rng() -> rand_core::UnwrapErr<getrandom::SysRng> {
+    rand_core::UnwrapErr(getrandom::SysRng)
 }
 
 /// `n` bytes from the operating system's CSPRNG, the one source of randomness in kmsd.

@@ -1,15 +1,19 @@
-//! Encrypt, Decrypt, ReEncrypt, GenerateDataKey(WithoutPlaintext) and GenerateRandom.
-//! These are the hot path: they read keys from memory and never write to the store.
+//! Encrypt, Decrypt, ReEncrypt, GenerateDataKey(WithoutPlaintext),
+//! GenerateDataKeyPair(WithoutPlaintext) and GenerateRandom. Symmetric keys seal an envelope;
+//! RSA and SM2 keys produce raw public-key ciphertext that anyone with the public key can also
+//! produce offline. These read keys from memory and never write to the store.
 
 use std::sync::Arc;
 
 use super::keys::invalid_state;
 use super::model::{
-    EncryptionAlgorithm, EncryptionContext, Key, KeyArn, KeyRef, KeyState, KeyUsage, MaterialId,
-    Scope,
+    DataKeyPairSpec, EncryptionAlgorithm, EncryptionContext, Key, KeyArn, KeyRef, KeySpec,
+    KeyState, KeyUsage, MaterialId, Scope,
 };
 use super::resolve::Access;
+use super::signing::{invalid_usage, key_pair};
 use super::{Error, Kms, Result, State};
+use crate::crypto::asymmetric::{AsymmetricKey, Hash, KeyPairKind};
 use crate::crypto::{self, KeyMaterial, envelope::Envelope, symmetric};
 
 /// What Encrypt returns.
@@ -19,8 +23,10 @@ pub struct Encrypted {
     pub ciphertext: Vec<u8>,
     /// The key that sealed it.
     pub key_arn: KeyArn,
-    /// The material version that sealed it.
-    pub material_id: MaterialId,
+    /// The algorithm used.
+    pub algorithm: EncryptionAlgorithm,
+    /// The material version that sealed it (symmetric keys only).
+    pub material_id: Option<MaterialId>,
 }
 
 /// What Decrypt returns.
@@ -30,8 +36,10 @@ pub struct Decrypted {
     pub plaintext: Vec<u8>,
     /// The key that opened it.
     pub key_arn: KeyArn,
-    /// The material version that opened it.
-    pub material_id: MaterialId,
+    /// The algorithm used.
+    pub algorithm: EncryptionAlgorithm,
+    /// The material version that opened it (symmetric keys only).
+    pub material_id: Option<MaterialId>,
 }
 
 /// What ReEncrypt returns.
@@ -41,6 +49,17 @@ pub struct ReEncrypted {
     pub source: Decrypted,
     /// The destination side, with the new blob.
     pub destination: Encrypted,
+}
+
+/// What GenerateDataKeyPair returns.
+#[derive(Debug)]
+pub struct DataKeyPair {
+    /// PKCS#8 DER private key.
+    pub private_key: Vec<u8>,
+    /// DER SubjectPublicKeyInfo.
+    pub public_key: Vec<u8>,
+    /// The private key, encrypted under the symmetric key.
+    pub sealed_private_key: Encrypted,
 }
 
 /// The parameters of one side of a decryption.
@@ -69,7 +88,7 @@ impl Kms {
     ) -> Result<Encrypted> {
         let key = self.encryption_key(caller, key_ref, algorithm, "Encrypt")?;
         dry_run_check(dry_run)?;
-        seal(&key, plaintext, context)
+        encrypt_with(&key, algorithm, plaintext, context)
     }
 
     /// Decrypt.
@@ -80,7 +99,7 @@ impl Kms {
     }
 
     /// ReEncrypt: decrypts under the source key and encrypts under the destination key,
-    /// without the plaintext leaving kmsd.
+    /// without the plaintext leaving kmsd. Either side may be symmetric or asymmetric.
     pub fn re_encrypt(
         &self,
         caller: &Scope,
@@ -94,7 +113,12 @@ impl Kms {
         let key =
             self.encryption_key(caller, destination_key, destination_algorithm, "ReEncrypt")?;
         dry_run_check(dry_run)?;
-        let destination = seal(&key, &source.plaintext, destination_context)?;
+        let destination = encrypt_with(
+            &key,
+            destination_algorithm,
+            &source.plaintext,
+            destination_context,
+        )?;
         Ok(ReEncrypted {
             source,
             destination,
@@ -102,7 +126,7 @@ impl Kms {
     }
 
     /// GenerateDataKey and GenerateDataKeyWithoutPlaintext: `len` random bytes, returned
-    /// together with their encryption under the key.
+    /// together with their encryption under a symmetric key.
     pub fn generate_data_key(
         &self,
         caller: &Scope,
@@ -112,14 +136,40 @@ impl Kms {
         operation: &'static str,
         dry_run: bool,
     ) -> Result<(Vec<u8>, Encrypted)> {
-        let key = self.encryption_key(caller, key_ref, None, operation)?;
-        if key.spec != super::model::KeySpec::SymmetricDefault {
-            return Err(invalid_usage(&key, operation));
-        }
+        let key = self.data_key_encryption_key(caller, key_ref, operation)?;
         dry_run_check(dry_run)?;
         let plaintext = crypto::random_bytes(len);
         let sealed = seal(&key, &plaintext, context)?;
         Ok((plaintext, sealed))
+    }
+
+    /// GenerateDataKeyPair and GenerateDataKeyPairWithoutPlaintext: a fresh key pair whose
+    /// private key is also returned encrypted under a symmetric key. RSA pairs come from the
+    /// pool when it has one; call this off the async runtime.
+    pub fn generate_data_key_pair(
+        &self,
+        caller: &Scope,
+        key_ref: &KeyRef,
+        spec: DataKeyPairSpec,
+        context: &EncryptionContext,
+        operation: &'static str,
+        dry_run: bool,
+    ) -> Result<DataKeyPair> {
+        let key = self.data_key_encryption_key(caller, key_ref, operation)?;
+        dry_run_check(dry_run)?;
+        let pair = match data_key_pair_kind(spec) {
+            KeyPairKind::Rsa(bits) => self.rsa_pool.take(bits),
+            kind => AsymmetricKey::generate(kind),
+        }
+        .map_err(Error::Crypto)?;
+        let private_key = pair.to_pkcs8_der().map_err(Error::Crypto)?;
+        let public_key = pair.public_key_der().map_err(Error::Crypto)?;
+        let sealed_private_key = seal(&key, &private_key, context)?;
+        Ok(DataKeyPair {
+            private_key,
+            public_key,
+            sealed_private_key,
+        })
     }
 
     /// GenerateRandom.
@@ -139,6 +189,42 @@ impl Kms {
         check_encryption_key(&key, algorithm, operation)?;
         Ok(key)
     }
+
+    /// Data keys and data key pairs are encrypted under a symmetric encryption key.
+    fn data_key_encryption_key(
+        &self,
+        caller: &Scope,
+        key_ref: &KeyRef,
+        operation: &'static str,
+    ) -> Result<Arc<Key>> {
+        let key = self.read().resolve(caller, key_ref, Access::CrossAccount)?;
+        require_enabled(&key)?;
+        if key.usage != KeyUsage::EncryptDecrypt {
+            return Err(invalid_usage(&key, operation));
+        }
+        if key.spec != KeySpec::SymmetricDefault {
+            return Err(Error::InvalidKeyUsage(format!(
+                "{} key spec {} is not valid for {operation}; it needs a symmetric encryption \
+                 key.",
+                key.arn, key.spec
+            )));
+        }
+        Ok(key)
+    }
+}
+
+fn data_key_pair_kind(spec: DataKeyPairSpec) -> KeyPairKind {
+    match spec {
+        DataKeyPairSpec::Rsa2048 => KeyPairKind::Rsa(2048),
+        DataKeyPairSpec::Rsa3072 => KeyPairKind::Rsa(3072),
+        DataKeyPairSpec::Rsa4096 => KeyPairKind::Rsa(4096),
+        DataKeyPairSpec::EccNistP256 => KeyPairKind::P256,
+        DataKeyPairSpec::EccNistP384 => KeyPairKind::P384,
+        DataKeyPairSpec::EccNistP521 => KeyPairKind::P521,
+        DataKeyPairSpec::EccSecgP256k1 => KeyPairKind::Secp256k1,
+        DataKeyPairSpec::Sm2 => KeyPairKind::Sm2,
+        DataKeyPairSpec::EccNistEdwards25519 => KeyPairKind::Ed25519,
+    }
 }
 
 /// The state, usage and algorithm checks every encryption operation makes, in AWS's order.
@@ -153,9 +239,16 @@ fn check_encryption_key(
     }
     let algorithm = algorithm.unwrap_or(EncryptionAlgorithm::SymmetricDefault);
     if !key.encryption_algorithms().contains(&algorithm) {
+        let supported: Vec<&str> = key
+            .encryption_algorithms()
+            .iter()
+            .map(|a| a.as_str())
+            .collect();
         return Err(Error::InvalidKeyUsage(format!(
-            "{} does not support the encryption algorithm {algorithm}.",
-            key.arn
+            "Encryption algorithm {algorithm} is not valid for {} (KeySpec {}); it supports {}.",
+            key.arn,
+            key.spec,
+            supported.join(", ")
         )));
     }
     Ok(())
@@ -170,26 +263,64 @@ pub(super) fn require_enabled(key: &Key) -> Result<()> {
     }
 }
 
-fn invalid_usage(key: &Key, operation: &str) -> Error {
-    Error::InvalidKeyUsage(format!(
-        "{} key usage is {} which is not valid for {operation}.",
-        key.arn, key.usage
-    ))
-}
-
 fn dry_run_check(dry_run: bool) -> Result<()> {
     if dry_run { Err(Error::DryRun) } else { Ok(()) }
 }
 
-fn aes_key(material: &KeyMaterial) -> &[u8; 32] {
-    match material {
-        KeyMaterial::Aes256(key) => key,
+fn oaep_hash(algorithm: EncryptionAlgorithm) -> Option<Hash> {
+    match algorithm {
+        EncryptionAlgorithm::RsaesOaepSha1 => Some(Hash::Sha1),
+        EncryptionAlgorithm::RsaesOaepSha256 => Some(Hash::Sha256),
+        _ => None,
     }
 }
 
-/// Seals `plaintext` under the key's current material.
+/// Encrypts under a key already checked for `algorithm`.
+fn encrypt_with(
+    key: &Key,
+    algorithm: Option<EncryptionAlgorithm>,
+    plaintext: &[u8],
+    context: &EncryptionContext,
+) -> Result<Encrypted> {
+    let algorithm = algorithm.unwrap_or(EncryptionAlgorithm::SymmetricDefault);
+    if algorithm == EncryptionAlgorithm::SymmetricDefault {
+        return seal(key, plaintext, context);
+    }
+    let pair = key_pair(key).ok_or_else(|| invalid_usage(key, "Encrypt"))?;
+    let ciphertext = match oaep_hash(algorithm) {
+        Some(hash) => {
+            let max = pair.oaep_max_plaintext(hash).unwrap_or_default();
+            if plaintext.len() > max {
+                return Err(Error::Validation(format!(
+                    "Algorithm {algorithm} and key spec {} cannot encrypt data larger than {max} \
+                     bytes.",
+                    key.spec
+                )));
+            }
+            pair.encrypt_oaep(hash, plaintext)
+        }
+        None => pair.encrypt_sm2(plaintext),
+    }
+    .map_err(Error::Crypto)?;
+    Ok(Encrypted {
+        ciphertext,
+        key_arn: key.arn.clone(),
+        algorithm,
+        material_id: None,
+    })
+}
+
+fn aes_key(key: &Key, material: &KeyMaterial) -> Result<[u8; 32]> {
+    match material {
+        KeyMaterial::Aes256(secret) => Ok(*secret),
+        _ => Err(invalid_usage(key, "Encrypt")),
+    }
+}
+
+/// Seals `plaintext` under a symmetric key's current material.
 fn seal(key: &Key, plaintext: &[u8], context: &EncryptionContext) -> Result<Encrypted> {
     let material = key.current_material().ok_or_else(|| invalid_state(key))?;
+    let secret = aes_key(key, &material.secret)?;
     let mut envelope = Envelope {
         account: key.arn.scope.account.as_str().to_owned(),
         key_id: key.arn.key_id.as_str().to_owned(),
@@ -199,61 +330,75 @@ fn seal(key: &Key, plaintext: &[u8], context: &EncryptionContext) -> Result<Encr
     };
     let mut aad = envelope.header();
     symmetric::context_aad(context, &mut aad);
-    envelope.ciphertext =
-        symmetric::seal(aes_key(&material.secret), &envelope.nonce, &aad, plaintext);
+    envelope.ciphertext = symmetric::seal(&secret, &envelope.nonce, &aad, plaintext);
     Ok(Encrypted {
         ciphertext: envelope.to_bytes(),
         key_arn: key.arn.clone(),
-        material_id: material.id,
+        algorithm: EncryptionAlgorithm::SymmetricDefault,
+        material_id: Some(material.id),
     })
 }
 
-/// Opens a blob: finds its key (from the blob, or checks the caller's `KeyId` against it),
-/// checks the key, then authenticates and decrypts.
+/// Opens a blob. Asymmetric ciphertext needs the caller to name the key; a symmetric envelope
+/// names its own key, which must match the caller's `KeyId` if given.
 fn open(
     state: &State,
     caller: &Scope,
     source: Source<'_>,
     operation: &'static str,
 ) -> Result<Decrypted> {
-    let envelope = Envelope::parse(source.ciphertext).map_err(|_| Error::InvalidCiphertext)?;
-    let named = KeyRef::Arn {
-        region: caller.region.as_str().to_owned(),
-        account: envelope.account.clone(),
-        key_id: envelope.key_id.clone(),
-    };
-    let key = match source.key {
-        Some(key_ref) => {
-            let key = state.resolve(caller, key_ref, Access::CrossAccount)?;
-            check_encryption_key(&key, source.algorithm, operation)?;
-            if key.arn.key_id.as_str() != envelope.key_id
-                || key.arn.scope.account.as_str() != envelope.account
-            {
-                return Err(Error::IncorrectKey);
-            }
-            key
+    let algorithm = source
+        .algorithm
+        .unwrap_or(EncryptionAlgorithm::SymmetricDefault);
+    let envelope = Envelope::parse(source.ciphertext).ok();
+    let key = match (source.key, &envelope) {
+        (Some(key_ref), _) => state.resolve(caller, key_ref, Access::CrossAccount)?,
+        (None, Some(envelope)) => {
+            let in_blob = KeyRef::Arn {
+                region: caller.region.as_str().to_owned(),
+                account: envelope.account.clone(),
+                key_id: envelope.key_id.clone(),
+            };
+            state.resolve(caller, &in_blob, Access::CrossAccount)?
         }
-        None => {
-            let key = state.resolve(caller, &named, Access::CrossAccount)?;
-            check_encryption_key(&key, source.algorithm, operation)?;
-            key
-        }
+        // Only an envelope names its key; anything else needs the caller's KeyId.
+        (None, None) => return Err(Error::InvalidCiphertext),
     };
+    check_encryption_key(&key, Some(algorithm), operation)?;
+
+    if algorithm != EncryptionAlgorithm::SymmetricDefault {
+        let pair = key_pair(&key).ok_or_else(|| invalid_usage(&key, operation))?;
+        let plaintext = match oaep_hash(algorithm) {
+            Some(hash) => pair.decrypt_oaep(hash, source.ciphertext),
+            None => pair.decrypt_sm2(source.ciphertext),
+        }
+        .map_err(|_| Error::InvalidCiphertext)?;
+        return Ok(Decrypted {
+            plaintext,
+            key_arn: key.arn.clone(),
+            algorithm,
+            material_id: None,
+        });
+    }
+
+    let envelope = envelope.ok_or(Error::InvalidCiphertext)?;
+    if key.arn.key_id.as_str() != envelope.key_id
+        || key.arn.scope.account.as_str() != envelope.account
+    {
+        return Err(Error::IncorrectKey);
+    }
     let material = key
         .material(&MaterialId(envelope.material_id))
         .ok_or(Error::InvalidCiphertext)?;
+    let secret = aes_key(&key, &material.secret)?;
     let mut aad = envelope.header();
     symmetric::context_aad(source.context, &mut aad);
-    let plaintext = symmetric::open(
-        aes_key(&material.secret),
-        &envelope.nonce,
-        &aad,
-        &envelope.ciphertext,
-    )
-    .map_err(|_| Error::InvalidCiphertext)?;
+    let plaintext = symmetric::open(&secret, &envelope.nonce, &aad, &envelope.ciphertext)
+        .map_err(|_| Error::InvalidCiphertext)?;
     Ok(Decrypted {
         plaintext,
         key_arn: key.arn.clone(),
-        material_id: material.id,
+        algorithm,
+        material_id: Some(material.id),
     })
 }

@@ -71,6 +71,15 @@ pub enum Error {
     /// The request is valid in AWS but not (yet) supported by kmsd, or not supported for this key.
     #[error("{0}")]
     Unsupported(String),
+    /// A signature did not verify. AWS sends no message.
+    #[error("")]
+    InvalidSignature,
+    /// A MAC did not verify. AWS sends no message.
+    #[error("")]
+    InvalidMac,
+    /// A cryptographic primitive failed where it should not (key generation, encoding).
+    #[error("cryptographic failure: {0}")]
+    Crypto(crate::crypto::Error),
     /// The store failed; the operation changed nothing.
     #[error("internal storage error")]
     Internal(#[from] crate::store::Error),

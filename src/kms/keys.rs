@@ -10,6 +10,7 @@ use super::model::{
 };
 use super::resolve::Access;
 use super::{Error, Kms, Page, Result, paginate, policies, tags};
+use crate::crypto::asymmetric::{AsymmetricKey, KeyPairKind};
 use crate::crypto::{self, KeyMaterial};
 
 /// What CreateKey was asked for, already parsed into domain types.
@@ -73,6 +74,7 @@ impl Kms {
         let mut key_tags = BTreeMap::new();
         tags::merge_tags(&mut key_tags, request.tags)?;
 
+        let secret = self.generate_material(spec)?;
         let now = self.clock.now();
         let arn = KeyArn {
             scope: caller.clone(),
@@ -91,13 +93,35 @@ impl Kms {
             deletion: None,
             materials: Arc::new(vec![Material {
                 id: MaterialId(crypto::random_array()),
-                secret: KeyMaterial::generate_aes256(),
+                secret,
                 created: now,
             }]),
             tags: key_tags,
             arn,
         };
         self.mutate(|_, changes| Ok(changes.put_key(key)))
+    }
+
+    /// Fresh key material for a new key of `spec`. RSA keys come from the pool when it has one.
+    fn generate_material(&self, spec: KeySpec) -> Result<KeyMaterial> {
+        Ok(match spec {
+            KeySpec::SymmetricDefault => KeyMaterial::generate_aes256(),
+            KeySpec::Hmac224 => KeyMaterial::generate_hmac(28),
+            KeySpec::Hmac256 => KeyMaterial::generate_hmac(32),
+            KeySpec::Hmac384 => KeyMaterial::generate_hmac(48),
+            KeySpec::Hmac512 => KeyMaterial::generate_hmac(64),
+            _ => {
+                let kind = key_pair_kind(spec).ok_or_else(|| {
+                    Error::Unsupported(format!("KeySpec {spec} is not supported by kmsd."))
+                })?;
+                let key = match kind {
+                    KeyPairKind::Rsa(bits) => self.rsa_pool.take(bits),
+                    _ => AsymmetricKey::generate(kind),
+                }
+                .map_err(Error::Crypto)?;
+                KeyMaterial::Asymmetric(Arc::new(key))
+            }
+        })
     }
 
     /// DescribeKey. Works in every key state and across accounts.
@@ -245,19 +269,33 @@ pub(super) fn invalid_state(key: &Key) -> Error {
     }
 }
 
-/// The key specs kmsd can create today, and the usages AWS allows for each.
+/// The kind of key pair behind an asymmetric key spec.
+pub(super) fn key_pair_kind(spec: KeySpec) -> Option<KeyPairKind> {
+    Some(match spec {
+        KeySpec::Rsa2048 => KeyPairKind::Rsa(2048),
+        KeySpec::Rsa3072 => KeyPairKind::Rsa(3072),
+        KeySpec::Rsa4096 => KeyPairKind::Rsa(4096),
+        KeySpec::EccNistP256 => KeyPairKind::P256,
+        KeySpec::EccNistP384 => KeyPairKind::P384,
+        KeySpec::EccNistP521 => KeyPairKind::P521,
+        KeySpec::EccSecgP256k1 => KeyPairKind::Secp256k1,
+        KeySpec::Sm2 => KeyPairKind::Sm2,
+        KeySpec::EccNistEdwards25519 => KeyPairKind::Ed25519,
+        KeySpec::MlDsa44 => KeyPairKind::MlDsa44,
+        KeySpec::MlDsa65 => KeyPairKind::MlDsa65,
+        KeySpec::MlDsa87 => KeyPairKind::MlDsa87,
+        _ => return None,
+    })
+}
+
+/// AWS allows each key spec a fixed set of usages.
 fn check_spec_and_usage(spec: KeySpec, usage: KeyUsage) -> Result<()> {
-    if spec != KeySpec::SymmetricDefault {
-        return Err(Error::Unsupported(format!(
-            "KeySpec {spec} is not supported by kmsd yet; only SYMMETRIC_DEFAULT keys can be \
-             created."
-        )));
+    if spec.usages().contains(&usage) {
+        return Ok(());
     }
-    if usage != KeyUsage::EncryptDecrypt {
-        return Err(Error::Validation(format!(
-            "KeyUsage {usage} is not compatible with KeySpec {spec}; symmetric encryption keys \
-             must have the KeyUsage ENCRYPT_DECRYPT."
-        )));
-    }
-    Ok(())
+    let allowed: Vec<&str> = spec.usages().iter().map(|u| u.as_str()).collect();
+    Err(Error::Validation(format!(
+        "KeyUsage {usage} is not compatible with KeySpec {spec}; {spec} keys support {}.",
+        allowed.join(", ")
+    )))
 }

@@ -12,6 +12,7 @@ pub mod keys;
 pub mod model;
 pub mod policies;
 mod resolve;
+pub mod signing;
 pub mod tags;
 
 pub use clock::Clock;
@@ -20,6 +21,7 @@ pub use error::{Error, Result};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
 
+use crate::crypto::rsa_pool::RsaPool;
 use crate::store::{self, Batch, Store};
 use model::{Alias, AliasName, Key, KeyId, Scope};
 
@@ -33,6 +35,7 @@ pub struct Kms {
     writer: Mutex<()>,
     clock: Clock,
     home: Scope,
+    rsa_pool: RsaPool,
 }
 
 /// Everything kmsd knows, partitioned by account and region.
@@ -111,7 +114,14 @@ impl Kms {
             writer: Mutex::new(()),
             clock,
             home,
+            rsa_pool: RsaPool::new(0),
         })
+    }
+
+    /// Uses `pool` for new RSA keys (the default pool is empty and generates on demand).
+    pub fn with_rsa_pool(mut self, pool: RsaPool) -> Kms {
+        self.rsa_pool = pool;
+        self
     }
 
     /// The default account and region.

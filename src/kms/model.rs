@@ -378,12 +378,183 @@ aws_enum! {
 }
 
 aws_enum! {
+    /// `SigningAlgorithm`.
+    SigningAlgorithm {
+        /// RSASSA-PSS with SHA-256.
+        RsassaPssSha256 = "RSASSA_PSS_SHA_256",
+        /// RSASSA-PSS with SHA-384.
+        RsassaPssSha384 = "RSASSA_PSS_SHA_384",
+        /// RSASSA-PSS with SHA-512.
+        RsassaPssSha512 = "RSASSA_PSS_SHA_512",
+        /// RSASSA-PKCS1-v1_5 with SHA-256.
+        RsassaPkcs1V15Sha256 = "RSASSA_PKCS1_V1_5_SHA_256",
+        /// RSASSA-PKCS1-v1_5 with SHA-384.
+        RsassaPkcs1V15Sha384 = "RSASSA_PKCS1_V1_5_SHA_384",
+        /// RSASSA-PKCS1-v1_5 with SHA-512.
+        RsassaPkcs1V15Sha512 = "RSASSA_PKCS1_V1_5_SHA_512",
+        /// ECDSA with SHA-256.
+        EcdsaSha256 = "ECDSA_SHA_256",
+        /// ECDSA with SHA-384.
+        EcdsaSha384 = "ECDSA_SHA_384",
+        /// ECDSA with SHA-512.
+        EcdsaSha512 = "ECDSA_SHA_512",
+        /// SM2 digital signature.
+        Sm2dsa = "SM2DSA",
+        /// ML-DSA with SHAKE-256.
+        MlDsaShake256 = "ML_DSA_SHAKE_256",
+        /// Pure Ed25519.
+        Ed25519Sha512 = "ED25519_SHA_512",
+        /// Ed25519ph.
+        Ed25519PhSha512 = "ED25519_PH_SHA_512",
+    }
+}
+
+aws_enum! {
+    /// `MacAlgorithm`.
+    MacAlgorithm {
+        /// HMAC-SHA-224.
+        HmacSha224 = "HMAC_SHA_224",
+        /// HMAC-SHA-256.
+        HmacSha256 = "HMAC_SHA_256",
+        /// HMAC-SHA-384.
+        HmacSha384 = "HMAC_SHA_384",
+        /// HMAC-SHA-512.
+        HmacSha512 = "HMAC_SHA_512",
+    }
+}
+
+aws_enum! {
+    /// `KeyAgreementAlgorithm`.
+    KeyAgreementAlgorithm {
+        /// Elliptic-curve Diffie-Hellman.
+        Ecdh = "ECDH",
+    }
+}
+
+aws_enum! {
+    /// `MessageType` of Sign and Verify.
+    MessageType {
+        /// The message itself.
+        Raw = "RAW",
+        /// A digest of the message.
+        Digest = "DIGEST",
+        /// ML-DSA's external μ.
+        ExternalMu = "EXTERNAL_MU",
+    }
+}
+
+aws_enum! {
+    /// `KeyPairSpec` of GenerateDataKeyPair.
+    DataKeyPairSpec {
+        /// RSA 2048.
+        Rsa2048 = "RSA_2048",
+        /// RSA 3072.
+        Rsa3072 = "RSA_3072",
+        /// RSA 4096.
+        Rsa4096 = "RSA_4096",
+        /// NIST P-256.
+        EccNistP256 = "ECC_NIST_P256",
+        /// NIST P-384.
+        EccNistP384 = "ECC_NIST_P384",
+        /// NIST P-521.
+        EccNistP521 = "ECC_NIST_P521",
+        /// secp256k1.
+        EccSecgP256k1 = "ECC_SECG_P256K1",
+        /// SM2.
+        Sm2 = "SM2",
+        /// Ed25519.
+        EccNistEdwards25519 = "ECC_NIST_EDWARDS25519",
+    }
+}
+
+aws_enum! {
     /// `KeySpec` of GenerateDataKey.
     DataKeySpec {
         /// 32 bytes.
         Aes256 = "AES_256",
         /// 16 bytes.
         Aes128 = "AES_128",
+    }
+}
+
+impl KeySpec {
+    /// The usages AWS allows for this spec.
+    pub fn usages(self) -> &'static [KeyUsage] {
+        use KeyUsage::*;
+        match self {
+            KeySpec::SymmetricDefault => &[EncryptDecrypt],
+            KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => &[EncryptDecrypt, SignVerify],
+            KeySpec::EccNistP256 | KeySpec::EccNistP384 | KeySpec::EccNistP521 => {
+                &[SignVerify, KeyAgreement]
+            }
+            KeySpec::EccSecgP256k1
+            | KeySpec::EccNistEdwards25519
+            | KeySpec::MlDsa44
+            | KeySpec::MlDsa65
+            | KeySpec::MlDsa87 => &[SignVerify],
+            KeySpec::Sm2 => &[EncryptDecrypt, SignVerify, KeyAgreement],
+            KeySpec::Hmac224 | KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => {
+                &[GenerateVerifyMac]
+            }
+        }
+    }
+
+    /// The encryption algorithms of an ENCRYPT_DECRYPT key of this spec.
+    pub fn encryption_algorithms(self) -> &'static [EncryptionAlgorithm] {
+        match self {
+            KeySpec::SymmetricDefault => &[EncryptionAlgorithm::SymmetricDefault],
+            KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => &[
+                EncryptionAlgorithm::RsaesOaepSha1,
+                EncryptionAlgorithm::RsaesOaepSha256,
+            ],
+            KeySpec::Sm2 => &[EncryptionAlgorithm::Sm2pke],
+            _ => &[],
+        }
+    }
+
+    /// The signing algorithms of a SIGN_VERIFY key of this spec.
+    pub fn signing_algorithms(self) -> &'static [SigningAlgorithm] {
+        use SigningAlgorithm::*;
+        match self {
+            KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => &[
+                RsassaPssSha256,
+                RsassaPssSha384,
+                RsassaPssSha512,
+                RsassaPkcs1V15Sha256,
+                RsassaPkcs1V15Sha384,
+                RsassaPkcs1V15Sha512,
+            ],
+            KeySpec::EccNistP256 | KeySpec::EccSecgP256k1 => &[EcdsaSha256],
+            KeySpec::EccNistP384 => &[EcdsaSha384],
+            KeySpec::EccNistP521 => &[EcdsaSha512],
+            KeySpec::Sm2 => &[Sm2dsa],
+            KeySpec::EccNistEdwards25519 => &[Ed25519Sha512, Ed25519PhSha512],
+            KeySpec::MlDsa44 | KeySpec::MlDsa65 | KeySpec::MlDsa87 => &[MlDsaShake256],
+            _ => &[],
+        }
+    }
+
+    /// The MAC algorithm of an HMAC spec.
+    pub fn mac_algorithm(self) -> Option<&'static MacAlgorithm> {
+        match self {
+            KeySpec::Hmac224 => Some(&MacAlgorithm::HmacSha224),
+            KeySpec::Hmac256 => Some(&MacAlgorithm::HmacSha256),
+            KeySpec::Hmac384 => Some(&MacAlgorithm::HmacSha384),
+            KeySpec::Hmac512 => Some(&MacAlgorithm::HmacSha512),
+            _ => None,
+        }
+    }
+
+    /// Whether keys of this spec hold a key pair.
+    pub fn is_asymmetric(self) -> bool {
+        !matches!(
+            self,
+            KeySpec::SymmetricDefault
+                | KeySpec::Hmac224
+                | KeySpec::Hmac256
+                | KeySpec::Hmac384
+                | KeySpec::Hmac512
+        )
     }
 }
 
@@ -472,14 +643,36 @@ impl Key {
         self.materials.iter().find(|m| &m.id == id)
     }
 
-    /// The encryption algorithms this key supports.
+    /// The encryption algorithms this key supports (none unless its usage is ENCRYPT_DECRYPT).
     pub fn encryption_algorithms(&self) -> &'static [EncryptionAlgorithm] {
-        match (self.usage, self.spec) {
-            (KeyUsage::EncryptDecrypt, KeySpec::SymmetricDefault) => {
-                &[EncryptionAlgorithm::SymmetricDefault]
-            }
-            _ => &[],
+        if self.usage != KeyUsage::EncryptDecrypt {
+            return &[];
         }
+        self.spec.encryption_algorithms()
+    }
+
+    /// The signing algorithms this key supports (none unless its usage is SIGN_VERIFY).
+    pub fn signing_algorithms(&self) -> &'static [SigningAlgorithm] {
+        if self.usage != KeyUsage::SignVerify {
+            return &[];
+        }
+        self.spec.signing_algorithms()
+    }
+
+    /// The MAC algorithms this key supports.
+    pub fn mac_algorithms(&self) -> &'static [MacAlgorithm] {
+        if self.usage != KeyUsage::GenerateVerifyMac {
+            return &[];
+        }
+        self.spec.mac_algorithm().map_or(&[], std::slice::from_ref)
+    }
+
+    /// The key agreement algorithms this key supports.
+    pub fn key_agreement_algorithms(&self) -> &'static [KeyAgreementAlgorithm] {
+        if self.usage != KeyUsage::KeyAgreement {
+            return &[];
+        }
+        &[KeyAgreementAlgorithm::Ecdh]
     }
 }
 

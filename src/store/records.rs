@@ -107,8 +107,8 @@ pub(super) fn encode_key(key: &Key) -> Vec<u8> {
             .iter()
             .map(|m| StoredMaterial {
                 id: m.id.to_string(),
-                kind: material_kind(&m.secret).to_owned(),
-                secret: B64.encode(m.secret.secret_bytes()),
+                kind: m.secret.kind(),
+                secret: B64.encode(stored_secret(&m.secret)),
                 created_ms: m.created.0,
             })
             .collect(),
@@ -131,17 +131,20 @@ pub(super) fn encode_alias(alias: &Alias) -> Vec<u8> {
     })
 }
 
+fn stored_secret(secret: &KeyMaterial) -> Vec<u8> {
+    // Invariant: material in memory was generated or decoded by the crypto layer, so encoding
+    // it again as PKCS#8 (or raw bytes) cannot fail.
+    #[allow(clippy::expect_used)]
+    secret
+        .to_stored_bytes()
+        .expect("in-memory key material always encodes")
+}
+
 fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
     // Invariant: these records hold only strings, integers and vectors of them, which
     // serde_json always serializes.
     #[allow(clippy::expect_used)]
     serde_json::to_vec(value).expect("records always serialize")
-}
-
-fn material_kind(material: &KeyMaterial) -> &'static str {
-    match material {
-        KeyMaterial::Aes256(_) => "AES_256",
-    }
 }
 
 pub(super) fn decode(path: &[u8], value: &[u8]) -> Result<Record, Error> {
@@ -229,14 +232,8 @@ fn decode_key(stored: StoredKey, arn: KeyArn) -> Result<Key, String> {
 fn decode_material(stored: StoredMaterial) -> Result<Material, String> {
     let id = decode_hex32(&stored.id).ok_or("bad material id")?;
     let secret = B64.decode(&stored.secret).map_err(|e| e.to_string())?;
-    let secret = match stored.kind.as_str() {
-        "AES_256" => KeyMaterial::Aes256(
-            secret
-                .try_into()
-                .map_err(|_| "AES_256 material is not 32 bytes")?,
-        ),
-        other => return Err(format!("unknown material kind {other:?}")),
-    };
+    let secret = KeyMaterial::from_stored(&stored.kind, &secret)
+        .map_err(|e| format!("{} material: {e}", stored.kind))?;
     Ok(Material {
         id: MaterialId(id),
         secret,

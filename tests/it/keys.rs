@@ -100,16 +100,17 @@ async fn create_key_validates_spec_usage_and_origin() {
         client.create_key().key_spec(KeySpec::Hmac256).send().await,
         "ValidationException",
     );
-    // Asymmetric specs come in a later release: an honest refusal, not a fake key.
-    check_error(
+    // Each spec allows only some usages.
+    let message = check_error(
         client
             .create_key()
-            .key_spec(KeySpec::Rsa2048)
-            .key_usage(KeyUsageType::SignVerify)
+            .key_spec(KeySpec::EccNistP256)
+            .key_usage(KeyUsageType::EncryptDecrypt)
             .send()
             .await,
-        "UnsupportedOperationException",
+        "ValidationException",
     );
+    assert!(message.contains("ECC_NIST_P256"), "{message}");
     check_error(
         client
             .create_key()

@@ -1,0 +1,625 @@
+//! Asymmetric key pairs: RSA, ECDSA/ECDH on the NIST curves and secp256k1, SM2, Ed25519 and
+//! ML-DSA. Generation, PKCS#8 / SubjectPublicKeyInfo encoding, signing, verification, public
+//! key encryption and key agreement. Bytes in, bytes out.
+
+use ecdsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
+use ed25519_dalek::Signer as _;
+use elliptic_curve::Generate;
+use hybrid_array::Array;
+use ml_dsa::{MlDsa44, MlDsa65, MlDsa87};
+use pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
+use rsa::{Oaep, Pkcs1v15Sign, PrivateKey as RsaPrivateKey, Pss, PublicKey as RsaPublicKey};
+use sha2::{Digest, Sha256, Sha384, Sha512};
+
+use super::{Error, rng};
+
+/// The SM2 distinguishing identifier KMS uses: the GM/T 0009-2012 default.
+pub const SM2_DISTID: &str = "1234567812345678";
+
+/// The kinds of key pair kmsd can hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyPairKind {
+    /// RSA with a modulus of this many bits.
+    Rsa(usize),
+    /// NIST P-256 (secp256r1).
+    P256,
+    /// NIST P-384 (secp384r1).
+    P384,
+    /// NIST P-521 (secp521r1).
+    P521,
+    /// secp256k1.
+    Secp256k1,
+    /// SM2.
+    Sm2,
+    /// Ed25519.
+    Ed25519,
+    /// ML-DSA-44.
+    MlDsa44,
+    /// ML-DSA-65.
+    MlDsa65,
+    /// ML-DSA-87.
+    MlDsa87,
+}
+
+/// A hash function of a signature or encryption scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hash {
+    /// SHA-1 (RSA-OAEP only).
+    Sha1,
+    /// SHA-256.
+    Sha256,
+    /// SHA-384.
+    Sha384,
+    /// SHA-512.
+    Sha512,
+}
+
+impl Hash {
+    /// Output length in bytes.
+    pub fn len(self) -> usize {
+        match self {
+            Hash::Sha1 => 20,
+            Hash::Sha256 => 32,
+            Hash::Sha384 => 48,
+            Hash::Sha512 => 64,
+        }
+    }
+
+    /// Whether the output is empty (never).
+    pub fn is_empty(self) -> bool {
+        false
+    }
+
+    fn digest(self, message: &[u8]) -> Vec<u8> {
+        match self {
+            Hash::Sha1 => <sha1::Sha1 as Digest>::digest(message).to_vec(),
+            Hash::Sha256 => Sha256::digest(message).to_vec(),
+            Hash::Sha384 => Sha384::digest(message).to_vec(),
+            Hash::Sha512 => Sha512::digest(message).to_vec(),
+        }
+    }
+}
+
+/// A signature scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// RSASSA-PSS, salt length equal to the hash length.
+    RsaPss(Hash),
+    /// RSASSA-PKCS1-v1_5.
+    RsaPkcs1(Hash),
+    /// ECDSA with a DER-encoded signature.
+    Ecdsa(Hash),
+    /// SM2 digital signature with the default distinguishing id, DER-encoded.
+    Sm2Dsa,
+    /// Pure Ed25519.
+    Ed25519,
+    /// Ed25519ph (HashEdDSA with SHA-512).
+    Ed25519Ph,
+    /// ML-DSA with an empty context.
+    MlDsa,
+}
+
+/// What is being signed.
+#[derive(Debug, Clone, Copy)]
+pub enum Message<'a> {
+    /// The message itself; the scheme hashes it.
+    Raw(&'a [u8]),
+    /// A digest computed by the caller with the scheme's hash (for SM2DSA: SM3(Z ‖ M)).
+    Digest(&'a [u8]),
+    /// ML-DSA's 64-byte μ (FIPS 204, section 6.2).
+    ExternalMu(&'a [u8]),
+}
+
+/// A private key of an asymmetric key pair.
+pub enum AsymmetricKey {
+    /// RSA.
+    Rsa(Box<RsaPrivateKey>),
+    /// NIST P-256.
+    P256(p256::ecdsa::SigningKey),
+    /// NIST P-384.
+    P384(p384::ecdsa::SigningKey),
+    /// NIST P-521.
+    P521(p521::ecdsa::SigningKey),
+    /// secp256k1.
+    Secp256k1(k256::ecdsa::SigningKey),
+    /// SM2.
+    Sm2(sm2::SecretKey),
+    /// Ed25519.
+    Ed25519(ed25519_dalek::SigningKey),
+    /// ML-DSA-44, kept as its 32-byte seed and the expanded key.
+    MlDsa44(Box<ml_dsa::SigningKey<MlDsa44>>),
+    /// ML-DSA-65.
+    MlDsa65(Box<ml_dsa::SigningKey<MlDsa65>>),
+    /// ML-DSA-87.
+    MlDsa87(Box<ml_dsa::SigningKey<MlDsa87>>),
+}
+
+impl std::fmt::Debug for AsymmetricKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AsymmetricKey({:?}, <redacted>)", self.kind())
+    }
+}
+
+/// Runs the same code for each ECDSA curve, with `$key` bound to its signing key.
+macro_rules! on_ecdsa_curve {
+    ($self:expr, $key:ident => $body:expr, else $other:expr) => {
+        match $self {
+            AsymmetricKey::P256($key) => $body,
+            AsymmetricKey::P384($key) => $body,
+            AsymmetricKey::P521($key) => $body,
+            AsymmetricKey::Secp256k1($key) => $body,
+            _ => $other,
+        }
+    };
+}
+
+impl AsymmetricKey {
+    /// Generates a fresh key pair. RSA takes from 100 ms (2048 bits) to seconds (4096 bits):
+    /// call it off the async runtime.
+    pub fn generate(kind: KeyPairKind) -> Result<AsymmetricKey, Error> {
+        let mut rng = rng();
+        Ok(match kind {
+            KeyPairKind::Rsa(bits) => AsymmetricKey::Rsa(Box::new(
+                RsaPrivateKey::new(&mut rng, bits).map_err(|_| Error::KeyGeneration)?,
+            )),
+            KeyPairKind::P256 => {
+                AsymmetricKey::P256(p256::ecdsa::SigningKey::generate_from_rng(&mut rng))
+            }
+            KeyPairKind::P384 => {
+                AsymmetricKey::P384(p384::ecdsa::SigningKey::generate_from_rng(&mut rng))
+            }
+            KeyPairKind::P521 => {
+                AsymmetricKey::P521(p521::ecdsa::SigningKey::generate_from_rng(&mut rng))
+            }
+            KeyPairKind::Secp256k1 => {
+                AsymmetricKey::Secp256k1(k256::ecdsa::SigningKey::generate_from_rng(&mut rng))
+            }
+            KeyPairKind::Sm2 => AsymmetricKey::Sm2(sm2::SecretKey::generate_from_rng(&mut rng)),
+            KeyPairKind::Ed25519 => {
+                AsymmetricKey::Ed25519(ed25519_dalek::SigningKey::generate(&mut rng))
+            }
+            KeyPairKind::MlDsa44 | KeyPairKind::MlDsa65 | KeyPairKind::MlDsa87 => {
+                AsymmetricKey::from_ml_dsa_seed(kind, &super::random_array::<32>())?
+            }
+        })
+    }
+
+    /// What kind of key pair this is.
+    pub fn kind(&self) -> KeyPairKind {
+        match self {
+            AsymmetricKey::Rsa(key) => KeyPairKind::Rsa(
+                rsa::traits::PublicKeyParts::n_bits_precision(key.as_ref()) as usize,
+            ),
+            AsymmetricKey::P256(_) => KeyPairKind::P256,
+            AsymmetricKey::P384(_) => KeyPairKind::P384,
+            AsymmetricKey::P521(_) => KeyPairKind::P521,
+            AsymmetricKey::Secp256k1(_) => KeyPairKind::Secp256k1,
+            AsymmetricKey::Sm2(_) => KeyPairKind::Sm2,
+            AsymmetricKey::Ed25519(_) => KeyPairKind::Ed25519,
+            AsymmetricKey::MlDsa44(_) => KeyPairKind::MlDsa44,
+            AsymmetricKey::MlDsa65(_) => KeyPairKind::MlDsa65,
+            AsymmetricKey::MlDsa87(_) => KeyPairKind::MlDsa87,
+        }
+    }
+
+    fn from_ml_dsa_seed(kind: KeyPairKind, seed: &[u8]) -> Result<AsymmetricKey, Error> {
+        let seed = Array::try_from(seed).map_err(|_| Error::MalformedKey)?;
+        Ok(match kind {
+            KeyPairKind::MlDsa44 => {
+                AsymmetricKey::MlDsa44(Box::new(ml_dsa::SigningKey::from_seed(&seed)))
+            }
+            KeyPairKind::MlDsa65 => {
+                AsymmetricKey::MlDsa65(Box::new(ml_dsa::SigningKey::from_seed(&seed)))
+            }
+            KeyPairKind::MlDsa87 => {
+                AsymmetricKey::MlDsa87(Box::new(ml_dsa::SigningKey::from_seed(&seed)))
+            }
+            _ => return Err(Error::MalformedKey),
+        })
+    }
+
+    /// The private key as stored: PKCS#8 DER, except ML-DSA, which is its 32-byte seed.
+    pub fn to_private_bytes(&self) -> Result<Vec<u8>, Error> {
+        let der = match self {
+            AsymmetricKey::Rsa(key) => key.to_pkcs8_der(),
+            AsymmetricKey::P256(key) => key.to_pkcs8_der(),
+            AsymmetricKey::P384(key) => key.to_pkcs8_der(),
+            AsymmetricKey::P521(key) => key.to_pkcs8_der(),
+            AsymmetricKey::Secp256k1(key) => key.to_pkcs8_der(),
+            AsymmetricKey::Sm2(key) => key.to_pkcs8_der(),
+            AsymmetricKey::Ed25519(key) => key.to_pkcs8_der(),
+            AsymmetricKey::MlDsa44(key) => return Ok(key.as_seed().to_vec()),
+            AsymmetricKey::MlDsa65(key) => return Ok(key.as_seed().to_vec()),
+            AsymmetricKey::MlDsa87(key) => return Ok(key.as_seed().to_vec()),
+        };
+        der.map(|doc| doc.as_bytes().to_vec())
+            .map_err(|_| Error::MalformedKey)
+    }
+
+    /// Reads what [`AsymmetricKey::to_private_bytes`] wrote, or any PKCS#8 key of `kind`.
+    pub fn from_private_bytes(kind: KeyPairKind, bytes: &[u8]) -> Result<AsymmetricKey, Error> {
+        let bad = |_| Error::MalformedKey;
+        let key = match kind {
+            KeyPairKind::Rsa(_) => {
+                AsymmetricKey::Rsa(Box::new(RsaPrivateKey::from_pkcs8_der(bytes).map_err(bad)?))
+            }
+            KeyPairKind::P256 => {
+                AsymmetricKey::P256(p256::ecdsa::SigningKey::from_pkcs8_der(bytes).map_err(bad)?)
+            }
+            KeyPairKind::P384 => {
+                AsymmetricKey::P384(p384::ecdsa::SigningKey::from_pkcs8_der(bytes).map_err(bad)?)
+            }
+            KeyPairKind::P521 => {
+                AsymmetricKey::P521(p521::ecdsa::SigningKey::from_pkcs8_der(bytes).map_err(bad)?)
+            }
+            KeyPairKind::Secp256k1 => AsymmetricKey::Secp256k1(
+                k256::ecdsa::SigningKey::from_pkcs8_der(bytes).map_err(bad)?,
+            ),
+            KeyPairKind::Sm2 => {
+                AsymmetricKey::Sm2(sm2::SecretKey::from_pkcs8_der(bytes).map_err(bad)?)
+            }
+            KeyPairKind::Ed25519 => AsymmetricKey::Ed25519(
+                ed25519_dalek::SigningKey::from_pkcs8_der(bytes).map_err(bad)?,
+            ),
+            KeyPairKind::MlDsa44 | KeyPairKind::MlDsa65 | KeyPairKind::MlDsa87 => {
+                return AsymmetricKey::from_ml_dsa_seed(kind, bytes);
+            }
+        };
+        if key.kind() != kind {
+            return Err(Error::MalformedKey);
+        }
+        Ok(key)
+    }
+
+    /// The private key as PKCS#8 DER (what GenerateDataKeyPair returns).
+    pub fn to_pkcs8_der(&self) -> Result<Vec<u8>, Error> {
+        let der = match self {
+            AsymmetricKey::MlDsa44(key) => key.to_pkcs8_der(),
+            AsymmetricKey::MlDsa65(key) => key.to_pkcs8_der(),
+            AsymmetricKey::MlDsa87(key) => key.to_pkcs8_der(),
+            _ => return self.to_private_bytes(),
+        };
+        der.map(|doc| doc.as_bytes().to_vec())
+            .map_err(|_| Error::MalformedKey)
+    }
+
+    /// The public key as DER SubjectPublicKeyInfo (what GetPublicKey returns).
+    pub fn public_key_der(&self) -> Result<Vec<u8>, Error> {
+        let der = match self {
+            AsymmetricKey::Rsa(key) => key.to_public_key().to_public_key_der(),
+            AsymmetricKey::P256(key) => key.verifying_key().to_public_key_der(),
+            AsymmetricKey::P384(key) => key.verifying_key().to_public_key_der(),
+            AsymmetricKey::P521(key) => key.verifying_key().to_public_key_der(),
+            AsymmetricKey::Secp256k1(key) => key.verifying_key().to_public_key_der(),
+            AsymmetricKey::Sm2(key) => key.public_key().to_public_key_der(),
+            AsymmetricKey::Ed25519(key) => key.verifying_key().to_public_key_der(),
+            AsymmetricKey::MlDsa44(key) => {
+                ml_dsa::signature::Keypair::verifying_key(key.as_ref()).to_public_key_der()
+            }
+            AsymmetricKey::MlDsa65(key) => {
+                ml_dsa::signature::Keypair::verifying_key(key.as_ref()).to_public_key_der()
+            }
+            AsymmetricKey::MlDsa87(key) => {
+                ml_dsa::signature::Keypair::verifying_key(key.as_ref()).to_public_key_der()
+            }
+        };
+        der.map(|doc| doc.as_bytes().to_vec())
+            .map_err(|_| Error::MalformedKey)
+    }
+
+    /// Signs `message`. The caller has checked that `scheme` suits the key and that a digest
+    /// has the scheme's length.
+    pub fn sign(&self, scheme: Scheme, message: Message<'_>) -> Result<Vec<u8>, Error> {
+        match (self, scheme) {
+            (AsymmetricKey::Rsa(key), Scheme::RsaPss(hash)) => {
+                let digest = prehash(hash, message)?;
+                let mut rng = rng();
+                match hash {
+                    Hash::Sha256 => key.sign_with_rng(&mut rng, Pss::<Sha256>::new(), &digest),
+                    Hash::Sha384 => key.sign_with_rng(&mut rng, Pss::<Sha384>::new(), &digest),
+                    Hash::Sha512 => key.sign_with_rng(&mut rng, Pss::<Sha512>::new(), &digest),
+                    Hash::Sha1 => return Err(Error::WrongKeyType),
+                }
+                .map_err(|_| Error::Signing)
+            }
+            (AsymmetricKey::Rsa(key), Scheme::RsaPkcs1(hash)) => {
+                let digest = prehash(hash, message)?;
+                key.sign(pkcs1(hash)?, &digest).map_err(|_| Error::Signing)
+            }
+            (AsymmetricKey::Sm2(key), Scheme::Sm2Dsa) => {
+                let signer =
+                    sm2::dsa::SigningKey::new(SM2_DISTID, key).map_err(|_| Error::Signing)?;
+                let signature: sm2::dsa::Signature = match message {
+                    Message::Raw(m) => ecdsa::signature::Signer::try_sign(&signer, m),
+                    Message::Digest(d) => signer.sign_prehash(d),
+                    Message::ExternalMu(_) => return Err(Error::UnsupportedMessageType),
+                }
+                .map_err(|_| Error::Signing)?;
+                Ok(signature.to_der().as_bytes().to_vec())
+            }
+            (AsymmetricKey::Ed25519(key), Scheme::Ed25519) => match message {
+                Message::Raw(m) => Ok(key.sign(m).to_bytes().to_vec()),
+                _ => Err(Error::UnsupportedMessageType),
+            },
+            (AsymmetricKey::Ed25519(key), Scheme::Ed25519Ph) => {
+                let input = match message {
+                    Message::Raw(m) | Message::Digest(m) => m,
+                    Message::ExternalMu(_) => return Err(Error::UnsupportedMessageType),
+                };
+                // Ed25519ph always hashes its input with SHA-512, also in DIGEST mode, as KMS does.
+                key.sign_prehashed(Sha512::new().chain_update(input), None)
+                    .map(|s| s.to_bytes().to_vec())
+                    .map_err(|_| Error::Signing)
+            }
+            (AsymmetricKey::MlDsa44(key), Scheme::MlDsa) => {
+                ml_dsa_sign(key.expanded_key(), message)
+            }
+            (AsymmetricKey::MlDsa65(key), Scheme::MlDsa) => {
+                ml_dsa_sign(key.expanded_key(), message)
+            }
+            (AsymmetricKey::MlDsa87(key), Scheme::MlDsa) => {
+                ml_dsa_sign(key.expanded_key(), message)
+            }
+            (_, Scheme::Ecdsa(hash)) => {
+                let digest = prehash(hash, message)?;
+                on_ecdsa_curve!(self, key => {
+                    let signature: ecdsa::der::Signature<_> =
+                        key.sign_prehash(&digest).map_err(|_| Error::Signing)?;
+                    Ok(signature.as_bytes().to_vec())
+                }, else Err(Error::WrongKeyType))
+            }
+            _ => Err(Error::WrongKeyType),
+        }
+    }
+
+    /// Verifies `signature` over `message`. `Ok(false)` for a signature that does not verify,
+    /// including one that is not even well-formed.
+    pub fn verify(
+        &self,
+        scheme: Scheme,
+        message: Message<'_>,
+        signature: &[u8],
+    ) -> Result<bool, Error> {
+        match (self, scheme) {
+            (AsymmetricKey::Rsa(key), Scheme::RsaPss(hash)) => {
+                let digest = prehash(hash, message)?;
+                let public = key.to_public_key();
+                Ok(match hash {
+                    Hash::Sha256 => public.verify(Pss::<Sha256>::new(), &digest, signature),
+                    Hash::Sha384 => public.verify(Pss::<Sha384>::new(), &digest, signature),
+                    Hash::Sha512 => public.verify(Pss::<Sha512>::new(), &digest, signature),
+                    Hash::Sha1 => return Err(Error::WrongKeyType),
+                }
+                .is_ok())
+            }
+            (AsymmetricKey::Rsa(key), Scheme::RsaPkcs1(hash)) => {
+                let digest = prehash(hash, message)?;
+                Ok(key
+                    .to_public_key()
+                    .verify(pkcs1(hash)?, &digest, signature)
+                    .is_ok())
+            }
+            (AsymmetricKey::Sm2(key), Scheme::Sm2Dsa) => {
+                let Ok(signature) = sm2::dsa::Signature::from_der(signature) else {
+                    return Ok(false);
+                };
+                let verifier = sm2::dsa::VerifyingKey::new(SM2_DISTID, key.public_key())
+                    .map_err(|_| Error::WrongKeyType)?;
+                Ok(match message {
+                    Message::Raw(m) => {
+                        ecdsa::signature::Verifier::verify(&verifier, m, &signature).is_ok()
+                    }
+                    Message::Digest(d) => verifier.verify_prehash(d, &signature).is_ok(),
+                    Message::ExternalMu(_) => return Err(Error::UnsupportedMessageType),
+                })
+            }
+            (AsymmetricKey::Ed25519(key), Scheme::Ed25519) => {
+                let Message::Raw(m) = message else {
+                    return Err(Error::UnsupportedMessageType);
+                };
+                let Ok(signature) = ed25519_dalek::Signature::from_slice(signature) else {
+                    return Ok(false);
+                };
+                Ok(key.verifying_key().verify_strict(m, &signature).is_ok())
+            }
+            (AsymmetricKey::Ed25519(key), Scheme::Ed25519Ph) => {
+                let input = match message {
+                    Message::Raw(m) | Message::Digest(m) => m,
+                    Message::ExternalMu(_) => return Err(Error::UnsupportedMessageType),
+                };
+                let Ok(signature) = ed25519_dalek::Signature::from_slice(signature) else {
+                    return Ok(false);
+                };
+                Ok(key
+                    .verifying_key()
+                    .verify_prehashed_strict(Sha512::new().chain_update(input), None, &signature)
+                    .is_ok())
+            }
+            (AsymmetricKey::MlDsa44(key), Scheme::MlDsa) => ml_dsa_verify(
+                &ml_dsa::signature::Keypair::verifying_key(key.as_ref()),
+                message,
+                signature,
+            ),
+            (AsymmetricKey::MlDsa65(key), Scheme::MlDsa) => ml_dsa_verify(
+                &ml_dsa::signature::Keypair::verifying_key(key.as_ref()),
+                message,
+                signature,
+            ),
+            (AsymmetricKey::MlDsa87(key), Scheme::MlDsa) => ml_dsa_verify(
+                &ml_dsa::signature::Keypair::verifying_key(key.as_ref()),
+                message,
+                signature,
+            ),
+            (_, Scheme::Ecdsa(hash)) => {
+                let digest = prehash(hash, message)?;
+                on_ecdsa_curve!(self, key => {
+                    let Ok(parsed) = ecdsa::Signature::from_der(signature) else {
+                        return Ok(false);
+                    };
+                    // Accept both values of s, as other ECDSA implementations do; signers like
+                    // OpenSSL do not normalise it.
+                    Ok(key.verifying_key().verify_prehash(&digest, &parsed.normalize_s()).is_ok())
+                }, else Err(Error::WrongKeyType))
+            }
+            _ => Err(Error::WrongKeyType),
+        }
+    }
+
+    /// RSA-OAEP encryption with the public key, as anyone holding it could do offline.
+    pub fn encrypt_oaep(&self, hash: Hash, plaintext: &[u8]) -> Result<Vec<u8>, Error> {
+        let AsymmetricKey::Rsa(key) = self else {
+            return Err(Error::WrongKeyType);
+        };
+        let public = key.to_public_key();
+        match hash {
+            Hash::Sha1 => public.encrypt(&mut rng(), Oaep::<sha1::Sha1>::new(), plaintext),
+            Hash::Sha256 => public.encrypt(&mut rng(), Oaep::<Sha256>::new(), plaintext),
+            _ => return Err(Error::WrongKeyType),
+        }
+        .map_err(|_| Error::PlaintextTooLarge)
+    }
+
+    /// RSA-OAEP decryption.
+    pub fn decrypt_oaep(&self, hash: Hash, ciphertext: &[u8]) -> Result<Vec<u8>, Error> {
+        let AsymmetricKey::Rsa(key) = self else {
+            return Err(Error::WrongKeyType);
+        };
+        match hash {
+            Hash::Sha1 => key.decrypt(Oaep::<sha1::Sha1>::new(), ciphertext),
+            Hash::Sha256 => key.decrypt(Oaep::<Sha256>::new(), ciphertext),
+            _ => return Err(Error::WrongKeyType),
+        }
+        .map_err(|_| Error::Authentication)
+    }
+
+    /// The largest plaintext RSA-OAEP with `hash` can encrypt under this key.
+    pub fn oaep_max_plaintext(&self, hash: Hash) -> Option<usize> {
+        let AsymmetricKey::Rsa(key) = self else {
+            return None;
+        };
+        let modulus_bytes = rsa::traits::PublicKeyParts::size(key.as_ref());
+        Some(modulus_bytes - 2 * hash.len() - 2)
+    }
+
+    /// SM2 public key encryption (GB/T 32918.4), ciphertext in ASN.1 DER form.
+    pub fn encrypt_sm2(&self, plaintext: &[u8]) -> Result<Vec<u8>, Error> {
+        let AsymmetricKey::Sm2(key) = self else {
+            return Err(Error::WrongKeyType);
+        };
+        sm2::pke::EncryptingKey::new(key.public_key())
+            .encrypt_der(&mut rng(), plaintext)
+            .map_err(|_| Error::PlaintextTooLarge)
+    }
+
+    /// SM2 public key decryption of what [`AsymmetricKey::encrypt_sm2`] produces.
+    pub fn decrypt_sm2(&self, ciphertext: &[u8]) -> Result<Vec<u8>, Error> {
+        let AsymmetricKey::Sm2(key) = self else {
+            return Err(Error::WrongKeyType);
+        };
+        sm2::pke::DecryptingKey::new(key.clone())
+            .decrypt_der(ciphertext)
+            .map_err(|_| Error::Authentication)
+    }
+
+    /// ECDH with a peer's DER SubjectPublicKeyInfo on the same curve: the shared secret is the
+    /// x-coordinate of the shared point, as KMS returns it.
+    pub fn derive_shared_secret(&self, peer_spki: &[u8]) -> Result<Vec<u8>, Error> {
+        let bad = |_| Error::MalformedPublicKey;
+        Ok(match self {
+            AsymmetricKey::P256(key) => {
+                let peer = p256::PublicKey::from_public_key_der(peer_spki).map_err(bad)?;
+                elliptic_curve::ecdh::diffie_hellman(key.as_nonzero_scalar(), peer.as_affine())
+                    .raw_secret_bytes()
+                    .to_vec()
+            }
+            AsymmetricKey::P384(key) => {
+                let peer = p384::PublicKey::from_public_key_der(peer_spki).map_err(bad)?;
+                elliptic_curve::ecdh::diffie_hellman(key.as_nonzero_scalar(), peer.as_affine())
+                    .raw_secret_bytes()
+                    .to_vec()
+            }
+            AsymmetricKey::P521(key) => {
+                let peer = p521::PublicKey::from_public_key_der(peer_spki).map_err(bad)?;
+                elliptic_curve::ecdh::diffie_hellman(key.as_nonzero_scalar(), peer.as_affine())
+                    .raw_secret_bytes()
+                    .to_vec()
+            }
+            AsymmetricKey::Sm2(key) => {
+                let peer = sm2::PublicKey::from_public_key_der(peer_spki).map_err(bad)?;
+                elliptic_curve::ecdh::diffie_hellman(key.to_nonzero_scalar(), peer.as_affine())
+                    .raw_secret_bytes()
+                    .to_vec()
+            }
+            _ => return Err(Error::WrongKeyType),
+        })
+    }
+}
+
+fn prehash(hash: Hash, message: Message<'_>) -> Result<Vec<u8>, Error> {
+    match message {
+        Message::Raw(m) => Ok(hash.digest(m)),
+        Message::Digest(d) if d.len() == hash.len() => Ok(d.to_vec()),
+        Message::Digest(_) => Err(Error::DigestLength),
+        Message::ExternalMu(_) => Err(Error::UnsupportedMessageType),
+    }
+}
+
+fn pkcs1(hash: Hash) -> Result<Pkcs1v15Sign, Error> {
+    Ok(match hash {
+        Hash::Sha256 => Pkcs1v15Sign::new::<Sha256>(),
+        Hash::Sha384 => Pkcs1v15Sign::new::<Sha384>(),
+        Hash::Sha512 => Pkcs1v15Sign::new::<Sha512>(),
+        Hash::Sha1 => return Err(Error::WrongKeyType),
+    })
+}
+
+fn ml_dsa_sign<P: ml_dsa::MlDsaParams>(
+    key: &ml_dsa::ExpandedSigningKey<P>,
+    message: Message<'_>,
+) -> Result<Vec<u8>, Error> {
+    let signature = match message {
+        Message::Raw(m) => key.sign_deterministic(m, &[]).map_err(|_| Error::Signing)?,
+        Message::ExternalMu(mu) => {
+            let mu = Array::try_from(mu).map_err(|_| Error::DigestLength)?;
+            key.sign_mu_deterministic(&mu)
+        }
+        Message::Digest(_) => return Err(Error::UnsupportedMessageType),
+    };
+    Ok(signature.encode().to_vec())
+}
+
+fn ml_dsa_verify<P: ml_dsa::MlDsaParams>(
+    key: &ml_dsa::VerifyingKey<P>,
+    message: Message<'_>,
+    signature: &[u8],
+) -> Result<bool, Error> {
+    let Ok(signature) = ml_dsa::Signature::<P>::try_from(signature) else {
+        return Ok(false);
+    };
+    Ok(match message {
+        Message::Raw(m) => key.verify_with_context(m, &[], &signature),
+        Message::ExternalMu(mu) => {
+            let mu = Array::try_from(mu).map_err(|_| Error::DigestLength)?;
+            key.verify_mu(&mu, &signature)
+        }
+        Message::Digest(_) => return Err(Error::UnsupportedMessageType),
+    })
+}
+
+/// Parses a DER SubjectPublicKeyInfo of any kind kmsd knows, to check a caller's input.
+pub fn parse_public_key(kind: KeyPairKind, spki: &[u8]) -> Result<(), Error> {
+    let ok = match kind {
+        KeyPairKind::Rsa(_) => RsaPublicKey::from_public_key_der(spki).is_ok(),
+        KeyPairKind::P256 => p256::PublicKey::from_public_key_der(spki).is_ok(),
+        KeyPairKind::P384 => p384::PublicKey::from_public_key_der(spki).is_ok(),
+        KeyPairKind::P521 => p521::PublicKey::from_public_key_der(spki).is_ok(),
+        KeyPairKind::Secp256k1 => k256::PublicKey::from_public_key_der(spki).is_ok(),
+        KeyPairKind::Sm2 => sm2::PublicKey::from_public_key_der(spki).is_ok(),
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::MalformedPublicKey)
+    }
+}
