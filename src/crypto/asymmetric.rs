@@ -227,7 +227,7 @@ impl AsymmetricKey {
             AsymmetricKey::P521(key) => key.to_pkcs8_der(),
             AsymmetricKey::Secp256k1(key) => key.to_pkcs8_der(),
             AsymmetricKey::Sm2(key) => key.to_pkcs8_der(),
-            AsymmetricKey::Ed25519(key) => key.to_pkcs8_der(),
+            AsymmetricKey::Ed25519(key) => return Ok(ed25519_pkcs8_v1(key)),
             AsymmetricKey::MlDsa44(key) => return Ok(key.as_seed().to_vec()),
             AsymmetricKey::MlDsa65(key) => return Ok(key.as_seed().to_vec()),
             AsymmetricKey::MlDsa87(key) => return Ok(key.as_seed().to_vec()),
@@ -553,6 +553,19 @@ impl AsymmetricKey {
             _ => return Err(Error::WrongKeyType),
         })
     }
+}
+
+/// The RFC 8410 PKCS#8 v1 encoding of an Ed25519 private key (48 bytes, no public key), which
+/// every library reads; ed25519-dalek writes the v2 form that some (Python's `cryptography`)
+/// refuse.
+fn ed25519_pkcs8_v1(key: &ed25519_dalek::SigningKey) -> Vec<u8> {
+    const PREFIX: [u8; 16] = [
+        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
+        0x20,
+    ];
+    let mut der = PREFIX.to_vec();
+    der.extend_from_slice(&key.to_bytes());
+    der
 }
 
 fn prehash(hash: Hash, message: Message<'_>) -> Result<Vec<u8>, Error> {

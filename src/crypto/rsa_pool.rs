@@ -19,6 +19,7 @@ pub struct RsaPool {
 #[derive(Debug)]
 struct Inner {
     target: usize,
+    sizes: &'static [usize],
     keys: Mutex<HashMap<usize, VecDeque<AsymmetricKey>>>,
     /// Signalled when a key is taken (the refiller wakes) and when one is added.
     changed: Condvar,
@@ -28,9 +29,15 @@ impl RsaPool {
     /// A pool that keeps `per_size` keys of each size ready; 0 turns it off (every RSA key is
     /// generated on demand). With a non-zero size a background thread starts filling it.
     pub fn new(per_size: usize) -> RsaPool {
+        RsaPool::with_sizes(per_size, &SIZES)
+    }
+
+    /// A pool for some sizes only (other sizes are generated on demand).
+    pub fn with_sizes(per_size: usize, sizes: &'static [usize]) -> RsaPool {
         let pool = RsaPool {
             inner: Arc::new(Inner {
                 target: per_size,
+                sizes,
                 keys: Mutex::new(HashMap::new()),
                 changed: Condvar::new(),
             }),
@@ -80,7 +87,9 @@ impl RsaPool {
             .keys
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        while SIZES
+        while self
+            .inner
+            .sizes
             .iter()
             .any(|b| keys.get(b).map_or(0, VecDeque::len) < self.inner.target)
         {
@@ -103,7 +112,8 @@ fn refill(pool: std::sync::Weak<Inner>) {
         let missing = {
             let mut keys = inner.keys.lock().unwrap_or_else(PoisonError::into_inner);
             loop {
-                let short = SIZES
+                let short = inner
+                    .sizes
                     .iter()
                     .copied()
                     .find(|b| keys.get(b).map_or(0, VecDeque::len) < inner.target);
@@ -140,3 +150,6 @@ fn refill(pool: std::sync::Weak<Inner>) {
         inner.changed.notify_all();
     }
 }
+
+#[cfg(test)]
+mod tests;

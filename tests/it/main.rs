@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod aliases;
+mod asymmetric;
 mod aws_cli;
 mod binary;
 mod encryption;
