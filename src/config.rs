@@ -50,6 +50,21 @@ pub struct ServeArgs {
     /// RSA keys of each size (2048, 3072, 4096) to keep pre-generated; 0 turns the pool off.
     #[arg(long, env = "KMS_RSA_POOL_SIZE", default_value_t = 2)]
     pub rsa_pool_size: usize,
+    /// Log line format on stderr (filter with RUST_LOG, e.g. RUST_LOG=debug).
+    #[arg(long, env = "KMS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Append a CloudTrail-like JSON record of every call to this file.
+    #[arg(long, env = "KMS_AUDIT_LOG")]
+    pub audit_log: Option<PathBuf>,
+}
+
+/// `--log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// The server's settings, checked.
@@ -63,6 +78,8 @@ pub struct Config {
     pub home: Scope,
     /// Pre-generated RSA keys per size.
     pub rsa_pool_size: usize,
+    /// Where the audit trail goes, if anywhere.
+    pub audit_log: Option<PathBuf>,
 }
 
 impl ServeArgs {
@@ -94,6 +111,7 @@ impl ServeArgs {
             data_dir: (!self.in_memory).then_some(self.data_dir),
             home: Scope { account, region },
             rsa_pool_size: self.rsa_pool_size,
+            audit_log: self.audit_log,
         })
     }
 }

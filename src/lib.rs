@@ -11,9 +11,11 @@
 //! - [`store`] (persistence, the only module that names sled) and [`crypto`] (bytes in,
 //!   bytes out).
 //!
-//! [`config`] turns the command line into a [`config::Config`].
+//! [`config`] turns the command line into a [`config::Config`]; [`audit`] writes the audit
+//! trail.
 
 pub mod api;
+pub mod audit;
 pub mod config;
 pub mod crypto;
 pub mod kms;
@@ -21,4 +23,4 @@ pub mod server;
 pub mod store;
 
 pub use kms::Kms;
-pub use server::serve;
+pub use server::{ServeOptions, serve, serve_with_options};

@@ -4,7 +4,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
-use kmsd::config::{Cli, Command, Config};
+use kmsd::audit::AuditLog;
+use kmsd::config::{Cli, Command, Config, LogFormat};
 use kmsd::crypto::rsa_pool::RsaPool;
 use kmsd::kms::{Clock, Kms};
 use kmsd::store::Store;
@@ -16,7 +17,7 @@ async fn main() -> ExitCode {
         Some(Command::Serve(args)) => args,
         None => cli.serve,
     };
-    init_tracing();
+    init_tracing(args.log_format);
     let result = match args.into_config() {
         Ok(config) => run(config).await,
         Err(message) => Err(anyhow::anyhow!(message)),
@@ -50,7 +51,15 @@ async fn run(config: Config) -> anyhow::Result<()> {
         keys = kms.key_count(),
         "kmsd listening"
     );
-    kmsd::serve(listener, Arc::new(kms), shutdown_signal()).await?;
+    let audit = match &config.audit_log {
+        Some(path) => Some(
+            AuditLog::open(path)
+                .with_context(|| format!("cannot open audit log {}", path.display()))?,
+        ),
+        None => None,
+    };
+    let options = kmsd::ServeOptions { audit };
+    kmsd::serve_with_options(listener, Arc::new(kms), options, shutdown_signal()).await?;
     tracing::info!("kmsd stopped");
     Ok(())
 }
@@ -66,20 +75,24 @@ async fn shutdown_signal() {
             return;
         };
         tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
+            _ = ctrl_c => tracing::info!("interrupted: finishing in-flight requests"),
+            _ = term.recv() => tracing::info!("SIGTERM: finishing in-flight requests"),
         }
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
 }
 
-fn init_tracing() {
+fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+    }
 }

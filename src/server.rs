@@ -2,19 +2,21 @@
 //! account and region, and hands the call to [`api::dispatch`]. No JSON decoding here.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
-use crate::api::{self, ApiError, ErrorCode};
+use crate::api::{self, ApiError, Call, ErrorCode};
+use crate::audit::{AuditLog, AuditRecord, Resource, UserIdentity};
 use crate::kms::Kms;
 use crate::kms::model::{AccountId, Region, Scope};
 
@@ -24,12 +26,29 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 const JSON_1_1: &str = "application/x-amz-json-1.1";
 const TARGET_PREFIX: &str = "TrentService.";
 
-/// Serves the KMS API on `listener` until `shutdown` completes, then finishes in-flight
-/// requests and returns once nothing of the server holds `kms` any more (so that, when the
-/// caller holds no other reference, the store is closed and its lock released).
+/// How [`serve_with_options`] runs, beyond the KMS API itself.
+#[derive(Debug, Clone, Default)]
+pub struct ServeOptions {
+    /// Where to write the audit trail, if anywhere.
+    pub audit: Option<AuditLog>,
+}
+
+/// [`serve_with_options`] with the default options.
 pub async fn serve(
     listener: TcpListener,
     kms: Arc<Kms>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve_with_options(listener, kms, ServeOptions::default(), shutdown).await
+}
+
+/// Serves the KMS API on `listener` until `shutdown` completes, then finishes in-flight
+/// requests and returns once nothing of the server holds `kms` any more (so that, when the
+/// caller holds no other reference, the store is closed and its lock released).
+pub async fn serve_with_options(
+    listener: TcpListener,
+    kms: Arc<Kms>,
+    options: ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (in_use, mut released) = mpsc::channel::<()>(1);
@@ -38,11 +57,15 @@ pub async fn serve(
         .fallback(not_found)
         .with_state(AppState {
             kms,
+            audit: options.audit,
             _in_use: in_use,
         });
-    let result = axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let result = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
     // axum returns when every connection has ended, but a connection task may still be
     // dropping its copy of the state. Each copy holds a sender: `recv` yields `None` only
     // after the last one, and with it the last reference to `kms`, is gone.
@@ -55,6 +78,7 @@ pub async fn serve(
 #[derive(Clone)]
 struct AppState {
     kms: Arc<Kms>,
+    audit: Option<AuditLog>,
     _in_use: mpsc::Sender<()>,
 }
 
@@ -70,6 +94,7 @@ async fn not_found() -> Response {
 
 async fn kms_call(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     method: Method,
     headers: HeaderMap,
     body: Body,
@@ -86,27 +111,41 @@ async fn kms_call(
         .strip_prefix(TARGET_PREFIX)
         .unwrap_or_default()
         .to_owned();
-    let result = run(&state, &caller, method, &headers, &target, &operation, body).await;
-    let status = match &result {
+    tracing::debug!(request_id = %request_id, op = %operation, "request received");
+    let (call, body) = run(&state, &caller, method, &headers, &target, &operation, body).await;
+    let status = match &call.result {
         Ok(_) => 200,
         Err(e) => e.status(),
     };
-    tracing::debug!(
+    tracing::info!(
         request_id = %request_id,
         op = %operation,
         account = caller.account.as_str(),
         region = caller.region.as_str(),
+        key_id = call.key_id.as_deref(),
         status,
-        error = result.as_ref().err().map(|e| e.code.as_str()),
-        micros = started.elapsed().as_micros() as u64,
+        error = call.result.as_ref().err().map(|e| e.code.as_str()),
+        ms = started.elapsed().as_secs_f64() * 1000.0,
         "request"
     );
-    match result {
+    if let Some(audit) = &state.audit {
+        let context = AuditContext {
+            request_id: &request_id,
+            operation: &operation,
+            caller: &caller,
+            peer,
+            headers: &headers,
+        };
+        audit.record(&audit_record(&state.kms, &context, &call, body.as_deref()));
+    }
+    match call.result {
         Ok(body) => json_response(StatusCode::OK, body, &request_id),
         Err(error) => error_response(&error, &request_id),
     }
 }
 
+/// Checks the request, reads its body and runs it. Returns the outcome and the body (for the
+/// audit trail), which is `None` when the request failed before it was read.
 async fn run(
     state: &AppState,
     caller: &Scope,
@@ -115,34 +154,108 @@ async fn run(
     target: &str,
     operation: &str,
     body: Body,
-) -> Result<Vec<u8>, ApiError> {
+) -> (Call, Option<Bytes>) {
     if method != Method::POST {
-        return Err(ApiError::new(
+        let error = ApiError::new(
             ErrorCode::UnknownOperation,
             format!("kmsd serves the KMS API at POST / only, not {method}."),
-        ));
+        );
+        return (Call::failed(error), None);
     }
     if !target.starts_with(TARGET_PREFIX) || !api::OPERATIONS.contains(&operation) {
-        return Err(ApiError::unknown_operation(target));
+        return (Call::failed(ApiError::unknown_operation(target)), None);
     }
-    check_content_type(headers)?;
-    let body = read_body(headers, body).await?;
-    if api::blocking(operation) {
+    if let Err(error) = check_content_type(headers) {
+        return (Call::failed(error), None);
+    }
+    let body = match read_body(headers, body).await {
+        Ok(body) => body,
+        Err(error) => return (Call::failed(error), None),
+    };
+    let call = if api::blocking(operation) {
         // Mutations wait for a disk flush and key generation takes long: keep both off the
-        // async workers. The task holds a
-        // copy of the state, so `serve` also waits for a task whose client went away.
+        // async workers. The task holds a copy of the state, so `serve` also waits for a task
+        // whose client went away.
         let (state, caller, operation) = (state.clone(), caller.clone(), operation.to_owned());
+        let body = body.clone();
         tokio::task::spawn_blocking(move || api::dispatch(&state.kms, &caller, &operation, &body))
             .await
-            .map_err(|e| {
+            .unwrap_or_else(|e| {
                 tracing::error!(error = %e, "operation task failed");
-                ApiError::new(
+                Call::failed(ApiError::new(
                     ErrorCode::KmsInternal,
                     "kmsd could not complete the request.",
-                )
-            })?
+                ))
+            })
     } else {
         api::dispatch(&state.kms, caller, operation, &body)
+    };
+    (call, Some(body))
+}
+
+/// What the audit record of a call needs from the HTTP request.
+struct AuditContext<'a> {
+    request_id: &'a str,
+    operation: &'a str,
+    caller: &'a Scope,
+    peer: SocketAddr,
+    headers: &'a HeaderMap,
+}
+
+fn audit_record(
+    kms: &Kms,
+    context: &AuditContext<'_>,
+    call: &Call,
+    body: Option<&[u8]>,
+) -> AuditRecord {
+    let header = |name: header::HeaderName| {
+        context
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let key_arn = match &call.result {
+        Ok(response) => api::response_key_arn(response),
+        Err(_) => None,
+    }
+    .or_else(|| call.key_id.clone());
+    let resources = key_arn
+        .map(|arn| Resource {
+            account_id: arn
+                .split(':')
+                .nth(4)
+                .filter(|a| !a.is_empty())
+                .unwrap_or(context.caller.account.as_str())
+                .to_owned(),
+            arn,
+            kind: "AWS::KMS::Key",
+        })
+        .into_iter()
+        .collect();
+    let (error_code, error_message) = match &call.result {
+        Ok(_) => (None, None),
+        Err(e) => (Some(e.code.as_str().to_owned()), e.message.clone()),
+    };
+    AuditRecord {
+        event_version: "1.08",
+        event_time: crate::audit::rfc3339(kms.clock().now().0),
+        event_source: "kms.amazonaws.com",
+        event_name: context.operation.to_owned(),
+        aws_region: context.caller.region.as_str().to_owned(),
+        source_ip_address: context.peer.ip().to_string(),
+        user_agent: header(header::USER_AGENT).unwrap_or_default(),
+        user_identity: UserIdentity {
+            access_key_id: access_key_id(context.headers),
+            account_id: context.caller.account.as_str().to_owned(),
+        },
+        request_id: context.request_id.to_owned(),
+        event_id: new_request_id(),
+        request_parameters: body.and_then(api::audit_parameters),
+        resources,
+        error_code,
+        error_message,
+        recipient_account_id: context.caller.account.as_str().to_owned(),
     }
 }
 
@@ -198,18 +311,30 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, ApiError> {
 /// (`Credential=AKID/date/region/kms/aws4_request`) when present, else the server's defaults.
 /// A 12-digit access key id is taken as the account id.
 fn caller_scope(headers: &HeaderMap, home: &Scope) -> Scope {
-    let credential = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split("Credential=").nth(1))
-        .map(|v| v.split([',', ' ']).next().unwrap_or_default());
-    let mut parts = credential.unwrap_or_default().split('/');
+    let mut parts = credential_scope(headers).unwrap_or_default().split('/');
     let access_key = parts.next().unwrap_or_default();
     let region = parts.nth(1).unwrap_or_default();
     Scope {
         account: AccountId::parse(access_key).unwrap_or_else(|| home.account.clone()),
         region: Region::parse(region).unwrap_or_else(|| home.region.clone()),
     }
+}
+
+/// `AKID/date/region/service/aws4_request` from a SigV4 `Authorization` header.
+fn credential_scope(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split("Credential=").nth(1))
+        .map(|v| v.split([',', ' ']).next().unwrap_or_default())
+}
+
+/// The SigV4 access key id, if the request was signed.
+fn access_key_id(headers: &HeaderMap) -> Option<String> {
+    credential_scope(headers)
+        .and_then(|scope| scope.split('/').next())
+        .filter(|akid| !akid.is_empty())
+        .map(str::to_owned)
 }
 
 fn new_request_id() -> String {

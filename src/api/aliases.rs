@@ -26,6 +26,10 @@ pub(crate) struct AliasTargetRequest {
 }
 
 impl Validate for AliasTargetRequest {
+    fn key_id(&self) -> Option<&str> {
+        self.target_key_id.as_deref()
+    }
+
     fn validate(&self, v: &mut Validator) {
         alias_name_constraints(v, self.alias_name.as_deref());
         v.key_id("targetKeyId", self.target_key_id.as_deref(), true);
@@ -101,6 +105,10 @@ pub(crate) struct ListAliasesRequest {
 }
 
 impl Validate for ListAliasesRequest {
+    fn key_id(&self) -> Option<&str> {
+        self.key_id.as_deref()
+    }
+
     fn validate(&self, v: &mut Validator) {
         v.key_id("keyId", self.key_id.as_deref(), false);
         v.paging(self.limit, self.marker.as_deref());

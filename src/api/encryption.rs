@@ -36,6 +36,10 @@ pub(crate) struct EncryptRequest {
 }
 
 impl Validate for EncryptRequest {
+    fn key_id(&self) -> Option<&str> {
+        self.key_id.as_deref()
+    }
+
     fn validate(&self, v: &mut Validator) {
         v.key_id("keyId", self.key_id.as_deref(), true);
         v.sensitive_blob("plaintext", self.plaintext.as_ref(), 1, MAX_PLAINTEXT, true);
@@ -105,6 +109,10 @@ pub(crate) struct DecryptRequest {
 }
 
 impl Validate for DecryptRequest {
+    fn key_id(&self) -> Option<&str> {
+        self.key_id.as_deref()
+    }
+
     fn validate(&self, v: &mut Validator) {
         v.blob(
             "ciphertextBlob",
@@ -190,6 +198,10 @@ pub(crate) struct ReEncryptRequest {
 }
 
 impl Validate for ReEncryptRequest {
+    fn key_id(&self) -> Option<&str> {
+        self.destination_key_id.as_deref()
+    }
+
     fn validate(&self, v: &mut Validator) {
         v.blob(
             "ciphertextBlob",
@@ -280,6 +292,10 @@ pub(crate) struct GenerateDataKeyRequest {
 }
 
 impl Validate for GenerateDataKeyRequest {
+    fn key_id(&self) -> Option<&str> {
+        self.key_id.as_deref()
+    }
+
     fn validate(&self, v: &mut Validator) {
         v.key_id("keyId", self.key_id.as_deref(), true);
         v.range("numberOfBytes", self.number_of_bytes, 1, MAX_RANDOM, false);
@@ -388,6 +404,10 @@ pub(crate) struct GenerateDataKeyPairRequest {
 }
 
 impl Validate for GenerateDataKeyPairRequest {
+    fn key_id(&self) -> Option<&str> {
+        self.key_id.as_deref()
+    }
+
     fn validate(&self, v: &mut Validator) {
         v.key_id("keyId", self.key_id.as_deref(), true);
         v.enumeration("keyPairSpec", self.key_pair_spec.as_ref(), true);

@@ -103,6 +103,10 @@ pub(crate) struct KeyIdRequest {
 }
 
 impl Validate for KeyIdRequest {
+    fn key_id(&self) -> Option<&str> {
+        self.key_id.as_deref()
+    }
+
     fn validate(&self, v: &mut Validator) {
         v.key_id("keyId", self.key_id.as_deref(), true);
     }
@@ -225,6 +229,10 @@ pub(crate) struct DescribeKeyRequest {
 }
 
 impl Validate for DescribeKeyRequest {
+    fn key_id(&self) -> Option<&str> {
+        self.key_id.as_deref()
+    }
+
     fn validate(&self, v: &mut Validator) {
         v.key_id("keyId", self.key_id.as_deref(), true);
         v.count("grantTokens", self.grant_tokens.as_ref(), 0, 10, false);
@@ -352,6 +360,10 @@ pub(crate) struct UpdateKeyDescriptionRequest {
 }
 
 impl Validate for UpdateKeyDescriptionRequest {
+    fn key_id(&self) -> Option<&str> {
+        self.key_id.as_deref()
+    }
+
     fn validate(&self, v: &mut Validator) {
         v.key_id("keyId", self.key_id.as_deref(), true);
         v.string("description", self.description.as_deref(), 0, 8192, true);
@@ -385,6 +397,10 @@ pub(crate) struct ScheduleKeyDeletionRequest {
 }
 
 impl Validate for ScheduleKeyDeletionRequest {
+    fn key_id(&self) -> Option<&str> {
+        self.key_id.as_deref()
+    }
+
     fn validate(&self, v: &mut Validator) {
         v.key_id("keyId", self.key_id.as_deref(), true);
         v.range(

@@ -47,11 +47,11 @@ macro_rules! operations {
         /// Every operation kmsd implements, by wire name.
         pub const OPERATIONS: &[&str] = &[$(stringify!($op),)+];
 
-        /// Runs the operation `name` on a JSON request body and returns the JSON response body.
-        pub fn dispatch(kms: &Kms, caller: &Scope, name: &str, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+        /// Runs the operation `name` on a JSON request body.
+        pub fn dispatch(kms: &Kms, caller: &Scope, name: &str, body: &[u8]) -> Call {
             match name {
                 $(stringify!($op) => call::<$group::$op>(kms, caller, body),)+
-                _ => Err(ApiError::unknown_operation(name)),
+                _ => Call::failed(ApiError::unknown_operation(name)),
             }
         }
 
@@ -100,14 +100,84 @@ operations! {
     policies::ListKeyPolicies,
 }
 
+/// The outcome of one call.
+#[derive(Debug)]
+pub struct Call {
+    /// The key the request named, as given (for logs and the audit trail).
+    pub key_id: Option<String>,
+    /// The JSON response body, or the error.
+    pub result: Result<Vec<u8>, ApiError>,
+}
+
+impl Call {
+    /// A call that failed before its request was understood.
+    pub fn failed(error: ApiError) -> Call {
+        Call {
+            key_id: None,
+            result: Err(error),
+        }
+    }
+}
+
 /// Decode, validate, handle, encode: the same steps for every operation.
-fn call<O: Operation>(kms: &Kms, caller: &Scope, body: &[u8]) -> Result<Vec<u8>, ApiError> {
-    let request: O::Request = decode(body)?;
+fn call<O: Operation>(kms: &Kms, caller: &Scope, body: &[u8]) -> Call {
+    let request: O::Request = match decode(body) {
+        Ok(request) => request,
+        Err(error) => return Call::failed(error),
+    };
+    let key_id = request.key_id().map(str::to_owned);
     let mut validator = Validator::default();
     request.validate(&mut validator);
-    validator.finish()?;
-    let response = O::handle(kms, caller, request)?;
-    Ok(wire::to_json(&response))
+    let result = validator
+        .finish()
+        .and_then(|()| O::handle(kms, caller, request))
+        .map(|response| wire::to_json(&response));
+    Call { key_id, result }
+}
+
+/// Members that hold secrets or bulk data, left out of audit records (as CloudTrail does).
+const UNLOGGED_MEMBERS: &[&str] = &[
+    "Plaintext",
+    "CiphertextBlob",
+    "Message",
+    "Signature",
+    "Mac",
+    "PublicKey",
+    "Policy",
+    "ImportToken",
+    "EncryptedKeyMaterial",
+    "Ciphertext",
+];
+
+/// The request's members as an audit record shows them: camelCase names (as CloudTrail's
+/// `requestParameters`), with secrets and blobs left out. `None` for a body that is not JSON.
+pub fn audit_parameters(body: &[u8]) -> Option<serde_json::Value> {
+    let serde_json::Value::Object(members) = serde_json::from_slice(body).ok()? else {
+        return None;
+    };
+    let shown = members
+        .into_iter()
+        .filter(|(name, _)| !UNLOGGED_MEMBERS.contains(&name.as_str()))
+        .map(|(name, value)| {
+            let mut chars = name.chars();
+            let camel = chars
+                .next()
+                .map(|c| c.to_ascii_lowercase().to_string() + chars.as_str())
+                .unwrap_or_default();
+            (camel, value)
+        })
+        .collect();
+    Some(serde_json::Value::Object(shown))
+}
+
+/// The ARN of the key a successful response names (`KeyId`, or `KeyMetadata.Arn`).
+pub fn response_key_arn(body: &[u8]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let arn = value
+        .get("KeyId")
+        .or_else(|| value.get("KeyMetadata").and_then(|m| m.get("Arn")))?
+        .as_str()?;
+    arn.starts_with("arn:").then(|| arn.to_owned())
 }
 
 /// Decodes a request body. It must be a JSON object (an empty body counts as `{}`); a syntax

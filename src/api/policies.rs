@@ -27,6 +27,10 @@ pub(crate) struct GetKeyPolicyRequest {
 }
 
 impl Validate for GetKeyPolicyRequest {
+    fn key_id(&self) -> Option<&str> {
+        self.key_id.as_deref()
+    }
+
     fn validate(&self, v: &mut Validator) {
         v.key_id("keyId", self.key_id.as_deref(), true);
         policy_name_constraints(v, self.policy_name.as_deref());
@@ -76,6 +80,10 @@ pub(crate) struct PutKeyPolicyRequest {
 }
 
 impl Validate for PutKeyPolicyRequest {
+    fn key_id(&self) -> Option<&str> {
+        self.key_id.as_deref()
+    }
+
     fn validate(&self, v: &mut Validator) {
         v.key_id("keyId", self.key_id.as_deref(), true);
         policy_name_constraints(v, self.policy_name.as_deref());
@@ -111,6 +119,10 @@ pub(crate) struct ListKeyPoliciesRequest {
 }
 
 impl Validate for ListKeyPoliciesRequest {
+    fn key_id(&self) -> Option<&str> {
+        self.key_id.as_deref()
+    }
+
     fn validate(&self, v: &mut Validator) {
         v.key_id("keyId", self.key_id.as_deref(), true);
         v.paging(self.limit, self.marker.as_deref());

@@ -65,6 +65,10 @@ impl<'de> Deserialize<'de> for SignOnly {
 }
 
 impl Validate for SignOnly {
+    fn key_id(&self) -> Option<&str> {
+        self.0.key_id.as_deref()
+    }
+
     fn validate(&self, v: &mut Validator) {
         self.0.validate_common(v);
     }
@@ -102,6 +106,10 @@ impl Operation for Sign {
 pub(crate) struct Verify;
 
 impl Validate for SignRequest {
+    fn key_id(&self) -> Option<&str> {
+        self.key_id.as_deref()
+    }
+
     fn validate(&self, v: &mut Validator) {
         self.validate_common(v);
         v.blob("signature", self.signature.as_ref(), 1, MAX_SIGNATURE, true);
@@ -147,6 +155,10 @@ pub(crate) struct GetPublicKeyRequest {
 }
 
 impl Validate for GetPublicKeyRequest {
+    fn key_id(&self) -> Option<&str> {
+        self.key_id.as_deref()
+    }
+
     fn validate(&self, v: &mut Validator) {
         v.key_id("keyId", self.key_id.as_deref(), true);
         v.count("grantTokens", self.grant_tokens.as_ref(), 0, 10, false);
@@ -220,6 +232,10 @@ pub(crate) struct MacRequest {
 }
 
 impl Validate for MacRequest {
+    fn key_id(&self) -> Option<&str> {
+        self.key_id.as_deref()
+    }
+
     fn validate(&self, v: &mut Validator) {
         v.sensitive_blob("message", self.message.as_ref(), 1, MAX_MESSAGE, true);
         v.key_id("keyId", self.key_id.as_deref(), true);
@@ -330,6 +346,10 @@ pub(crate) struct DeriveSharedSecretRequest {
 }
 
 impl Validate for DeriveSharedSecretRequest {
+    fn key_id(&self) -> Option<&str> {
+        self.key_id.as_deref()
+    }
+
     fn validate(&self, v: &mut Validator) {
         v.key_id("keyId", self.key_id.as_deref(), true);
         v.enumeration(

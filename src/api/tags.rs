@@ -22,6 +22,10 @@ pub(crate) struct TagResourceRequest {
 }
 
 impl Validate for TagResourceRequest {
+    fn key_id(&self) -> Option<&str> {
+        self.key_id.as_deref()
+    }
+
     fn validate(&self, v: &mut Validator) {
         v.key_id("keyId", self.key_id.as_deref(), true);
         v.count("tags", self.tags.as_ref(), 0, usize::MAX, true);
@@ -51,6 +55,10 @@ pub(crate) struct UntagResourceRequest {
 }
 
 impl Validate for UntagResourceRequest {
+    fn key_id(&self) -> Option<&str> {
+        self.key_id.as_deref()
+    }
+
     fn validate(&self, v: &mut Validator) {
         v.key_id("keyId", self.key_id.as_deref(), true);
         v.count("tagKeys", self.tag_keys.as_ref(), 0, usize::MAX, true);
@@ -90,6 +98,10 @@ pub(crate) struct ListResourceTagsRequest {
 }
 
 impl Validate for ListResourceTagsRequest {
+    fn key_id(&self) -> Option<&str> {
+        self.key_id.as_deref()
+    }
+
     fn validate(&self, v: &mut Validator) {
         v.key_id("keyId", self.key_id.as_deref(), true);
         v.paging(self.limit, self.marker.as_deref());

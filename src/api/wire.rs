@@ -152,6 +152,12 @@ pub struct Validator {
 
 /// The constraint checks a request makes before its handler runs.
 pub trait Validate {
+    /// The key the request names (its `KeyId`, or `DestinationKeyId` / `TargetKeyId`), as
+    /// given, for logs and the audit trail.
+    fn key_id(&self) -> Option<&str> {
+        None
+    }
+
     /// Records every constraint this request breaks.
     fn validate(&self, v: &mut Validator);
 }

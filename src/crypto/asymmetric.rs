@@ -619,6 +619,87 @@ fn ml_dsa_verify<P: ml_dsa::MlDsaParams>(
     })
 }
 
+/// Reads a private key of any kind kmsd knows, detecting the kind: PEM (`PRIVATE KEY` for
+/// PKCS#8, `EC PRIVATE KEY` for SEC1, `RSA PRIVATE KEY` for PKCS#1) or DER PKCS#8.
+pub fn import_private_key(bytes: &[u8]) -> Result<AsymmetricKey, Error> {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return import_pkcs8(bytes);
+    };
+    let text = text.trim();
+    if !text.starts_with("-----BEGIN") {
+        return Err(Error::MalformedKey);
+    }
+    let (label, document) =
+        pkcs8::SecretDocument::from_pem(text).map_err(|_| Error::MalformedKey)?;
+    let der = document.as_bytes();
+    match label {
+        "PRIVATE KEY" => import_pkcs8(der),
+        "RSA PRIVATE KEY" => {
+            use rsa::pkcs1::DecodeRsaPrivateKey;
+            let key = RsaPrivateKey::from_pkcs1_der(der).map_err(|_| Error::MalformedKey)?;
+            Ok(AsymmetricKey::Rsa(Box::new(key)))
+        }
+        "EC PRIVATE KEY" => {
+            // SEC1 names its curve; each decoder refuses keys on other curves.
+            if let Ok(key) = p256::SecretKey::from_sec1_der(der) {
+                return Ok(AsymmetricKey::P256(key.into()));
+            }
+            if let Ok(key) = p384::SecretKey::from_sec1_der(der) {
+                return Ok(AsymmetricKey::P384(key.into()));
+            }
+            if let Ok(key) = p521::SecretKey::from_sec1_der(der) {
+                return Ok(AsymmetricKey::P521(
+                    p521::ecdsa::SigningKey::from_bytes(&key.to_bytes())
+                        .map_err(|_| Error::MalformedKey)?,
+                ));
+            }
+            if let Ok(key) = k256::SecretKey::from_sec1_der(der) {
+                return Ok(AsymmetricKey::Secp256k1(key.into()));
+            }
+            sm2::SecretKey::from_sec1_der(der)
+                .map(AsymmetricKey::Sm2)
+                .map_err(|_| Error::MalformedKey)
+        }
+        _ => Err(Error::MalformedKey),
+    }
+}
+
+/// Reads DER PKCS#8 of any kind: each decoder checks the algorithm identifier.
+fn import_pkcs8(der: &[u8]) -> Result<AsymmetricKey, Error> {
+    if let Ok(key) = RsaPrivateKey::from_pkcs8_der(der) {
+        return Ok(AsymmetricKey::Rsa(Box::new(key)));
+    }
+    let kinds = [
+        KeyPairKind::P256,
+        KeyPairKind::P384,
+        KeyPairKind::P521,
+        KeyPairKind::Secp256k1,
+        KeyPairKind::Sm2,
+        KeyPairKind::Ed25519,
+    ];
+    for kind in kinds {
+        if let Ok(key) = AsymmetricKey::from_private_bytes(kind, der) {
+            return Ok(key);
+        }
+    }
+    if let Ok(key) = ml_dsa::SigningKey::<MlDsa44>::from_pkcs8_der(der) {
+        return Ok(AsymmetricKey::MlDsa44(Box::new(key)));
+    }
+    if let Ok(key) = ml_dsa::SigningKey::<MlDsa65>::from_pkcs8_der(der) {
+        return Ok(AsymmetricKey::MlDsa65(Box::new(key)));
+    }
+    ml_dsa::SigningKey::<MlDsa87>::from_pkcs8_der(der)
+        .map(|key| AsymmetricKey::MlDsa87(Box::new(key)))
+        .map_err(|_| Error::MalformedKey)
+}
+
+/// A private key as PEM PKCS#8 (`-----BEGIN PRIVATE KEY-----`), for export.
+pub fn to_pem(key: &AsymmetricKey) -> Result<String, Error> {
+    let der = key.to_pkcs8_der()?;
+    pkcs8::der::pem::encode_string("PRIVATE KEY", pkcs8::der::pem::LineEnding::LF, &der)
+        .map_err(|_| Error::MalformedKey)
+}
+
 /// Parses a DER SubjectPublicKeyInfo of any kind kmsd knows, to check a caller's input.
 pub fn parse_public_key(kind: KeyPairKind, spki: &[u8]) -> Result<(), Error> {
     let ok = match kind {

@@ -1,63 +1,8 @@
 //! The `kmsd` binary itself: flags, startup failures, `--in-memory`.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::process::Command;
 
-const KMSD: &str = env!("CARGO_BIN_EXE_kmsd");
-
-/// Starts `kmsd` with `args` in `cwd` and waits (on its log, not a timer) until it listens.
-/// Returns the child and the address it reports.
-fn spawn_listening(cwd: &std::path::Path, args: &[&str]) -> (Child, String) {
-    let mut child = Command::new(KMSD)
-        .args(args)
-        .current_dir(cwd)
-        .env_remove("KMS_PORT")
-        .env_remove("PORT")
-        .env_remove("KMS_DATA_PATH")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    loop {
-        let Ok(line) = rx.recv_timeout(Duration::from_secs(30)) else {
-            stop(child);
-            panic!("kmsd did not report that it is listening");
-        };
-        if let Some(rest) = line.split("address=").nth(1) {
-            let addr = rest.split_whitespace().next().unwrap().to_owned();
-            return (child, addr);
-        }
-    }
-}
-
-fn run_to_exit(cwd: &std::path::Path, args: &[&str]) -> (i32, String) {
-    let out = Command::new(KMSD)
-        .args(args)
-        .current_dir(cwd)
-        .env_remove("KMS_PORT")
-        .env_remove("PORT")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn stop(mut child: Child) {
-    let _ = child.kill();
-    let _ = child.wait();
-}
+use crate::support::process::{KMSD, Running, run_to_exit};
 
 #[test]
 fn help_lists_every_option_and_its_environment_variable() {
@@ -89,16 +34,16 @@ fn help_lists_every_option_and_its_environment_variable() {
 #[test]
 fn in_memory_serves_without_creating_a_data_dir() {
     let cwd = tempfile::tempdir().unwrap();
-    let (child, addr) = spawn_listening(cwd.path(), &["--in-memory", "--port", "0"]);
-    assert!(addr.starts_with("127.0.0.1:"), "{addr}");
+    let server = Running::start(cwd.path(), &["--in-memory", "--port", "0"]);
+    assert!(server.addr.starts_with("127.0.0.1:"), "{}", server.addr);
     let listed = std::fs::read_dir(cwd.path()).unwrap().count();
-    stop(child);
+    server.kill();
     assert_eq!(listed, 0, "--in-memory wrote to the working directory");
 
     // Without it, the default data dir appears in the working directory.
-    let (child, _) = spawn_listening(cwd.path(), &["serve", "--port", "0"]);
+    let server = Running::start(cwd.path(), &["serve", "--port", "0"]);
     let exists = cwd.path().join("kmsd-data").is_dir();
-    stop(child);
+    server.kill();
     assert!(exists);
 }
 

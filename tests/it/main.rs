@@ -12,6 +12,7 @@ mod aws_cli;
 mod binary;
 mod encryption;
 mod keys;
+mod observability;
 mod persistence;
 mod policies;
 mod scoping;
