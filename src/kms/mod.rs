@@ -6,6 +6,7 @@
 
 pub mod aliases;
 mod clock;
+pub mod deadlines;
 pub mod encryption;
 mod error;
 pub mod keys;
@@ -14,11 +15,11 @@ pub mod policies;
 mod resolve;
 pub mod tags;
 
-pub use clock::Clock;
+pub use clock::{Clock, MAX_OFFSET_SECONDS};
 pub use error::{Error, Result};
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 
 use crate::store::{self, Batch, Store};
 use model::{Alias, AliasName, Key, KeyId, Scope};
@@ -56,6 +57,8 @@ enum Change {
     PutKey(Arc<Key>),
     PutAlias(Scope, Alias),
     DeleteAlias(Scope, AliasName),
+    /// Moves the clock forward to this offset (seconds ahead of system time).
+    PutClock(u64),
 }
 
 /// The changes one mutation makes; empty when it turns out to change nothing.
@@ -105,6 +108,8 @@ impl Kms {
                 .aliases
                 .insert(alias.name.clone(), alias);
         }
+        // A moved clock stays moved across restarts.
+        clock.raise_offset(snapshot.clock_offset_seconds);
         Ok(Kms {
             store,
             state: RwLock::new(state),
@@ -139,7 +144,17 @@ impl Kms {
     /// written to disk (flushed) and only then made visible in memory. Nothing changes when
     /// `build` fails or the store cannot write.
     fn mutate<T>(&self, build: impl FnOnce(&State, &mut Changes) -> Result<T>) -> Result<T> {
-        let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let _writer = self.lock_writer();
+        self.commit_locked(build)
+    }
+
+    /// Takes the writer lock, which every change to the state holds.
+    fn lock_writer(&self) -> MutexGuard<'_, ()> {
+        self.writer.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The body of [`Kms::mutate`], for callers that already hold the writer lock.
+    fn commit_locked<T>(&self, build: impl FnOnce(&State, &mut Changes) -> Result<T>) -> Result<T> {
         let mut changes = Changes::default();
         let out = build(&self.read(), &mut changes)?;
         if changes.0.is_empty() {
@@ -151,6 +166,7 @@ impl Kms {
                 Change::PutKey(key) => batch.put_key(key),
                 Change::PutAlias(scope, alias) => batch.put_alias(scope, alias),
                 Change::DeleteAlias(scope, name) => batch.delete_alias(scope, name),
+                Change::PutClock(offset) => batch.put_clock(*offset),
             }
         }
         self.store.write(batch)?;
@@ -172,6 +188,7 @@ impl Kms {
                 Change::DeleteAlias(scope, name) => {
                     state.partition_mut(&scope).aliases.remove(&name);
                 }
+                Change::PutClock(offset) => self.clock.raise_offset(offset),
             }
         }
         Ok(out)

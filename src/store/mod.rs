@@ -18,6 +18,8 @@ pub struct Snapshot {
     pub keys: Vec<Key>,
     /// Every alias, with the scope it belongs to.
     pub aliases: Vec<(Scope, Alias)>,
+    /// The clock's offset from system time, in seconds (0 when never moved).
+    pub clock_offset_seconds: u64,
 }
 
 /// The durable store, or nothing at all for `--in-memory`.
@@ -60,6 +62,7 @@ impl Store {
             match records::decode(&key, &value)? {
                 records::Record::Key(k) => snapshot.keys.push(k),
                 records::Record::Alias(scope, alias) => snapshot.aliases.push((scope, alias)),
+                records::Record::ClockOffset(offset) => snapshot.clock_offset_seconds = offset,
             }
         }
         Ok(snapshot)
@@ -108,8 +111,19 @@ impl Batch {
         self.writes.push((records::alias_path(scope, name), None));
     }
 
+    /// Stores the clock's offset from system time.
+    pub fn put_clock(&mut self, offset_seconds: u64) {
+        self.writes.push((
+            records::CLOCK_PATH.to_vec(),
+            Some(records::encode_clock(offset_seconds)),
+        ));
+    }
+
     /// Whether the batch holds no writes.
     pub fn is_empty(&self) -> bool {
         self.writes.is_empty()
     }
 }
+
+#[cfg(test)]
+mod tests;

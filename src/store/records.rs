@@ -3,7 +3,8 @@
 //! for the old version.
 //!
 //! Paths: `k/<account>/<region>/<key-id>` for keys, `a/<account>/<region>/<alias-name>` for
-//! aliases (alias names contain `/`, which is fine as the last component).
+//! aliases (alias names contain `/`, which is fine as the last component), and `m/<name>` for
+//! server-wide metadata such as the clock offset (`m/clock`).
 
 use std::sync::Arc;
 
@@ -20,10 +21,15 @@ use crate::kms::model::{
 
 const KEY_VERSION: u32 = 1;
 const ALIAS_VERSION: u32 = 1;
+const CLOCK_VERSION: u32 = 1;
+
+/// Where the clock offset is kept.
+pub(super) const CLOCK_PATH: &[u8] = b"m/clock";
 
 pub(super) enum Record {
     Key(Key),
     Alias(Scope, Alias),
+    ClockOffset(u64),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -56,6 +62,13 @@ struct StoredMaterial {
     kind: String,
     secret: String,
     created_ms: u64,
+}
+
+/// The clock's offset from system time. Only ever grows.
+#[derive(Serialize, Deserialize)]
+struct StoredClock {
+    v: u32,
+    offset_seconds: u64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -131,6 +144,13 @@ pub(super) fn encode_alias(alias: &Alias) -> Vec<u8> {
     })
 }
 
+pub(super) fn encode_clock(offset_seconds: u64) -> Vec<u8> {
+    to_json(&StoredClock {
+        v: CLOCK_VERSION,
+        offset_seconds,
+    })
+}
+
 fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
     // Invariant: these records hold only strings, integers and vectors of them, which
     // serde_json always serializes.
@@ -150,6 +170,17 @@ pub(super) fn decode(path: &[u8], value: &[u8]) -> Result<Record, Error> {
         key: path_text.clone(),
         reason,
     };
+    if path == CLOCK_PATH {
+        let stored: StoredClock =
+            serde_json::from_slice(value).map_err(|e| corrupt(e.to_string()))?;
+        if stored.v != CLOCK_VERSION {
+            return Err(corrupt(format!(
+                "unsupported clock record version {}",
+                stored.v
+            )));
+        }
+        return Ok(Record::ClockOffset(stored.offset_seconds));
+    }
     let mut parts = path_text.splitn(4, '/');
     let (Some(kind), Some(account), Some(region), Some(name)) =
         (parts.next(), parts.next(), parts.next(), parts.next())
