@@ -29,7 +29,15 @@ impl Clock {
 
     /// Now, in milliseconds since the epoch.
     pub fn now(&self) -> Timestamp {
-        self.now_with_offset(self.offset_seconds())
+        let ms = self.system_plus(self.offset_seconds());
+        // Most calls fall in a millisecond some other call has already reported, so the shared
+        // cache line is only written about once per millisecond.
+        let last = self.last_ms.load(Ordering::Acquire);
+        if ms > last {
+            self.last_ms.fetch_max(ms, Ordering::AcqRel);
+            return Timestamp(ms);
+        }
+        Timestamp(last)
     }
 
     /// How far ahead of system time the clock runs, in seconds.
@@ -44,23 +52,22 @@ impl Clock {
         (seconds > 0 && offset <= MAX_OFFSET_SECONDS).then_some(offset)
     }
 
-    /// What `now` would return with `offset` seconds; used to work out what an advance makes
-    /// due before it is committed.
-    pub(super) fn now_with_offset(&self, offset: u64) -> Timestamp {
+    /// What `now` would return with `offset` seconds, without moving or recording anything;
+    /// used to work out what an advance makes due before it is committed.
+    pub(super) fn at_offset(&self, offset: u64) -> Timestamp {
+        Timestamp(
+            self.system_plus(offset)
+                .max(self.last_ms.load(Ordering::Acquire)),
+        )
+    }
+
+    fn system_plus(&self, offset: u64) -> u64 {
         let system = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
-        let ms = u64::try_from(system.as_millis())
+        u64::try_from(system.as_millis())
             .unwrap_or(u64::MAX)
-            .saturating_add(offset.saturating_mul(1000));
-        // Most calls fall in a millisecond some other call has already reported, so the shared
-        // cache line is only written about once per millisecond.
-        let last = self.last_ms.load(Ordering::Acquire);
-        if ms > last {
-            self.last_ms.fetch_max(ms, Ordering::AcqRel);
-            return Timestamp(ms);
-        }
-        Timestamp(last)
+            .saturating_add(offset.saturating_mul(1000))
     }
 
     /// Sets the offset to `offset` unless it is already larger: the clock never moves back.

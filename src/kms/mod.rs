@@ -7,6 +7,7 @@
 pub mod aliases;
 mod clock;
 pub mod deadlines;
+mod deletion;
 pub mod encryption;
 mod error;
 pub mod keys;
@@ -19,10 +20,11 @@ pub use clock::{Clock, MAX_OFFSET_SECONDS};
 pub use error::{Error, Result};
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 
 use crate::store::{self, Batch, Store};
-use model::{Alias, AliasName, Key, KeyId, Scope};
+use model::{Alias, AliasName, Key, KeyArn, KeyId, Scope};
 
 /// The KMS service: state, persistence and the clock.
 #[derive(Debug)]
@@ -34,6 +36,10 @@ pub struct Kms {
     writer: Mutex<()>,
     clock: Clock,
     home: Scope,
+    /// No rotation or deletion falls due before this time (milliseconds; `u64::MAX` when
+    /// nothing is scheduled). Every entry point compares the clock with it, so it is an atomic:
+    /// a lower bound that may be early (then a sweep finds nothing and recomputes it), never late.
+    next_due: AtomicU64,
 }
 
 /// Everything kmsd knows, partitioned by account and region.
@@ -55,6 +61,9 @@ struct Partition {
 #[derive(Debug)]
 enum Change {
     PutKey(Arc<Key>),
+    /// Removes a key and everything stored with it (material, tags, policy). Its aliases go
+    /// with separate [`Change::DeleteAlias`] changes in the same batch.
+    DeleteKey(KeyArn),
     PutAlias(Scope, Alias),
     DeleteAlias(Scope, AliasName),
     /// Moves the clock forward to this offset (seconds ahead of system time).
@@ -110,12 +119,14 @@ impl Kms {
         }
         // A moved clock stays moved across restarts.
         clock.raise_offset(snapshot.clock_offset_seconds);
+        let next_due = deadlines::earliest(&state);
         Ok(Kms {
             store,
             state: RwLock::new(state),
             writer: Mutex::new(()),
             clock,
             home,
+            next_due: AtomicU64::new(next_due),
         })
     }
 
@@ -134,7 +145,22 @@ impl Kms {
         self.read().partitions.values().map(|p| p.keys.len()).sum()
     }
 
+    /// The state as every operation sees it: whatever fell due by now (a deletion, a rotation)
+    /// has been applied first, so no reader ever sees a key past its deletion date.
     fn read(&self) -> RwLockReadGuard<'_, State> {
+        if self.clock.now().0 >= self.next_due.load(Ordering::Acquire) {
+            // Only in the moment between a deadline and the background task's sweep, or when
+            // the clock was moved without the admin API's own sweep (tests of this module).
+            let _writer = self.lock_writer();
+            if let Err(error) = self.apply_due_locked() {
+                tracing::error!(%error, "applying due rotations and deletions failed");
+            }
+        }
+        self.state()
+    }
+
+    /// The state as it is, without applying what fell due.
+    fn state(&self) -> RwLockReadGuard<'_, State> {
         // A panic while holding the lock cannot leave the state half-changed: changes are
         // applied only after they are built, so a poisoned lock is still consistent.
         self.state.read().unwrap_or_else(PoisonError::into_inner)
@@ -142,9 +168,11 @@ impl Kms {
 
     /// Runs one mutation: `build` inspects the state and records its changes, which are then
     /// written to disk (flushed) and only then made visible in memory. Nothing changes when
-    /// `build` fails or the store cannot write.
+    /// `build` fails or the store cannot write. Whatever fell due is applied first, so a
+    /// mutation never sees (or revives) a key past its deletion date.
     fn mutate<T>(&self, build: impl FnOnce(&State, &mut Changes) -> Result<T>) -> Result<T> {
         let _writer = self.lock_writer();
+        self.apply_due_locked()?;
         self.commit_locked(build)
     }
 
@@ -156,7 +184,7 @@ impl Kms {
     /// The body of [`Kms::mutate`], for callers that already hold the writer lock.
     fn commit_locked<T>(&self, build: impl FnOnce(&State, &mut Changes) -> Result<T>) -> Result<T> {
         let mut changes = Changes::default();
-        let out = build(&self.read(), &mut changes)?;
+        let out = build(&self.state(), &mut changes)?;
         if changes.0.is_empty() {
             return Ok(out);
         }
@@ -164,6 +192,7 @@ impl Kms {
         for change in &changes.0 {
             match change {
                 Change::PutKey(key) => batch.put_key(key),
+                Change::DeleteKey(arn) => batch.delete_key(arn),
                 Change::PutAlias(scope, alias) => batch.put_alias(scope, alias),
                 Change::DeleteAlias(scope, name) => batch.delete_alias(scope, name),
                 Change::PutClock(offset) => batch.put_clock(*offset),
@@ -174,10 +203,16 @@ impl Kms {
         for change in changes.0 {
             match change {
                 Change::PutKey(key) => {
+                    if let Some(due) = deadlines::deadline(&key) {
+                        self.next_due.fetch_min(due.0, Ordering::AcqRel);
+                    }
                     state
                         .partition_mut(&key.arn.scope)
                         .keys
                         .insert(key.arn.key_id.clone(), key);
+                }
+                Change::DeleteKey(arn) => {
+                    state.partition_mut(&arn.scope).keys.remove(&arn.key_id);
                 }
                 Change::PutAlias(scope, alias) => {
                     state

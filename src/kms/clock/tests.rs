@@ -43,9 +43,11 @@ fn now_never_goes_backwards() {
     let clock = Clock::system();
     // A time far in the future has been handed out (as if the system clock had been ahead
     // and then stepped back): later readings do not go below it.
-    clock.now_with_offset(100 * DAY);
+    let ahead = clock.now().0 + 100 * DAY * 1000;
+    clock.last_ms.store(ahead, Ordering::Release);
     let after = clock.now();
-    assert!(after.0 >= clock.last_ms.load(Ordering::Acquire));
+    assert_eq!(after.0, ahead);
+    assert_eq!(clock.at_offset(0).0, ahead);
     let mut previous = after;
     for _ in 0..1000 {
         let next = clock.now();
@@ -65,8 +67,11 @@ fn advances_must_be_positive_and_bounded() {
     );
     assert_eq!(clock.offset_after(MAX_OFFSET_SECONDS + 1), None);
     assert_eq!(clock.offset_after(u64::MAX), None);
-    // Computing an advance does not perform it.
+    // Computing an advance, or the time it leads to, does not perform it.
+    let later = clock.at_offset(DAY);
+    assert!(later.0 >= clock.now().0 + DAY * 1000 - 1000);
     assert_eq!(clock.offset_seconds(), 0);
+    assert!(clock.now() < later);
     clock.raise_offset(MAX_OFFSET_SECONDS);
     assert_eq!(clock.offset_after(1), None);
     // A persisted offset beyond the bound (a corrupt record) is clamped.

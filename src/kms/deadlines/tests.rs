@@ -50,3 +50,171 @@ fn the_advanced_clock_survives_a_restart() {
     let kms = kms_in(dir.path());
     assert_eq!(kms.clock().offset_seconds(), 91 * DAY);
 }
+
+fn in_memory() -> Kms {
+    Kms::open(Store::in_memory(), home(), Clock::system()).unwrap()
+}
+
+fn key_ref(key: &crate::kms::model::Key) -> KeyRef {
+    KeyRef::parse(key.arn.key_id.as_str())
+}
+
+use crate::kms::aliases::parse_alias_name;
+use crate::kms::encryption::Source;
+use crate::kms::model::{EncryptionContext, KeyRef, KeyState};
+
+#[test]
+fn advancing_past_the_deletion_date_deletes_the_key_and_its_aliases() {
+    let dir = tempfile::tempdir().unwrap();
+    let kms = kms_in(dir.path());
+    let key = kms.create_key(&home(), keys::CreateKey::default()).unwrap();
+    let other = kms.create_key(&home(), keys::CreateKey::default()).unwrap();
+    kms.create_alias(
+        &home(),
+        parse_alias_name("alias/doomed").unwrap(),
+        &key_ref(&key),
+    )
+    .unwrap();
+    kms.create_alias(
+        &home(),
+        parse_alias_name("alias/kept").unwrap(),
+        &key_ref(&other),
+    )
+    .unwrap();
+    let context = EncryptionContext::new();
+    let sealed = kms
+        .encrypt(&home(), &key_ref(&key), b"secret", &context, None, false)
+        .unwrap();
+    let scheduled = kms
+        .schedule_key_deletion(&home(), &key_ref(&key), Some(7))
+        .unwrap();
+    assert_eq!(kms.next_deadline(), scheduled.deletion.map(|d| d.date));
+
+    let early = kms.advance_clock(6 * DAY).unwrap();
+    assert!(early.applied.deleted.is_empty());
+    assert_eq!(
+        kms.describe_key(&home(), &key_ref(&key)).unwrap().state,
+        KeyState::PendingDeletion
+    );
+
+    let late = kms.advance_clock(DAY + 1).unwrap();
+    assert_eq!(late.applied.deleted, vec![key.arn.clone()]);
+    assert!(late.applied.rotated.is_empty());
+    assert_eq!(kms.next_deadline(), None);
+    assert!(matches!(
+        kms.describe_key(&home(), &key_ref(&key)),
+        Err(Error::KeyNotFound(_))
+    ));
+    let source = Source {
+        ciphertext: &sealed.ciphertext,
+        context: &context,
+        key: None,
+        algorithm: None,
+    };
+    assert!(matches!(
+        kms.decrypt(&home(), source, false),
+        Err(Error::KeyNotFound(_))
+    ));
+    let names: Vec<String> = kms
+        .list_aliases(&home(), None, 50, None)
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|a| a.alias.name.as_str().to_owned())
+        .collect();
+    assert_eq!(names, ["alias/kept"]);
+    let listed = kms.list_keys(&home(), 100, None).unwrap().items;
+    assert_eq!(listed, vec![other.arn.clone()]);
+
+    // Gone from the store too, not just from memory.
+    drop(kms);
+    let kms = kms_in(dir.path());
+    assert_eq!(kms.list_keys(&home(), 100, None).unwrap().items.len(), 1);
+    assert_eq!(
+        kms.list_aliases(&home(), None, 50, None)
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+    assert!(kms.describe_key(&home(), &key_ref(&key)).is_err());
+}
+
+#[test]
+fn a_key_past_its_deletion_date_is_never_seen_even_before_a_sweep() {
+    let dir = tempfile::tempdir().unwrap();
+    let kms = kms_in(dir.path());
+    let key = kms.create_key(&home(), keys::CreateKey::default()).unwrap();
+    kms.create_alias(
+        &home(),
+        parse_alias_name("alias/a").unwrap(),
+        &key_ref(&key),
+    )
+    .unwrap();
+    kms.schedule_key_deletion(&home(), &key_ref(&key), Some(7))
+        .unwrap();
+    // Time passes without advance_clock (which would sweep) and without any background task.
+    kms.clock().raise_offset(7 * DAY + 60);
+    assert_eq!(kms.list_keys(&home(), 100, None).unwrap().items, vec![]);
+    assert!(
+        kms.list_aliases(&home(), None, 50, None)
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert!(kms.describe_key(&home(), &key_ref(&key)).is_err());
+    assert_eq!(kms.key_count(), 0);
+    drop(kms);
+    assert_eq!(kms_in(dir.path()).key_count(), 0);
+}
+
+#[test]
+fn a_mutation_never_revives_a_key_past_its_deletion_date() {
+    let kms = in_memory();
+    let key = kms.create_key(&home(), keys::CreateKey::default()).unwrap();
+    kms.schedule_key_deletion(&home(), &key_ref(&key), Some(7))
+        .unwrap();
+    kms.clock().raise_offset(8 * DAY);
+    // The mutation applies the due deletion first, then fails to find the key; it does not
+    // write the key back.
+    assert!(matches!(
+        kms.cancel_key_deletion(&home(), &key_ref(&key)),
+        Err(Error::KeyNotFound(_))
+    ));
+    assert_eq!(kms.key_count(), 0);
+}
+
+#[test]
+fn a_cancelled_deletion_never_fires() {
+    let kms = in_memory();
+    let key = kms.create_key(&home(), keys::CreateKey::default()).unwrap();
+    kms.schedule_key_deletion(&home(), &key_ref(&key), Some(7))
+        .unwrap();
+    kms.advance_clock(6 * DAY).unwrap();
+    let cancelled = kms.cancel_key_deletion(&home(), &key_ref(&key)).unwrap();
+    assert_eq!(cancelled.state, KeyState::Disabled);
+    assert_eq!(cancelled.deletion, None);
+    let later = kms.advance_clock(30 * DAY).unwrap();
+    assert!(later.applied.deleted.is_empty());
+    assert_eq!(
+        kms.describe_key(&home(), &key_ref(&key)).unwrap().state,
+        KeyState::Disabled
+    );
+}
+
+#[test]
+fn deadlines_are_found_again_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = {
+        let kms = kms_in(dir.path());
+        let key = kms.create_key(&home(), keys::CreateKey::default()).unwrap();
+        kms.schedule_key_deletion(&home(), &key_ref(&key), Some(10))
+            .unwrap()
+    };
+    let kms = kms_in(dir.path());
+    assert_eq!(kms.next_deadline(), key.deletion.map(|d| d.date));
+    assert_eq!(
+        kms.advance_clock(10 * DAY + 1).unwrap().applied.deleted,
+        vec![key.arn.clone()]
+    );
+}
