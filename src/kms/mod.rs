@@ -145,6 +145,16 @@ impl Kms {
         self.read().partitions.values().map(|p| p.keys.len()).sum()
     }
 
+    /// Forgets every key and alias of every account and region, in memory and on disk. The
+    /// clock keeps its offset: it only moves forward, and a reset does not turn time back.
+    pub fn reset(&self) -> Result<()> {
+        let _writer = self.lock_writer();
+        self.store.clear_resources()?;
+        *self.state.write().unwrap_or_else(PoisonError::into_inner) = State::default();
+        self.next_due.store(u64::MAX, Ordering::Release);
+        Ok(())
+    }
+
     /// The state as every operation sees it: whatever fell due by now (a deletion, a rotation)
     /// has been applied first, so no reader ever sees a key past its deletion date.
     fn read(&self) -> RwLockReadGuard<'_, State> {

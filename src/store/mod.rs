@@ -68,6 +68,24 @@ impl Store {
         Ok(snapshot)
     }
 
+    /// Removes every key and alias (and whatever else belongs to them) of every account and
+    /// region, keeping only server-wide records such as the clock offset. Atomic and flushed.
+    pub fn clear_resources(&self) -> Result<(), Error> {
+        let Some(db) = &self.db else {
+            return Ok(());
+        };
+        let mut batch = sled::Batch::default();
+        for key in db.iter().keys() {
+            let key = key?;
+            if !key.starts_with(records::META_PREFIX) {
+                batch.remove(key);
+            }
+        }
+        db.apply_batch(batch)?;
+        db.flush()?;
+        Ok(())
+    }
+
     /// Applies `batch` atomically and flushes it to disk before returning.
     pub fn write(&self, batch: Batch) -> Result<(), Error> {
         let Some(db) = &self.db else {
@@ -126,4 +144,4 @@ impl Batch {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -25,6 +25,8 @@ const CLOCK_VERSION: u32 = 1;
 
 /// Where the clock offset is kept.
 pub(super) const CLOCK_PATH: &[u8] = b"m/clock";
+/// The prefix of server-wide records, which a reset keeps.
+pub(super) const META_PREFIX: &[u8] = b"m/";
 
 pub(super) enum Record {
     Key(Key),
