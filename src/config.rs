@@ -47,6 +47,9 @@ pub struct ServeArgs {
     /// Region for requests that are not SigV4-signed.
     #[arg(long, env = "KMS_REGION", default_value = "us-east-1")]
     pub region: String,
+    /// Turn off the admin API (/_kmsd/ and /moto-api/: the clock, reset); /health stays.
+    #[arg(long, env = "KMS_NO_ADMIN", value_parser = clap::builder::BoolishValueParser::new())]
+    pub no_admin: bool,
 }
 
 /// The server's settings, checked.
@@ -58,6 +61,8 @@ pub struct Config {
     pub data_dir: Option<PathBuf>,
     /// Default account and region.
     pub home: Scope,
+    /// Whether the admin API is served.
+    pub admin: bool,
 }
 
 impl ServeArgs {
@@ -88,6 +93,7 @@ impl ServeArgs {
             listen: SocketAddr::new(ip, port),
             data_dir: (!self.in_memory).then_some(self.data_dir),
             home: Scope { account, region },
+            admin: !self.no_admin,
         })
     }
 }

@@ -11,14 +11,18 @@
 //! - [`store`] (persistence, the only module that names sled) and [`crypto`] (bytes in,
 //!   bytes out).
 //!
-//! [`config`] turns the command line into a [`config::Config`].
+//! [`config`] turns the command line into a [`config::Config`]. Beside the KMS API, `server`
+//! mounts the admin API (`admin.rs`: health, the clock, reset) and runs the background task
+//! that applies rotations and deletions as they fall due (`sweeper.rs`).
 
+mod admin;
 pub mod api;
 pub mod config;
 pub mod crypto;
 pub mod kms;
 pub mod server;
 pub mod store;
+mod sweeper;
 
 pub use kms::Kms;
-pub use server::serve;
+pub use server::{ServeOptions, serve, serve_with_options};

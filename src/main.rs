@@ -46,9 +46,13 @@ async fn run(config: Config) -> anyhow::Result<()> {
         address = %listener.local_addr()?,
         data_dir = %config.data_dir.as_ref().map_or("(in memory)".into(), |d| d.display().to_string()),
         keys = kms.key_count(),
+        admin = config.admin,
         "kmsd listening"
     );
-    kmsd::serve(listener, Arc::new(kms), shutdown_signal()).await?;
+    let options = kmsd::ServeOptions {
+        admin: config.admin,
+    };
+    kmsd::serve_with_options(listener, Arc::new(kms), options, shutdown_signal()).await?;
     tracing::info!("kmsd stopped");
     Ok(())
 }

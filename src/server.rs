@@ -1,5 +1,6 @@
 //! HTTP: one axum route, `POST /`, that reads the target and body, works out the caller's
 //! account and region, and hands the call to [`api::dispatch`]. No JSON decoding here.
+//! `serve` also mounts the admin routes (`admin.rs`) and runs the deadline sweep (`sweeper.rs`).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -12,8 +13,9 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc, oneshot};
 
+use crate::admin::{self, AdminState};
 use crate::api::{self, ApiError, ErrorCode};
 use crate::kms::Kms;
 use crate::kms::model::{AccountId, Region, Scope};
@@ -24,25 +26,73 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 const JSON_1_1: &str = "application/x-amz-json-1.1";
 const TARGET_PREFIX: &str = "TrentService.";
 
-/// Serves the KMS API on `listener` until `shutdown` completes, then finishes in-flight
-/// requests and returns once nothing of the server holds `kms` any more (so that, when the
-/// caller holds no other reference, the store is closed and its lock released).
+/// How [`serve_with_options`] runs, beyond the KMS API itself.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Whether the admin routes under `/_kmsd/` and `/moto-api/` are served. The health routes
+    /// always are.
+    pub admin: bool,
+}
+
+impl Default for ServeOptions {
+    fn default() -> ServeOptions {
+        ServeOptions { admin: true }
+    }
+}
+
+/// [`serve_with_options`] with the default options (admin routes on).
 pub async fn serve(
     listener: TcpListener,
     kms: Arc<Kms>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with_options(listener, kms, ServeOptions::default(), shutdown).await
+}
+
+/// Serves the KMS API (and the admin API) on `listener` until `shutdown` completes, then
+/// finishes in-flight requests and returns once nothing of the server holds `kms` any more
+/// (so that, when the caller holds no other reference, the store is closed and its lock
+/// released). Meanwhile a background task applies rotations and deletions as they fall due.
+pub async fn serve_with_options(
+    listener: TcpListener,
+    kms: Arc<Kms>,
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let (in_use, mut released) = mpsc::channel::<()>(1);
+    let wake = Arc::new(Notify::new());
+    let (stop_sweeper, sweeper_stopped) = oneshot::channel();
+    let sweeper = tokio::spawn(crate::sweeper::run(
+        kms.clone(),
+        wake.clone(),
+        sweeper_stopped,
+        None,
+    ));
+    let admin = admin::routes(
+        AdminState {
+            kms: kms.clone(),
+            wake: wake.clone(),
+            started: Instant::now(),
+            _in_use: in_use.clone(),
+        },
+        options.admin,
+    );
     let router = Router::new()
         .route("/", any(kms_call))
-        .fallback(not_found)
         .with_state(AppState {
             kms,
+            wake,
             _in_use: in_use,
-        });
+        })
+        .merge(admin)
+        .fallback(not_found);
     let result = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await;
+    let _ = stop_sweeper.send(());
+    if let Err(error) = sweeper.await {
+        tracing::error!(%error, "the deadline sweep task failed");
+    }
     // axum returns when every connection has ended, but a connection task may still be
     // dropping its copy of the state. Each copy holds a sender: `recv` yields `None` only
     // after the last one, and with it the last reference to `kms`, is gone.
@@ -55,6 +105,8 @@ pub async fn serve(
 #[derive(Clone)]
 struct AppState {
     kms: Arc<Kms>,
+    /// Tells the background sweep that a write may have brought a deadline closer.
+    wake: Arc<Notify>,
     _in_use: mpsc::Sender<()>,
 }
 
@@ -130,16 +182,19 @@ async fn run(
     if api::writes(operation) {
         // Mutations wait for a disk flush: keep that off the async workers. The task holds a
         // copy of the state, so `serve` also waits for a task whose client went away.
-        let (state, caller, operation) = (state.clone(), caller.clone(), operation.to_owned());
-        tokio::task::spawn_blocking(move || api::dispatch(&state.kms, &caller, &operation, &body))
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "operation task failed");
-                ApiError::new(
-                    ErrorCode::KmsInternal,
-                    "kmsd could not complete the request.",
-                )
-            })?
+        let (task_state, caller, operation) = (state.clone(), caller.clone(), operation.to_owned());
+        let result = tokio::task::spawn_blocking(move || {
+            api::dispatch(&task_state.kms, &caller, &operation, &body)
+        })
+        .await;
+        state.wake.notify_one();
+        result.map_err(|e| {
+            tracing::error!(error = %e, "operation task failed");
+            ApiError::new(
+                ErrorCode::KmsInternal,
+                "kmsd could not complete the request.",
+            )
+        })?
     } else {
         api::dispatch(&state.kms, caller, operation, &body)
     }

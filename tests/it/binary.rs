@@ -10,12 +10,23 @@ const KMSD: &str = env!("CARGO_BIN_EXE_kmsd");
 /// Starts `kmsd` with `args` in `cwd` and waits (on its log, not a timer) until it listens.
 /// Returns the child and the address it reports.
 fn spawn_listening(cwd: &std::path::Path, args: &[&str]) -> (Child, String) {
+    spawn_listening_with(cwd, args, &[])
+}
+
+/// [`spawn_listening`] with extra environment variables.
+fn spawn_listening_with(
+    cwd: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (Child, String) {
     let mut child = Command::new(KMSD)
         .args(args)
         .current_dir(cwd)
         .env_remove("KMS_PORT")
         .env_remove("PORT")
         .env_remove("KMS_DATA_PATH")
+        .env_remove("KMS_NO_ADMIN")
+        .envs(env.iter().copied())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -81,6 +92,8 @@ fn help_lists_every_option_and_its_environment_variable() {
         "KMS_ACCOUNT_ID",
         "--region",
         "KMS_REGION",
+        "--no-admin",
+        "KMS_NO_ADMIN",
     ] {
         assert!(help.contains(needle), "{needle} missing from:\n{help}");
     }
@@ -135,4 +148,62 @@ fn an_unusable_data_dir_is_one_clear_line() {
     let (code, stderr) = run_to_exit(cwd.path(), &["--in-memory", "--account-id", "12"]);
     assert_ne!(code, 0);
     assert!(stderr.contains("--account-id"), "{stderr}");
+}
+
+/// One HTTP/1.1 request to `addr`; returns the status code.
+fn http_status(addr: &str, method: &str, path: &str) -> u16 {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response.split(' ').nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn no_admin_turns_the_admin_api_off_and_keeps_health() {
+    let cwd = tempfile::tempdir().unwrap();
+    let (child, addr) = spawn_listening(cwd.path(), &["--in-memory", "--port", "0"]);
+    let on = (
+        http_status(&addr, "GET", "/_kmsd/clock"),
+        http_status(&addr, "GET", "/health"),
+    );
+    stop(child);
+    assert_eq!(on, (200, 200));
+
+    for (args, env) in [
+        (&["--in-memory", "--port", "0", "--no-admin"][..], &[][..]),
+        (
+            &["--in-memory", "--port", "0"][..],
+            &[("KMS_NO_ADMIN", "1")][..],
+        ),
+        (
+            &["--in-memory", "--port", "0"][..],
+            &[("KMS_NO_ADMIN", "true")][..],
+        ),
+    ] {
+        let (child, addr) = spawn_listening_with(cwd.path(), args, env);
+        let statuses = [
+            http_status(&addr, "GET", "/_kmsd/clock"),
+            http_status(&addr, "POST", "/_kmsd/reset"),
+            http_status(&addr, "POST", "/moto-api/reset"),
+            http_status(&addr, "GET", "/health"),
+        ];
+        stop(child);
+        assert_eq!(statuses, [400, 400, 400, 200], "{args:?} {env:?}");
+    }
+
+    // KMS_NO_ADMIN=false leaves it on.
+    let (child, addr) = spawn_listening_with(
+        cwd.path(),
+        &["--in-memory", "--port", "0"],
+        &[("KMS_NO_ADMIN", "false")],
+    );
+    let status = http_status(&addr, "GET", "/_kmsd/clock");
+    stop(child);
+    assert_eq!(status, 200);
 }

@@ -6,9 +6,11 @@
 // Test helpers panic on unexpected results by design, like the tests that call them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod admin;
 mod aliases;
 mod aws_cli;
 mod binary;
+mod deletion;
 mod encryption;
 mod keys;
 mod persistence;
