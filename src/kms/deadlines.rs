@@ -5,7 +5,7 @@
 use std::sync::atomic::Ordering;
 
 use super::model::{Key, KeyArn, KeyState, Timestamp};
-use super::{Change, Changes, Error, Kms, MAX_OFFSET_SECONDS, Result, State, deletion};
+use super::{Change, Changes, Error, Kms, MAX_OFFSET_SECONDS, Result, State, deletion, rotation};
 
 /// What fell due and was applied.
 #[derive(Debug, Default)]
@@ -91,10 +91,12 @@ impl Kms {
 }
 
 /// When something next happens to `key` by itself, if ever: its deletion while it is pending
-/// deletion. Disabled keys have no deadline.
+/// deletion, its next automatic rotation while it is enabled. Disabled keys have no deadline:
+/// KMS does not rotate them, and EnableKey catches up.
 pub(super) fn deadline(key: &Key) -> Option<Timestamp> {
     match key.state {
         KeyState::PendingDeletion => key.deletion.map(|d| d.date),
+        KeyState::Enabled => key.rotation.schedule.map(|s| s.next),
         _ => None,
     }
 }
@@ -115,13 +117,23 @@ pub(super) fn earliest(state: &State) -> u64 {
 fn due_changes(state: &State, now: Timestamp, changes: &mut Changes, applied: &mut Applied) {
     for partition in state.partitions.values() {
         for key in partition.keys.values() {
+            if deadline(key).is_none_or(|due| due > now) {
+                continue;
+            }
             if deletion::is_due(key, now) {
                 deletion::delete_key(state, key, changes);
                 applied.deleted.push(key.arn.clone());
+                continue;
+            }
+            let mut rotated = Key::clone(key);
+            if rotation::rotate_due(&mut rotated, now) {
+                changes.put_key(rotated);
+                applied.rotated.push(key.arn.clone());
             }
         }
     }
     applied.deleted.sort_by_key(KeyArn::to_string);
+    applied.rotated.sort_by_key(KeyArn::to_string);
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod keys;
 pub mod model;
 pub mod policies;
 mod resolve;
+pub mod rotation;
 pub mod tags;
 
 pub use clock::{Clock, MAX_OFFSET_SECONDS};

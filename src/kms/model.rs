@@ -397,6 +397,26 @@ impl DataKeySpec {
     }
 }
 
+aws_enum! {
+    /// `RotationType`: why a key's material was rotated.
+    RotationType {
+        /// On the key's automatic rotation schedule.
+        Automatic = "AUTOMATIC",
+        /// By RotateKeyOnDemand.
+        OnDemand = "ON_DEMAND",
+    }
+}
+
+aws_enum! {
+    /// `IncludeKeyMaterial` of ListKeyRotations.
+    IncludeKeyMaterial {
+        /// The first material too, not only those that rotations created.
+        AllKeyMaterial = "ALL_KEY_MATERIAL",
+        /// Only the materials that rotations created (the default).
+        RotationsOnly = "ROTATIONS_ONLY",
+    }
+}
+
 /// The 32-byte id of one version of a key's material, shown as 64 lowercase hex digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct MaterialId(pub [u8; 32]);
@@ -430,6 +450,35 @@ pub struct Deletion {
     pub window_days: u32,
 }
 
+/// Automatic rotation of a key's material, when it is enabled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RotationSchedule {
+    /// Days between automatic rotations (`RotationPeriodInDays`, 90–2560).
+    pub period_days: u32,
+    /// When the material is next rotated automatically (`NextRotationDate`).
+    pub next: Timestamp,
+}
+
+/// One completed rotation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RotationRecord {
+    /// The material the rotation made current.
+    pub material_id: MaterialId,
+    /// When the rotation completed (`RotationDate`).
+    pub date: Timestamp,
+    /// Automatic or on demand.
+    pub kind: RotationType,
+}
+
+/// A key's rotation settings and history.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyRotation {
+    /// Set while automatic rotation is enabled.
+    pub schedule: Option<RotationSchedule>,
+    /// Every rotation so far, oldest first.
+    pub history: Vec<RotationRecord>,
+}
+
 /// The encryption context: sorted, so its canonical encoding is order-independent.
 pub type EncryptionContext = BTreeMap<String, String>;
 
@@ -459,6 +508,8 @@ pub struct Key {
     pub tags: BTreeMap<String, String>,
     /// The key policy document (name `default`).
     pub policy: String,
+    /// Automatic rotation and the rotations so far.
+    pub rotation: KeyRotation,
 }
 
 impl Key {

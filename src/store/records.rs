@@ -15,8 +15,9 @@ use serde::{Deserialize, Serialize};
 use super::Error;
 use crate::crypto::KeyMaterial;
 use crate::kms::model::{
-    AccountId, Alias, AliasName, Deletion, Key, KeyArn, KeyId, KeySpec, KeyState, KeyUsage,
-    Material, MaterialId, Origin, Region, Scope, Timestamp,
+    AccountId, Alias, AliasName, Deletion, Key, KeyArn, KeyId, KeyRotation, KeySpec, KeyState,
+    KeyUsage, Material, MaterialId, Origin, Region, RotationRecord, RotationSchedule, RotationType,
+    Scope, Timestamp,
 };
 
 const KEY_VERSION: u32 = 1;
@@ -50,6 +51,25 @@ struct StoredKey {
     materials: Vec<StoredMaterial>,
     tags: Vec<(String, String)>,
     policy: String,
+    /// Added after version 1 was first written; absent in older records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rotation_schedule: Option<StoredRotationSchedule>,
+    /// Added after version 1 was first written; absent in older records.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    rotations: Vec<StoredRotation>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredRotationSchedule {
+    period_days: u32,
+    next_ms: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredRotation {
+    material_id: String,
+    date_ms: u64,
+    kind: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -133,6 +153,20 @@ pub(super) fn encode_key(key: &Key) -> Vec<u8> {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
         policy: key.policy.clone(),
+        rotation_schedule: key.rotation.schedule.map(|s| StoredRotationSchedule {
+            period_days: s.period_days,
+            next_ms: s.next.0,
+        }),
+        rotations: key
+            .rotation
+            .history
+            .iter()
+            .map(|r| StoredRotation {
+                material_id: r.material_id.to_string(),
+                date_ms: r.date.0,
+                kind: r.kind.as_str().to_owned(),
+            })
+            .collect(),
     };
     to_json(&stored)
 }
@@ -240,6 +274,20 @@ fn decode_key(stored: StoredKey, arn: KeyArn) -> Result<Key, String> {
         .into_iter()
         .map(decode_material)
         .collect::<Result<Vec<_>, String>>()?;
+    let history = stored
+        .rotations
+        .into_iter()
+        .map(|r| {
+            Ok(RotationRecord {
+                material_id: MaterialId(
+                    decode_hex32(&r.material_id).ok_or("bad rotation material id")?,
+                ),
+                date: Timestamp(r.date_ms),
+                kind: RotationType::parse(&r.kind)
+                    .ok_or_else(|| enum_field("rotation", &r.kind))?,
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
     Ok(Key {
         arn,
         creation_date: Timestamp(stored.created_ms),
@@ -256,6 +304,13 @@ fn decode_key(stored: StoredKey, arn: KeyArn) -> Result<Key, String> {
         materials: Arc::new(materials),
         tags: stored.tags.into_iter().collect(),
         policy: stored.policy,
+        rotation: KeyRotation {
+            schedule: stored.rotation_schedule.map(|s| RotationSchedule {
+                period_days: s.period_days,
+                next: Timestamp(s.next_ms),
+            }),
+            history,
+        },
     })
 }
 
