@@ -7,6 +7,7 @@ mod encryption;
 pub mod error;
 mod keys;
 mod policies;
+mod rotation;
 mod tags;
 pub mod wire;
 
@@ -89,6 +90,11 @@ operations! {
     policies::GetKeyPolicy,
     policies::PutKeyPolicy,
     policies::ListKeyPolicies,
+    rotation::EnableKeyRotation,
+    rotation::DisableKeyRotation,
+    rotation::GetKeyRotationStatus,
+    rotation::RotateKeyOnDemand,
+    rotation::ListKeyRotations,
 }
 
 /// Decode, validate, handle, encode: the same steps for every operation.

@@ -15,6 +15,7 @@ mod encryption;
 mod keys;
 mod persistence;
 mod policies;
+mod rotation;
 mod scoping;
 mod support;
 mod tags;
