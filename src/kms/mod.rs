@@ -16,6 +16,7 @@ pub mod policies;
 mod resolve;
 pub mod rotation;
 pub mod tags;
+pub mod usage;
 
 pub use clock::{Clock, MAX_OFFSET_SECONDS};
 pub use error::{Error, Result};
@@ -25,7 +26,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 
 use crate::store::{self, Batch, Store};
-use model::{Alias, AliasName, Key, KeyArn, KeyId, Scope};
+use model::{Alias, AliasName, Key, KeyArn, KeyId, Scope, Timestamp};
 
 /// The KMS service: state, persistence and the clock.
 #[derive(Debug)]
@@ -41,6 +42,11 @@ pub struct Kms {
     /// nothing is scheduled). Every entry point compares the clock with it, so it is an atomic:
     /// a lower bound that may be early (then a sweep finds nothing and recomputes it), never late.
     next_due: AtomicU64,
+    /// Each key's last cryptographic use, kept apart from `state` so that recording it never
+    /// waits for (or blocks) the state lock.
+    usage: usage::UsageLog,
+    /// When this data dir began recording key usage (`TrackingStartDate` for older keys).
+    tracking_start: Timestamp,
 }
 
 /// Everything kmsd knows, partitioned by account and region.
@@ -121,6 +127,25 @@ impl Kms {
         // A moved clock stays moved across restarts.
         clock.raise_offset(snapshot.clock_offset_seconds);
         let next_due = deadlines::earliest(&state);
+        let usage = usage::UsageLog::default();
+        for (arn, last) in snapshot.usage {
+            if state
+                .partition(&arn.scope)
+                .is_some_and(|p| p.keys.contains_key(&arn.key_id))
+            {
+                usage.restore(arn.to_string(), last);
+            }
+        }
+        let tracking_start = match snapshot.usage_tracking_start {
+            Some(since) => since,
+            None => {
+                let now = clock.now();
+                let mut batch = Batch::default();
+                batch.put_usage_tracking_start(now);
+                store.write(batch)?;
+                now
+            }
+        };
         Ok(Kms {
             store,
             state: RwLock::new(state),
@@ -128,6 +153,8 @@ impl Kms {
             clock,
             home,
             next_due: AtomicU64::new(next_due),
+            usage,
+            tracking_start,
         })
     }
 
@@ -153,6 +180,7 @@ impl Kms {
         self.store.clear_resources()?;
         *self.state.write().unwrap_or_else(PoisonError::into_inner) = State::default();
         self.next_due.store(u64::MAX, Ordering::Release);
+        self.usage.clear();
         Ok(())
     }
 
@@ -224,6 +252,7 @@ impl Kms {
                 }
                 Change::DeleteKey(arn) => {
                     state.partition_mut(&arn.scope).keys.remove(&arn.key_id);
+                    self.usage.forget(&arn.to_string());
                 }
                 Change::PutAlias(scope, alias) => {
                     state

@@ -113,6 +113,27 @@ pub struct KeyArn {
     pub key_id: KeyId,
 }
 
+impl KeyArn {
+    /// Parses `arn:<partition>:kms:<region>:<account>:key/<key-id>`.
+    pub fn parse(s: &str) -> Option<KeyArn> {
+        let KeyRef::Arn {
+            region,
+            account,
+            key_id,
+        } = KeyRef::parse(s)
+        else {
+            return None;
+        };
+        Some(KeyArn {
+            scope: Scope {
+                account: AccountId::parse(&account)?,
+                region: Region::parse(&region)?,
+            },
+            key_id: KeyId::parse(&key_id)?,
+        })
+    }
+}
+
 impl fmt::Display for KeyArn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -415,6 +436,50 @@ aws_enum! {
         /// Only the materials that rotations created (the default).
         RotationsOnly = "ROTATIONS_ONLY",
     }
+}
+
+aws_enum! {
+    /// `KeyLastUsageTrackingOperation`: the cryptographic operations GetKeyLastUsage reports.
+    UsageOperation {
+        /// Decrypt.
+        Decrypt = "Decrypt",
+        /// DeriveSharedSecret.
+        DeriveSharedSecret = "DeriveSharedSecret",
+        /// Encrypt.
+        Encrypt = "Encrypt",
+        /// GenerateDataKey.
+        GenerateDataKey = "GenerateDataKey",
+        /// GenerateDataKeyPair.
+        GenerateDataKeyPair = "GenerateDataKeyPair",
+        /// GenerateDataKeyPairWithoutPlaintext.
+        GenerateDataKeyPairWithoutPlaintext = "GenerateDataKeyPairWithoutPlaintext",
+        /// GenerateDataKeyWithoutPlaintext.
+        GenerateDataKeyWithoutPlaintext = "GenerateDataKeyWithoutPlaintext",
+        /// GenerateMac.
+        GenerateMac = "GenerateMac",
+        /// ReEncrypt (recorded for both keys).
+        ReEncrypt = "ReEncrypt",
+        /// Sign.
+        Sign = "Sign",
+        /// Verify.
+        Verify = "Verify",
+        /// VerifyMac.
+        VerifyMac = "VerifyMac",
+    }
+}
+
+/// The last successful cryptographic operation with a key (`KeyLastUsage`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastUsage {
+    /// `Operation`.
+    pub operation: UsageOperation,
+    /// `Timestamp`.
+    pub at: Timestamp,
+    /// `KmsRequestId`: the `x-amzn-RequestId` of the call.
+    pub request_id: String,
+    /// `CloudTrailEventId`. kmsd has no CloudTrail; it makes one up, once per usage, when the
+    /// usage is first read or written to disk (not on the hot path).
+    pub event_id: Option<String>,
 }
 
 /// The 32-byte id of one version of a key's material, shown as 64 lowercase hex digits.

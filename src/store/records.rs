@@ -3,8 +3,9 @@
 //! for the old version.
 //!
 //! Paths: `k/<account>/<region>/<key-id>` for keys, `a/<account>/<region>/<alias-name>` for
-//! aliases (alias names contain `/`, which is fine as the last component), and `m/<name>` for
-//! server-wide metadata such as the clock offset (`m/clock`).
+//! aliases (alias names contain `/`, which is fine as the last component),
+//! `u/<account>/<region>/<key-id>` for a key's last usage, and `m/<name>` for server-wide
+//! metadata: the clock offset (`m/clock`) and when usage tracking began (`m/usage-tracking`).
 
 use std::sync::Arc;
 
@@ -16,16 +17,20 @@ use super::Error;
 use crate::crypto::KeyMaterial;
 use crate::kms::model::{
     AccountId, Alias, AliasName, Deletion, Key, KeyArn, KeyId, KeyRotation, KeySpec, KeyState,
-    KeyUsage, Material, MaterialId, Origin, Region, RotationRecord, RotationSchedule, RotationType,
-    Scope, Timestamp,
+    KeyUsage, LastUsage, Material, MaterialId, Origin, Region, RotationRecord, RotationSchedule,
+    RotationType, Scope, Timestamp, UsageOperation,
 };
 
 const KEY_VERSION: u32 = 1;
 const ALIAS_VERSION: u32 = 1;
 const CLOCK_VERSION: u32 = 1;
+const USAGE_VERSION: u32 = 1;
+const TRACKING_VERSION: u32 = 1;
 
 /// Where the clock offset is kept.
 pub(super) const CLOCK_PATH: &[u8] = b"m/clock";
+/// Where the date usage tracking began is kept.
+pub(super) const TRACKING_PATH: &[u8] = b"m/usage-tracking";
 /// The prefix of server-wide records, which a reset keeps.
 pub(super) const META_PREFIX: &[u8] = b"m/";
 
@@ -33,6 +38,8 @@ pub(super) enum Record {
     Key(Key),
     Alias(Scope, Alias),
     ClockOffset(u64),
+    Usage(KeyArn, LastUsage),
+    TrackingStart(Timestamp),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -91,6 +98,23 @@ struct StoredMaterial {
 struct StoredClock {
     v: u32,
     offset_seconds: u64,
+}
+
+/// A key's last successful cryptographic operation.
+#[derive(Serialize, Deserialize)]
+struct StoredUsage {
+    v: u32,
+    operation: String,
+    at_ms: u64,
+    request_id: String,
+    event_id: Option<String>,
+}
+
+/// When kmsd began recording key usage in this data dir.
+#[derive(Serialize, Deserialize)]
+struct StoredTracking {
+    v: u32,
+    since_ms: u64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -180,6 +204,33 @@ pub(super) fn encode_alias(alias: &Alias) -> Vec<u8> {
     })
 }
 
+pub(super) fn usage_path(arn: &KeyArn) -> Vec<u8> {
+    format!(
+        "u/{}/{}/{}",
+        arn.scope.account.as_str(),
+        arn.scope.region.as_str(),
+        arn.key_id
+    )
+    .into_bytes()
+}
+
+pub(super) fn encode_usage(usage: &LastUsage) -> Vec<u8> {
+    to_json(&StoredUsage {
+        v: USAGE_VERSION,
+        operation: usage.operation.as_str().to_owned(),
+        at_ms: usage.at.0,
+        request_id: usage.request_id.clone(),
+        event_id: usage.event_id.clone(),
+    })
+}
+
+pub(super) fn encode_tracking_start(since: Timestamp) -> Vec<u8> {
+    to_json(&StoredTracking {
+        v: TRACKING_VERSION,
+        since_ms: since.0,
+    })
+}
+
 pub(super) fn encode_clock(offset_seconds: u64) -> Vec<u8> {
     to_json(&StoredClock {
         v: CLOCK_VERSION,
@@ -216,6 +267,17 @@ pub(super) fn decode(path: &[u8], value: &[u8]) -> Result<Record, Error> {
             )));
         }
         return Ok(Record::ClockOffset(stored.offset_seconds));
+    }
+    if path == TRACKING_PATH {
+        let stored: StoredTracking =
+            serde_json::from_slice(value).map_err(|e| corrupt(e.to_string()))?;
+        if stored.v != TRACKING_VERSION {
+            return Err(corrupt(format!(
+                "unsupported usage tracking record version {}",
+                stored.v
+            )));
+        }
+        return Ok(Record::TrackingStart(Timestamp(stored.since_ms)));
     }
     let mut parts = path_text.splitn(4, '/');
     let (Some(kind), Some(account), Some(region), Some(name)) =
@@ -260,6 +322,28 @@ pub(super) fn decode(path: &[u8], value: &[u8]) -> Result<Record, Error> {
                     target,
                     creation_date: Timestamp(stored.created_ms),
                     last_updated: Timestamp(stored.updated_ms),
+                },
+            ))
+        }
+        "u" => {
+            let stored: StoredUsage =
+                serde_json::from_slice(value).map_err(|e| corrupt(e.to_string()))?;
+            if stored.v != USAGE_VERSION {
+                return Err(corrupt(format!(
+                    "unsupported usage record version {}",
+                    stored.v
+                )));
+            }
+            let key_id = KeyId::parse(name).ok_or_else(|| corrupt("bad key id".into()))?;
+            let operation = UsageOperation::parse(&stored.operation)
+                .ok_or_else(|| corrupt(format!("bad operation {:?}", stored.operation)))?;
+            Ok(Record::Usage(
+                KeyArn { scope, key_id },
+                LastUsage {
+                    operation,
+                    at: Timestamp(stored.at_ms),
+                    request_id: stored.request_id,
+                    event_id: stored.event_id,
                 },
             ))
         }
