@@ -77,6 +77,7 @@ pub async fn serve_with_options(
         },
         options.admin,
     );
+    let flusher = kms.clone();
     let router = Router::new()
         .route("/", any(kms_call))
         .with_state(AppState {
@@ -92,6 +93,12 @@ pub async fn serve_with_options(
     let _ = stop_sweeper.send(());
     if let Err(error) = sweeper.await {
         tracing::error!(%error, "the deadline sweep task failed");
+    }
+    // Key usage is written lazily; write what the last requests recorded.
+    match tokio::task::spawn_blocking(move || flusher.flush_usage()).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(error)) => tracing::error!(%error, "writing key usage at shutdown failed"),
+        Err(error) => tracing::error!(%error, "writing key usage at shutdown failed"),
     }
     // axum returns when every connection has ended, but a connection task may still be
     // dropping its copy of the state. Each copy holds a sender: `recv` yields `None` only
@@ -138,7 +145,17 @@ async fn kms_call(
         .strip_prefix(TARGET_PREFIX)
         .unwrap_or_default()
         .to_owned();
-    let result = run(&state, &caller, method, &headers, &target, &operation, body).await;
+    let result = run(
+        &state,
+        &caller,
+        &request_id,
+        method,
+        &headers,
+        &target,
+        &operation,
+        body,
+    )
+    .await;
     let status = match &result {
         Ok(_) => 200,
         Err(e) => e.status(),
@@ -159,9 +176,11 @@ async fn kms_call(
     }
 }
 
+#[allow(clippy::too_many_arguments)] // One call site; a struct would only rename them.
 async fn run(
     state: &AppState,
     caller: &Scope,
+    request_id: &str,
     method: Method,
     headers: &HeaderMap,
     target: &str,
@@ -182,9 +201,14 @@ async fn run(
     if api::writes(operation) {
         // Mutations wait for a disk flush: keep that off the async workers. The task holds a
         // copy of the state, so `serve` also waits for a task whose client went away.
-        let (task_state, caller, operation) = (state.clone(), caller.clone(), operation.to_owned());
+        let (task_state, caller, operation, request_id) = (
+            state.clone(),
+            caller.clone(),
+            operation.to_owned(),
+            request_id.to_owned(),
+        );
         let result = tokio::task::spawn_blocking(move || {
-            api::dispatch(&task_state.kms, &caller, &operation, &body)
+            api::dispatch(&task_state.kms, &caller, &operation, &body, &request_id)
         })
         .await;
         state.wake.notify_one();
@@ -196,7 +220,7 @@ async fn run(
             )
         })?
     } else {
-        api::dispatch(&state.kms, caller, operation, &body)
+        api::dispatch(&state.kms, caller, operation, &body, request_id)
     }
 }
 

@@ -1,7 +1,7 @@
 //! The background task that makes deadlines fire with nobody touching the key. It sleeps until
 //! the next rotation or deletion is due, or until it is told that schedules or the clock
-//! changed, and then applies what is due off the async workers. The rules are in
-//! `kms::deadlines`; this file only decides when to call them.
+//! changed, and then applies what is due off the async workers. It also writes recorded key
+//! usage to disk every few seconds. The rules are in `kms`; this file only decides when.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +18,10 @@ const MAX_SLEEP: Duration = Duration::from_secs(86_400);
 /// How long to wait before trying again after the store failed to apply what was due.
 const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(1);
 
+/// How often recorded key usage is written to disk (when there is any): the most a crash can
+/// lose. Usage is recorded on the hot path without touching the disk.
+const USAGE_FLUSH_PERIOD: Duration = Duration::from_secs(5);
+
 /// Runs until `stop` fires (or its sender is dropped). `wake` is notified after anything that
 /// may bring a deadline closer: a write operation, a clock advance, a reset. Whatever each
 /// sweep applied is logged and, when `report` is given, sent there.
@@ -27,6 +31,8 @@ pub(crate) async fn run(
     mut stop: oneshot::Receiver<()>,
     report: Option<mpsc::UnboundedSender<Applied>>,
 ) {
+    let mut usage_flush = tokio::time::interval(USAGE_FLUSH_PERIOD);
+    usage_flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let wait = kms.next_deadline().map(|due| {
             Duration::from_millis(due.0.saturating_sub(kms.clock().now().0)).min(MAX_SLEEP)
@@ -40,6 +46,10 @@ pub(crate) async fn run(
         tokio::select! {
             _ = &mut stop => return,
             () = wake.notified() => continue,
+            _ = usage_flush.tick() => {
+                flush_usage(&kms).await;
+                continue;
+            }
             () = sleep => {}
         }
         let sweep = {
@@ -69,6 +79,19 @@ pub(crate) async fn run(
             }
             Err(error) => tracing::error!(%error, "the deadline sweep panicked"),
         }
+    }
+}
+
+/// Writes recorded key usage, if there is any, off the async workers.
+async fn flush_usage(kms: &Arc<Kms>) {
+    if !kms.usage_is_dirty() {
+        return;
+    }
+    let kms = kms.clone();
+    match tokio::task::spawn_blocking(move || kms.flush_usage()).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(error)) => tracing::error!(%error, "writing key usage failed"),
+        Err(error) => tracing::error!(%error, "writing key usage panicked"),
     }
 }
 

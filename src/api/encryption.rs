@@ -69,6 +69,10 @@ impl Operation for Encrypt {
     type Response = EncryptResponse;
     const WRITES: bool = false;
 
+    fn used_keys(r: &EncryptResponse) -> [Option<&str>; 2] {
+        [Some(&r.key_id), None]
+    }
+
     fn handle(kms: &Kms, caller: &Scope, r: EncryptRequest) -> Result<EncryptResponse, ApiError> {
         let encrypted = kms.encrypt(
             caller,
@@ -139,6 +143,10 @@ impl Operation for Decrypt {
     type Request = DecryptRequest;
     type Response = DecryptResponse;
     const WRITES: bool = false;
+
+    fn used_keys(r: &DecryptResponse) -> [Option<&str>; 2] {
+        [Some(&r.key_id), None]
+    }
 
     fn handle(kms: &Kms, caller: &Scope, r: DecryptRequest) -> Result<DecryptResponse, ApiError> {
         no_recipient(r.recipient.as_ref())?;
@@ -222,6 +230,10 @@ impl Operation for ReEncrypt {
     type Request = ReEncryptRequest;
     type Response = ReEncryptResponse;
     const WRITES: bool = false;
+
+    fn used_keys(r: &ReEncryptResponse) -> [Option<&str>; 2] {
+        [Some(&r.source_key_id), Some(&r.key_id)]
+    }
 
     fn handle(
         kms: &Kms,
@@ -326,6 +338,10 @@ impl Operation for GenerateDataKey {
     type Response = GenerateDataKeyResponse;
     const WRITES: bool = false;
 
+    fn used_keys(r: &GenerateDataKeyResponse) -> [Option<&str>; 2] {
+        [Some(&r.key_id), None]
+    }
+
     fn handle(
         kms: &Kms,
         caller: &Scope,
@@ -348,6 +364,10 @@ impl Operation for GenerateDataKeyWithoutPlaintext {
     type Request = GenerateDataKeyRequest;
     type Response = GenerateDataKeyResponse;
     const WRITES: bool = false;
+
+    fn used_keys(r: &GenerateDataKeyResponse) -> [Option<&str>; 2] {
+        [Some(&r.key_id), None]
+    }
 
     fn handle(
         kms: &Kms,

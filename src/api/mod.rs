@@ -9,6 +9,7 @@ mod keys;
 mod policies;
 mod rotation;
 mod tags;
+mod usage;
 pub mod wire;
 
 pub use error::{ApiError, ErrorCode};
@@ -17,7 +18,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::kms::Kms;
-use crate::kms::model::Scope;
+use crate::kms::model::{Scope, UsageOperation};
 use wire::{Validate, Validator};
 
 /// One KMS operation: its typed request and response and its adapter to [`Kms`].
@@ -35,6 +36,13 @@ pub(crate) trait Operation {
         caller: &Scope,
         request: Self::Request,
     ) -> Result<Self::Response, ApiError>;
+
+    /// The keys (ARNs, as the response names them) a successful call used in a cryptographic
+    /// operation, for GetKeyLastUsage. Only operations named in `UsageOperation` report any;
+    /// ReEncrypt reports both of its keys.
+    fn used_keys(_response: &Self::Response) -> [Option<&str>; 2] {
+        [None, None]
+    }
 }
 
 /// An empty response body, for operations without output.
@@ -48,9 +56,16 @@ macro_rules! operations {
         pub const OPERATIONS: &[&str] = &[$(stringify!($op),)+];
 
         /// Runs the operation `name` on a JSON request body and returns the JSON response body.
-        pub fn dispatch(kms: &Kms, caller: &Scope, name: &str, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+        /// `request_id` is the call's `x-amzn-RequestId`, which key usage records.
+        pub fn dispatch(
+            kms: &Kms,
+            caller: &Scope,
+            name: &str,
+            body: &[u8],
+            request_id: &str,
+        ) -> Result<Vec<u8>, ApiError> {
             match name {
-                $(stringify!($op) => call::<$group::$op>(kms, caller, body),)+
+                $(stringify!($op) => call::<$group::$op>(kms, caller, stringify!($op), body, request_id),)+
                 _ => Err(ApiError::unknown_operation(name)),
             }
         }
@@ -95,15 +110,30 @@ operations! {
     rotation::GetKeyRotationStatus,
     rotation::RotateKeyOnDemand,
     rotation::ListKeyRotations,
+    usage::GetKeyLastUsage,
 }
 
-/// Decode, validate, handle, encode: the same steps for every operation.
-fn call<O: Operation>(kms: &Kms, caller: &Scope, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+/// Decode, validate, handle, record key usage, encode: the same steps for every operation.
+fn call<O: Operation>(
+    kms: &Kms,
+    caller: &Scope,
+    name: &str,
+    body: &[u8],
+    request_id: &str,
+) -> Result<Vec<u8>, ApiError> {
     let request: O::Request = decode(body)?;
     let mut validator = Validator::default();
     request.validate(&mut validator);
     validator.finish()?;
     let response = O::handle(kms, caller, request)?;
+    let used = O::used_keys(&response);
+    if used[0].is_some()
+        && let Some(operation) = UsageOperation::parse(name)
+    {
+        for key_arn in used.into_iter().flatten() {
+            kms.record_usage(key_arn, operation, request_id);
+        }
+    }
     Ok(wire::to_json(&response))
 }
 

@@ -20,4 +20,5 @@ mod scoping;
 mod support;
 mod tags;
 mod tidy;
+mod usage;
 mod wire_errors;
