@@ -56,6 +56,9 @@ pub struct ServeArgs {
     /// Append a CloudTrail-like JSON record of every call to this file.
     #[arg(long, env = "KMS_AUDIT_LOG")]
     pub audit_log: Option<PathBuf>,
+    /// Turn off the admin API (/_kmsd/ and /moto-api/: the clock, reset); /health stays.
+    #[arg(long, env = "KMS_NO_ADMIN", value_parser = clap::builder::BoolishValueParser::new())]
+    pub no_admin: bool,
 }
 
 /// `--log-format`.
@@ -80,6 +83,8 @@ pub struct Config {
     pub rsa_pool_size: usize,
     /// Where the audit trail goes, if anywhere.
     pub audit_log: Option<PathBuf>,
+    /// Whether the admin API is served.
+    pub admin: bool,
 }
 
 impl ServeArgs {
@@ -112,6 +117,7 @@ impl ServeArgs {
             home: Scope { account, region },
             rsa_pool_size: self.rsa_pool_size,
             audit_log: self.audit_log,
+            admin: !self.no_admin,
         })
     }
 }

@@ -12,8 +12,11 @@
 //!   bytes out).
 //!
 //! [`config`] turns the command line into a [`config::Config`]; [`audit`] writes the audit
-//! trail.
+//! trail. Beside the KMS API, `server` mounts the admin API (`admin.rs`: health, the clock,
+//! reset) and runs the background task that applies rotations and deletions as they fall due
+//! (`sweeper.rs`).
 
+mod admin;
 pub mod api;
 pub mod audit;
 pub mod config;
@@ -21,6 +24,7 @@ pub mod crypto;
 pub mod kms;
 pub mod server;
 pub mod store;
+mod sweeper;
 
 pub use kms::Kms;
 pub use server::{ServeOptions, serve, serve_with_options};

@@ -49,6 +49,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
         address = %listener.local_addr()?,
         data_dir = %config.data_dir.as_ref().map_or("(in memory)".into(), |d| d.display().to_string()),
         keys = kms.key_count(),
+        admin = config.admin,
         "kmsd listening"
     );
     let audit = match &config.audit_log {
@@ -58,7 +59,10 @@ async fn run(config: Config) -> anyhow::Result<()> {
         ),
         None => None,
     };
-    let options = kmsd::ServeOptions { audit };
+    let options = kmsd::ServeOptions {
+        admin: config.admin,
+        audit,
+    };
     kmsd::serve_with_options(listener, Arc::new(kms), options, shutdown_signal()).await?;
     tracing::info!("kmsd stopped");
     Ok(())

@@ -1,5 +1,6 @@
 //! HTTP: one axum route, `POST /`, that reads the target and body, works out the caller's
 //! account and region, and hands the call to [`api::dispatch`]. No JSON decoding here.
+//! `serve` also mounts the admin routes (`admin.rs`) and runs the deadline sweep (`sweeper.rs`).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -13,8 +14,9 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc, oneshot};
 
+use crate::admin::{self, AdminState};
 use crate::api::{self, ApiError, Call, ErrorCode};
 use crate::audit::{AuditLog, AuditRecord, Resource, UserIdentity};
 use crate::kms::Kms;
@@ -27,13 +29,25 @@ const JSON_1_1: &str = "application/x-amz-json-1.1";
 const TARGET_PREFIX: &str = "TrentService.";
 
 /// How [`serve_with_options`] runs, beyond the KMS API itself.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ServeOptions {
+    /// Whether the admin routes under `/_kmsd/` and `/moto-api/` are served. The health routes
+    /// always are.
+    pub admin: bool,
     /// Where to write the audit trail, if anywhere.
     pub audit: Option<AuditLog>,
 }
 
-/// [`serve_with_options`] with the default options.
+impl Default for ServeOptions {
+    fn default() -> ServeOptions {
+        ServeOptions {
+            admin: true,
+            audit: None,
+        }
+    }
+}
+
+/// [`serve_with_options`] with the default options (admin routes on, no audit trail).
 pub async fn serve(
     listener: TcpListener,
     kms: Arc<Kms>,
@@ -42,9 +56,10 @@ pub async fn serve(
     serve_with_options(listener, kms, ServeOptions::default(), shutdown).await
 }
 
-/// Serves the KMS API on `listener` until `shutdown` completes, then finishes in-flight
-/// requests and returns once nothing of the server holds `kms` any more (so that, when the
-/// caller holds no other reference, the store is closed and its lock released).
+/// Serves the KMS API (and the admin API) on `listener` until `shutdown` completes, then
+/// finishes in-flight requests and returns once nothing of the server holds `kms` any more
+/// (so that, when the caller holds no other reference, the store is closed and its lock
+/// released). Meanwhile a background task applies rotations and deletions as they fall due.
 pub async fn serve_with_options(
     listener: TcpListener,
     kms: Arc<Kms>,
@@ -52,20 +67,50 @@ pub async fn serve_with_options(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (in_use, mut released) = mpsc::channel::<()>(1);
+    let wake = Arc::new(Notify::new());
+    let (stop_sweeper, sweeper_stopped) = oneshot::channel();
+    let sweeper = tokio::spawn(crate::sweeper::run(
+        kms.clone(),
+        wake.clone(),
+        sweeper_stopped,
+        None,
+    ));
+    let admin = admin::routes(
+        AdminState {
+            kms: kms.clone(),
+            wake: wake.clone(),
+            started: Instant::now(),
+            _in_use: in_use.clone(),
+        },
+        options.admin,
+    );
+    let flusher = kms.clone();
     let router = Router::new()
         .route("/", any(kms_call))
-        .fallback(not_found)
         .with_state(AppState {
             kms,
             audit: options.audit,
+            wake,
             _in_use: in_use,
-        });
+        })
+        .merge(admin)
+        .fallback(not_found);
     let result = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await;
+    let _ = stop_sweeper.send(());
+    if let Err(error) = sweeper.await {
+        tracing::error!(%error, "the deadline sweep task failed");
+    }
+    // Key usage is written lazily; write what the last requests recorded.
+    match tokio::task::spawn_blocking(move || flusher.flush_usage()).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(error)) => tracing::error!(%error, "writing key usage at shutdown failed"),
+        Err(error) => tracing::error!(%error, "writing key usage at shutdown failed"),
+    }
     // axum returns when every connection has ended, but a connection task may still be
     // dropping its copy of the state. Each copy holds a sender: `recv` yields `None` only
     // after the last one, and with it the last reference to `kms`, is gone.
@@ -79,6 +124,8 @@ pub async fn serve_with_options(
 struct AppState {
     kms: Arc<Kms>,
     audit: Option<AuditLog>,
+    /// Tells the background sweep that a write may have brought a deadline closer.
+    wake: Arc<Notify>,
     _in_use: mpsc::Sender<()>,
 }
 
@@ -112,7 +159,17 @@ async fn kms_call(
         .unwrap_or_default()
         .to_owned();
     tracing::debug!(request_id = %request_id, op = %operation, "request received");
-    let (call, body) = run(&state, &caller, method, &headers, &target, &operation, body).await;
+    let (call, body) = run(
+        &state,
+        &caller,
+        &request_id,
+        method,
+        &headers,
+        &target,
+        &operation,
+        body,
+    )
+    .await;
     let status = match &call.result {
         Ok(_) => 200,
         Err(e) => e.status(),
@@ -146,9 +203,11 @@ async fn kms_call(
 
 /// Checks the request, reads its body and runs it. Returns the outcome and the body (for the
 /// audit trail), which is `None` when the request failed before it was read.
+#[allow(clippy::too_many_arguments)] // One call site; a struct would only rename them.
 async fn run(
     state: &AppState,
     caller: &Scope,
+    request_id: &str,
     method: Method,
     headers: &HeaderMap,
     target: &str,
@@ -176,19 +235,34 @@ async fn run(
         // Mutations wait for a disk flush and key generation takes long: keep both off the
         // async workers. The task holds a copy of the state, so `serve` also waits for a task
         // whose client went away.
-        let (state, caller, operation) = (state.clone(), caller.clone(), operation.to_owned());
-        let body = body.clone();
-        tokio::task::spawn_blocking(move || api::dispatch(&state.kms, &caller, &operation, &body))
-            .await
-            .unwrap_or_else(|e| {
-                tracing::error!(error = %e, "operation task failed");
-                Call::failed(ApiError::new(
-                    ErrorCode::KmsInternal,
-                    "kmsd could not complete the request.",
-                ))
-            })
+        let (task_state, caller, operation, request_id) = (
+            state.clone(),
+            caller.clone(),
+            operation.to_owned(),
+            request_id.to_owned(),
+        );
+        let task_body = body.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            api::dispatch(
+                &task_state.kms,
+                &caller,
+                &operation,
+                &task_body,
+                &request_id,
+            )
+        })
+        .await;
+        // A write may have scheduled a deadline earlier than the sweeper knows.
+        state.wake.notify_one();
+        result.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "operation task failed");
+            Call::failed(ApiError::new(
+                ErrorCode::KmsInternal,
+                "kmsd could not complete the request.",
+            ))
+        })
     } else {
-        api::dispatch(&state.kms, caller, operation, &body)
+        api::dispatch(&state.kms, caller, operation, &body, request_id)
     };
     (call, Some(body))
 }

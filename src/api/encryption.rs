@@ -80,6 +80,10 @@ impl Operation for Encrypt {
     type Response = EncryptResponse;
     const BLOCKING: bool = false;
 
+    fn used_keys(r: &EncryptResponse) -> [Option<&str>; 2] {
+        [Some(&r.key_id), None]
+    }
+
     fn handle(kms: &Kms, caller: &Scope, r: EncryptRequest) -> Result<EncryptResponse, ApiError> {
         let encrypted = kms.encrypt(
             caller,
@@ -155,6 +159,10 @@ impl Operation for Decrypt {
     type Request = DecryptRequest;
     type Response = DecryptResponse;
     const BLOCKING: bool = false;
+
+    fn used_keys(r: &DecryptResponse) -> [Option<&str>; 2] {
+        [Some(&r.key_id), None]
+    }
 
     fn handle(kms: &Kms, caller: &Scope, r: DecryptRequest) -> Result<DecryptResponse, ApiError> {
         no_recipient(r.recipient.as_ref())?;
@@ -244,6 +252,10 @@ impl Operation for ReEncrypt {
     type Request = ReEncryptRequest;
     type Response = ReEncryptResponse;
     const BLOCKING: bool = false;
+
+    fn used_keys(r: &ReEncryptResponse) -> [Option<&str>; 2] {
+        [Some(&r.source_key_id), Some(&r.key_id)]
+    }
 
     fn handle(
         kms: &Kms,
@@ -353,6 +365,10 @@ impl Operation for GenerateDataKey {
     type Response = GenerateDataKeyResponse;
     const BLOCKING: bool = false;
 
+    fn used_keys(r: &GenerateDataKeyResponse) -> [Option<&str>; 2] {
+        [Some(&r.key_id), None]
+    }
+
     fn handle(
         kms: &Kms,
         caller: &Scope,
@@ -375,6 +391,10 @@ impl Operation for GenerateDataKeyWithoutPlaintext {
     type Request = GenerateDataKeyRequest;
     type Response = GenerateDataKeyResponse;
     const BLOCKING: bool = false;
+
+    fn used_keys(r: &GenerateDataKeyResponse) -> [Option<&str>; 2] {
+        [Some(&r.key_id), None]
+    }
 
     fn handle(
         kms: &Kms,
@@ -468,6 +488,10 @@ impl Operation for GenerateDataKeyPair {
     // Key pair generation is CPU-heavy (RSA: up to seconds): keep it off the async workers.
     const BLOCKING: bool = true;
 
+    fn used_keys(r: &GenerateDataKeyPairResponse) -> [Option<&str>; 2] {
+        [Some(&r.key_id), None]
+    }
+
     fn handle(
         kms: &Kms,
         caller: &Scope,
@@ -484,6 +508,10 @@ impl Operation for GenerateDataKeyPairWithoutPlaintext {
     type Request = GenerateDataKeyPairRequest;
     type Response = GenerateDataKeyPairResponse;
     const BLOCKING: bool = true;
+
+    fn used_keys(r: &GenerateDataKeyPairResponse) -> [Option<&str>; 2] {
+        [Some(&r.key_id), None]
+    }
 
     fn handle(
         kms: &Kms,

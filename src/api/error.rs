@@ -10,6 +10,8 @@ use crate::kms;
 pub enum ErrorCode {
     /// An alias with this name exists.
     AlreadyExists,
+    /// The request conflicts with work in progress on the key.
+    Conflict,
     /// The key is disabled.
     Disabled,
     /// `DryRun` was set and the request would have succeeded.
@@ -59,6 +61,7 @@ impl ErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::AlreadyExists => "AlreadyExistsException",
+            ErrorCode::Conflict => "ConflictException",
             ErrorCode::Disabled => "DisabledException",
             ErrorCode::DryRunOperation => "DryRunOperationException",
             ErrorCode::IncorrectKey => "IncorrectKeyException",
@@ -190,7 +193,8 @@ impl From<kms::Error> for ApiError {
             E::MalformedPolicy(_) => ErrorCode::MalformedPolicyDocument,
             E::InvalidMarker(_) => ErrorCode::InvalidMarker,
             E::DryRun => ErrorCode::DryRunOperation,
-            E::Unsupported(_) => ErrorCode::UnsupportedOperation,
+            E::Unsupported(_) | E::NotRotatable => ErrorCode::UnsupportedOperation,
+            E::Conflict(_) => ErrorCode::Conflict,
             E::Crypto(source) => {
                 tracing::error!(error = %source, "cryptographic failure");
                 return ApiError::new(

@@ -7,8 +7,10 @@ mod encryption;
 pub mod error;
 mod keys;
 mod policies;
+mod rotation;
 mod signing;
 mod tags;
+mod usage;
 pub mod wire;
 
 pub use error::{ApiError, ErrorCode};
@@ -17,7 +19,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::kms::Kms;
-use crate::kms::model::Scope;
+use crate::kms::model::{Scope, UsageOperation};
 use wire::{Validate, Validator};
 
 /// One KMS operation: its typed request and response and its adapter to [`Kms`].
@@ -35,6 +37,13 @@ pub(crate) trait Operation {
         caller: &Scope,
         request: Self::Request,
     ) -> Result<Self::Response, ApiError>;
+
+    /// The keys (ARNs, as the response names them) a successful call used in a cryptographic
+    /// operation, for GetKeyLastUsage. Only operations named in `UsageOperation` report any;
+    /// ReEncrypt reports both of its keys.
+    fn used_keys(_response: &Self::Response) -> [Option<&str>; 2] {
+        [None, None]
+    }
 }
 
 /// An empty response body, for operations without output.
@@ -47,10 +56,17 @@ macro_rules! operations {
         /// Every operation kmsd implements, by wire name.
         pub const OPERATIONS: &[&str] = &[$(stringify!($op),)+];
 
-        /// Runs the operation `name` on a JSON request body.
-        pub fn dispatch(kms: &Kms, caller: &Scope, name: &str, body: &[u8]) -> Call {
+        /// Runs the operation `name` on a JSON request body. `request_id` is the call's
+        /// `x-amzn-RequestId`, which key usage records.
+        pub fn dispatch(
+            kms: &Kms,
+            caller: &Scope,
+            name: &str,
+            body: &[u8],
+            request_id: &str,
+        ) -> Call {
             match name {
-                $(stringify!($op) => call::<$group::$op>(kms, caller, body),)+
+                $(stringify!($op) => call::<$group::$op>(kms, caller, stringify!($op), body, request_id),)+
                 _ => Call::failed(ApiError::unknown_operation(name)),
             }
         }
@@ -98,6 +114,12 @@ operations! {
     policies::GetKeyPolicy,
     policies::PutKeyPolicy,
     policies::ListKeyPolicies,
+    rotation::EnableKeyRotation,
+    rotation::DisableKeyRotation,
+    rotation::GetKeyRotationStatus,
+    rotation::RotateKeyOnDemand,
+    rotation::ListKeyRotations,
+    usage::GetKeyLastUsage,
 }
 
 /// The outcome of one call.
@@ -119,8 +141,14 @@ impl Call {
     }
 }
 
-/// Decode, validate, handle, encode: the same steps for every operation.
-fn call<O: Operation>(kms: &Kms, caller: &Scope, body: &[u8]) -> Call {
+/// Decode, validate, handle, record key usage, encode: the same steps for every operation.
+fn call<O: Operation>(
+    kms: &Kms,
+    caller: &Scope,
+    name: &str,
+    body: &[u8],
+    request_id: &str,
+) -> Call {
     let request: O::Request = match decode(body) {
         Ok(request) => request,
         Err(error) => return Call::failed(error),
@@ -131,7 +159,17 @@ fn call<O: Operation>(kms: &Kms, caller: &Scope, body: &[u8]) -> Call {
     let result = validator
         .finish()
         .and_then(|()| O::handle(kms, caller, request))
-        .map(|response| wire::to_json(&response));
+        .map(|response| {
+            let used = O::used_keys(&response);
+            if used[0].is_some()
+                && let Some(operation) = UsageOperation::parse(name)
+            {
+                for key_arn in used.into_iter().flatten() {
+                    kms.record_usage(key_arn, operation, request_id);
+                }
+            }
+            wire::to_json(&response)
+        });
     Call { key_id, result }
 }
 

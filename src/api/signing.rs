@@ -87,6 +87,10 @@ impl Operation for Sign {
     type Response = SignResponse;
     const BLOCKING: bool = false;
 
+    fn used_keys(r: &SignResponse) -> [Option<&str>; 2] {
+        [Some(&r.key_id), None]
+    }
+
     fn handle(kms: &Kms, caller: &Scope, r: SignOnly) -> Result<SignResponse, ApiError> {
         let r = r.0;
         let dry_run = r.dry_run.unwrap_or(false);
@@ -128,6 +132,10 @@ impl Operation for Verify {
     type Request = SignRequest;
     type Response = VerifyResponse;
     const BLOCKING: bool = false;
+
+    fn used_keys(r: &VerifyResponse) -> [Option<&str>; 2] {
+        [Some(&r.key_id), None]
+    }
 
     fn handle(kms: &Kms, caller: &Scope, r: SignRequest) -> Result<VerifyResponse, ApiError> {
         let dry_run = r.dry_run.unwrap_or(false);
@@ -272,6 +280,10 @@ impl Operation for GenerateMac {
     type Response = GenerateMacResponse;
     const BLOCKING: bool = false;
 
+    fn used_keys(r: &GenerateMacResponse) -> [Option<&str>; 2] {
+        [Some(&r.key_id), None]
+    }
+
     fn handle(kms: &Kms, caller: &Scope, r: MacRequest) -> Result<GenerateMacResponse, ApiError> {
         let algorithm = r.algorithm()?;
         let (arn, mac) = kms.generate_mac(
@@ -304,6 +316,10 @@ impl Operation for VerifyMac {
     type Request = MacRequest;
     type Response = VerifyMacResponse;
     const BLOCKING: bool = false;
+
+    fn used_keys(r: &VerifyMacResponse) -> [Option<&str>; 2] {
+        [Some(&r.key_id), None]
+    }
 
     fn handle(kms: &Kms, caller: &Scope, r: MacRequest) -> Result<VerifyMacResponse, ApiError> {
         let algorithm = r.algorithm()?;
@@ -381,6 +397,10 @@ impl Operation for DeriveSharedSecret {
     type Request = DeriveSharedSecretRequest;
     type Response = DeriveSharedSecretResponse;
     const BLOCKING: bool = false;
+
+    fn used_keys(r: &DeriveSharedSecretResponse) -> [Option<&str>; 2] {
+        [Some(&r.key_id), None]
+    }
 
     fn handle(
         kms: &Kms,

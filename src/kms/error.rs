@@ -59,6 +59,16 @@ pub enum Error {
     /// A per-resource limit was reached.
     #[error("{0}")]
     LimitExceeded(String),
+    /// The request conflicts with work in progress on the key (an automatic rotation due
+    /// within 20 minutes, for RotateKeyOnDemand).
+    #[error("{0}")]
+    Conflict(String),
+    /// Rotation of a key AWS cannot rotate (asymmetric or HMAC). AWS answers this
+    /// UnsupportedOperationException with an empty message: LocalStack's AWS-validated
+    /// snapshot of RotateKeyOnDemand on an RSA key, and a Terraform log of EnableKeyRotation on
+    /// a SIGN_VERIFY key (terraform-aws-modules/terraform-aws-kms#20), both show none.
+    #[error("")]
+    NotRotatable,
     /// The policy document is not acceptable.
     #[error("{0}")]
     MalformedPolicy(String),

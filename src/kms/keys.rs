@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::model::{
-    Deletion, Key, KeyArn, KeyId, KeyRef, KeySpec, KeyState, KeyUsage, Material, MaterialId,
-    Origin, Scope,
+    Deletion, Key, KeyArn, KeyId, KeyRef, KeyRotation, KeySpec, KeyState, KeyUsage, Material,
+    MaterialId, Origin, Scope,
 };
 use super::resolve::Access;
-use super::{Error, Kms, Page, Result, paginate, policies, tags};
+use super::{Error, Kms, Page, Result, paginate, policies, rotation, tags};
 use crate::crypto::asymmetric::{AsymmetricKey, KeyPairKind};
 use crate::crypto::{self, KeyMaterial};
 
@@ -98,6 +98,7 @@ impl Kms {
             }]),
             tags: key_tags,
             arn,
+            rotation: KeyRotation::default(),
         };
         self.mutate(|_, changes| Ok(changes.put_key(key)))
     }
@@ -155,9 +156,15 @@ impl Kms {
         ))
     }
 
-    /// EnableKey.
+    /// EnableKey. A key whose automatic rotation fell due while it was disabled rotates now.
     pub fn enable_key(&self, caller: &Scope, key_ref: &KeyRef) -> Result<()> {
-        self.set_enabled_state(caller, key_ref, KeyState::Enabled)
+        let now = self.clock.now();
+        self.update_key(caller, key_ref, |key| {
+            require_manageable(key)?;
+            key.state = KeyState::Enabled;
+            rotation::catch_up_after_enable(key, now);
+            Ok(())
+        })
     }
 
     /// DisableKey.
@@ -238,7 +245,7 @@ impl Kms {
         self.update_key_returning(caller, key_ref, change).map(drop)
     }
 
-    fn update_key_returning(
+    pub(super) fn update_key_returning(
         &self,
         caller: &Scope,
         key_ref: &KeyRef,

@@ -6,24 +6,29 @@
 
 pub mod aliases;
 mod clock;
+pub mod deadlines;
+mod deletion;
 pub mod encryption;
 mod error;
 pub mod keys;
 pub mod model;
 pub mod policies;
 mod resolve;
+pub mod rotation;
 pub mod signing;
 pub mod tags;
+pub mod usage;
 
-pub use clock::Clock;
+pub use clock::{Clock, MAX_OFFSET_SECONDS};
 pub use error::{Error, Result};
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 
 use crate::crypto::rsa_pool::RsaPool;
 use crate::store::{self, Batch, Store};
-use model::{Alias, AliasName, Key, KeyId, Scope};
+use model::{Alias, AliasName, Key, KeyArn, KeyId, Scope, Timestamp};
 
 /// The KMS service: state, persistence and the clock.
 #[derive(Debug)]
@@ -36,6 +41,15 @@ pub struct Kms {
     clock: Clock,
     home: Scope,
     rsa_pool: RsaPool,
+    /// No rotation or deletion falls due before this time (milliseconds; `u64::MAX` when
+    /// nothing is scheduled). Every entry point compares the clock with it, so it is an atomic:
+    /// a lower bound that may be early (then a sweep finds nothing and recomputes it), never late.
+    next_due: AtomicU64,
+    /// Each key's last cryptographic use, kept apart from `state` so that recording it never
+    /// waits for (or blocks) the state lock.
+    usage: usage::UsageLog,
+    /// When this data dir began recording key usage (`TrackingStartDate` for older keys).
+    tracking_start: Timestamp,
 }
 
 /// Everything kmsd knows, partitioned by account and region.
@@ -57,8 +71,13 @@ struct Partition {
 #[derive(Debug)]
 enum Change {
     PutKey(Arc<Key>),
+    /// Removes a key and everything stored with it (material, tags, policy). Its aliases go
+    /// with separate [`Change::DeleteAlias`] changes in the same batch.
+    DeleteKey(KeyArn),
     PutAlias(Scope, Alias),
     DeleteAlias(Scope, AliasName),
+    /// Moves the clock forward to this offset (seconds ahead of system time).
+    PutClock(u64),
 }
 
 /// The changes one mutation makes; empty when it turns out to change nothing.
@@ -108,6 +127,28 @@ impl Kms {
                 .aliases
                 .insert(alias.name.clone(), alias);
         }
+        // A moved clock stays moved across restarts.
+        clock.raise_offset(snapshot.clock_offset_seconds);
+        let next_due = deadlines::earliest(&state);
+        let usage = usage::UsageLog::default();
+        for (arn, last) in snapshot.usage {
+            if state
+                .partition(&arn.scope)
+                .is_some_and(|p| p.keys.contains_key(&arn.key_id))
+            {
+                usage.restore(arn.to_string(), last);
+            }
+        }
+        let tracking_start = match snapshot.usage_tracking_start {
+            Some(since) => since,
+            None => {
+                let now = clock.now();
+                let mut batch = Batch::default();
+                batch.put_usage_tracking_start(now);
+                store.write(batch)?;
+                now
+            }
+        };
         Ok(Kms {
             store,
             state: RwLock::new(state),
@@ -115,6 +156,9 @@ impl Kms {
             clock,
             home,
             rsa_pool: RsaPool::new(0),
+            next_due: AtomicU64::new(next_due),
+            usage,
+            tracking_start,
         })
     }
 
@@ -139,7 +183,33 @@ impl Kms {
         self.read().partitions.values().map(|p| p.keys.len()).sum()
     }
 
+    /// Forgets every key and alias of every account and region, in memory and on disk. The
+    /// clock keeps its offset: it only moves forward, and a reset does not turn time back.
+    pub fn reset(&self) -> Result<()> {
+        let _writer = self.lock_writer();
+        self.store.clear_resources()?;
+        *self.state.write().unwrap_or_else(PoisonError::into_inner) = State::default();
+        self.next_due.store(u64::MAX, Ordering::Release);
+        self.usage.clear();
+        Ok(())
+    }
+
+    /// The state as every operation sees it: whatever fell due by now (a deletion, a rotation)
+    /// has been applied first, so no reader ever sees a key past its deletion date.
     fn read(&self) -> RwLockReadGuard<'_, State> {
+        if self.clock.now().0 >= self.next_due.load(Ordering::Acquire) {
+            // Only in the moment between a deadline and the background task's sweep, or when
+            // the clock was moved without the admin API's own sweep (tests of this module).
+            let _writer = self.lock_writer();
+            if let Err(error) = self.apply_due_locked() {
+                tracing::error!(%error, "applying due rotations and deletions failed");
+            }
+        }
+        self.state()
+    }
+
+    /// The state as it is, without applying what fell due.
+    fn state(&self) -> RwLockReadGuard<'_, State> {
         // A panic while holding the lock cannot leave the state half-changed: changes are
         // applied only after they are built, so a poisoned lock is still consistent.
         self.state.read().unwrap_or_else(PoisonError::into_inner)
@@ -147,11 +217,23 @@ impl Kms {
 
     /// Runs one mutation: `build` inspects the state and records its changes, which are then
     /// written to disk (flushed) and only then made visible in memory. Nothing changes when
-    /// `build` fails or the store cannot write.
+    /// `build` fails or the store cannot write. Whatever fell due is applied first, so a
+    /// mutation never sees (or revives) a key past its deletion date.
     fn mutate<T>(&self, build: impl FnOnce(&State, &mut Changes) -> Result<T>) -> Result<T> {
-        let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let _writer = self.lock_writer();
+        self.apply_due_locked()?;
+        self.commit_locked(build)
+    }
+
+    /// Takes the writer lock, which every change to the state holds.
+    fn lock_writer(&self) -> MutexGuard<'_, ()> {
+        self.writer.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The body of [`Kms::mutate`], for callers that already hold the writer lock.
+    fn commit_locked<T>(&self, build: impl FnOnce(&State, &mut Changes) -> Result<T>) -> Result<T> {
         let mut changes = Changes::default();
-        let out = build(&self.read(), &mut changes)?;
+        let out = build(&self.state(), &mut changes)?;
         if changes.0.is_empty() {
             return Ok(out);
         }
@@ -159,8 +241,10 @@ impl Kms {
         for change in &changes.0 {
             match change {
                 Change::PutKey(key) => batch.put_key(key),
+                Change::DeleteKey(arn) => batch.delete_key(arn),
                 Change::PutAlias(scope, alias) => batch.put_alias(scope, alias),
                 Change::DeleteAlias(scope, name) => batch.delete_alias(scope, name),
+                Change::PutClock(offset) => batch.put_clock(*offset),
             }
         }
         self.store.write(batch)?;
@@ -168,10 +252,17 @@ impl Kms {
         for change in changes.0 {
             match change {
                 Change::PutKey(key) => {
+                    if let Some(due) = deadlines::deadline(&key) {
+                        self.next_due.fetch_min(due.0, Ordering::AcqRel);
+                    }
                     state
                         .partition_mut(&key.arn.scope)
                         .keys
                         .insert(key.arn.key_id.clone(), key);
+                }
+                Change::DeleteKey(arn) => {
+                    state.partition_mut(&arn.scope).keys.remove(&arn.key_id);
+                    self.usage.forget(&arn.to_string());
                 }
                 Change::PutAlias(scope, alias) => {
                     state
@@ -182,6 +273,7 @@ impl Kms {
                 Change::DeleteAlias(scope, name) => {
                     state.partition_mut(&scope).aliases.remove(&name);
                 }
+                Change::PutClock(offset) => self.clock.raise_offset(offset),
             }
         }
         Ok(out)

@@ -113,6 +113,27 @@ pub struct KeyArn {
     pub key_id: KeyId,
 }
 
+impl KeyArn {
+    /// Parses `arn:<partition>:kms:<region>:<account>:key/<key-id>`.
+    pub fn parse(s: &str) -> Option<KeyArn> {
+        let KeyRef::Arn {
+            region,
+            account,
+            key_id,
+        } = KeyRef::parse(s)
+        else {
+            return None;
+        };
+        Some(KeyArn {
+            scope: Scope {
+                account: AccountId::parse(&account)?,
+                region: Region::parse(&region)?,
+            },
+            key_id: KeyId::parse(&key_id)?,
+        })
+    }
+}
+
 impl fmt::Display for KeyArn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -568,6 +589,70 @@ impl DataKeySpec {
     }
 }
 
+aws_enum! {
+    /// `RotationType`: why a key's material was rotated.
+    RotationType {
+        /// On the key's automatic rotation schedule.
+        Automatic = "AUTOMATIC",
+        /// By RotateKeyOnDemand.
+        OnDemand = "ON_DEMAND",
+    }
+}
+
+aws_enum! {
+    /// `IncludeKeyMaterial` of ListKeyRotations.
+    IncludeKeyMaterial {
+        /// The first material too, not only those that rotations created.
+        AllKeyMaterial = "ALL_KEY_MATERIAL",
+        /// Only the materials that rotations created (the default).
+        RotationsOnly = "ROTATIONS_ONLY",
+    }
+}
+
+aws_enum! {
+    /// `KeyLastUsageTrackingOperation`: the cryptographic operations GetKeyLastUsage reports.
+    UsageOperation {
+        /// Decrypt.
+        Decrypt = "Decrypt",
+        /// DeriveSharedSecret.
+        DeriveSharedSecret = "DeriveSharedSecret",
+        /// Encrypt.
+        Encrypt = "Encrypt",
+        /// GenerateDataKey.
+        GenerateDataKey = "GenerateDataKey",
+        /// GenerateDataKeyPair.
+        GenerateDataKeyPair = "GenerateDataKeyPair",
+        /// GenerateDataKeyPairWithoutPlaintext.
+        GenerateDataKeyPairWithoutPlaintext = "GenerateDataKeyPairWithoutPlaintext",
+        /// GenerateDataKeyWithoutPlaintext.
+        GenerateDataKeyWithoutPlaintext = "GenerateDataKeyWithoutPlaintext",
+        /// GenerateMac.
+        GenerateMac = "GenerateMac",
+        /// ReEncrypt (recorded for both keys).
+        ReEncrypt = "ReEncrypt",
+        /// Sign.
+        Sign = "Sign",
+        /// Verify.
+        Verify = "Verify",
+        /// VerifyMac.
+        VerifyMac = "VerifyMac",
+    }
+}
+
+/// The last successful cryptographic operation with a key (`KeyLastUsage`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastUsage {
+    /// `Operation`.
+    pub operation: UsageOperation,
+    /// `Timestamp`.
+    pub at: Timestamp,
+    /// `KmsRequestId`: the `x-amzn-RequestId` of the call.
+    pub request_id: String,
+    /// `CloudTrailEventId`. kmsd has no CloudTrail; it makes one up, once per usage, when the
+    /// usage is first read or written to disk (not on the hot path).
+    pub event_id: Option<String>,
+}
+
 /// The 32-byte id of one version of a key's material, shown as 64 lowercase hex digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct MaterialId(pub [u8; 32]);
@@ -601,6 +686,35 @@ pub struct Deletion {
     pub window_days: u32,
 }
 
+/// Automatic rotation of a key's material, when it is enabled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RotationSchedule {
+    /// Days between automatic rotations (`RotationPeriodInDays`, 90–2560).
+    pub period_days: u32,
+    /// When the material is next rotated automatically (`NextRotationDate`).
+    pub next: Timestamp,
+}
+
+/// One completed rotation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RotationRecord {
+    /// The material the rotation made current.
+    pub material_id: MaterialId,
+    /// When the rotation completed (`RotationDate`).
+    pub date: Timestamp,
+    /// Automatic or on demand.
+    pub kind: RotationType,
+}
+
+/// A key's rotation settings and history.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyRotation {
+    /// Set while automatic rotation is enabled.
+    pub schedule: Option<RotationSchedule>,
+    /// Every rotation so far, oldest first.
+    pub history: Vec<RotationRecord>,
+}
+
 /// The encryption context: sorted, so its canonical encoding is order-independent.
 pub type EncryptionContext = BTreeMap<String, String>;
 
@@ -630,6 +744,8 @@ pub struct Key {
     pub tags: BTreeMap<String, String>,
     /// The key policy document (name `default`).
     pub policy: String,
+    /// Automatic rotation and the rotations so far.
+    pub rotation: KeyRotation,
 }
 
 impl Key {

@@ -8,8 +8,10 @@ mod records;
 pub use error::Error;
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::kms::model::{Alias, AliasName, Key, KeyArn, Scope};
+use crate::kms::model::{Alias, AliasName, Key, KeyArn, LastUsage, Scope, Timestamp};
 
 /// Everything the store holds, as loaded at startup.
 #[derive(Debug, Default)]
@@ -18,12 +20,20 @@ pub struct Snapshot {
     pub keys: Vec<Key>,
     /// Every alias, with the scope it belongs to.
     pub aliases: Vec<(Scope, Alias)>,
+    /// The clock's offset from system time, in seconds (0 when never moved).
+    pub clock_offset_seconds: u64,
+    /// Each key's last usage, where one was recorded.
+    pub usage: Vec<(KeyArn, LastUsage)>,
+    /// When usage tracking began, if it has.
+    pub usage_tracking_start: Option<Timestamp>,
 }
 
 /// The durable store, or nothing at all for `--in-memory`.
 #[derive(Debug, Clone)]
 pub struct Store {
     db: Option<sled::Db>,
+    /// Batches written so far, shared by every copy (for diagnostics and tests).
+    batches: Arc<AtomicU64>,
 }
 
 /// A set of writes applied atomically by [`Store::write`].
@@ -36,12 +46,23 @@ impl Store {
     /// Opens (creating if needed) the store in `path`.
     pub fn open(path: &Path) -> Result<Store, Error> {
         let db = sled::Config::new().path(path).open()?;
-        Ok(Store { db: Some(db) })
+        Ok(Store {
+            db: Some(db),
+            batches: Arc::default(),
+        })
     }
 
     /// A store that keeps nothing: state lives only in memory and is lost on exit.
     pub fn in_memory() -> Store {
-        Store { db: None }
+        Store {
+            db: None,
+            batches: Arc::default(),
+        }
+    }
+
+    /// How many batches [`Store::write`] has applied, counting those of `--in-memory`.
+    pub fn batches_written(&self) -> u64 {
+        self.batches.load(Ordering::Relaxed)
     }
 
     /// Whether writes reach a disk.
@@ -60,13 +81,37 @@ impl Store {
             match records::decode(&key, &value)? {
                 records::Record::Key(k) => snapshot.keys.push(k),
                 records::Record::Alias(scope, alias) => snapshot.aliases.push((scope, alias)),
+                records::Record::ClockOffset(offset) => snapshot.clock_offset_seconds = offset,
+                records::Record::Usage(arn, usage) => snapshot.usage.push((arn, usage)),
+                records::Record::TrackingStart(since) => {
+                    snapshot.usage_tracking_start = Some(since);
+                }
             }
         }
         Ok(snapshot)
     }
 
+    /// Removes every key and alias (and whatever else belongs to them) of every account and
+    /// region, keeping only server-wide records such as the clock offset. Atomic and flushed.
+    pub fn clear_resources(&self) -> Result<(), Error> {
+        let Some(db) = &self.db else {
+            return Ok(());
+        };
+        let mut batch = sled::Batch::default();
+        for key in db.iter().keys() {
+            let key = key?;
+            if !key.starts_with(records::META_PREFIX) {
+                batch.remove(key);
+            }
+        }
+        db.apply_batch(batch)?;
+        db.flush()?;
+        Ok(())
+    }
+
     /// Applies `batch` atomically and flushes it to disk before returning.
     pub fn write(&self, batch: Batch) -> Result<(), Error> {
+        self.batches.fetch_add(1, Ordering::Relaxed);
         let Some(db) = &self.db else {
             return Ok(());
         };
@@ -90,9 +135,24 @@ impl Batch {
             .push((records::key_path(&key.arn), Some(records::encode_key(key))));
     }
 
-    /// Removes a key record.
+    /// Removes a key record, and the key's usage record with it.
     pub fn delete_key(&mut self, arn: &KeyArn) {
         self.writes.push((records::key_path(arn), None));
+        self.writes.push((records::usage_path(arn), None));
+    }
+
+    /// Stores (or replaces) a key's last usage.
+    pub fn put_usage(&mut self, arn: &KeyArn, usage: &LastUsage) {
+        self.writes
+            .push((records::usage_path(arn), Some(records::encode_usage(usage))));
+    }
+
+    /// Stores when usage tracking began.
+    pub fn put_usage_tracking_start(&mut self, since: Timestamp) {
+        self.writes.push((
+            records::TRACKING_PATH.to_vec(),
+            Some(records::encode_tracking_start(since)),
+        ));
     }
 
     /// Stores (or replaces) an alias.
@@ -108,8 +168,19 @@ impl Batch {
         self.writes.push((records::alias_path(scope, name), None));
     }
 
+    /// Stores the clock's offset from system time.
+    pub fn put_clock(&mut self, offset_seconds: u64) {
+        self.writes.push((
+            records::CLOCK_PATH.to_vec(),
+            Some(records::encode_clock(offset_seconds)),
+        ));
+    }
+
     /// Whether the batch holds no writes.
     pub fn is_empty(&self) -> bool {
         self.writes.is_empty()
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests;

@@ -3,7 +3,9 @@
 //! for the old version.
 //!
 //! Paths: `k/<account>/<region>/<key-id>` for keys, `a/<account>/<region>/<alias-name>` for
-//! aliases (alias names contain `/`, which is fine as the last component).
+//! aliases (alias names contain `/`, which is fine as the last component),
+//! `u/<account>/<region>/<key-id>` for a key's last usage, and `m/<name>` for server-wide
+//! metadata: the clock offset (`m/clock`) and when usage tracking began (`m/usage-tracking`).
 
 use std::sync::Arc;
 
@@ -14,16 +16,30 @@ use serde::{Deserialize, Serialize};
 use super::Error;
 use crate::crypto::KeyMaterial;
 use crate::kms::model::{
-    AccountId, Alias, AliasName, Deletion, Key, KeyArn, KeyId, KeySpec, KeyState, KeyUsage,
-    Material, MaterialId, Origin, Region, Scope, Timestamp,
+    AccountId, Alias, AliasName, Deletion, Key, KeyArn, KeyId, KeyRotation, KeySpec, KeyState,
+    KeyUsage, LastUsage, Material, MaterialId, Origin, Region, RotationRecord, RotationSchedule,
+    RotationType, Scope, Timestamp, UsageOperation,
 };
 
 const KEY_VERSION: u32 = 1;
 const ALIAS_VERSION: u32 = 1;
+const CLOCK_VERSION: u32 = 1;
+const USAGE_VERSION: u32 = 1;
+const TRACKING_VERSION: u32 = 1;
+
+/// Where the clock offset is kept.
+pub(super) const CLOCK_PATH: &[u8] = b"m/clock";
+/// Where the date usage tracking began is kept.
+pub(super) const TRACKING_PATH: &[u8] = b"m/usage-tracking";
+/// The prefix of server-wide records, which a reset keeps.
+pub(super) const META_PREFIX: &[u8] = b"m/";
 
 pub(super) enum Record {
     Key(Key),
     Alias(Scope, Alias),
+    ClockOffset(u64),
+    Usage(KeyArn, LastUsage),
+    TrackingStart(Timestamp),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -42,6 +58,25 @@ struct StoredKey {
     materials: Vec<StoredMaterial>,
     tags: Vec<(String, String)>,
     policy: String,
+    /// Added after version 1 was first written; absent in older records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rotation_schedule: Option<StoredRotationSchedule>,
+    /// Added after version 1 was first written; absent in older records.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    rotations: Vec<StoredRotation>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredRotationSchedule {
+    period_days: u32,
+    next_ms: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredRotation {
+    material_id: String,
+    date_ms: u64,
+    kind: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -56,6 +91,30 @@ struct StoredMaterial {
     kind: String,
     secret: String,
     created_ms: u64,
+}
+
+/// The clock's offset from system time. Only ever grows.
+#[derive(Serialize, Deserialize)]
+struct StoredClock {
+    v: u32,
+    offset_seconds: u64,
+}
+
+/// A key's last successful cryptographic operation.
+#[derive(Serialize, Deserialize)]
+struct StoredUsage {
+    v: u32,
+    operation: String,
+    at_ms: u64,
+    request_id: String,
+    event_id: Option<String>,
+}
+
+/// When kmsd began recording key usage in this data dir.
+#[derive(Serialize, Deserialize)]
+struct StoredTracking {
+    v: u32,
+    since_ms: u64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -118,6 +177,20 @@ pub(super) fn encode_key(key: &Key) -> Vec<u8> {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
         policy: key.policy.clone(),
+        rotation_schedule: key.rotation.schedule.map(|s| StoredRotationSchedule {
+            period_days: s.period_days,
+            next_ms: s.next.0,
+        }),
+        rotations: key
+            .rotation
+            .history
+            .iter()
+            .map(|r| StoredRotation {
+                material_id: r.material_id.to_string(),
+                date_ms: r.date.0,
+                kind: r.kind.as_str().to_owned(),
+            })
+            .collect(),
     };
     to_json(&stored)
 }
@@ -140,6 +213,40 @@ fn stored_secret(secret: &KeyMaterial) -> Vec<u8> {
         .expect("in-memory key material always encodes")
 }
 
+pub(super) fn usage_path(arn: &KeyArn) -> Vec<u8> {
+    format!(
+        "u/{}/{}/{}",
+        arn.scope.account.as_str(),
+        arn.scope.region.as_str(),
+        arn.key_id
+    )
+    .into_bytes()
+}
+
+pub(super) fn encode_usage(usage: &LastUsage) -> Vec<u8> {
+    to_json(&StoredUsage {
+        v: USAGE_VERSION,
+        operation: usage.operation.as_str().to_owned(),
+        at_ms: usage.at.0,
+        request_id: usage.request_id.clone(),
+        event_id: usage.event_id.clone(),
+    })
+}
+
+pub(super) fn encode_tracking_start(since: Timestamp) -> Vec<u8> {
+    to_json(&StoredTracking {
+        v: TRACKING_VERSION,
+        since_ms: since.0,
+    })
+}
+
+pub(super) fn encode_clock(offset_seconds: u64) -> Vec<u8> {
+    to_json(&StoredClock {
+        v: CLOCK_VERSION,
+        offset_seconds,
+    })
+}
+
 fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
     // Invariant: these records hold only strings, integers and vectors of them, which
     // serde_json always serializes.
@@ -153,6 +260,28 @@ pub(super) fn decode(path: &[u8], value: &[u8]) -> Result<Record, Error> {
         key: path_text.clone(),
         reason,
     };
+    if path == CLOCK_PATH {
+        let stored: StoredClock =
+            serde_json::from_slice(value).map_err(|e| corrupt(e.to_string()))?;
+        if stored.v != CLOCK_VERSION {
+            return Err(corrupt(format!(
+                "unsupported clock record version {}",
+                stored.v
+            )));
+        }
+        return Ok(Record::ClockOffset(stored.offset_seconds));
+    }
+    if path == TRACKING_PATH {
+        let stored: StoredTracking =
+            serde_json::from_slice(value).map_err(|e| corrupt(e.to_string()))?;
+        if stored.v != TRACKING_VERSION {
+            return Err(corrupt(format!(
+                "unsupported usage tracking record version {}",
+                stored.v
+            )));
+        }
+        return Ok(Record::TrackingStart(Timestamp(stored.since_ms)));
+    }
     let mut parts = path_text.splitn(4, '/');
     let (Some(kind), Some(account), Some(region), Some(name)) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -199,6 +328,28 @@ pub(super) fn decode(path: &[u8], value: &[u8]) -> Result<Record, Error> {
                 },
             ))
         }
+        "u" => {
+            let stored: StoredUsage =
+                serde_json::from_slice(value).map_err(|e| corrupt(e.to_string()))?;
+            if stored.v != USAGE_VERSION {
+                return Err(corrupt(format!(
+                    "unsupported usage record version {}",
+                    stored.v
+                )));
+            }
+            let key_id = KeyId::parse(name).ok_or_else(|| corrupt("bad key id".into()))?;
+            let operation = UsageOperation::parse(&stored.operation)
+                .ok_or_else(|| corrupt(format!("bad operation {:?}", stored.operation)))?;
+            Ok(Record::Usage(
+                KeyArn { scope, key_id },
+                LastUsage {
+                    operation,
+                    at: Timestamp(stored.at_ms),
+                    request_id: stored.request_id,
+                    event_id: stored.event_id,
+                },
+            ))
+        }
         _ => Err(corrupt("unrecognised record kind".into())),
     }
 }
@@ -209,6 +360,20 @@ fn decode_key(stored: StoredKey, arn: KeyArn) -> Result<Key, String> {
         .materials
         .into_iter()
         .map(decode_material)
+        .collect::<Result<Vec<_>, String>>()?;
+    let history = stored
+        .rotations
+        .into_iter()
+        .map(|r| {
+            Ok(RotationRecord {
+                material_id: MaterialId(
+                    decode_hex32(&r.material_id).ok_or("bad rotation material id")?,
+                ),
+                date: Timestamp(r.date_ms),
+                kind: RotationType::parse(&r.kind)
+                    .ok_or_else(|| enum_field("rotation", &r.kind))?,
+            })
+        })
         .collect::<Result<Vec<_>, String>>()?;
     Ok(Key {
         arn,
@@ -226,6 +391,13 @@ fn decode_key(stored: StoredKey, arn: KeyArn) -> Result<Key, String> {
         materials: Arc::new(materials),
         tags: stored.tags.into_iter().collect(),
         policy: stored.policy,
+        rotation: KeyRotation {
+            schedule: stored.rotation_schedule.map(|s| RotationSchedule {
+                period_days: s.period_days,
+                next: Timestamp(s.next_ms),
+            }),
+            history,
+        },
     })
 }
 

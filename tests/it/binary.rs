@@ -26,6 +26,8 @@ fn help_lists_every_option_and_its_environment_variable() {
         "KMS_ACCOUNT_ID",
         "--region",
         "KMS_REGION",
+        "--no-admin",
+        "KMS_NO_ADMIN",
     ] {
         assert!(help.contains(needle), "{needle} missing from:\n{help}");
     }
@@ -80,4 +82,62 @@ fn an_unusable_data_dir_is_one_clear_line() {
     let (code, stderr) = run_to_exit(cwd.path(), &["--in-memory", "--account-id", "12"]);
     assert_ne!(code, 0);
     assert!(stderr.contains("--account-id"), "{stderr}");
+}
+
+/// One HTTP/1.1 request to `addr`; returns the status code.
+fn http_status(addr: &str, method: &str, path: &str) -> u16 {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response.split(' ').nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn no_admin_turns_the_admin_api_off_and_keeps_health() {
+    let cwd = tempfile::tempdir().unwrap();
+    let server = Running::start(cwd.path(), &["--in-memory", "--port", "0"]);
+    let on = (
+        http_status(&server.addr, "GET", "/_kmsd/clock"),
+        http_status(&server.addr, "GET", "/health"),
+    );
+    server.kill();
+    assert_eq!(on, (200, 200));
+
+    for (args, env) in [
+        (&["--in-memory", "--port", "0", "--no-admin"][..], &[][..]),
+        (
+            &["--in-memory", "--port", "0"][..],
+            &[("KMS_NO_ADMIN", "1")][..],
+        ),
+        (
+            &["--in-memory", "--port", "0"][..],
+            &[("KMS_NO_ADMIN", "true")][..],
+        ),
+    ] {
+        let server = Running::start_with_env(cwd.path(), args, env);
+        let statuses = [
+            http_status(&server.addr, "GET", "/_kmsd/clock"),
+            http_status(&server.addr, "POST", "/_kmsd/reset"),
+            http_status(&server.addr, "POST", "/moto-api/reset"),
+            http_status(&server.addr, "GET", "/health"),
+        ];
+        server.kill();
+        assert_eq!(statuses, [400, 400, 400, 200], "{args:?} {env:?}");
+    }
+
+    // KMS_NO_ADMIN=false leaves it on.
+    let server = Running::start_with_env(
+        cwd.path(),
+        &["--in-memory", "--port", "0"],
+        &[("KMS_NO_ADMIN", "false")],
+    );
+    let status = http_status(&server.addr, "GET", "/_kmsd/clock");
+    server.kill();
+    assert_eq!(status, 200);
 }

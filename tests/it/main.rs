@@ -6,17 +6,21 @@
 // Test helpers panic on unexpected results by design, like the tests that call them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod admin;
 mod aliases;
 mod asymmetric;
 mod aws_cli;
 mod binary;
+mod deletion;
 mod encryption;
 mod keys;
 mod observability;
 mod persistence;
 mod policies;
+mod rotation;
 mod scoping;
 mod support;
 mod tags;
 mod tidy;
+mod usage;
 mod wire_errors;

@@ -1,9 +1,10 @@
-//! Restarting on the same data dir: keys, material, aliases, tags, policies and states survive.
+//! Restarting on the same data dir: keys, material, aliases, tags, policies and states survive,
+//! and so do the clock, rotations and every schedule.
 
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::Tag;
 
-use crate::support::{TestServer, check_error, create_key, key_state};
+use crate::support::{ACCOUNT, DAY, REGION, TestServer, check_error, create_key, key_state};
 
 const POLICY: &str = r#"{"Version":"2012-10-17","Statement":[]}"#;
 
@@ -132,6 +133,122 @@ async fn everything_survives_a_restart() {
     check_error(
         client.describe_key().key_id(&west_key).send().await,
         "NotFoundException",
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_clock_rotations_and_schedules_survive_a_restart() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let key_id = create_key(&client).await;
+    let doomed = create_key(&client).await;
+    let first_blob = client
+        .encrypt()
+        .key_id(&key_id)
+        .plaintext(Blob::new(b"first".to_vec()))
+        .send()
+        .await
+        .unwrap()
+        .ciphertext_blob
+        .unwrap();
+    client
+        .enable_key_rotation()
+        .key_id(&key_id)
+        .rotation_period_in_days(90)
+        .send()
+        .await
+        .unwrap();
+    client
+        .rotate_key_on_demand()
+        .key_id(&key_id)
+        .send()
+        .await
+        .unwrap();
+    let advanced = server.advance(90 * DAY + 60).await;
+    assert_eq!(advanced["rotated"].as_array().unwrap().len(), 1);
+    client
+        .schedule_key_deletion()
+        .key_id(&doomed)
+        .pending_window_in_days(30)
+        .send()
+        .await
+        .unwrap();
+    let second_blob = client
+        .encrypt()
+        .key_id(&key_id)
+        .plaintext(Blob::new(b"second".to_vec()))
+        .send()
+        .await
+        .unwrap()
+        .ciphertext_blob
+        .unwrap();
+    let clock = server.clock().await;
+    let status = client
+        .get_key_rotation_status()
+        .key_id(&key_id)
+        .send()
+        .await
+        .unwrap();
+    let rotations = client
+        .list_key_rotations()
+        .key_id(&key_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rotations.rotations().len(), 2);
+
+    let server = server.restart().await;
+    let client = server.client();
+
+    // The clock did not jump back to system time.
+    let after = server.clock().await;
+    assert_eq!(after["offsetSeconds"], clock["offsetSeconds"]);
+    assert!(after["now"].as_f64().unwrap() >= clock["now"].as_f64().unwrap());
+    let status_after = client
+        .get_key_rotation_status()
+        .key_id(&key_id)
+        .send()
+        .await
+        .unwrap();
+    assert!(status_after.key_rotation_enabled);
+    assert_eq!(
+        status_after.rotation_period_in_days,
+        status.rotation_period_in_days
+    );
+    assert_eq!(status_after.next_rotation_date, status.next_rotation_date);
+    let rotations_after = client
+        .list_key_rotations()
+        .key_id(&key_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rotations_after.rotations(), rotations.rotations());
+    for (blob, plaintext) in [(first_blob, &b"first"[..]), (second_blob, b"second")] {
+        let out = client.decrypt().ciphertext_blob(blob).send().await.unwrap();
+        assert_eq!(out.plaintext.unwrap().into_inner(), plaintext);
+    }
+
+    // The schedules go on: the next rotation, and the deletion date set before the restart.
+    let advanced = server.advance(90 * DAY).await;
+    assert_eq!(
+        advanced["rotated"],
+        serde_json::json!([format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{key_id}")])
+    );
+    assert_eq!(
+        advanced["deleted"],
+        serde_json::json!([format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{doomed}")])
+    );
+    assert_eq!(
+        client
+            .list_key_rotations()
+            .key_id(&key_id)
+            .send()
+            .await
+            .unwrap()
+            .rotations()
+            .len(),
+        3
     );
     server.stop().await;
 }

@@ -79,3 +79,44 @@ fn material_id_is_64_hex_digits() {
             .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
     );
 }
+
+#[test]
+fn key_arn_parsing_round_trips() {
+    let text = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let arn = KeyArn::parse(text).unwrap();
+    assert_eq!(arn.scope.region.as_str(), "eu-west-1");
+    assert_eq!(arn.scope.account.as_str(), "111122223333");
+    assert_eq!(arn.to_string(), text);
+    for bad in [
+        "1234abcd-12ab-34cd-56ef-1234567890ab",
+        "arn:aws:kms:eu-west-1:111122223333:alias/x",
+        "arn:aws:kms:eu-west-1:1111:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        "arn:aws:kms:eu-west-1:111122223333:key/not-a-key-id",
+        "arn:aws:kms:EU:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    ] {
+        assert_eq!(KeyArn::parse(bad), None, "{bad}");
+    }
+}
+
+#[test]
+fn new_enum_spellings_round_trip() {
+    for v in RotationType::ALL {
+        assert_eq!(RotationType::parse(v.as_str()), Some(*v));
+    }
+    for v in IncludeKeyMaterial::ALL {
+        assert_eq!(IncludeKeyMaterial::parse(v.as_str()), Some(*v));
+    }
+    for v in UsageOperation::ALL {
+        assert_eq!(UsageOperation::parse(v.as_str()), Some(*v));
+    }
+    assert_eq!(RotationType::OnDemand.as_str(), "ON_DEMAND");
+    assert_eq!(
+        IncludeKeyMaterial::AllKeyMaterial.as_str(),
+        "ALL_KEY_MATERIAL"
+    );
+    assert_eq!(UsageOperation::ALL.len(), 12);
+    assert_eq!(
+        UsageOperation::GenerateDataKeyPairWithoutPlaintext.as_str(),
+        "GenerateDataKeyPairWithoutPlaintext"
+    );
+}

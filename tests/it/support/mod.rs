@@ -10,6 +10,7 @@ use std::sync::Arc;
 use aws_sdk_kms::Client;
 use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region, retry::RetryConfig};
 use aws_sdk_kms::error::ProvideErrorMetadata;
+use kmsd::ServeOptions;
 use kmsd::kms::model::{AccountId, Scope};
 use kmsd::kms::{Clock, Kms};
 use kmsd::store::Store;
@@ -26,6 +27,7 @@ pub const REGION: &str = "us-east-1";
 pub struct TestServer {
     pub addr: SocketAddr,
     pub data_dir: Option<PathBuf>,
+    options: ServeOptions,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
     _temp: Option<tempfile::TempDir>,
@@ -34,21 +36,38 @@ pub struct TestServer {
 impl TestServer {
     /// A server on a fresh temporary data dir.
     pub async fn start() -> TestServer {
+        TestServer::start_with_options(ServeOptions::default()).await
+    }
+
+    /// A server on a fresh temporary data dir, with `options` (e.g. the admin API off).
+    pub async fn start_with_options(options: ServeOptions) -> TestServer {
         let temp = tempfile::tempdir().unwrap();
-        let mut server = TestServer::start_in(temp.path()).await;
+        let mut server = TestServer::start_in(temp.path(), options).await;
         server._temp = Some(temp);
         server
     }
 
-    /// A server on `dir` (which may hold data from an earlier server).
-    pub async fn start_in(dir: &Path) -> TestServer {
-        let store = Store::open(dir).unwrap();
-        let mut server = TestServer::start_with(store).await;
+    /// A server on `dir` (which may hold data from an earlier server). sled's IO threads may
+    /// hold the directory's lock for a moment after the previous server let go of it; opening
+    /// waits for them (at most a few seconds).
+    pub async fn start_in(dir: &Path, options: ServeOptions) -> TestServer {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let store = loop {
+            match Store::open(dir) {
+                Ok(store) => break store,
+                Err(error) if std::time::Instant::now() < deadline => {
+                    assert!(error.to_string().contains("lock"), "{error}");
+                    tokio::task::yield_now().await;
+                }
+                Err(error) => panic!("{error}"),
+            }
+        };
+        let mut server = TestServer::start_with(store, options).await;
         server.data_dir = Some(dir.to_owned());
         server
     }
 
-    async fn start_with(store: Store) -> TestServer {
+    async fn start_with(store: Store, options: ServeOptions) -> TestServer {
         let home = Scope {
             account: AccountId::parse(ACCOUNT).unwrap(),
             region: kmsd::kms::model::Region::parse(REGION).unwrap(),
@@ -57,8 +76,9 @@ impl TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();
+        let serve_options = options.clone();
         let task = tokio::spawn(async move {
-            kmsd::serve(listener, Arc::new(kms), async {
+            kmsd::serve_with_options(listener, Arc::new(kms), serve_options, async {
                 let _ = rx.await;
             })
             .await
@@ -67,6 +87,7 @@ impl TestServer {
         TestServer {
             addr,
             data_dir: None,
+            options,
             shutdown: Some(tx),
             task: Some(task),
             _temp: None,
@@ -91,7 +112,7 @@ impl TestServer {
     pub async fn restart(mut self) -> TestServer {
         self.stop_inner().await;
         let dir = self.data_dir.clone().expect("restart needs a data dir");
-        let mut next = TestServer::start_in(&dir).await;
+        let mut next = TestServer::start_in(&dir, self.options.clone()).await;
         next._temp = self._temp.take();
         next
     }
@@ -146,7 +167,49 @@ impl TestServer {
     pub async fn call(&self, target: &str, body: &str) -> RawResponse {
         self.raw(RawRequest::kms(target, body.as_bytes())).await
     }
+
+    /// An admin API request (`GET` without a body, or `POST` with a JSON body).
+    pub async fn admin(&self, method: &str, path: &str, body: &str) -> RawResponse {
+        self.raw(RawRequest {
+            method,
+            path,
+            target: None,
+            content_type: (method == "POST").then_some("application/json"),
+            body: body.as_bytes(),
+            declared_length: None,
+        })
+        .await
+    }
+
+    /// Moves the server's clock `seconds` forward and returns the admin API's answer
+    /// (`now`, `offsetSeconds`, `rotated`, `deleted`).
+    pub async fn advance(&self, seconds: u64) -> serde_json::Value {
+        let response = self
+            .admin(
+                "POST",
+                "/_kmsd/clock/advance",
+                &format!(r#"{{"seconds": {seconds}}}"#),
+            )
+            .await;
+        assert_eq!(
+            response.status,
+            200,
+            "{:?}",
+            String::from_utf8_lossy(&response.body)
+        );
+        response.json()
+    }
+
+    /// The server's clock: `{"now": <epoch seconds>, "offsetSeconds": <n>}`.
+    pub async fn clock(&self) -> serde_json::Value {
+        let response = self.admin("GET", "/_kmsd/clock", "").await;
+        assert_eq!(response.status, 200);
+        response.json()
+    }
 }
+
+/// Seconds in a day.
+pub const DAY: u64 = 86_400;
 
 impl Drop for TestServer {
     fn drop(&mut self) {

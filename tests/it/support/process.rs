@@ -25,13 +25,24 @@ impl Running {
 
     /// [`Running::start`] with `RUST_LOG` set to `filter`.
     pub fn start_logging(cwd: &Path, args: &[&str], filter: &str) -> Running {
+        Running::spawn(cwd, args, filter, &[])
+    }
+
+    /// [`Running::start`] with extra environment variables.
+    pub fn start_with_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Running {
+        Running::spawn(cwd, args, "info", env)
+    }
+
+    fn spawn(cwd: &Path, args: &[&str], filter: &str, env: &[(&str, &str)]) -> Running {
         let mut child = Command::new(KMSD)
             .args(args)
             .current_dir(cwd)
             .env_remove("KMS_PORT")
             .env_remove("PORT")
             .env_remove("KMS_DATA_PATH")
+            .env_remove("KMS_NO_ADMIN")
             .env("RUST_LOG", filter)
+            .envs(env.iter().copied())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();

@@ -1,0 +1,140 @@
+//! What happens because time passes, and moving time forward. The clock only moves through
+//! [`Kms::advance_clock`], which persists the new offset before anyone sees it. No sleeping
+//! here: the server's background task decides when to look again.
+
+use std::sync::atomic::Ordering;
+
+use super::model::{Key, KeyArn, KeyState, Timestamp};
+use super::{Change, Changes, Error, Kms, MAX_OFFSET_SECONDS, Result, State, deletion, rotation};
+
+/// What fell due and was applied.
+#[derive(Debug, Default)]
+pub struct Applied {
+    /// Keys whose material was rotated automatically, in ARN order.
+    pub rotated: Vec<KeyArn>,
+    /// Keys that were deleted, in ARN order.
+    pub deleted: Vec<KeyArn>,
+}
+
+/// What an advance of the clock did.
+#[derive(Debug)]
+pub struct Advanced {
+    /// The clock's new time.
+    pub now: Timestamp,
+    /// The clock's new offset from system time, in seconds.
+    pub offset_seconds: u64,
+    /// What fell due by the new time.
+    pub applied: Applied,
+}
+
+impl Kms {
+    /// The earliest time at which something may fall due, if anything is scheduled. It may be
+    /// early (something was cancelled), in which case [`Kms::apply_due`] finds nothing to do.
+    pub fn next_deadline(&self) -> Option<Timestamp> {
+        match self.next_due.load(Ordering::Acquire) {
+            u64::MAX => None,
+            ms => Some(Timestamp(ms)),
+        }
+    }
+
+    /// Applies every rotation and deletion that is due at the clock's current time.
+    pub fn apply_due(&self) -> Result<Applied> {
+        let _writer = self.lock_writer();
+        self.apply_due_locked()
+    }
+
+    /// Moves the clock `seconds` forward (at least one second, and never beyond
+    /// [`MAX_OFFSET_SECONDS`] in all) and applies what falls due by the new time. The new offset
+    /// and the changes it causes are written to disk in one batch before anyone sees them.
+    pub fn advance_clock(&self, seconds: u64) -> Result<Advanced> {
+        let _writer = self.lock_writer();
+        let offset = self.clock.offset_after(seconds).ok_or_else(|| {
+            Error::Validation(format!(
+                "seconds must be a positive integer, and the clock cannot run more than \
+                 {MAX_OFFSET_SECONDS} seconds ahead of system time (it is {} ahead now).",
+                self.clock.offset_seconds()
+            ))
+        })?;
+        let applied = self.apply_due_at(self.clock.at_offset(offset), Some(offset))?;
+        Ok(Advanced {
+            now: self.clock.now(),
+            offset_seconds: self.clock.offset_seconds(),
+            applied,
+        })
+    }
+
+    /// [`Kms::apply_due`] for callers that hold the writer lock. Costs one comparison when
+    /// nothing is due.
+    pub(super) fn apply_due_locked(&self) -> Result<Applied> {
+        let now = self.clock.now();
+        if now.0 < self.next_due.load(Ordering::Acquire) {
+            return Ok(Applied::default());
+        }
+        self.apply_due_at(now, None)
+    }
+
+    /// Commits everything due at `now` (and the clock's new offset, if it moves), then
+    /// recomputes the next deadline exactly.
+    fn apply_due_at(&self, now: Timestamp, clock_offset: Option<u64>) -> Result<Applied> {
+        let mut applied = Applied::default();
+        self.commit_locked(|state, changes| {
+            if let Some(offset) = clock_offset {
+                changes.0.push(Change::PutClock(offset));
+            }
+            due_changes(state, now, changes, &mut applied);
+            Ok(())
+        })?;
+        self.next_due
+            .store(earliest(&self.state()), Ordering::Release);
+        Ok(applied)
+    }
+}
+
+/// When something next happens to `key` by itself, if ever: its deletion while it is pending
+/// deletion, its next automatic rotation while it is enabled. Disabled keys have no deadline:
+/// KMS does not rotate them, and EnableKey catches up.
+pub(super) fn deadline(key: &Key) -> Option<Timestamp> {
+    match key.state {
+        KeyState::PendingDeletion => key.deletion.map(|d| d.date),
+        KeyState::Enabled => key.rotation.schedule.map(|s| s.next),
+        _ => None,
+    }
+}
+
+/// The earliest deadline of any key, in milliseconds, or `u64::MAX`.
+pub(super) fn earliest(state: &State) -> u64 {
+    state
+        .partitions
+        .values()
+        .flat_map(|p| p.keys.values())
+        .filter_map(|key| deadline(key))
+        .map(|t| t.0)
+        .min()
+        .unwrap_or(u64::MAX)
+}
+
+/// Records the changes for everything due at `now`.
+fn due_changes(state: &State, now: Timestamp, changes: &mut Changes, applied: &mut Applied) {
+    for partition in state.partitions.values() {
+        for key in partition.keys.values() {
+            if deadline(key).is_none_or(|due| due > now) {
+                continue;
+            }
+            if deletion::is_due(key, now) {
+                deletion::delete_key(state, key, changes);
+                applied.deleted.push(key.arn.clone());
+                continue;
+            }
+            let mut rotated = Key::clone(key);
+            if rotation::rotate_due(&mut rotated, now) {
+                changes.put_key(rotated);
+                applied.rotated.push(key.arn.clone());
+            }
+        }
+    }
+    applied.deleted.sort_by_key(KeyArn::to_string);
+    applied.rotated.sort_by_key(KeyArn::to_string);
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,296 @@
+//! Key rotation: EnableKeyRotation, DisableKeyRotation, GetKeyRotationStatus,
+//! RotateKeyOnDemand and ListKeyRotations, and `rotate`, which gives a key new material.
+//! Automatic rotations fall due in `deadlines.rs`. A rotation appends a [`Material`]; older
+//! ones stay, so every ciphertext (which names its material) still decrypts.
+//! See <https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html>.
+
+use std::sync::Arc;
+
+use super::keys::invalid_state;
+use super::model::{
+    Key, KeyRef, KeySpec, KeyState, KeyUsage, Material, MaterialId, Origin, RotationRecord,
+    RotationSchedule, RotationType, Scope, Timestamp,
+};
+use super::resolve::Access;
+use super::{Error, Kms, Page, Result};
+use crate::crypto::{self, KeyMaterial};
+
+/// `RotationPeriodInDays` when EnableKeyRotation does not say.
+pub const ROTATION_PERIOD_DEFAULT: u32 = 365;
+/// The periods AWS accepts.
+pub const ROTATION_PERIOD_RANGE: std::ops::RangeInclusive<u32> = 90..=2560;
+/// On-demand rotations per key: a KMS quota that cannot be raised.
+pub const ON_DEMAND_ROTATION_LIMIT: usize = 25;
+/// ListKeyRotations's default page size.
+pub const LIST_KEY_ROTATIONS_DEFAULT_LIMIT: usize = 100;
+
+/// RotateKeyOnDemand is refused this close to an automatic rotation (ConflictException).
+const CONFLICT_WINDOW_MS: u64 = 20 * 60 * 1000;
+
+/// What GetKeyRotationStatus reports.
+#[derive(Debug, Clone)]
+pub struct RotationStatus {
+    /// The key.
+    pub key: Arc<Key>,
+    /// `KeyRotationEnabled`: false while the key is pending deletion, whatever its schedule.
+    pub enabled: bool,
+    /// The schedule, when `enabled`.
+    pub schedule: Option<RotationSchedule>,
+}
+
+/// One ListKeyRotations entry: a material of the key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RotationEntry {
+    /// `KeyMaterialId`.
+    pub material_id: MaterialId,
+    /// Whether it seals new data (`KeyMaterialState` `CURRENT`, else `NON_CURRENT`).
+    pub current: bool,
+    /// The rotation that created it; `None` for the key's first material.
+    pub rotation: Option<(Timestamp, RotationType)>,
+}
+
+impl Kms {
+    /// EnableKeyRotation: rotate automatically every `period_days` (default 365), first
+    /// `period_days` after now. Changing the period of a key that already rotates keeps its
+    /// rhythm: the next date becomes the last automatic rotation (or enable date) plus the new
+    /// period, and falls due at once if that has passed.
+    pub fn enable_key_rotation(
+        &self,
+        caller: &Scope,
+        key_ref: &KeyRef,
+        period_days: Option<u32>,
+    ) -> Result<()> {
+        let period_days = period_days.unwrap_or(ROTATION_PERIOD_DEFAULT);
+        if !ROTATION_PERIOD_RANGE.contains(&period_days) {
+            return Err(Error::Validation(format!(
+                "RotationPeriodInDays must be between {} and {}",
+                ROTATION_PERIOD_RANGE.start(),
+                ROTATION_PERIOD_RANGE.end()
+            )));
+        }
+        let now = self.clock.now();
+        self.update_key(caller, key_ref, |key| {
+            require_rotation_state(key)?;
+            check_rotatable(key)?;
+            let since = match key.rotation.schedule {
+                Some(old) => Timestamp(old.next.0.saturating_sub(days_ms(old.period_days))),
+                None => now,
+            };
+            key.rotation.schedule = Some(RotationSchedule {
+                period_days,
+                next: since.plus_days(period_days),
+            });
+            Ok(())
+        })
+    }
+
+    /// DisableKeyRotation. On-demand rotation stays possible.
+    pub fn disable_key_rotation(&self, caller: &Scope, key_ref: &KeyRef) -> Result<()> {
+        self.update_key(caller, key_ref, |key| {
+            require_rotation_state(key)?;
+            check_rotatable(key)?;
+            key.rotation.schedule = None;
+            Ok(())
+        })
+    }
+
+    /// GetKeyRotationStatus. Works in every state and across accounts; asymmetric and HMAC
+    /// keys simply do not rotate.
+    pub fn get_key_rotation_status(
+        &self,
+        caller: &Scope,
+        key_ref: &KeyRef,
+    ) -> Result<RotationStatus> {
+        let key = self.read().resolve(caller, key_ref, Access::CrossAccount)?;
+        match check_rotatable(&key) {
+            Ok(()) => {}
+            Err(Error::NotRotatable) => {
+                return Ok(RotationStatus {
+                    key,
+                    enabled: false,
+                    schedule: None,
+                });
+            }
+            Err(other) => return Err(other),
+        }
+        // While a key is pending deletion its rotation status is false; cancelling the
+        // deletion brings the schedule back.
+        let schedule = key
+            .rotation
+            .schedule
+            .filter(|_| key.state != KeyState::PendingDeletion);
+        Ok(RotationStatus {
+            enabled: schedule.is_some(),
+            schedule,
+            key,
+        })
+    }
+
+    /// RotateKeyOnDemand: new material now. It completes at once, so GetKeyRotationStatus never
+    /// shows an `OnDemandRotationStartDate`. The automatic schedule does not change.
+    pub fn rotate_key_on_demand(&self, caller: &Scope, key_ref: &KeyRef) -> Result<Arc<Key>> {
+        let now = self.clock.now();
+        self.update_key_returning(caller, key_ref, |key| {
+            require_rotation_state(key)?;
+            check_rotatable(key)?;
+            let done = key
+                .rotation
+                .history
+                .iter()
+                .filter(|r| r.kind == RotationType::OnDemand)
+                .count();
+            if done >= ON_DEMAND_ROTATION_LIMIT {
+                return Err(Error::LimitExceeded(format!(
+                    "On-demand rotations per key quota for {} is {ON_DEMAND_ROTATION_LIMIT}, \
+                     current usage is {done}.",
+                    key.arn
+                )));
+            }
+            if key
+                .rotation
+                .schedule
+                .is_some_and(|s| s.next.0 <= now.0.saturating_add(CONFLICT_WINDOW_MS))
+            {
+                return Err(Error::Conflict(
+                    "The request was rejected because an automatic rotation of this key is \
+                     currently in progress or scheduled to begin within the next 20 minutes."
+                        .into(),
+                ));
+            }
+            rotate(key, now, RotationType::OnDemand);
+            Ok(())
+        })
+    }
+
+    /// ListKeyRotations: the materials rotations created, oldest first, and with
+    /// `include_first` the key's first material before them. The marker is the last
+    /// `KeyMaterialId` returned.
+    pub fn list_key_rotations(
+        &self,
+        caller: &Scope,
+        key_ref: &KeyRef,
+        include_first: bool,
+        limit: usize,
+        marker: Option<&str>,
+    ) -> Result<(Arc<Key>, Page<RotationEntry>)> {
+        let key = self.read().resolve(caller, key_ref, Access::Own)?;
+        if include_first {
+            // "This parameter can only be used with KMS keys that support automatic or
+            // on-demand key rotation."
+            check_rotatable(&key)?;
+        }
+        let current = key.current_material().map(|m| m.id);
+        let first = key
+            .materials
+            .first()
+            .filter(|_| include_first)
+            .map(|m| RotationEntry {
+                material_id: m.id,
+                current: Some(m.id) == current,
+                rotation: None,
+            });
+        let entries: Vec<RotationEntry> = first
+            .into_iter()
+            .chain(key.rotation.history.iter().map(|r| RotationEntry {
+                material_id: r.material_id,
+                current: Some(r.material_id) == current,
+                rotation: Some((r.date, r.kind)),
+            }))
+            .collect();
+        let start = match marker {
+            None => 0,
+            Some(m) => {
+                entries
+                    .iter()
+                    .position(|e| e.material_id.to_string() == m)
+                    .ok_or_else(|| Error::InvalidMarker(m.to_owned()))?
+                    + 1
+            }
+        };
+        let items: Vec<RotationEntry> = entries.iter().skip(start).take(limit).copied().collect();
+        let next_marker = (start + items.len() < entries.len())
+            .then(|| items.last().map(|e| e.material_id.to_string()))
+            .flatten();
+        Ok((key, Page { items, next_marker }))
+    }
+}
+
+/// Gives `key` new AES-256 material, current from `date` on, and records the rotation.
+pub(super) fn rotate(key: &mut Key, date: Timestamp, kind: RotationType) {
+    let material = Material {
+        id: MaterialId(crypto::random_array()),
+        secret: KeyMaterial::generate_aes256(),
+        created: date,
+    };
+    key.rotation.history.push(RotationRecord {
+        material_id: material.id,
+        date,
+        kind,
+    });
+    Arc::make_mut(&mut key.materials).push(material);
+}
+
+/// Applies every automatic rotation of `key` due at `now`, each dated when it was due, and
+/// moves the schedule on by the period each time. Returns whether it rotated.
+pub(super) fn rotate_due(key: &mut Key, now: Timestamp) -> bool {
+    let mut rotated = false;
+    while let Some(schedule) = key.rotation.schedule.filter(|s| s.next <= now) {
+        rotate(key, schedule.next, RotationType::Automatic);
+        key.rotation.schedule = Some(RotationSchedule {
+            next: schedule.next.plus_days(schedule.period_days),
+            ..schedule
+        });
+        rotated = true;
+    }
+    rotated
+}
+
+/// A key that was not rotated while disabled catches up when it is enabled again: if its
+/// rotation date has passed, it rotates at once and then every period from now. Otherwise it
+/// keeps its schedule. (AWS: "If the key material in the re-enabled KMS key hasn't been
+/// rotated in one year, KMS rotates it immediately, and every year thereafter.")
+pub(super) fn catch_up_after_enable(key: &mut Key, now: Timestamp) {
+    if let Some(schedule) = key.rotation.schedule.filter(|s| s.next <= now) {
+        rotate(key, now, RotationType::Automatic);
+        key.rotation.schedule = Some(RotationSchedule {
+            next: now.plus_days(schedule.period_days),
+            ..schedule
+        });
+    }
+}
+
+/// Only symmetric encryption keys whose material KMS generated can rotate. Keys with other
+/// origins get AWS's origin message; asymmetric and HMAC keys get AWS's (empty) one.
+pub(super) fn check_rotatable(key: &Key) -> Result<()> {
+    if key.origin != Origin::AwsKms {
+        return Err(Error::Unsupported(format!(
+            "{} origin is {} which is not valid for this operation.",
+            key.arn, key.origin
+        )));
+    }
+    if key.spec != KeySpec::SymmetricDefault || key.usage != KeyUsage::EncryptDecrypt {
+        return Err(Error::NotRotatable);
+    }
+    Ok(())
+}
+
+/// Enable/DisableKeyRotation and RotateKeyOnDemand need an enabled key, as in AWS's key state
+/// table: Disabled is a DisabledException, PendingDeletion a KMSInvalidStateException.
+fn require_rotation_state(key: &Key) -> Result<()> {
+    match key.state {
+        KeyState::Enabled => Ok(()),
+        KeyState::Disabled => Err(Error::Disabled(key.arn.clone())),
+        KeyState::PendingDeletion => Err(invalid_state(key)),
+        _ => {
+            check_rotatable(key)?;
+            Err(invalid_state(key))
+        }
+    }
+}
+
+fn days_ms(days: u32) -> u64 {
+    u64::from(days) * 86_400_000
+}
+
+#[cfg(test)]
+mod tests;
