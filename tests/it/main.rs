@@ -10,6 +10,7 @@ mod aliases;
 mod asymmetric;
 mod aws_cli;
 mod binary;
+mod encapsulation;
 mod encryption;
 mod keys;
 mod persistence;
