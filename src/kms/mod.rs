@@ -6,6 +6,7 @@
 
 pub mod aliases;
 mod clock;
+pub mod encapsulation;
 pub mod encryption;
 mod error;
 pub mod keys;
