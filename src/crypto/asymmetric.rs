@@ -6,9 +6,10 @@ use ecdsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
 use ed25519_dalek::Signer as _;
 use elliptic_curve::Generate;
 use hybrid_array::Array;
+use hybrid_array::typenum::Unsigned;
 use ml_dsa::{MlDsa44, MlDsa65, MlDsa87};
 use ml_kem::kem::{Decapsulate, Encapsulate};
-use ml_kem::{MlKem512, MlKem768, MlKem1024};
+use ml_kem::{Kem, MlKem512, MlKem768, MlKem1024};
 use pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
 use rsa::{Oaep, Pkcs1v15Sign, PrivateKey as RsaPrivateKey, Pss, PublicKey as RsaPublicKey};
 use sha2::{Digest, Sha256, Sha384, Sha512};
@@ -621,9 +622,9 @@ impl AsymmetricKey {
     /// kinds of key.
     pub fn ml_kem_ciphertext_len(&self) -> Option<usize> {
         match self {
-            AsymmetricKey::MlKem512(_) => Some(768),
-            AsymmetricKey::MlKem768(_) => Some(1088),
-            AsymmetricKey::MlKem1024(_) => Some(1568),
+            AsymmetricKey::MlKem512(_) => Some(<MlKem512 as Kem>::CiphertextSize::USIZE),
+            AsymmetricKey::MlKem768(_) => Some(<MlKem768 as Kem>::CiphertextSize::USIZE),
+            AsymmetricKey::MlKem1024(_) => Some(<MlKem1024 as Kem>::CiphertextSize::USIZE),
             _ => None,
         }
     }

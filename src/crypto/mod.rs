@@ -1,5 +1,6 @@
 //! Cryptography as plain functions: key material, randomness, AES-256-GCM, the ciphertext
-//! envelope, HMAC and key pairs (including ML-KEM key encapsulation). Bytes in, bytes out: nothing here knows about ARNs, key states or JSON.
+//! envelope, HMAC and key pairs (including ML-KEM key encapsulation). Bytes in, bytes out:
+//! nothing here knows about ARNs, key states or JSON.
 
 pub mod asymmetric;
 pub mod envelope;
