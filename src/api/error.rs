@@ -183,6 +183,7 @@ impl From<kms::Error> for ApiError {
             E::InvalidCiphertext => return ApiError::bare(ErrorCode::InvalidCiphertext),
             E::InvalidSignature => return ApiError::bare(ErrorCode::KmsInvalidSignature),
             E::InvalidMac => return ApiError::bare(ErrorCode::KmsInvalidMac),
+            E::CiphertextLength { .. } => ErrorCode::InvalidCiphertext,
             E::IncorrectKey => ErrorCode::IncorrectKey,
             E::InvalidKeyUsage(_) => ErrorCode::InvalidKeyUsage,
             E::AliasAlreadyExists(_) => ErrorCode::AlreadyExists,

@@ -40,6 +40,8 @@ pub(crate) struct KeyMetadata {
     mac_algorithms: Vec<&'static str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     key_agreement_algorithms: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    encapsulation_algorithms: Vec<&'static str>,
     multi_region: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     current_key_material_id: Option<String>,
@@ -66,6 +68,7 @@ impl From<&Key> for KeyMetadata {
             signing_algorithms: names(key.signing_algorithms()),
             mac_algorithms: names(key.mac_algorithms()),
             key_agreement_algorithms: names(key.key_agreement_algorithms()),
+            encapsulation_algorithms: names(key.encapsulation_algorithms()),
             multi_region: false,
             current_key_material_id: (key.spec == KeySpec::SymmetricDefault)
                 .then(|| key.current_material().map(|m| m.id.to_string()))
@@ -75,17 +78,21 @@ impl From<&Key> for KeyMetadata {
 }
 
 /// The AWS spellings of a list of enum values.
-fn names<E: AwsEnum>(values: &[E]) -> Vec<&'static str> {
+pub(crate) fn names<E: AwsEnum>(values: &[E]) -> Vec<&'static str> {
     values.iter().map(|v| v.as_str()).collect()
 }
 
 /// The deprecated `CustomerMasterKeySpec`, which has no values for specs added after it was
-/// deprecated (ML-DSA, Ed25519).
+/// deprecated (ML-DSA, ML-KEM, Ed25519).
 pub(crate) fn customer_master_key_spec(spec: KeySpec) -> Option<&'static str> {
     match spec {
-        KeySpec::MlDsa44 | KeySpec::MlDsa65 | KeySpec::MlDsa87 | KeySpec::EccNistEdwards25519 => {
-            None
-        }
+        KeySpec::MlDsa44
+        | KeySpec::MlDsa65
+        | KeySpec::MlDsa87
+        | KeySpec::MlKem512
+        | KeySpec::MlKem768
+        | KeySpec::MlKem1024
+        | KeySpec::EccNistEdwards25519 => None,
         other => Some(other.as_str()),
     }
 }

@@ -3,6 +3,7 @@
 //! request and response types and a thin adapter to [`Kms`].
 
 mod aliases;
+mod encapsulation;
 mod encryption;
 pub mod error;
 mod keys;
@@ -108,6 +109,8 @@ operations! {
     signing::GenerateMac,
     signing::VerifyMac,
     signing::DeriveSharedSecret,
+    encapsulation::Encapsulate,
+    encapsulation::Decapsulate,
     tags::TagResource,
     tags::UntagResource,
     tags::ListResourceTags,

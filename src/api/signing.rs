@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::keys::{customer_master_key_spec, key_ref};
+use super::keys::{customer_master_key_spec, key_ref, names};
 use super::wire::{Base64Blob, EnumMember, Validate, Validator, known};
 use super::{ApiError, Operation};
 use crate::kms::model::{
@@ -188,6 +188,8 @@ pub(crate) struct GetPublicKeyResponse {
     signing_algorithms: Vec<&'static str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     key_agreement_algorithms: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    encapsulation_algorithms: Vec<&'static str>,
 }
 
 impl Operation for GetPublicKey {
@@ -223,6 +225,7 @@ impl Operation for GetPublicKey {
                 .iter()
                 .map(|a| a.as_str())
                 .collect(),
+            encapsulation_algorithms: names(key.encapsulation_algorithms()),
         })
     }
 }

@@ -1,12 +1,15 @@
-//! Asymmetric key pairs: RSA, ECDSA/ECDH on the NIST curves and secp256k1, SM2, Ed25519 and
-//! ML-DSA. Generation, PKCS#8 / SubjectPublicKeyInfo encoding, signing, verification, public
-//! key encryption and key agreement. Bytes in, bytes out.
+//! Asymmetric key pairs: RSA, ECDSA/ECDH on the NIST curves and secp256k1, SM2, Ed25519,
+//! ML-DSA and ML-KEM. Generation, PKCS#8 / SubjectPublicKeyInfo encoding, signing,
+//! verification, public key encryption, key agreement and key encapsulation. Bytes in, bytes out.
 
 use ecdsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
 use ed25519_dalek::Signer as _;
 use elliptic_curve::Generate;
 use hybrid_array::Array;
+use hybrid_array::typenum::Unsigned;
 use ml_dsa::{MlDsa44, MlDsa65, MlDsa87};
+use ml_kem::kem::{Decapsulate, Encapsulate};
+use ml_kem::{Kem, MlKem512, MlKem768, MlKem1024};
 use pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
 use rsa::{Oaep, Pkcs1v15Sign, PrivateKey as RsaPrivateKey, Pss, PublicKey as RsaPublicKey};
 use sha2::{Digest, Sha256, Sha384, Sha512};
@@ -39,6 +42,12 @@ pub enum KeyPairKind {
     MlDsa65,
     /// ML-DSA-87.
     MlDsa87,
+    /// ML-KEM-512.
+    MlKem512,
+    /// ML-KEM-768.
+    MlKem768,
+    /// ML-KEM-1024.
+    MlKem1024,
 }
 
 /// A hash function of a signature or encryption scheme.
@@ -132,12 +141,48 @@ pub enum AsymmetricKey {
     MlDsa65(Box<ml_dsa::SigningKey<MlDsa65>>),
     /// ML-DSA-87.
     MlDsa87(Box<ml_dsa::SigningKey<MlDsa87>>),
+    /// ML-KEM-512, kept as the decapsulation key derived from its 64-byte seed (d ‖ z).
+    MlKem512(Box<ml_kem::DecapsulationKey<MlKem512>>),
+    /// ML-KEM-768.
+    MlKem768(Box<ml_kem::DecapsulationKey<MlKem768>>),
+    /// ML-KEM-1024.
+    MlKem1024(Box<ml_kem::DecapsulationKey<MlKem1024>>),
+}
+
+/// The ciphertext and shared secret of one ML-KEM encapsulation.
+pub struct Encapsulation {
+    /// The ciphertext, which only the private key decapsulates.
+    pub ciphertext: Vec<u8>,
+    /// The 32-byte shared secret.
+    pub shared_secret: Vec<u8>,
+}
+
+impl std::fmt::Debug for Encapsulation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Encapsulation(<{} bytes>, <redacted>)",
+            self.ciphertext.len()
+        )
+    }
 }
 
 impl std::fmt::Debug for AsymmetricKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "AsymmetricKey({:?}, <redacted>)", self.kind())
     }
+}
+
+/// Runs the same code for each ML-KEM parameter set, with `$key` bound to its decapsulation key.
+macro_rules! on_ml_kem {
+    ($self:expr, $key:ident => $body:expr, else $other:expr) => {
+        match $self {
+            AsymmetricKey::MlKem512($key) => $body,
+            AsymmetricKey::MlKem768($key) => $body,
+            AsymmetricKey::MlKem1024($key) => $body,
+            _ => $other,
+        }
+    };
 }
 
 /// Runs the same code for each ECDSA curve, with `$key` bound to its signing key.
@@ -181,6 +226,9 @@ impl AsymmetricKey {
             KeyPairKind::MlDsa44 | KeyPairKind::MlDsa65 | KeyPairKind::MlDsa87 => {
                 AsymmetricKey::from_ml_dsa_seed(kind, &super::random_array::<32>())?
             }
+            KeyPairKind::MlKem512 | KeyPairKind::MlKem768 | KeyPairKind::MlKem1024 => {
+                AsymmetricKey::from_ml_kem_seed(kind, &super::random_array::<64>())?
+            }
         })
     }
 
@@ -199,6 +247,9 @@ impl AsymmetricKey {
             AsymmetricKey::MlDsa44(_) => KeyPairKind::MlDsa44,
             AsymmetricKey::MlDsa65(_) => KeyPairKind::MlDsa65,
             AsymmetricKey::MlDsa87(_) => KeyPairKind::MlDsa87,
+            AsymmetricKey::MlKem512(_) => KeyPairKind::MlKem512,
+            AsymmetricKey::MlKem768(_) => KeyPairKind::MlKem768,
+            AsymmetricKey::MlKem1024(_) => KeyPairKind::MlKem1024,
         }
     }
 
@@ -218,7 +269,25 @@ impl AsymmetricKey {
         })
     }
 
-    /// The private key as stored: PKCS#8 DER, except ML-DSA, which is its 32-byte seed.
+    /// An ML-KEM key from its 64-byte seed d ‖ z (FIPS 203, ML-KEM.KeyGen_internal).
+    fn from_ml_kem_seed(kind: KeyPairKind, seed: &[u8]) -> Result<AsymmetricKey, Error> {
+        let seed = ml_kem::Seed::try_from(seed).map_err(|_| Error::MalformedKey)?;
+        Ok(match kind {
+            KeyPairKind::MlKem512 => {
+                AsymmetricKey::MlKem512(Box::new(ml_kem::DecapsulationKey::from_seed(seed)))
+            }
+            KeyPairKind::MlKem768 => {
+                AsymmetricKey::MlKem768(Box::new(ml_kem::DecapsulationKey::from_seed(seed)))
+            }
+            KeyPairKind::MlKem1024 => {
+                AsymmetricKey::MlKem1024(Box::new(ml_kem::DecapsulationKey::from_seed(seed)))
+            }
+            _ => return Err(Error::MalformedKey),
+        })
+    }
+
+    /// The private key as stored: PKCS#8 DER, except ML-DSA and ML-KEM, which are their 32- and
+    /// 64-byte seeds.
     pub fn to_private_bytes(&self) -> Result<Vec<u8>, Error> {
         let der = match self {
             AsymmetricKey::Rsa(key) => key.to_pkcs8_der(),
@@ -231,6 +300,10 @@ impl AsymmetricKey {
             AsymmetricKey::MlDsa44(key) => return Ok(key.as_seed().to_vec()),
             AsymmetricKey::MlDsa65(key) => return Ok(key.as_seed().to_vec()),
             AsymmetricKey::MlDsa87(key) => return Ok(key.as_seed().to_vec()),
+            // kmsd builds ML-KEM keys from seeds only, so `to_seed` always has one.
+            AsymmetricKey::MlKem512(key) => return ml_kem_seed(key.to_seed()),
+            AsymmetricKey::MlKem768(key) => return ml_kem_seed(key.to_seed()),
+            AsymmetricKey::MlKem1024(key) => return ml_kem_seed(key.to_seed()),
         };
         der.map(|doc| doc.as_bytes().to_vec())
             .map_err(|_| Error::MalformedKey)
@@ -264,6 +337,9 @@ impl AsymmetricKey {
             KeyPairKind::MlDsa44 | KeyPairKind::MlDsa65 | KeyPairKind::MlDsa87 => {
                 return AsymmetricKey::from_ml_dsa_seed(kind, bytes);
             }
+            KeyPairKind::MlKem512 | KeyPairKind::MlKem768 | KeyPairKind::MlKem1024 => {
+                return AsymmetricKey::from_ml_kem_seed(kind, bytes);
+            }
         };
         if key.kind() != kind {
             return Err(Error::MalformedKey);
@@ -271,12 +347,17 @@ impl AsymmetricKey {
         Ok(key)
     }
 
-    /// The private key as PKCS#8 DER (what GenerateDataKeyPair returns).
+    /// The private key as PKCS#8 DER (what GenerateDataKeyPair returns). ML-KEM keys are in the
+    /// seed-only form (`[0] IMPLICIT OCTET STRING` of d ‖ z, 86 bytes for every parameter set),
+    /// as AWS documents for ML-KEM data key pairs.
     pub fn to_pkcs8_der(&self) -> Result<Vec<u8>, Error> {
         let der = match self {
             AsymmetricKey::MlDsa44(key) => key.to_pkcs8_der(),
             AsymmetricKey::MlDsa65(key) => key.to_pkcs8_der(),
             AsymmetricKey::MlDsa87(key) => key.to_pkcs8_der(),
+            AsymmetricKey::MlKem512(key) => key.to_pkcs8_der(),
+            AsymmetricKey::MlKem768(key) => key.to_pkcs8_der(),
+            AsymmetricKey::MlKem1024(key) => key.to_pkcs8_der(),
             _ => return self.to_private_bytes(),
         };
         der.map(|doc| doc.as_bytes().to_vec())
@@ -302,6 +383,9 @@ impl AsymmetricKey {
             AsymmetricKey::MlDsa87(key) => {
                 ml_dsa::signature::Keypair::verifying_key(key.as_ref()).to_public_key_der()
             }
+            AsymmetricKey::MlKem512(key) => key.encapsulation_key().to_public_key_der(),
+            AsymmetricKey::MlKem768(key) => key.encapsulation_key().to_public_key_der(),
+            AsymmetricKey::MlKem1024(key) => key.encapsulation_key().to_public_key_der(),
         };
         der.map(|doc| doc.as_bytes().to_vec())
             .map_err(|_| Error::MalformedKey)
@@ -521,6 +605,40 @@ impl AsymmetricKey {
             .map_err(|_| Error::Authentication)
     }
 
+    /// ML-KEM encapsulation with the public (encapsulation) key, as anyone holding it could do
+    /// offline: a fresh 32-byte shared secret and the ciphertext that carries it.
+    pub fn encapsulate(&self) -> Result<Encapsulation, Error> {
+        on_ml_kem!(self, key => {
+            let (ciphertext, shared_secret) =
+                key.encapsulation_key().encapsulate_with_rng(&mut rng());
+            Ok(Encapsulation {
+                ciphertext: ciphertext.to_vec(),
+                shared_secret: shared_secret.to_vec(),
+            })
+        }, else Err(Error::WrongKeyType))
+    }
+
+    /// The ML-KEM ciphertext length of this key (768, 1088 or 1568 bytes), `None` for other
+    /// kinds of key.
+    pub fn ml_kem_ciphertext_len(&self) -> Option<usize> {
+        match self {
+            AsymmetricKey::MlKem512(_) => Some(<MlKem512 as Kem>::CiphertextSize::USIZE),
+            AsymmetricKey::MlKem768(_) => Some(<MlKem768 as Kem>::CiphertextSize::USIZE),
+            AsymmetricKey::MlKem1024(_) => Some(<MlKem1024 as Kem>::CiphertextSize::USIZE),
+            _ => None,
+        }
+    }
+
+    /// ML-KEM decapsulation. Only a ciphertext of the wrong length fails: any other ciphertext,
+    /// even one made for another key or altered, yields a pseudo-random secret (FIPS 203
+    /// implicit rejection).
+    pub fn decapsulate(&self, ciphertext: &[u8]) -> Result<Vec<u8>, Error> {
+        on_ml_kem!(self, key => {
+            let ciphertext = Array::try_from(ciphertext).map_err(|_| Error::CiphertextLength)?;
+            Ok(key.decapsulate(&ciphertext).to_vec())
+        }, else Err(Error::WrongKeyType))
+    }
+
     /// ECDH with a peer's DER SubjectPublicKeyInfo on the same curve: the shared secret is the
     /// x-coordinate of the shared point, as KMS returns it.
     pub fn derive_shared_secret(&self, peer_spki: &[u8]) -> Result<Vec<u8>, Error> {
@@ -566,6 +684,10 @@ fn ed25519_pkcs8_v1(key: &ed25519_dalek::SigningKey) -> Vec<u8> {
     let mut der = PREFIX.to_vec();
     der.extend_from_slice(&key.to_bytes());
     der
+}
+
+fn ml_kem_seed(seed: Option<ml_kem::Seed>) -> Result<Vec<u8>, Error> {
+    seed.map(|s| s.to_vec()).ok_or(Error::MalformedKey)
 }
 
 fn prehash(hash: Hash, message: Message<'_>) -> Result<Vec<u8>, Error> {
@@ -717,3 +839,6 @@ pub fn parse_public_key(kind: KeyPairKind, spki: &[u8]) -> Result<(), Error> {
         Err(Error::MalformedPublicKey)
     }
 }
+
+#[cfg(test)]
+mod tests;

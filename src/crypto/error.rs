@@ -30,6 +30,9 @@ pub enum Error {
     /// Signing failed.
     #[error("signing failed")]
     Signing,
+    /// A KEM ciphertext does not have the length of the key's parameter set.
+    #[error("ciphertext length does not match the key")]
+    CiphertextLength,
     /// The plaintext is too large for the public key encryption scheme.
     #[error("plaintext too large")]
     PlaintextTooLarge,

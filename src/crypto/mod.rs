@@ -1,5 +1,6 @@
-//! Cryptography as plain functions: key material, randomness, AES-256-GCM and the ciphertext
-//! envelope. Bytes in, bytes out: nothing here knows about ARNs, key states or JSON.
+//! Cryptography as plain functions: key material, randomness, AES-256-GCM, the ciphertext
+//! envelope, HMAC and key pairs (including ML-KEM key encapsulation). Bytes in, bytes out:
+//! nothing here knows about ARNs, key states or JSON.
 
 pub mod asymmetric;
 pub mod envelope;
@@ -47,7 +48,7 @@ impl KeyMaterial {
     }
 
     /// The secret as bytes, for persistence: raw for symmetric keys, PKCS#8 DER for key pairs
-    /// (ML-DSA: its 32-byte seed).
+    /// (ML-DSA: its 32-byte seed; ML-KEM: its 64-byte seed d ‖ z).
     pub fn to_stored_bytes(&self) -> Result<Vec<u8>, Error> {
         match self {
             KeyMaterial::Aes256(key) => Ok(key.to_vec()),
@@ -93,6 +94,9 @@ fn kind_name(kind: KeyPairKind) -> String {
         KeyPairKind::MlDsa44 => "ML_DSA_44".into(),
         KeyPairKind::MlDsa65 => "ML_DSA_65".into(),
         KeyPairKind::MlDsa87 => "ML_DSA_87".into(),
+        KeyPairKind::MlKem512 => "ML_KEM_512".into(),
+        KeyPairKind::MlKem768 => "ML_KEM_768".into(),
+        KeyPairKind::MlKem1024 => "ML_KEM_1024".into(),
     }
 }
 
@@ -107,6 +111,9 @@ fn parse_kind_name(name: &str) -> Option<KeyPairKind> {
         "ML_DSA_44" => KeyPairKind::MlDsa44,
         "ML_DSA_65" => KeyPairKind::MlDsa65,
         "ML_DSA_87" => KeyPairKind::MlDsa87,
+        "ML_KEM_512" => KeyPairKind::MlKem512,
+        "ML_KEM_768" => KeyPairKind::MlKem768,
+        "ML_KEM_1024" => KeyPairKind::MlKem1024,
         other => KeyPairKind::Rsa(other.strip_prefix("RSA_")?.parse().ok()?),
     })
 }

@@ -224,6 +224,9 @@ fn data_key_pair_kind(spec: DataKeyPairSpec) -> KeyPairKind {
         DataKeyPairSpec::EccSecgP256k1 => KeyPairKind::Secp256k1,
         DataKeyPairSpec::Sm2 => KeyPairKind::Sm2,
         DataKeyPairSpec::EccNistEdwards25519 => KeyPairKind::Ed25519,
+        DataKeyPairSpec::MlKem512 => KeyPairKind::MlKem512,
+        DataKeyPairSpec::MlKem768 => KeyPairKind::MlKem768,
+        DataKeyPairSpec::MlKem1024 => KeyPairKind::MlKem1024,
     }
 }
 

@@ -1,7 +1,7 @@
 //! `kms::Error`: one variant per failure that means something in KMS terms. `Display` is the
 //! message AWS sends; the wire name is chosen in `api::error`, nowhere else.
 
-use super::model::{KeyArn, KeyState};
+use super::model::{KeyArn, KeySpec, KeyState};
 
 /// A KMS operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +35,22 @@ pub enum Error {
     /// The ciphertext is not valid for any key, or fails authentication. AWS sends no message.
     #[error("")]
     InvalidCiphertext,
+    /// A Decapsulate ciphertext whose length does not match the key's ML-KEM parameter set.
+    /// AWS documents the error but not its message.
+    #[error(
+        "SharedSecretCiphertextBlob is {actual} bytes, but ciphertexts of {arn} (KeySpec {spec}) \
+         are {expected} bytes."
+    )]
+    CiphertextLength {
+        /// The key.
+        arn: KeyArn,
+        /// Its spec.
+        spec: KeySpec,
+        /// The ciphertext length of the spec.
+        expected: usize,
+        /// The length given.
+        actual: usize,
+    },
     /// Decrypt's `KeyId` is not the key that produced the ciphertext.
     #[error("The key ID in the request does not identify a CMK that can perform this operation.")]
     IncorrectKey,

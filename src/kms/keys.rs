@@ -291,6 +291,9 @@ pub(super) fn key_pair_kind(spec: KeySpec) -> Option<KeyPairKind> {
         KeySpec::MlDsa44 => KeyPairKind::MlDsa44,
         KeySpec::MlDsa65 => KeyPairKind::MlDsa65,
         KeySpec::MlDsa87 => KeyPairKind::MlDsa87,
+        KeySpec::MlKem512 => KeyPairKind::MlKem512,
+        KeySpec::MlKem768 => KeyPairKind::MlKem768,
+        KeySpec::MlKem1024 => KeyPairKind::MlKem1024,
         _ => return None,
     })
 }

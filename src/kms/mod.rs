@@ -8,6 +8,7 @@ pub mod aliases;
 mod clock;
 pub mod deadlines;
 mod deletion;
+pub mod encapsulation;
 pub mod encryption;
 mod error;
 pub mod keys;

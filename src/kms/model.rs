@@ -331,6 +331,12 @@ aws_enum! {
         MlDsa87 = "ML_DSA_87",
         /// Ed25519.
         EccNistEdwards25519 = "ECC_NIST_EDWARDS25519",
+        /// ML-KEM-512.
+        MlKem512 = "ML_KEM_512",
+        /// ML-KEM-768.
+        MlKem768 = "ML_KEM_768",
+        /// ML-KEM-1024.
+        MlKem1024 = "ML_KEM_1024",
     }
 }
 
@@ -345,6 +351,8 @@ aws_enum! {
         GenerateVerifyMac = "GENERATE_VERIFY_MAC",
         /// Derive shared secrets.
         KeyAgreement = "KEY_AGREEMENT",
+        /// Encapsulate and decapsulate shared secrets.
+        EncapsulateDecapsulate = "ENCAPSULATE_DECAPSULATE",
     }
 }
 
@@ -453,6 +461,14 @@ aws_enum! {
 }
 
 aws_enum! {
+    /// `EncapsulationAlgorithmSpec`.
+    EncapsulationAlgorithm {
+        /// ML-KEM (FIPS 203).
+        MlKem = "ML_KEM",
+    }
+}
+
+aws_enum! {
     /// `MessageType` of Sign and Verify.
     MessageType {
         /// The message itself.
@@ -485,6 +501,12 @@ aws_enum! {
         Sm2 = "SM2",
         /// Ed25519.
         EccNistEdwards25519 = "ECC_NIST_EDWARDS25519",
+        /// ML-KEM-512.
+        MlKem512 = "ML_KEM_512",
+        /// ML-KEM-768.
+        MlKem768 = "ML_KEM_768",
+        /// ML-KEM-1024.
+        MlKem1024 = "ML_KEM_1024",
     }
 }
 
@@ -517,6 +539,7 @@ impl KeySpec {
             KeySpec::Hmac224 | KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => {
                 &[GenerateVerifyMac]
             }
+            KeySpec::MlKem512 | KeySpec::MlKem768 | KeySpec::MlKem1024 => &[EncapsulateDecapsulate],
         }
     }
 
@@ -551,6 +574,16 @@ impl KeySpec {
             KeySpec::Sm2 => &[Sm2dsa],
             KeySpec::EccNistEdwards25519 => &[Ed25519Sha512, Ed25519PhSha512],
             KeySpec::MlDsa44 | KeySpec::MlDsa65 | KeySpec::MlDsa87 => &[MlDsaShake256],
+            _ => &[],
+        }
+    }
+
+    /// The encapsulation algorithms of an ENCAPSULATE_DECAPSULATE key of this spec.
+    pub fn encapsulation_algorithms(self) -> &'static [EncapsulationAlgorithm] {
+        match self {
+            KeySpec::MlKem512 | KeySpec::MlKem768 | KeySpec::MlKem1024 => {
+                &[EncapsulationAlgorithm::MlKem]
+            }
             _ => &[],
         }
     }
@@ -612,10 +645,14 @@ aws_enum! {
 aws_enum! {
     /// `KeyLastUsageTrackingOperation`: the cryptographic operations GetKeyLastUsage reports.
     UsageOperation {
+        /// Decapsulate.
+        Decapsulate = "Decapsulate",
         /// Decrypt.
         Decrypt = "Decrypt",
         /// DeriveSharedSecret.
         DeriveSharedSecret = "DeriveSharedSecret",
+        /// Encapsulate.
+        Encapsulate = "Encapsulate",
         /// Encrypt.
         Encrypt = "Encrypt",
         /// GenerateDataKey.
@@ -789,6 +826,15 @@ impl Key {
             return &[];
         }
         &[KeyAgreementAlgorithm::Ecdh]
+    }
+
+    /// The key encapsulation algorithms this key supports (none unless its usage is
+    /// ENCAPSULATE_DECAPSULATE).
+    pub fn encapsulation_algorithms(&self) -> &'static [EncapsulationAlgorithm] {
+        if self.usage != KeyUsage::EncapsulateDecapsulate {
+            return &[];
+        }
+        self.spec.encapsulation_algorithms()
     }
 }
 

@@ -17,25 +17,29 @@ use crate::support::{TestServer, check_error, tool_available};
 
 const CROSSCHECK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/tools/crosscheck.py");
 
-/// Whether Python with `cryptography` and the openssl CLI are here (required under CI=true).
-fn tools_available() -> bool {
+/// Whether Python with `cryptography` (a version with ML-KEM) and the openssl CLI are here
+/// (required under CI=true).
+pub fn tools_available() -> bool {
     let python = Command::new("python3")
-        .args(["-c", "import cryptography"])
+        .args([
+            "-c",
+            "from cryptography.hazmat.primitives.asymmetric import mlkem",
+        ])
         .output()
         .is_ok_and(|o| o.status.success());
     if !python {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
-            "python3 with the cryptography package is required under CI=true"
+            "python3 with the cryptography package (with ML-KEM) is required under CI=true"
         );
-        eprintln!("skipped: python3 with the cryptography package is not installed");
+        eprintln!("skipped: python3 with the cryptography package (with ML-KEM) is not installed");
         return false;
     }
     tool_available("openssl", "version")
 }
 
 /// Runs a crosscheck command; returns its stdout, or panics with its stderr.
-fn crosscheck(args: &[&str]) -> String {
+pub fn crosscheck(args: &[&str]) -> String {
     let out = Command::new("python3")
         .arg(CROSSCHECK)
         .args(args)
@@ -49,13 +53,13 @@ fn crosscheck(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
-fn write(dir: &Path, name: &str, data: &[u8]) -> String {
+pub fn write(dir: &Path, name: &str, data: &[u8]) -> String {
     let path = dir.join(name);
     std::fs::write(&path, data).unwrap();
     path.to_str().unwrap().to_owned()
 }
 
-async fn create(client: &Client, spec: KeySpec, usage: KeyUsageType) -> String {
+pub async fn create(client: &Client, spec: KeySpec, usage: KeyUsageType) -> String {
     client
         .create_key()
         .key_spec(spec)
@@ -68,7 +72,7 @@ async fn create(client: &Client, spec: KeySpec, usage: KeyUsageType) -> String {
         .key_id
 }
 
-async fn public_key(client: &Client, key_id: &str) -> Vec<u8> {
+pub async fn public_key(client: &Client, key_id: &str) -> Vec<u8> {
     client
         .get_public_key()
         .key_id(key_id)
@@ -756,6 +760,9 @@ async fn data_key_pairs_of_every_spec() {
         DataKeyPairSpec::EccSecgP256K1,
         DataKeyPairSpec::Sm2,
         DataKeyPairSpec::EccNistEdwards25519,
+        DataKeyPairSpec::MlKem512,
+        DataKeyPairSpec::MlKem768,
+        DataKeyPairSpec::MlKem1024,
     ] {
         let out = client
             .generate_data_key_pair()
@@ -770,6 +777,11 @@ async fn data_key_pairs_of_every_spec() {
         let public = out.public_key.unwrap().into_inner();
         let private_path = write(dir.path(), "priv.der", &private);
         let public_path = write(dir.path(), "pub.der", &public);
+        if spec.as_str().starts_with("ML_KEM_") {
+            // AWS: "the DER-encoded PKCS8 PrivateKeyInfo contains the private key in seed
+            // format", so it is as long for every ML-KEM spec.
+            assert_eq!(private.len(), 86, "{spec:?}");
+        }
         if spec == DataKeyPairSpec::Sm2 {
             // cryptography has no SM2: let OpenSSL derive the public key from the PKCS#8 key.
             let out = Command::new("openssl")
@@ -1114,6 +1126,11 @@ async fn asymmetric_and_hmac_keys_survive_a_restart() {
         ),
         (KeySpec::Sm2, KeyUsageType::SignVerify, Some(Alg::Sm2Dsa)),
         (KeySpec::EccNistP256, KeyUsageType::KeyAgreement, None),
+        (
+            KeySpec::MlKem1024,
+            KeyUsageType::EncapsulateDecapsulate,
+            None,
+        ),
     ];
     let mut before = Vec::new();
     for (spec, usage, alg) in &specs {

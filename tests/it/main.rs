@@ -12,6 +12,7 @@ mod asymmetric;
 mod aws_cli;
 mod binary;
 mod deletion;
+mod encapsulation;
 mod encryption;
 mod keys;
 mod observability;

@@ -123,7 +123,7 @@ async fn constraint_violations_are_validation_exceptions() {
         .assert_error(
             400,
             "ValidationException",
-            Some("1 validation error detected: Value 'RANDOM' at 'keyUsage' failed to satisfy constraint: Member must satisfy enum value set: [SIGN_VERIFY, ENCRYPT_DECRYPT, GENERATE_VERIFY_MAC, KEY_AGREEMENT]"),
+            Some("1 validation error detected: Value 'RANDOM' at 'keyUsage' failed to satisfy constraint: Member must satisfy enum value set: [SIGN_VERIFY, ENCRYPT_DECRYPT, GENERATE_VERIFY_MAC, KEY_AGREEMENT, ENCAPSULATE_DECAPSULATE]"),
         );
     server
         .call("TrentService.TagResource", r#"{"KeyId":"","Tags":[{"TagKey":"a"}]}"#)

@@ -20,7 +20,19 @@ fn every_enum_spelling_round_trips() {
     assert_eq!(KeySpec::Rsa2048.as_str(), "RSA_2048");
     assert_eq!(KeySpec::EccSecgP256k1.as_str(), "ECC_SECG_P256K1");
     assert_eq!(KeySpec::parse("rsa_2048"), None);
-    assert_eq!(KeySpec::ALL.len(), 17);
+    assert_eq!(KeySpec::ALL.len(), 20);
+    assert_eq!(KeySpec::MlKem1024.as_str(), "ML_KEM_1024");
+    assert_eq!(
+        KeyUsage::EncapsulateDecapsulate.as_str(),
+        "ENCAPSULATE_DECAPSULATE"
+    );
+    for v in DataKeyPairSpec::ALL {
+        assert_eq!(DataKeyPairSpec::parse(v.as_str()), Some(*v));
+    }
+    assert_eq!(
+        EncapsulationAlgorithm::parse("ML_KEM"),
+        Some(EncapsulationAlgorithm::MlKem)
+    );
 }
 
 #[test]
@@ -114,7 +126,7 @@ fn new_enum_spellings_round_trip() {
         IncludeKeyMaterial::AllKeyMaterial.as_str(),
         "ALL_KEY_MATERIAL"
     );
-    assert_eq!(UsageOperation::ALL.len(), 12);
+    assert_eq!(UsageOperation::ALL.len(), 14);
     assert_eq!(
         UsageOperation::GenerateDataKeyPairWithoutPlaintext.as_str(),
         "GenerateDataKeyPairWithoutPlaintext"
