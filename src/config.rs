@@ -24,6 +24,59 @@ pub struct Cli {
 pub enum Command {
     /// Run the KMS server (the default).
     Serve(ServeArgs),
+    /// Apply a seed file (kmsd's or local-kms's format) to a data dir, then exit.
+    Seed(SeedArgs),
+    /// Write every key and alias of a data dir as a seed file (it holds key material).
+    Export(ExportArgs),
+}
+
+/// Options of `kmsd seed`.
+#[derive(Debug, Clone, Args)]
+pub struct SeedArgs {
+    /// The seed file.
+    pub file: PathBuf,
+    /// The data dir and default scope.
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+/// Options of `kmsd export`.
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// Write the seed file here instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// The data dir and default scope.
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+/// Where the data is, and the default account and region, for `seed` and `export`.
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// Directory of the sled database.
+    #[arg(long, env = "KMS_DATA_PATH", default_value = "kmsd-data")]
+    pub data_dir: PathBuf,
+    /// Account of keys that name none.
+    #[arg(long, env = "KMS_ACCOUNT_ID", default_value = "123456789012")]
+    pub account_id: String,
+    /// Region of keys that name none.
+    #[arg(long, env = "KMS_REGION", default_value = "us-east-1")]
+    pub region: String,
+}
+
+impl StoreArgs {
+    /// The default account and region.
+    pub fn home(&self) -> Result<Scope, String> {
+        home(&self.account_id, &self.region)
+    }
+}
+
+fn home(account_id: &str, region: &str) -> Result<Scope, String> {
+    let account = AccountId::parse(account_id)
+        .ok_or_else(|| format!("invalid --account-id {account_id:?}: expected 12 digits"))?;
+    let region = Region::parse(region).ok_or_else(|| format!("invalid --region {region:?}"))?;
+    Ok(Scope { account, region })
 }
 
 /// Options of `kmsd serve`.
@@ -56,6 +109,9 @@ pub struct ServeArgs {
     /// Append a CloudTrail-like JSON record of every call to this file.
     #[arg(long, env = "KMS_AUDIT_LOG")]
     pub audit_log: Option<PathBuf>,
+    /// Apply this seed file at startup (skipped, with a warning, when the file does not exist).
+    #[arg(long, env = "KMS_SEED_PATH")]
+    pub seed: Option<PathBuf>,
     /// Turn off the admin API (/_kmsd/ and /moto-api/: the clock, reset); /health stays.
     #[arg(long, env = "KMS_NO_ADMIN", value_parser = clap::builder::BoolishValueParser::new())]
     pub no_admin: bool,
@@ -83,6 +139,8 @@ pub struct Config {
     pub rsa_pool_size: usize,
     /// Where the audit trail goes, if anywhere.
     pub audit_log: Option<PathBuf>,
+    /// A seed file to apply at startup.
+    pub seed: Option<PathBuf>,
     /// Whether the admin API is served.
     pub admin: bool,
 }
@@ -103,20 +161,13 @@ impl ServeArgs {
             .host
             .parse()
             .map_err(|_| format!("invalid --host {:?}: expected an IP address", self.host))?;
-        let account = AccountId::parse(&self.account_id).ok_or_else(|| {
-            format!(
-                "invalid --account-id {:?}: expected 12 digits",
-                self.account_id
-            )
-        })?;
-        let region = Region::parse(&self.region)
-            .ok_or_else(|| format!("invalid --region {:?}", self.region))?;
         Ok(Config {
             listen: SocketAddr::new(ip, port),
+            home: home(&self.account_id, &self.region)?,
             data_dir: (!self.in_memory).then_some(self.data_dir),
-            home: Scope { account, region },
             rsa_pool_size: self.rsa_pool_size,
             audit_log: self.audit_log,
+            seed: self.seed,
             admin: !self.no_admin,
         })
     }

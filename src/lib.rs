@@ -22,6 +22,7 @@ pub mod audit;
 pub mod config;
 pub mod crypto;
 pub mod kms;
+pub mod seed;
 pub mod server;
 pub mod store;
 mod sweeper;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 use kmsd::audit::AuditLog;
-use kmsd::config::{Cli, Command, Config, LogFormat};
+use kmsd::config::{Cli, Command, Config, ExportArgs, LogFormat, SeedArgs, StoreArgs};
 use kmsd::crypto::rsa_pool::RsaPool;
 use kmsd::kms::{Clock, Kms};
 use kmsd::store::Store;
@@ -15,6 +15,8 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let args = match cli.command {
         Some(Command::Serve(args)) => args,
+        Some(Command::Seed(args)) => return finish(seed(args)),
+        Some(Command::Export(args)) => return finish(export(args)),
         None => cli.serve,
     };
     init_tracing(args.log_format);
@@ -31,6 +33,53 @@ async fn main() -> ExitCode {
     }
 }
 
+/// One line on stderr and a failure exit code for an error; success otherwise.
+fn finish(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("kmsd: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Opens the data dir of `seed` and `export`.
+fn open_store(args: &StoreArgs) -> anyhow::Result<Kms> {
+    use anyhow::Context;
+    let home = args.home().map_err(|m| anyhow::anyhow!(m))?;
+    let store = Store::open(&args.data_dir)
+        .with_context(|| format!("cannot open data dir {}", args.data_dir.display()))?;
+    Kms::open(store, home, Clock::system()).context("cannot load the data dir")
+}
+
+/// `kmsd seed FILE`.
+fn seed(args: SeedArgs) -> anyhow::Result<()> {
+    let kms = open_store(&args.store)?;
+    let report = kmsd::seed::apply(&kms, &args.file)?;
+    println!(
+        "seeded {}: {} keys created, {} unchanged, {} aliases set",
+        args.file.display(),
+        report.keys_created,
+        report.keys_unchanged,
+        report.aliases_set
+    );
+    Ok(())
+}
+
+/// `kmsd export`.
+fn export(args: ExportArgs) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let kms = open_store(&args.store)?;
+    let text = kmsd::seed::export(&kms).map_err(|m| anyhow::anyhow!(m))?;
+    match &args.output {
+        Some(path) => std::fs::write(path, text)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => print!("{text}"),
+    }
+    Ok(())
+}
+
 async fn run(config: Config) -> anyhow::Result<()> {
     use anyhow::Context;
     let store = match &config.data_dir {
@@ -42,6 +91,20 @@ async fn run(config: Config) -> anyhow::Result<()> {
     let kms = Kms::open(store, config.home.clone(), Clock::system())
         .context("cannot load the data dir")?
         .with_rsa_pool(RsaPool::new(config.rsa_pool_size));
+    match &config.seed {
+        Some(path) if path.exists() => {
+            let report = kmsd::seed::apply(&kms, path)?;
+            tracing::info!(
+                seed = %path.display(),
+                created = report.keys_created,
+                unchanged = report.keys_unchanged,
+                aliases = report.aliases_set,
+                "seed applied"
+            );
+        }
+        Some(path) => tracing::warn!(seed = %path.display(), "no seed file there; skipping"),
+        None => {}
+    }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;

@@ -804,6 +804,15 @@ fn import_pkcs8(der: &[u8]) -> Result<AsymmetricKey, Error> {
             return Ok(key);
         }
     }
+    if let Ok(key) = ml_kem::DecapsulationKey::<MlKem512>::from_pkcs8_der(der) {
+        return Ok(AsymmetricKey::MlKem512(Box::new(key)));
+    }
+    if let Ok(key) = ml_kem::DecapsulationKey::<MlKem768>::from_pkcs8_der(der) {
+        return Ok(AsymmetricKey::MlKem768(Box::new(key)));
+    }
+    if let Ok(key) = ml_kem::DecapsulationKey::<MlKem1024>::from_pkcs8_der(der) {
+        return Ok(AsymmetricKey::MlKem1024(Box::new(key)));
+    }
     if let Ok(key) = ml_dsa::SigningKey::<MlDsa44>::from_pkcs8_der(der) {
         return Ok(AsymmetricKey::MlDsa44(Box::new(key)));
     }

@@ -124,6 +124,17 @@ impl fmt::Debug for KeyMaterial {
     }
 }
 
+/// A 32-byte id derived from `parts` with SHA-256 (each part length-prefixed).
+pub fn derive_id(parts: &[&[u8]]) -> [u8; 32] {
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    for part in parts {
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part);
+    }
+    hasher.finalize().into()
+}
+
 /// The operating system's CSPRNG, for APIs that take a generator.
 pub fn rng() -> rand_core::UnwrapErr<getrandom::SysRng> {
     rand_core::UnwrapErr(getrandom::SysRng)

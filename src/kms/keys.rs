@@ -71,14 +71,34 @@ impl Kms {
         if let Some(policy) = &request.policy {
             policies::check_policy(policy)?;
         }
+        let mut request = request;
+        let custom = LocalStackTags::take(&mut request.tags);
         let mut key_tags = BTreeMap::new();
         tags::merge_tags(&mut key_tags, request.tags)?;
 
-        let secret = self.generate_material(spec)?;
+        let key_id = match &custom.key_id {
+            Some(id) => KeyId::parse(id).ok_or_else(|| {
+                Error::Validation(format!(
+                    "The _custom_id_ tag {id:?} must be a lowercase UUID or an mrk- key id."
+                ))
+            })?,
+            None => KeyId::generate(),
+        };
+        let (secret, material_id) = match &custom.key_material {
+            Some(encoded) => {
+                let secret = custom_material(spec, encoded)?;
+                let id = super::seed::derived_material_id(key_id.as_str(), &secret);
+                (secret, id)
+            }
+            None => (
+                self.generate_material(spec)?,
+                MaterialId(crypto::random_array()),
+            ),
+        };
         let now = self.clock.now();
         let arn = KeyArn {
             scope: caller.clone(),
-            key_id: KeyId::generate(),
+            key_id,
         };
         let key = Key {
             policy: request
@@ -92,7 +112,7 @@ impl Kms {
             state: KeyState::Enabled,
             deletion: None,
             materials: Arc::new(vec![Material {
-                id: MaterialId(crypto::random_array()),
+                id: material_id,
                 secret,
                 created: now,
             }]),
@@ -100,7 +120,18 @@ impl Kms {
             arn,
             rotation: KeyRotation::default(),
         };
-        self.mutate(|_, changes| Ok(changes.put_key(key)))
+        self.mutate(|state, changes| {
+            if state
+                .partition(caller)
+                .is_some_and(|p| p.keys.contains_key(&key.arn.key_id))
+            {
+                return Err(Error::Validation(format!(
+                    "A key with the id {} already exists.",
+                    key.arn.key_id
+                )));
+            }
+            Ok(changes.put_key(key))
+        })
     }
 
     /// Fresh key material for a new key of `spec`. RSA keys come from the pool when it has one.
@@ -276,6 +307,72 @@ pub(super) fn invalid_state(key: &Key) -> Error {
     }
 }
 
+/// LocalStack's CreateKey tags: `_custom_id_` fixes the key id and `_custom_key_material_`
+/// (base64) the key material. They configure the key and are not stored as tags.
+#[derive(Debug, Default)]
+struct LocalStackTags {
+    key_id: Option<String>,
+    key_material: Option<String>,
+}
+
+impl LocalStackTags {
+    fn take(tags: &mut Vec<(String, String)>) -> LocalStackTags {
+        let mut custom = LocalStackTags::default();
+        tags.retain(|(key, value)| match key.as_str() {
+            "_custom_id_" => {
+                custom.key_id = Some(value.clone());
+                false
+            }
+            "_custom_key_material_" => {
+                custom.key_material = Some(value.clone());
+                false
+            }
+            _ => true,
+        });
+        custom
+    }
+}
+
+/// Key material from a `_custom_key_material_` tag: base64 of the raw key (symmetric, HMAC)
+/// or of a DER PKCS#8 private key (key pairs).
+fn custom_material(spec: KeySpec, encoded: &str) -> Result<KeyMaterial> {
+    use base64::Engine;
+    let invalid = |why: &str| {
+        Error::Validation(format!(
+            "The _custom_key_material_ tag is not valid: {why}."
+        ))
+    };
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .map_err(|_| invalid("it must be base64"))?;
+    let expected = match spec {
+        KeySpec::SymmetricDefault => Some(32),
+        KeySpec::Hmac224 => Some(28),
+        KeySpec::Hmac256 => Some(32),
+        KeySpec::Hmac384 => Some(48),
+        KeySpec::Hmac512 => Some(64),
+        _ => None,
+    };
+    match expected {
+        Some(len) if bytes.len() != len => Err(invalid(&format!(
+            "{spec} key material is {len} bytes, not {}",
+            bytes.len()
+        ))),
+        Some(_) if spec == KeySpec::SymmetricDefault => Ok(KeyMaterial::Aes256(
+            bytes.try_into().map_err(|_| invalid("wrong length"))?,
+        )),
+        Some(_) => Ok(KeyMaterial::Hmac(bytes)),
+        None => {
+            let pair = crate::crypto::asymmetric::import_private_key(&bytes)
+                .map_err(|_| invalid("it must be a DER PKCS#8 private key"))?;
+            if key_pair_kind(spec) != Some(pair.kind()) {
+                return Err(invalid(&format!("the private key is not a {spec} key")));
+            }
+            Ok(KeyMaterial::Asymmetric(Arc::new(pair)))
+        }
+    }
+}
+
 /// The kind of key pair behind an asymmetric key spec.
 pub(super) fn key_pair_kind(spec: KeySpec) -> Option<KeyPairKind> {
     Some(match spec {
@@ -299,7 +396,7 @@ pub(super) fn key_pair_kind(spec: KeySpec) -> Option<KeyPairKind> {
 }
 
 /// AWS allows each key spec a fixed set of usages.
-fn check_spec_and_usage(spec: KeySpec, usage: KeyUsage) -> Result<()> {
+pub(super) fn check_spec_and_usage(spec: KeySpec, usage: KeyUsage) -> Result<()> {
     if spec.usages().contains(&usage) {
         return Ok(());
     }

@@ -16,6 +16,7 @@ pub mod model;
 pub mod policies;
 mod resolve;
 pub mod rotation;
+pub mod seed;
 pub mod signing;
 pub mod tags;
 pub mod usage;

@@ -20,6 +20,7 @@ mod persistence;
 mod policies;
 mod rotation;
 mod scoping;
+mod seed;
 mod support;
 mod tags;
 mod tidy;

@@ -1,0 +1,317 @@
+//! Seeding: create keys and aliases with fixed ids and key material, all or nothing, and read
+//! everything back for export. The file formats live in `crate::seed`; this is the domain side.
+//!
+//! Applying a plan twice changes nothing: a key that exists with the same material is left as
+//! it is (its description, state and tags included), an alias that already points where the
+//! plan says is left alone. A key that exists with other material is an error, so a seed never
+//! silently replaces a key that data was encrypted under.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::keys::check_spec_and_usage;
+use super::model::{
+    Alias, AliasName, Key, KeyArn, KeyRotation, KeySpec, KeyState, KeyUsage, Material, MaterialId,
+    Origin, RotationRecord, RotationSchedule, RotationType, Scope, Timestamp,
+};
+use super::{Error, Kms, Result, policies, tags};
+use crate::crypto::{self, KeyMaterial};
+
+/// One key to create.
+#[derive(Debug)]
+pub struct SeedKey {
+    /// Its identity and location.
+    pub arn: KeyArn,
+    /// Its spec.
+    pub spec: KeySpec,
+    /// Its usage (the spec's only or first usage when absent).
+    pub usage: Option<KeyUsage>,
+    /// Its origin (`EXTERNAL` with no material: the key waits for imported material).
+    pub origin: Origin,
+    /// Its description.
+    pub description: String,
+    /// Enabled or disabled.
+    pub enabled: bool,
+    /// Material versions, oldest first; an id is derived from the material when absent.
+    pub materials: Vec<(Option<MaterialId>, KeyMaterial)>,
+    /// Tags.
+    pub tags: Vec<(String, String)>,
+    /// The key policy (the default policy when absent).
+    pub policy: Option<String>,
+    /// Automatic rotation: the period in days and, optionally, the next date.
+    pub rotation: Option<(u32, Option<Timestamp>)>,
+}
+
+/// One alias to create or point.
+#[derive(Debug)]
+pub struct SeedAlias {
+    /// Where it lives.
+    pub scope: Scope,
+    /// Its name.
+    pub name: AliasName,
+    /// The key it points to (in the same scope).
+    pub target: super::model::KeyId,
+}
+
+/// Everything a seed file declares.
+#[derive(Debug, Default)]
+pub struct SeedPlan {
+    /// Keys, in file order.
+    pub keys: Vec<SeedKey>,
+    /// Aliases, in file order.
+    pub aliases: Vec<SeedAlias>,
+}
+
+/// What applying a plan did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct SeedReport {
+    /// Keys created.
+    pub keys_created: usize,
+    /// Keys that were already there with the same material.
+    pub keys_unchanged: usize,
+    /// Aliases created or pointed at a new key.
+    pub aliases_set: usize,
+}
+
+/// A snapshot of every key and alias, for export.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    /// Every key.
+    pub keys: Vec<Arc<Key>>,
+    /// Every alias with its scope.
+    pub aliases: Vec<(Scope, Alias)>,
+}
+
+impl Kms {
+    /// Applies `plan` atomically: everything is checked first, then written in one batch.
+    pub fn seed(&self, plan: SeedPlan) -> Result<SeedReport> {
+        let now = self.clock.now();
+        let mut built = Vec::new();
+        for seed in plan.keys {
+            built.push(build_key(seed, now)?);
+        }
+        self.mutate(|state, changes| {
+            let mut report = SeedReport::default();
+            let mut planned: std::collections::BTreeSet<(Scope, String)> = Default::default();
+            for key in built {
+                let scope = key.arn.scope.clone();
+                if !planned.insert((scope.clone(), key.arn.key_id.to_string())) {
+                    return Err(Error::Validation(format!(
+                        "The seed declares key {} twice.",
+                        key.arn.key_id
+                    )));
+                }
+                match state
+                    .partition(&scope)
+                    .and_then(|p| p.keys.get(&key.arn.key_id))
+                {
+                    Some(existing) if same_material(existing, &key) => report.keys_unchanged += 1,
+                    Some(_) => {
+                        return Err(Error::Validation(format!(
+                            "Key {} already exists with different key material; kmsd will not \
+                             replace it.",
+                            key.arn
+                        )));
+                    }
+                    None => {
+                        changes.put_key(key);
+                        report.keys_created += 1;
+                    }
+                }
+            }
+            for alias in plan.aliases {
+                let target_exists = planned
+                    .contains(&(alias.scope.clone(), alias.target.to_string()))
+                    || state
+                        .partition(&alias.scope)
+                        .is_some_and(|p| p.keys.contains_key(&alias.target));
+                if !target_exists {
+                    return Err(Error::Validation(format!(
+                        "Alias {} points to key {}, which the seed does not declare and which \
+                         does not exist.",
+                        alias.name.as_str(),
+                        alias.target
+                    )));
+                }
+                let current = state
+                    .partition(&alias.scope)
+                    .and_then(|p| p.aliases.get(&alias.name));
+                if current.is_some_and(|a| a.target == alias.target) {
+                    continue;
+                }
+                let created = current.map_or(now, |a| a.creation_date);
+                changes.put_alias(
+                    &alias.scope,
+                    Alias {
+                        name: alias.name,
+                        target: alias.target,
+                        creation_date: created,
+                        last_updated: now,
+                    },
+                );
+                report.aliases_set += 1;
+            }
+            Ok(report)
+        })
+    }
+
+    /// Every key and alias of every account and region.
+    pub fn snapshot(&self) -> Snapshot {
+        let state = self.read();
+        let mut snapshot = Snapshot::default();
+        for (scope, partition) in &state.partitions {
+            snapshot.keys.extend(partition.keys.values().cloned());
+            snapshot.aliases.extend(
+                partition
+                    .aliases
+                    .values()
+                    .map(|a| (scope.clone(), a.clone())),
+            );
+        }
+        snapshot
+            .keys
+            .sort_by(|a, b| (&a.arn.scope, &a.arn.key_id).cmp(&(&b.arn.scope, &b.arn.key_id)));
+        snapshot
+            .aliases
+            .sort_by(|a, b| (&a.0, &a.1.name).cmp(&(&b.0, &b.1.name)));
+        snapshot
+    }
+}
+
+/// The id of seeded material that names none: derived from the key id and the material, so
+/// that seeding the same file anywhere gives ciphertexts that decrypt everywhere.
+pub fn derived_material_id(key_id: &str, material: &KeyMaterial) -> MaterialId {
+    let bytes = material.to_stored_bytes().unwrap_or_default();
+    MaterialId(crypto::derive_id(&[
+        b"kmsd seed material",
+        key_id.as_bytes(),
+        &bytes,
+    ]))
+}
+
+fn build_key(seed: SeedKey, now: Timestamp) -> Result<Key> {
+    let usage = seed.usage.unwrap_or(seed.spec.usages()[0]);
+    check_spec_and_usage(seed.spec, usage)?;
+    let arn = seed.arn;
+    for (_, material) in &seed.materials {
+        check_material(seed.spec, material)
+            .map_err(|why| Error::Validation(format!("Key {}: {why}", arn.key_id)))?;
+    }
+    if seed.materials.len() > 1 && seed.spec != KeySpec::SymmetricDefault {
+        return Err(Error::Validation(format!(
+            "Key {}: only symmetric encryption keys can have several material versions.",
+            arn.key_id
+        )));
+    }
+    let state = match (seed.materials.is_empty(), seed.origin) {
+        (true, Origin::External) => KeyState::PendingImport,
+        (true, _) => {
+            return Err(Error::Validation(format!(
+                "Key {} has no key material.",
+                arn.key_id
+            )));
+        }
+        (false, _) if seed.enabled => KeyState::Enabled,
+        (false, _) => KeyState::Disabled,
+    };
+    let materials: Vec<Material> = seed
+        .materials
+        .into_iter()
+        .map(|(id, secret)| Material {
+            id: id.unwrap_or_else(|| derived_material_id(arn.key_id.as_str(), &secret)),
+            secret,
+            created: now,
+        })
+        .collect();
+    let mut key_tags = BTreeMap::new();
+    tags::merge_tags(&mut key_tags, seed.tags)?;
+    if let Some(policy) = &seed.policy {
+        policies::check_policy(policy)?;
+    }
+    let history = materials
+        .iter()
+        .skip(1)
+        .map(|m| RotationRecord {
+            material_id: m.id,
+            date: now,
+            kind: RotationType::Automatic,
+        })
+        .collect();
+    let schedule = match seed.rotation {
+        Some((period_days, next)) => {
+            if seed.spec != KeySpec::SymmetricDefault || seed.origin != Origin::AwsKms {
+                return Err(Error::Validation(format!(
+                    "Key {}: only symmetric keys with AWS_KMS origin rotate automatically.",
+                    arn.key_id
+                )));
+            }
+            Some(RotationSchedule {
+                period_days,
+                next: next.unwrap_or_else(|| now.plus_days(period_days)),
+            })
+        }
+        None => None,
+    };
+    Ok(Key {
+        policy: seed
+            .policy
+            .unwrap_or_else(|| policies::default_policy(&arn.scope.account)),
+        creation_date: now,
+        description: seed.description,
+        usage,
+        spec: seed.spec,
+        origin: seed.origin,
+        state,
+        deletion: None,
+        materials: Arc::new(materials),
+        tags: key_tags,
+        rotation: KeyRotation { schedule, history },
+        arn,
+    })
+}
+
+/// The material must be the kind the spec needs.
+fn check_material(spec: KeySpec, material: &KeyMaterial) -> std::result::Result<(), String> {
+    let expected_hmac = match spec {
+        KeySpec::Hmac224 => Some(28),
+        KeySpec::Hmac256 => Some(32),
+        KeySpec::Hmac384 => Some(48),
+        KeySpec::Hmac512 => Some(64),
+        _ => None,
+    };
+    match (spec, material) {
+        (KeySpec::SymmetricDefault, KeyMaterial::Aes256(_)) => Ok(()),
+        (_, KeyMaterial::Hmac(bytes)) if expected_hmac.is_some() => {
+            if Some(bytes.len()) == expected_hmac {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{spec} key material must be {} bytes, not {}.",
+                    expected_hmac.unwrap_or_default(),
+                    bytes.len()
+                ))
+            }
+        }
+        (_, KeyMaterial::Asymmetric(pair))
+            if super::keys::key_pair_kind(spec) == Some(pair.kind()) =>
+        {
+            Ok(())
+        }
+        (_, KeyMaterial::Asymmetric(pair)) => Err(format!(
+            "the private key is a {:?} key, not a {spec} key.",
+            pair.kind()
+        )),
+        _ => Err(format!("the key material does not suit KeySpec {spec}.")),
+    }
+}
+
+fn same_material(existing: &Key, seeded: &Key) -> bool {
+    existing.materials.len() == seeded.materials.len()
+        && existing
+            .materials
+            .iter()
+            .zip(seeded.materials.iter())
+            .all(|(a, b)| {
+                a.id == b.id && a.secret.to_stored_bytes().ok() == b.secret.to_stored_bytes().ok()
+            })
+}

@@ -1,0 +1,350 @@
+//! kmsd's own seed format, which `kmsd export` also writes:
+//!
+//! ```yaml
+//! Account: "111122223333"      # optional; --account-id by default
+//! Region: eu-west-1            # optional; --region by default
+//! Keys:
+//!   - KeyId: 0b7fb8d4-5b1f-4a8e-9b43-9d0c3f6c1a11
+//!     Description: app data     # KeySpec SYMMETRIC_DEFAULT and its usage by default
+//!     KeyMaterial: 6b1e...      # hex or base64; or KeyMaterials: past rotations, oldest
+//!                               # first: [{Material: <hex>, Id: <64 hex, optional>}, ...]
+//!     Enabled: true
+//!     Tags: {team: payments}
+//!     Rotation: {RotationPeriodInDays: 365}
+//!   - KeyId: ...
+//!     KeySpec: ECC_NIST_P256
+//!     KeyUsage: SIGN_VERIFY
+//!     PrivateKeyPem: |          # or PrivateKeyDer: <base64 PKCS#8>
+//!       -----BEGIN PRIVATE KEY-----
+//! Aliases:
+//!   - {AliasName: alias/app, TargetKeyId: 0b7fb8d4-5b1f-4a8e-9b43-9d0c3f6c1a11}
+//! Scopes:                       # more accounts and regions, same fields
+//!   - {Account: "222233334444", Region: us-west-2, Keys: [...], Aliases: [...]}
+//! ```
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
+
+use super::{Problem, aes_material, key_arn, private_key, scope, symmetric_bytes, timestamp};
+use crate::crypto::KeyMaterial;
+use crate::crypto::asymmetric::to_pem;
+use crate::kms::Kms;
+use crate::kms::aliases::parse_alias_name;
+use crate::kms::model::{AwsEnum, KeySpec, KeyState, KeyUsage, MaterialId, Origin, Scope};
+use crate::kms::seed::{SeedAlias, SeedKey, SeedPlan};
+
+/// The file: its own scope's fields (not `#[serde(flatten)]`ed from `ScopeSection`, because
+/// flattening reads values without type hints and digit-only hex would become a number), and
+/// more scopes.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct File {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    keys: Vec<Spanned<SeedKeyEntry>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    aliases: Vec<Spanned<AliasEntry>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    scopes: Vec<ScopeSection>,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct ScopeSection {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    keys: Vec<Spanned<SeedKeyEntry>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    aliases: Vec<Spanned<AliasEntry>>,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct SeedKeyEntry {
+    key_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_spec: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_usage: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    origin: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    enabled: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_material: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_materials: Option<Vec<MaterialEntry>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    private_key_pem: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    private_key_der: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tags: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rotation: Option<RotationEntry>,
+}
+
+/// One version of symmetric or HMAC material in `KeyMaterials`. Fields are read as strings,
+/// so hex made only of digits keeps its leading zeros.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct MaterialEntry {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
+    material: String,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct RotationEntry {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    enabled: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rotation_period_in_days: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_rotation_date: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct AliasEntry {
+    alias_name: String,
+    target_key_id: String,
+}
+
+pub(super) fn parse(text: &str, home: &Scope) -> Result<SeedPlan, Problem> {
+    let file: File = serde_saphyr::from_str(text).map_err(Problem::from_yaml)?;
+    if let Some(version) = file.version.filter(|v| *v != 1) {
+        return Err(Problem {
+            line: None,
+            reason: format!("Version {version} is not a seed format kmsd knows (1)"),
+        });
+    }
+    let mut plan = SeedPlan::default();
+    let own = ScopeSection {
+        account: file.account,
+        region: file.region,
+        keys: file.keys,
+        aliases: file.aliases,
+    };
+    for section in std::iter::once(own).chain(file.scopes) {
+        let scope = scope(
+            home,
+            section.account.as_deref(),
+            section.region.as_deref(),
+            1,
+        )?;
+        for entry in section.keys {
+            plan.keys
+                .push(key(&scope, &entry.value, entry.referenced.line())?);
+        }
+        for entry in section.aliases {
+            let line = entry.referenced.line();
+            let name = parse_alias_name(&entry.value.alias_name)
+                .map_err(|e| Problem::at(line, e.to_string()))?;
+            plan.aliases.push(SeedAlias {
+                target: key_arn(&scope, &entry.value.target_key_id, line)?.key_id,
+                scope: scope.clone(),
+                name,
+            });
+        }
+    }
+    Ok(plan)
+}
+
+fn enum_value<E: AwsEnum>(
+    field: &str,
+    text: Option<&str>,
+    line: u64,
+) -> Result<Option<E>, Problem> {
+    text.map(|t| {
+        E::parse(t).ok_or_else(|| {
+            let allowed: Vec<&str> = E::ALL.iter().map(|e| e.as_str()).collect();
+            Problem::at(
+                line,
+                format!("{field} {t:?} is not one of {}", allowed.join(", ")),
+            )
+        })
+    })
+    .transpose()
+}
+
+fn key(scope: &Scope, entry: &SeedKeyEntry, line: u64) -> Result<SeedKey, Problem> {
+    let arn = key_arn(scope, &entry.key_id, line)?;
+    let spec = enum_value::<KeySpec>("KeySpec", entry.key_spec.as_deref(), line)?
+        .unwrap_or(KeySpec::SymmetricDefault);
+    let usage = enum_value::<KeyUsage>("KeyUsage", entry.key_usage.as_deref(), line)?;
+    let origin =
+        enum_value::<Origin>("Origin", entry.origin.as_deref(), line)?.unwrap_or(Origin::AwsKms);
+    let mut materials = Vec::new();
+    let symmetric: Option<Vec<(Option<&str>, &str)>> =
+        match (&entry.key_material, &entry.key_materials) {
+            (Some(one), None) => Some(vec![(None, one.as_str())]),
+            (None, Some(all)) => Some(
+                all.iter()
+                    .map(|m| (m.id.as_deref(), m.material.as_str()))
+                    .collect(),
+            ),
+            (None, None) => None,
+            (Some(_), Some(_)) => {
+                return Err(Problem::at(
+                    line,
+                    "give KeyMaterial or KeyMaterials, not both",
+                ));
+            }
+        };
+    match (symmetric, &entry.private_key_pem, &entry.private_key_der) {
+        (Some(entries), None, None) => {
+            for (id, text) in entries {
+                let material = match spec {
+                    KeySpec::SymmetricDefault => aes_material(text, line)?,
+                    _ => KeyMaterial::Hmac(symmetric_bytes(text, line)?),
+                };
+                let id = id.map(|id| material_id(id, line)).transpose()?;
+                materials.push((id, material));
+            }
+        }
+        (None, Some(pem), None) => materials.push((None, private_key(pem.as_bytes(), line)?)),
+        (None, None, Some(der)) => {
+            use base64::Engine;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(der.trim())
+                .map_err(|_| Problem::at(line, "PrivateKeyDer must be base64"))?;
+            materials.push((None, private_key(&bytes, line)?));
+        }
+        (None, None, None) => {}
+        _ => {
+            return Err(Problem::at(
+                line,
+                "give one of KeyMaterial(s), PrivateKeyPem and PrivateKeyDer",
+            ));
+        }
+    }
+    let rotation = match &entry.rotation {
+        Some(r) if r.enabled != Some(false) => Some((
+            r.rotation_period_in_days.unwrap_or(365),
+            r.next_rotation_date
+                .as_deref()
+                .map(|d| timestamp(d, line))
+                .transpose()?,
+        )),
+        _ => None,
+    };
+    Ok(SeedKey {
+        arn,
+        spec,
+        usage,
+        origin,
+        description: entry.description.clone().unwrap_or_default(),
+        enabled: entry.enabled.unwrap_or(true),
+        materials,
+        tags: entry.tags.clone().unwrap_or_default().into_iter().collect(),
+        policy: entry.policy.clone(),
+        rotation,
+    })
+}
+
+fn material_id(text: &str, line: u64) -> Result<MaterialId, Problem> {
+    let bytes = symmetric_bytes(text, line)?;
+    bytes
+        .try_into()
+        .map(MaterialId)
+        .map_err(|_| Problem::at(line, "a material Id is 64 hex digits"))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Writes every key and alias as a seed file that re-creates them exactly: same ids, same
+/// material and material ids, so old ciphertexts decrypt and public keys stay the same.
+pub fn export(kms: &Kms) -> Result<String, String> {
+    let snapshot = kms.snapshot();
+    let mut sections: BTreeMap<Scope, ScopeSection> = BTreeMap::new();
+    for key in &snapshot.keys {
+        let section = sections.entry(key.arn.scope.clone()).or_default();
+        let mut entry = SeedKeyEntry {
+            key_id: key.arn.key_id.to_string(),
+            description: (!key.description.is_empty()).then(|| key.description.clone()),
+            key_spec: Some(key.spec.as_str().to_owned()),
+            key_usage: Some(key.usage.as_str().to_owned()),
+            origin: (key.origin != Origin::AwsKms).then(|| key.origin.as_str().to_owned()),
+            enabled: (key.state == KeyState::Disabled).then_some(false),
+            tags: (!key.tags.is_empty()).then(|| key.tags.clone()),
+            policy: Some(key.policy.clone()),
+            rotation: key.rotation.schedule.map(|s| RotationEntry {
+                enabled: None,
+                rotation_period_in_days: Some(s.period_days),
+                next_rotation_date: Some(crate::audit::rfc3339(s.next.0)),
+            }),
+            ..SeedKeyEntry::default()
+        };
+        match key.materials.first().map(|m| &m.secret) {
+            Some(KeyMaterial::Asymmetric(pair)) => {
+                entry.private_key_pem = Some(to_pem(pair).map_err(|e| e.to_string())?);
+            }
+            Some(_) => {
+                let mut list = Vec::new();
+                for m in key.materials.iter() {
+                    let secret = m.secret.to_stored_bytes().map_err(|e| e.to_string())?;
+                    list.push(MaterialEntry {
+                        id: Some(m.id.to_string()),
+                        material: hex(&secret),
+                    });
+                }
+                entry.key_materials = Some(list);
+            }
+            None => {}
+        }
+        section.keys.push(Spanned::new(
+            entry,
+            serde_saphyr::Location::UNKNOWN,
+            serde_saphyr::Location::UNKNOWN,
+        ));
+    }
+    for (scope, alias) in &snapshot.aliases {
+        sections
+            .entry(scope.clone())
+            .or_default()
+            .aliases
+            .push(Spanned::new(
+                AliasEntry {
+                    alias_name: alias.name.as_str().to_owned(),
+                    target_key_id: alias.target.to_string(),
+                },
+                serde_saphyr::Location::UNKNOWN,
+                serde_saphyr::Location::UNKNOWN,
+            ));
+    }
+    let scopes = sections
+        .into_iter()
+        .map(|(scope, mut section)| {
+            section.account = Some(scope.account.as_str().to_owned());
+            section.region = Some(scope.region.as_str().to_owned());
+            section
+        })
+        .collect();
+    let file = File {
+        version: Some(1),
+        scopes,
+        ..File::default()
+    };
+    let body = serde_saphyr::to_string(&file).map_err(|e| e.to_string())?;
+    Ok(format!(
+        "# kmsd seed file, written by `kmsd export`. It holds key material: keep it secret.\n{body}"
+    ))
+}
