@@ -15,6 +15,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let args = match cli.command {
         Some(Command::Serve(args)) => args,
+        Some(Command::Healthcheck(args)) => return kmsd::healthcheck::run(&args),
         None => cli.serve,
     };
     init_tracing(args.log_format);
