@@ -24,6 +24,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the KMS server (the default).
     Serve(ServeArgs),
+    /// Ask a running kmsd for `GET /health`; exit 0 if it answers 200 (a container's HEALTHCHECK).
+    Healthcheck(HealthcheckArgs),
     /// Apply a seed file (kmsd's or local-kms's format) to a data dir, then exit.
     Seed(SeedArgs),
     /// Write every key and alias of a data dir as a seed file (it holds key material).
@@ -146,17 +148,9 @@ pub struct Config {
 }
 
 impl ServeArgs {
-    /// Checks the options. `PORT` is read here because clap takes one variable per option.
+    /// Checks the options.
     pub fn into_config(self) -> Result<Config, String> {
-        let port = match self.port {
-            Some(port) => port,
-            None => match std::env::var("KMS_PORT").or_else(|_| std::env::var("PORT")) {
-                Ok(text) => text
-                    .parse()
-                    .map_err(|_| format!("invalid port {text:?} in KMS_PORT/PORT"))?,
-                Err(_) => 8080,
-            },
-        };
+        let port = port_or_env(self.port)?;
         let ip = self
             .host
             .parse()
@@ -170,5 +164,30 @@ impl ServeArgs {
             seed: self.seed,
             admin: !self.no_admin,
         })
+    }
+}
+
+/// Options of `kmsd healthcheck`.
+#[derive(Debug, Clone, Args)]
+pub struct HealthcheckArgs {
+    /// Address of the server to ask (not `KMS_HOST`: a server on 0.0.0.0 answers on loopback).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port of the server to ask [env: KMS_PORT, then PORT] [default: 8080].
+    #[arg(long)]
+    pub port: Option<u16>,
+}
+
+/// `--port`, else `KMS_PORT`, else `PORT`, else 8080. `PORT` is read here because clap takes
+/// one variable per option.
+pub fn port_or_env(flag: Option<u16>) -> Result<u16, String> {
+    if let Some(port) = flag {
+        return Ok(port);
+    }
+    match std::env::var("KMS_PORT").or_else(|_| std::env::var("PORT")) {
+        Ok(text) => text
+            .parse()
+            .map_err(|_| format!("invalid port {text:?} in KMS_PORT/PORT")),
+        Err(_) => Ok(8080),
     }
 }

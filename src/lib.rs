@@ -12,8 +12,9 @@
 //!   bytes out).
 //!
 //! [`config`] turns the command line into a [`config::Config`]; [`audit`] writes the audit
-//! trail. Beside the KMS API, `server` mounts the admin API (`admin.rs`: health, the clock,
-//! reset) and runs the background task that applies rotations and deletions as they fall due
+//! trail; [`healthcheck`] is `kmsd healthcheck`, the client a container's `HEALTHCHECK` runs.
+//! Beside the KMS API, `server` mounts the admin API (`admin.rs`: health, the clock, reset) and
+//! runs the background task that applies rotations and deletions as they fall due
 //! (`sweeper.rs`).
 
 mod admin;
@@ -21,6 +22,7 @@ pub mod api;
 pub mod audit;
 pub mod config;
 pub mod crypto;
+pub mod healthcheck;
 pub mod kms;
 pub mod seed;
 pub mod server;

@@ -17,6 +17,7 @@ async fn main() -> ExitCode {
         Some(Command::Serve(args)) => args,
         Some(Command::Seed(args)) => return finish(seed(args)),
         Some(Command::Export(args)) => return finish(export(args)),
+        Some(Command::Healthcheck(args)) => return kmsd::healthcheck::run(&args),
         None => cli.serve,
     };
     init_tracing(args.log_format);

@@ -1,4 +1,4 @@
-//! The `kmsd` binary itself: flags, startup failures, `--in-memory`.
+//! The `kmsd` binary itself: flags, startup failures, `--in-memory`, `kmsd healthcheck`.
 
 use std::process::Command;
 
@@ -140,4 +140,121 @@ fn no_admin_turns_the_admin_api_off_and_keeps_health() {
     let status = http_status(&server.addr, "GET", "/_kmsd/clock");
     server.kill();
     assert_eq!(status, 200);
+}
+
+/// Runs `kmsd healthcheck` with `args` and `env`; returns its exit code, stdout and stderr.
+fn healthcheck(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let out = Command::new(KMSD)
+        .arg("healthcheck")
+        .args(args)
+        .env_remove("KMS_PORT")
+        .env_remove("PORT")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A port that nothing listens on (bound, then released).
+fn closed_port() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port().to_string()
+}
+
+#[test]
+fn healthcheck_passes_on_a_healthy_server() {
+    let cwd = tempfile::tempdir().unwrap();
+    let server = Running::start(cwd.path(), &["--in-memory", "--port", "0"]);
+    let port = server.addr.rsplit(':').next().unwrap().to_owned();
+    let by_flag = healthcheck(&["--port", &port], &[]);
+    let by_kms_port = healthcheck(&[], &[("KMS_PORT", &port)]);
+    let by_port = healthcheck(&["--host", "127.0.0.1"], &[("PORT", &port)]);
+    server.kill();
+    for (code, stdout, stderr) in [by_flag, by_kms_port, by_port] {
+        assert_eq!(code, 0, "{stdout}{stderr}");
+        assert_eq!(stdout.lines().count(), 1, "{stdout}");
+        assert!(
+            stdout.starts_with(&format!(
+                "kmsd healthcheck: http://127.0.0.1:{port}/health answered 200 {{"
+            )),
+            "{stdout}"
+        );
+        assert!(stdout.contains(r#""status":"ok""#), "{stdout}");
+        assert_eq!(stderr, "");
+    }
+}
+
+#[test]
+fn healthcheck_fails_with_one_line_when_nothing_listens() {
+    let port = closed_port();
+    let (code, stdout, stderr) = healthcheck(&["--port", &port], &[]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert_eq!(stdout, "");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "kmsd healthcheck: http://127.0.0.1:{port}/health: Connection refused"
+        )),
+        "{stderr}"
+    );
+
+    let (code, _, stderr) = healthcheck(&["--host", "localhost"], &[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        stderr,
+        "kmsd healthcheck: invalid --host \"localhost\": expected an IP address\n"
+    );
+    let (code, _, stderr) = healthcheck(&[], &[("KMS_PORT", "eighty")]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        stderr,
+        "kmsd healthcheck: invalid port \"eighty\" in KMS_PORT/PORT\n"
+    );
+}
+
+#[test]
+fn healthcheck_fails_on_a_non_200_answer_and_on_silence() {
+    use std::io::{Read, Write};
+    // A server that answers 503 to one request.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let answer = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut request = Vec::new();
+        let mut buffer = [0; 1024];
+        while !request.ends_with(b"\r\n\r\n") {
+            let n = stream.read(&mut buffer).unwrap();
+            assert_ne!(n, 0, "the request ended early");
+            request.extend_from_slice(&buffer[..n]);
+        }
+        stream
+            .write_all(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 8\r\n\r\nstarting")
+            .unwrap();
+        String::from_utf8_lossy(&request).into_owned()
+    });
+    let (code, _, stderr) = healthcheck(&["--port", &port], &[]);
+    let request = answer.join().unwrap();
+    assert!(request.starts_with("GET /health HTTP/1.1\r\n"), "{request}");
+    assert_eq!(code, 1);
+    assert_eq!(
+        stderr,
+        format!("kmsd healthcheck: http://127.0.0.1:{port}/health answered 503 starting\n")
+    );
+
+    // A listener that never answers: the kernel accepts the connection, nobody reads it.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port().to_string();
+    let started = std::time::Instant::now();
+    let (code, _, stderr) = healthcheck(&["--port", &port], &[]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    drop(silent);
+    assert_eq!(code, 1);
+    assert_eq!(
+        stderr,
+        format!("kmsd healthcheck: http://127.0.0.1:{port}/health: no answer within 2 s\n")
+    );
 }

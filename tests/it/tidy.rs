@@ -86,3 +86,61 @@ fn the_dispatch_table_covers_every_implemented_operation() {
     }
     assert_eq!(kmsd::api::OPERATIONS.len(), 40);
 }
+
+/// The Dockerfile's stages, each as its instruction lines (comments and blank lines dropped).
+fn dockerfile_stages() -> Vec<Vec<&'static str>> {
+    let mut stages: Vec<Vec<&str>> = Vec::new();
+    for line in include_str!("../../Dockerfile").lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if line.starts_with("FROM ") {
+            stages.push(Vec::new());
+        }
+        stages
+            .last_mut()
+            .expect("the Dockerfile starts with FROM")
+            .push(line);
+    }
+    stages
+}
+
+/// `docker/smoke.sh` tests the offline stage; the default one, whose Rust builder needs the
+/// network, must configure the same image around the same binary.
+#[test]
+fn the_dockerfile_builds_offline_first_and_both_runtime_stages_agree() {
+    let dockerfile = include_str!("../../Dockerfile");
+    assert!(
+        !dockerfile.to_lowercase().contains("# syntax="),
+        "a # syntax= line makes BuildKit pull a frontend"
+    );
+    let stages = dockerfile_stages();
+    let offline = &stages[0];
+    let runtime = stages.last().unwrap();
+    assert_eq!(offline[0], "FROM scratch AS offline");
+    assert_eq!(runtime[0], "FROM scratch");
+    let without_binary = |stage: &[&'static str]| -> Vec<&'static str> {
+        stage[1..]
+            .iter()
+            .copied()
+            .filter(|line| !(line.starts_with("COPY ") && line.ends_with(" /kmsd")))
+            .collect()
+    };
+    assert_eq!(without_binary(offline), without_binary(runtime));
+    assert_eq!(offline.len(), runtime.len(), "each copies one binary");
+    for needle in [
+        "USER 65532:65532",
+        "VOLUME /data",
+        "EXPOSE 8080",
+        "STOPSIGNAL SIGTERM",
+        r#"ENTRYPOINT ["/kmsd"]"#,
+        r#"CMD ["serve"]"#,
+    ] {
+        assert!(offline.contains(&needle), "{needle}");
+    }
+    assert!(
+        offline.iter().any(
+            |l| l.starts_with("HEALTHCHECK ") && l.ends_with(r#"CMD ["/kmsd", "healthcheck"]"#)
+        )
+    );
+}
