@@ -111,7 +111,7 @@ pub struct ServeArgs {
     /// Append a CloudTrail-like JSON record of every call to this file.
     #[arg(long, env = "KMS_AUDIT_LOG")]
     pub audit_log: Option<PathBuf>,
-    /// Apply this seed file at startup (skipped, with a warning, when the file does not exist).
+    /// Apply this seed file at startup (skipped, with a log line, when the file does not exist).
     #[arg(long, env = "KMS_SEED_PATH")]
     pub seed: Option<PathBuf>,
     /// Turn off the admin API (/_kmsd/ and /moto-api/: the clock, reset); /health stays.

@@ -103,7 +103,9 @@ async fn run(config: Config) -> anyhow::Result<()> {
                 "seed applied"
             );
         }
-        Some(path) => tracing::warn!(seed = %path.display(), "no seed file there; skipping"),
+        Some(path) => {
+            tracing::info!(seed = %path.display(), "no seed file there; starting without one")
+        }
         None => {}
     }
     let listener = tokio::net::TcpListener::bind(config.listen)
