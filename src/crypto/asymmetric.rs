@@ -11,7 +11,7 @@ use ml_dsa::{MlDsa44, MlDsa65, MlDsa87};
 use ml_kem::kem::{Decapsulate, Encapsulate};
 use ml_kem::{Kem, MlKem512, MlKem768, MlKem1024};
 use pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
-use rsa::{Oaep, Pkcs1v15Sign, PrivateKey as RsaPrivateKey, Pss, PublicKey as RsaPublicKey};
+use rsa::{Oaep, Pkcs1v15Sign, PrivateKey as RsaPrivateKey, Pss};
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
 use super::{Error, rng};
@@ -829,24 +829,6 @@ pub fn to_pem(key: &AsymmetricKey) -> Result<String, Error> {
     let der = key.to_pkcs8_der()?;
     pkcs8::der::pem::encode_string("PRIVATE KEY", pkcs8::der::pem::LineEnding::LF, &der)
         .map_err(|_| Error::MalformedKey)
-}
-
-/// Parses a DER SubjectPublicKeyInfo of any kind kmsd knows, to check a caller's input.
-pub fn parse_public_key(kind: KeyPairKind, spki: &[u8]) -> Result<(), Error> {
-    let ok = match kind {
-        KeyPairKind::Rsa(_) => RsaPublicKey::from_public_key_der(spki).is_ok(),
-        KeyPairKind::P256 => p256::PublicKey::from_public_key_der(spki).is_ok(),
-        KeyPairKind::P384 => p384::PublicKey::from_public_key_der(spki).is_ok(),
-        KeyPairKind::P521 => p521::PublicKey::from_public_key_der(spki).is_ok(),
-        KeyPairKind::Secp256k1 => k256::PublicKey::from_public_key_der(spki).is_ok(),
-        KeyPairKind::Sm2 => sm2::PublicKey::from_public_key_der(spki).is_ok(),
-        _ => false,
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::MalformedPublicKey)
-    }
 }
 
 #[cfg(test)]

@@ -136,12 +136,11 @@ impl Kms {
 
     /// Fresh key material for a new key of `spec`. RSA keys come from the pool when it has one.
     fn generate_material(&self, spec: KeySpec) -> Result<KeyMaterial> {
+        if let Some(len) = spec.hmac_key_len() {
+            return Ok(KeyMaterial::generate_hmac(len));
+        }
         Ok(match spec {
             KeySpec::SymmetricDefault => KeyMaterial::generate_aes256(),
-            KeySpec::Hmac224 => KeyMaterial::generate_hmac(28),
-            KeySpec::Hmac256 => KeyMaterial::generate_hmac(32),
-            KeySpec::Hmac384 => KeyMaterial::generate_hmac(48),
-            KeySpec::Hmac512 => KeyMaterial::generate_hmac(64),
             _ => {
                 let kind = key_pair_kind(spec).ok_or_else(|| {
                     Error::Unsupported(format!("KeySpec {spec} is not supported by kmsd."))
@@ -347,11 +346,7 @@ fn custom_material(spec: KeySpec, encoded: &str) -> Result<KeyMaterial> {
         .map_err(|_| invalid("it must be base64"))?;
     let expected = match spec {
         KeySpec::SymmetricDefault => Some(32),
-        KeySpec::Hmac224 => Some(28),
-        KeySpec::Hmac256 => Some(32),
-        KeySpec::Hmac384 => Some(48),
-        KeySpec::Hmac512 => Some(64),
-        _ => None,
+        _ => spec.hmac_key_len(),
     };
     match expected {
         Some(len) if bytes.len() != len => Err(invalid(&format!(

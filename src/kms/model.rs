@@ -599,6 +599,17 @@ impl KeySpec {
         }
     }
 
+    /// The key length in bytes of an HMAC spec (AWS: the bits the spec names).
+    pub fn hmac_key_len(self) -> Option<usize> {
+        match self {
+            KeySpec::Hmac224 => Some(28),
+            KeySpec::Hmac256 => Some(32),
+            KeySpec::Hmac384 => Some(48),
+            KeySpec::Hmac512 => Some(64),
+            _ => None,
+        }
+    }
+
     /// Whether keys of this spec hold a key pair.
     pub fn is_asymmetric(self) -> bool {
         !matches!(

@@ -272,13 +272,7 @@ fn build_key(seed: SeedKey, now: Timestamp) -> Result<Key> {
 
 /// The material must be the kind the spec needs.
 fn check_material(spec: KeySpec, material: &KeyMaterial) -> std::result::Result<(), String> {
-    let expected_hmac = match spec {
-        KeySpec::Hmac224 => Some(28),
-        KeySpec::Hmac256 => Some(32),
-        KeySpec::Hmac384 => Some(48),
-        KeySpec::Hmac512 => Some(64),
-        _ => None,
-    };
+    let expected_hmac = spec.hmac_key_len();
     match (spec, material) {
         (KeySpec::SymmetricDefault, KeyMaterial::Aes256(_)) => Ok(()),
         (_, KeyMaterial::Hmac(bytes)) if expected_hmac.is_some() => {

@@ -65,11 +65,6 @@ impl Store {
         self.batches.load(Ordering::Relaxed)
     }
 
-    /// Whether writes reach a disk.
-    pub fn is_durable(&self) -> bool {
-        self.db.is_some()
-    }
-
     /// Reads every record.
     pub fn load(&self) -> Result<Snapshot, Error> {
         let mut snapshot = Snapshot::default();
