@@ -12,7 +12,7 @@
 //!   bytes out).
 //!
 //! [`config`] turns the command line into a [`config::Config`]; [`audit`] writes the audit
-//! trail; [`healthcheck`] is `kmsd healthcheck`, the client a container's `HEALTHCHECK` runs.
+//! trail; [`logging`] writes log lines from a background thread; [`healthcheck`] is `kmsd healthcheck`, the client a container's `HEALTHCHECK` runs.
 //! Beside the KMS API, `server` mounts the admin API (`admin.rs`: health, the clock, reset) and
 //! runs the background task that applies rotations and deletions as they fall due
 //! (`sweeper.rs`).
@@ -24,6 +24,7 @@ pub mod config;
 pub mod crypto;
 pub mod healthcheck;
 pub mod kms;
+pub mod logging;
 pub mod seed;
 pub mod server;
 pub mod store;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 use kmsd::audit::AuditLog;
-use kmsd::config::{Cli, Command, Config, ExportArgs, LogFormat, SeedArgs, StoreArgs};
+use kmsd::config::{Cli, Command, Config, ExportArgs, SeedArgs, StoreArgs};
 use kmsd::crypto::rsa_pool::RsaPool;
 use kmsd::kms::{Clock, Kms};
 use kmsd::store::Store;
@@ -20,11 +20,12 @@ async fn main() -> ExitCode {
         Some(Command::Healthcheck(args)) => return kmsd::healthcheck::run(&args),
         None => cli.serve,
     };
-    init_tracing(args.log_format);
+    let log = kmsd::logging::init(args.log_format);
     let result = match args.into_config() {
         Ok(config) => run(config).await,
         Err(message) => Err(anyhow::anyhow!(message)),
     };
+    log.flush();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -151,18 +152,4 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
-}
-
-fn init_tracing(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Text => builder
-            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-            .init(),
-    }
 }
