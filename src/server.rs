@@ -411,8 +411,28 @@ fn access_key_id(headers: &HeaderMap) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// A fresh `x-amzn-RequestId`: a random-looking version 4 UUID, as AWS sends. Request ids
+/// need to be unique, not secret, so they come from a per-thread generator (SplitMix64,
+/// seeded from the OS once per thread) instead of a system call per request.
 fn new_request_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+    use std::cell::Cell;
+    thread_local! {
+        static STATE: Cell<u64> = Cell::new(u64::from_le_bytes(crate::crypto::random_array()));
+    }
+    let next = || {
+        STATE.with(|state| {
+            let mut z = state.get().wrapping_add(0x9e37_79b9_7f4a_7c15);
+            state.set(z);
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        })
+    };
+    let bits = (u128::from(next()) << 64) | u128::from(next());
+    uuid::Builder::from_random_bytes(bits.to_le_bytes())
+        .into_uuid()
+        .hyphenated()
+        .to_string()
 }
 
 fn json_response(status: StatusCode, body: Vec<u8>, request_id: &str) -> Response {
