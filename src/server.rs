@@ -264,6 +264,14 @@ async fn run(
     } else {
         api::dispatch(&state.kms, caller, operation, &body, request_id)
     };
+    // The result may rest on a write that is not on disk yet (another client's, still in
+    // its group flush): answer only once it is, so a crash cannot take back what was said.
+    let mut call = call;
+    if !state.kms.is_durable(call.seen)
+        && let Err(error) = state.kms.durable(call.seen).await
+    {
+        call.result = Err(error.into());
+    }
     (call, Some(body))
 }
 

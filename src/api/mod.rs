@@ -19,8 +19,8 @@ pub use error::{ApiError, ErrorCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::kms::Kms;
 use crate::kms::model::{Scope, UsageOperation};
+use crate::kms::{Kms, WriteSeq};
 use wire::{Validate, Validator};
 
 /// One KMS operation: its typed request and response and its adapter to [`Kms`].
@@ -58,7 +58,8 @@ macro_rules! operations {
         pub const OPERATIONS: &[&str] = &[$(stringify!($op),)+];
 
         /// Runs the operation `name` on a JSON request body. `request_id` is the call's
-        /// `x-amzn-RequestId`, which key usage records.
+        /// `x-amzn-RequestId`, which key usage records. The response may only be sent once
+        /// `kms` says the call's [`Call::seen`] write is durable.
         pub fn dispatch(
             kms: &Kms,
             caller: &Scope,
@@ -66,10 +67,12 @@ macro_rules! operations {
             body: &[u8],
             request_id: &str,
         ) -> Call {
-            match name {
+            let (mut call, seen) = crate::kms::observe(|| match name {
                 $(stringify!($op) => call::<$group::$op>(kms, caller, stringify!($op), body, request_id),)+
                 _ => Call::failed(ApiError::unknown_operation(name)),
-            }
+            });
+            call.seen = seen;
+            call
         }
 
         /// Whether the operation `name` may take long (see [`Operation::BLOCKING`]).
@@ -132,6 +135,9 @@ pub struct Call {
     pub key_id: Option<String>,
     /// The JSON response body, or the error.
     pub result: Result<Vec<u8>, ApiError>,
+    /// The latest write the call saw or made. Its result rests on that write, so it must not
+    /// be sent before the write is on disk ([`Kms::durable`]).
+    pub seen: WriteSeq,
 }
 
 impl Call {
@@ -140,6 +146,7 @@ impl Call {
         Call {
             key_id: None,
             result: Err(error),
+            seen: WriteSeq::default(),
         }
     }
 }
@@ -173,7 +180,11 @@ fn call<O: Operation>(
             }
             wire::to_json(&response)
         });
-    Call { key_id, result }
+    Call {
+        key_id,
+        result,
+        seen: WriteSeq::default(),
+    }
 }
 
 /// Members that hold secrets or bulk data, left out of audit records (as CloudTrail does).

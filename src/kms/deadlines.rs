@@ -39,14 +39,21 @@ impl Kms {
 
     /// Applies every rotation and deletion that is due at the clock's current time.
     pub fn apply_due(&self) -> Result<Applied> {
-        let _writer = self.lock_writer();
-        self.apply_due_locked()
+        self.durably(|| {
+            let _writer = self.lock_writer();
+            self.apply_due_locked()
+        })
     }
 
     /// Moves the clock `seconds` forward (at least one second, and never beyond
     /// [`MAX_OFFSET_SECONDS`] in all) and applies what falls due by the new time. The new offset
-    /// and the changes it causes are written to disk in one batch before anyone sees them.
+    /// and the changes it causes are written to disk in one batch, which is flushed before this
+    /// returns (and before any response that saw it).
     pub fn advance_clock(&self, seconds: u64) -> Result<Advanced> {
+        self.durably(|| self.advance_clock_locked(seconds))
+    }
+
+    fn advance_clock_locked(&self, seconds: u64) -> Result<Advanced> {
         let _writer = self.lock_writer();
         let offset = self.clock.offset_after(seconds).ok_or_else(|| {
             Error::Validation(format!(

@@ -2,12 +2,14 @@
 //! [`Kms`] is the façade every `api` handler calls; its methods are named after the operations.
 //!
 //! State lives in memory (so the hot path never reads the disk) and every mutation is written
-//! through to the [`Store`] and flushed before the method returns.
+//! through to the [`Store`]; a mutation returns once a flush covers it, and concurrent
+//! mutations share flushes (`durability.rs`).
 
 pub mod aliases;
 mod clock;
 pub mod deadlines;
 mod deletion;
+mod durability;
 pub mod encapsulation;
 pub mod encryption;
 mod error;
@@ -22,6 +24,7 @@ pub mod tags;
 pub mod usage;
 
 pub use clock::{Clock, MAX_OFFSET_SECONDS};
+pub use durability::{Durable, WriteSeq, observe};
 pub use error::{Error, Result};
 
 use std::collections::{BTreeMap, HashMap};
@@ -52,6 +55,10 @@ pub struct Kms {
     usage: usage::UsageLog,
     /// When this data dir began recording key usage (`TrackingStartDate` for older keys).
     tracking_start: Timestamp,
+    /// The number of the latest write visible in `state` (written under its write lock).
+    visible: AtomicU64,
+    /// Which writes are on disk; flushes them in groups.
+    durability: durability::Durability,
 }
 
 /// Everything kmsd knows, partitioned by account and region.
@@ -151,6 +158,7 @@ impl Kms {
                 now
             }
         };
+        let durability = durability::Durability::start(&store);
         Ok(Kms {
             store,
             state: RwLock::new(state),
@@ -161,6 +169,8 @@ impl Kms {
             next_due: AtomicU64::new(next_due),
             usage,
             tracking_start,
+            visible: AtomicU64::new(0),
+            durability,
         })
     }
 
@@ -188,12 +198,30 @@ impl Kms {
     /// Forgets every key and alias of every account and region, in memory and on disk. The
     /// clock keeps its offset: it only moves forward, and a reset does not turn time back.
     pub fn reset(&self) -> Result<()> {
-        let _writer = self.lock_writer();
+        let writer = self.lock_writer();
         self.store.clear_resources()?;
         *self.state.write().unwrap_or_else(PoisonError::into_inner) = State::default();
         self.next_due.store(u64::MAX, Ordering::Release);
         self.usage.clear();
-        Ok(())
+        drop(writer);
+        self.durability.sync()
+    }
+
+    /// Whether write `seq` (see [`observe`]) is on disk.
+    pub fn is_durable(&self, seq: WriteSeq) -> bool {
+        self.durability.is_durable(seq)
+    }
+
+    /// Resolves once write `seq` (see [`observe`]) is on disk, without blocking a thread.
+    /// Mutations wait for their own writes; this is for a reader that may have seen someone
+    /// else's write before it was flushed.
+    pub fn durable(&self, seq: WriteSeq) -> Durable<'_> {
+        self.durability.durable(seq)
+    }
+
+    /// How many group flushes have written mutations to disk so far.
+    pub fn flushes(&self) -> u64 {
+        self.durability.flushes()
     }
 
     /// The state as every operation sees it: whatever fell due by now (a deletion, a rotation)
@@ -214,17 +242,30 @@ impl Kms {
     fn state(&self) -> RwLockReadGuard<'_, State> {
         // A panic while holding the lock cannot leave the state half-changed: changes are
         // applied only after they are built, so a poisoned lock is still consistent.
-        self.state.read().unwrap_or_else(PoisonError::into_inner)
+        let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
+        durability::saw(self.visible.load(Ordering::Acquire));
+        state
     }
 
     /// Runs one mutation: `build` inspects the state and records its changes, which are then
-    /// written to disk (flushed) and only then made visible in memory. Nothing changes when
-    /// `build` fails or the store cannot write. Whatever fell due is applied first, so a
+    /// applied to the store and made visible in memory; the method returns once they are on
+    /// disk (flushed together with whatever other writers applied meanwhile). Nothing changes
+    /// when `build` fails or the store cannot write. Whatever fell due is applied first, so a
     /// mutation never sees (or revives) a key past its deletion date.
     fn mutate<T>(&self, build: impl FnOnce(&State, &mut Changes) -> Result<T>) -> Result<T> {
-        let _writer = self.lock_writer();
-        self.apply_due_locked()?;
-        self.commit_locked(build)
+        self.durably(|| {
+            let _writer = self.lock_writer();
+            self.apply_due_locked()?;
+            self.commit_locked(build)
+        })
+    }
+
+    /// Runs `work` (which takes the writer lock itself) and then waits until every write it
+    /// saw or made is on disk, also when it failed: its error may rest on such a write.
+    fn durably<T>(&self, work: impl FnOnce() -> Result<T>) -> Result<T> {
+        let (out, seen) = observe(work);
+        self.durability.wait(seen)?;
+        out
     }
 
     /// Takes the writer lock, which every change to the state holds.
@@ -249,7 +290,8 @@ impl Kms {
                 Change::PutClock(offset) => batch.put_clock(*offset),
             }
         }
-        self.store.write(batch)?;
+        self.store.apply(batch)?;
+        let seq = self.durability.applied();
         let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
         for change in changes.0 {
             match change {
@@ -278,6 +320,8 @@ impl Kms {
                 Change::PutClock(offset) => self.clock.raise_offset(offset),
             }
         }
+        self.visible.store(seq, Ordering::Release);
+        durability::saw(seq);
         Ok(out)
     }
 }

@@ -14,4 +14,7 @@ pub enum Error {
         /// What was wrong with it.
         reason: String,
     },
+    /// An earlier flush failed, so kmsd no longer knows what is on disk and writes nothing more.
+    #[error("the data dir could not be written ({0}); restart kmsd")]
+    Unavailable(String),
 }

@@ -1,5 +1,6 @@
 //! Persistence: the only module that names `sled`. A small typed API over one sled tree:
-//! load everything at startup, then apply atomic, flushed batches of puts and deletes.
+//! load everything at startup, then apply atomic batches of puts and deletes and flush them
+//! (`kms` groups the flushes of concurrent writers).
 //! The in-memory state in `kms` is the source of truth for reads; this is write-through.
 
 mod error;
@@ -104,8 +105,20 @@ impl Store {
         Ok(())
     }
 
+    /// Whether the store keeps anything across restarts (false for `--in-memory`).
+    pub fn is_persistent(&self) -> bool {
+        self.db.is_some()
+    }
+
     /// Applies `batch` atomically and flushes it to disk before returning.
     pub fn write(&self, batch: Batch) -> Result<(), Error> {
+        self.apply(batch)?;
+        self.flush()
+    }
+
+    /// Applies `batch` atomically, without waiting for the disk: a crash may lose it until the
+    /// next [`Store::flush`], but never half of it.
+    pub fn apply(&self, batch: Batch) -> Result<(), Error> {
         self.batches.fetch_add(1, Ordering::Relaxed);
         let Some(db) = &self.db else {
             return Ok(());
@@ -118,7 +131,14 @@ impl Store {
             }
         }
         db.apply_batch(sled_batch)?;
-        db.flush()?;
+        Ok(())
+    }
+
+    /// Makes every batch applied so far durable: returns once it is on disk.
+    pub fn flush(&self) -> Result<(), Error> {
+        if let Some(db) = &self.db {
+            db.flush()?;
+        }
         Ok(())
     }
 }
