@@ -11,6 +11,8 @@ mod aliases;
 mod asymmetric;
 mod aws_cli;
 mod binary;
+mod concurrency;
+mod crash;
 mod deletion;
 mod encapsulation;
 mod encryption;

@@ -128,14 +128,7 @@ impl TestServer {
 
     /// An SDK client signing for `region` with `access_key`.
     pub fn client_for(&self, region: &str, access_key: &str) -> Client {
-        let config = aws_sdk_kms::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(region.to_owned()))
-            .endpoint_url(self.endpoint())
-            .credentials_provider(Credentials::new(access_key, "secret", None, None, "test"))
-            .retry_config(RetryConfig::disabled())
-            .build();
-        Client::from_conf(config)
+        client_at(&self.endpoint(), region, access_key)
     }
 
     /// Sends one raw HTTP request and returns what came back.
@@ -206,6 +199,19 @@ impl TestServer {
         assert_eq!(response.status, 200);
         response.json()
     }
+}
+
+/// An SDK client for the kmsd at `endpoint` (`http://host:port`), signing for `region` with
+/// `access_key`. It never retries: every result it returns is the answer to one request.
+pub fn client_at(endpoint: &str, region: &str, access_key: &str) -> Client {
+    let config = aws_sdk_kms::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region.to_owned()))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new(access_key, "secret", None, None, "test"))
+        .retry_config(RetryConfig::disabled())
+        .build();
+    Client::from_conf(config)
 }
 
 /// Seconds in a day.

@@ -34,6 +34,28 @@ impl Running {
     }
 
     fn spawn(cwd: &Path, args: &[&str], filter: &str, env: &[(&str, &str)]) -> Running {
+        Running::try_spawn(cwd, args, filter, env).unwrap_or_else(|exit| {
+            panic!(
+                "kmsd ended ({}) before it listened:\n{}",
+                exit.status,
+                exit.stderr.join("\n")
+            )
+        })
+    }
+
+    /// Starts `kmsd` with `args` in `cwd` and waits until it reports its address, or until it
+    /// exits without having listened (e.g. the data dir cannot be opened): then returns how it
+    /// ended and everything it wrote to stderr.
+    pub fn try_start(cwd: &Path, args: &[&str]) -> Result<Running, EarlyExit> {
+        Running::try_spawn(cwd, args, "info", &[])
+    }
+
+    fn try_spawn(
+        cwd: &Path,
+        args: &[&str],
+        filter: &str,
+        env: &[(&str, &str)],
+    ) -> Result<Running, EarlyExit> {
         let mut child = Command::new(KMSD)
             .args(args)
             .current_dir(cwd)
@@ -61,7 +83,21 @@ impl Running {
             lines,
         };
         // Text logs say address=127.0.0.1:1234, JSON logs "address":"127.0.0.1:1234".
-        let line = running.wait_for("address");
+        let mut stderr = Vec::new();
+        let line = loop {
+            match running.lines.recv_timeout(Duration::from_secs(30)) {
+                Ok(line) if line.contains("address") => break line,
+                Ok(line) => stderr.push(line),
+                // Its stderr closed: it has ended (or is ending) without listening.
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    let status = running.child.wait().unwrap();
+                    return Err(EarlyExit { status, stderr });
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    panic!("kmsd neither listened nor exited:\n{}", stderr.join("\n"))
+                }
+            }
+        };
         running.addr = line
             .split("address")
             .nth(1)
@@ -79,7 +115,7 @@ impl Running {
                 format!("{host}:{port}")
             })
             .unwrap();
-        running
+        Ok(running)
     }
 
     /// Waits for (and returns) the next stderr line containing `needle`; every line before it
@@ -120,6 +156,21 @@ impl Running {
     pub fn kill(self) {
         drop(self);
     }
+
+    /// Sends SIGKILL, as a crash or an out-of-memory kill would: no shutdown code runs. Returns
+    /// once the process is gone (reaped), so its files, and the data dir's lock, are released.
+    pub fn kill_hard(mut self) -> ExitStatus {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap()
+    }
+}
+
+/// How a `kmsd` that never listened ended, from [`Running::try_start`].
+#[derive(Debug)]
+pub struct EarlyExit {
+    pub status: ExitStatus,
+    /// Every line it wrote to stderr.
+    pub stderr: Vec<String>,
 }
 
 impl Drop for Running {
