@@ -1,5 +1,8 @@
-//! A small pool of pre-generated RSA keys per size, refilled by one background thread, so that
-//! creating an RSA key does not wait for prime generation while the pool has keys.
+//! A pool of pre-generated RSA keys per size, refilled by one background thread, so that
+//! creating an RSA key does not wait for prime generation while the pool has keys. RSA_2048,
+//! by far the most used size, gets the full count; the slower, rarer sizes an eighth of it.
+//! The thread runs at the lowest CPU priority: it fills the pool with otherwise idle time and
+//! never slows down requests.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
@@ -18,6 +21,7 @@ pub struct RsaPool {
 
 #[derive(Debug)]
 struct Inner {
+    /// RSA_2048 keys to keep ready.
     target: usize,
     sizes: &'static [usize],
     keys: Mutex<HashMap<usize, VecDeque<AsymmetricKey>>>,
@@ -26,23 +30,24 @@ struct Inner {
 }
 
 impl RsaPool {
-    /// A pool that keeps `per_size` keys of each size ready; 0 turns it off (every RSA key is
-    /// generated on demand). With a non-zero size a background thread starts filling it.
-    pub fn new(per_size: usize) -> RsaPool {
-        RsaPool::with_sizes(per_size, &SIZES)
+    /// A pool that keeps `count` RSA_2048 keys ready, and `count / 8` (rounded up) of the
+    /// larger sizes; 0 turns it off (every RSA key is generated on demand). With a non-zero
+    /// count a background thread starts filling it.
+    pub fn new(count: usize) -> RsaPool {
+        RsaPool::with_sizes(count, &SIZES)
     }
 
     /// A pool for some sizes only (other sizes are generated on demand).
-    pub fn with_sizes(per_size: usize, sizes: &'static [usize]) -> RsaPool {
+    pub fn with_sizes(count: usize, sizes: &'static [usize]) -> RsaPool {
         let pool = RsaPool {
             inner: Arc::new(Inner {
-                target: per_size,
+                target: count,
                 sizes,
                 keys: Mutex::new(HashMap::new()),
                 changed: Condvar::new(),
             }),
         };
-        if per_size > 0 {
+        if count > 0 {
             let weak = Arc::downgrade(&pool.inner);
             std::thread::Builder::new()
                 .name("kmsd-rsa-pool".into())
@@ -80,19 +85,14 @@ impl RsaPool {
         keys.get(&bits).map_or(0, VecDeque::len)
     }
 
-    /// Blocks until every size has `target` keys ready (for tests and benchmarks).
+    /// Blocks until every size has its share of keys ready (for tests and benchmarks).
     pub fn wait_until_full(&self) {
         let mut keys = self
             .inner
             .keys
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        while self
-            .inner
-            .sizes
-            .iter()
-            .any(|b| keys.get(b).map_or(0, VecDeque::len) < self.inner.target)
-        {
+        while self.inner.first_short(&keys).is_some() {
             keys = self
                 .inner
                 .changed
@@ -102,9 +102,33 @@ impl RsaPool {
     }
 }
 
-/// The background thread: tops up the emptiest size, smallest first, and sleeps on the condvar
+impl Inner {
+    /// How many keys of `bits` the pool keeps ready.
+    fn target(&self, bits: usize) -> usize {
+        if bits <= 2048 {
+            self.target
+        } else {
+            self.target.div_ceil(8)
+        }
+    }
+
+    /// The smallest size with fewer keys than its target.
+    fn first_short(&self, keys: &HashMap<usize, VecDeque<AsymmetricKey>>) -> Option<usize> {
+        self.sizes
+            .iter()
+            .copied()
+            .find(|&b| keys.get(&b).map_or(0, VecDeque::len) < self.target(b))
+    }
+}
+
+/// The background thread: tops up the smallest size that is short, and sleeps on the condvar
 /// while every size is full. It ends when the pool is dropped.
 fn refill(pool: std::sync::Weak<Inner>) {
+    // On Linux the nice value belongs to the thread: only the refill yields to everything else.
+    // Where that fails the pool still works, only at normal priority.
+    if let Err(error) = rustix::process::nice(19) {
+        tracing::debug!(%error, "could not lower the RSA pool thread's priority");
+    }
     loop {
         let Some(inner) = pool.upgrade() else {
             return;
@@ -112,12 +136,7 @@ fn refill(pool: std::sync::Weak<Inner>) {
         let missing = {
             let mut keys = inner.keys.lock().unwrap_or_else(PoisonError::into_inner);
             loop {
-                let short = inner
-                    .sizes
-                    .iter()
-                    .copied()
-                    .find(|b| keys.get(b).map_or(0, VecDeque::len) < inner.target);
-                match short {
+                match inner.first_short(&keys) {
                     Some(bits) => break bits,
                     None => {
                         // Wake up at least once in a while so a dropped pool ends the thread.

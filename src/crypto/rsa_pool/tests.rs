@@ -31,3 +31,38 @@ fn an_empty_pool_generates_on_demand() {
     let pool = RsaPool::with_sizes(1, &[2048]);
     assert_eq!(pool.take(3072).unwrap().kind(), KeyPairKind::Rsa(3072));
 }
+
+#[test]
+fn the_larger_sizes_keep_an_eighth_as_many_keys() {
+    let pool = RsaPool::with_sizes(24, &[]);
+    assert_eq!(pool.inner.target(2048), 24);
+    assert_eq!(pool.inner.target(3072), 3);
+    assert_eq!(pool.inner.target(4096), 3);
+    let pool = RsaPool::with_sizes(1, &[]);
+    assert_eq!(pool.inner.target(4096), 1);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_refill_thread_runs_at_the_lowest_priority() {
+    let pool = RsaPool::with_sizes(1, &[2048]);
+    // Full means the thread has generated a key, so it has set its priority already.
+    pool.wait_until_full();
+    let mut found = 0;
+    for task in std::fs::read_dir("/proc/self/task").unwrap() {
+        let path = task.unwrap().path();
+        let Ok(comm) = std::fs::read_to_string(path.join("comm")) else {
+            continue;
+        };
+        if comm.trim() != "kmsd-rsa-pool" {
+            continue;
+        }
+        let stat = std::fs::read_to_string(path.join("stat")).unwrap();
+        // Fields after the parenthesised name: state is field 3, nice is field 19.
+        let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+        let nice: i32 = after_name.split(' ').nth(16).unwrap().parse().unwrap();
+        assert_eq!(nice, 19, "{stat}");
+        found += 1;
+    }
+    assert!(found > 0, "no kmsd-rsa-pool thread");
+}
