@@ -231,10 +231,13 @@ async fn run(
         Ok(body) => body,
         Err(error) => return (Call::failed(error), None),
     };
-    let call = if api::blocking(operation) {
-        // Mutations wait for a disk flush and key generation takes long: keep both off the
-        // async workers. The task holds a copy of the state, so `serve` also waits for a task
-        // whose client went away.
+    // When the next rotation or deletion falls due (u64::MAX: never).
+    let next_due = |kms: &Kms| kms.next_deadline().map_or(u64::MAX, |due| due.0);
+    let due_before = next_due(&state.kms);
+    let call = if api::heavy(operation, &body) {
+        // Key pair generation takes milliseconds to seconds: keep it off the async workers.
+        // The task holds a copy of the state, so `serve` also waits for a task whose client
+        // went away.
         let (task_state, caller, operation, request_id) = (
             state.clone(),
             caller.clone(),
@@ -242,7 +245,7 @@ async fn run(
             request_id.to_owned(),
         );
         let task_body = body.clone();
-        let result = tokio::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || {
             api::dispatch(
                 &task_state.kms,
                 &caller,
@@ -251,10 +254,8 @@ async fn run(
                 &request_id,
             )
         })
-        .await;
-        // A write may have scheduled a deadline earlier than the sweeper knows.
-        state.wake.notify_one();
-        result.unwrap_or_else(|e| {
+        .await
+        .unwrap_or_else(|e| {
             tracing::error!(error = %e, "operation task failed");
             Call::failed(ApiError::new(
                 ErrorCode::KmsInternal,
@@ -264,6 +265,10 @@ async fn run(
     } else {
         api::dispatch(&state.kms, caller, operation, &body, request_id)
     };
+    if next_due(&state.kms) < due_before {
+        // A write scheduled a deletion or rotation earlier than the sweeper is waiting for.
+        state.wake.notify_one();
+    }
     // The result may rest on a write that is not on disk yet (another client's, still in
     // its group flush): answer only once it is, so a crash cannot take back what was said.
     let mut call = call;

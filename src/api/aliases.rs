@@ -42,7 +42,6 @@ pub(crate) struct CreateAlias;
 impl Operation for CreateAlias {
     type Request = AliasTargetRequest;
     type Response = Empty;
-    const BLOCKING: bool = true;
 
     fn handle(kms: &Kms, caller: &Scope, r: AliasTargetRequest) -> Result<Empty, ApiError> {
         let name = parse_alias_name(r.alias_name.as_deref().unwrap_or_default())?;
@@ -57,7 +56,6 @@ pub(crate) struct UpdateAlias;
 impl Operation for UpdateAlias {
     type Request = AliasTargetRequest;
     type Response = Empty;
-    const BLOCKING: bool = true;
 
     fn handle(kms: &Kms, caller: &Scope, r: AliasTargetRequest) -> Result<Empty, ApiError> {
         let name = parse_alias_name(r.alias_name.as_deref().unwrap_or_default())?;
@@ -84,7 +82,6 @@ impl Validate for DeleteAliasRequest {
 impl Operation for DeleteAlias {
     type Request = DeleteAliasRequest;
     type Response = Empty;
-    const BLOCKING: bool = true;
 
     fn handle(kms: &Kms, caller: &Scope, r: DeleteAliasRequest) -> Result<Empty, ApiError> {
         let name = parse_alias_name(r.alias_name.as_deref().unwrap_or_default())?;
@@ -137,7 +134,6 @@ struct AliasListEntry {
 impl Operation for ListAliases {
     type Request = ListAliasesRequest;
     type Response = ListAliasesResponse;
-    const BLOCKING: bool = false;
 
     fn handle(
         kms: &Kms,

@@ -61,7 +61,6 @@ impl Operation for Encapsulate {
     type Request = EncapsulateRequest;
     type Response = EncapsulateResponse;
     // Inline, like Sign: see "Threading" in ARCHITECTURE.md for the measurements.
-    const BLOCKING: bool = false;
 
     fn used_keys(r: &EncapsulateResponse) -> [Option<&str>; 2] {
         [Some(&r.key_id), None]
@@ -136,7 +135,6 @@ impl Operation for Decapsulate {
     type Request = DecapsulateRequest;
     type Response = DecapsulateResponse;
     // Inline, like Sign: see "Threading" in ARCHITECTURE.md for the measurements.
-    const BLOCKING: bool = false;
 
     fn used_keys(r: &DecapsulateResponse) -> [Option<&str>; 2] {
         [Some(&r.key_id), None]

@@ -78,7 +78,6 @@ fn material_id(id: Option<MaterialId>) -> Option<String> {
 impl Operation for Encrypt {
     type Request = EncryptRequest;
     type Response = EncryptResponse;
-    const BLOCKING: bool = false;
 
     fn used_keys(r: &EncryptResponse) -> [Option<&str>; 2] {
         [Some(&r.key_id), None]
@@ -158,7 +157,6 @@ fn no_recipient<T>(recipient: Option<&T>) -> Result<(), ApiError> {
 impl Operation for Decrypt {
     type Request = DecryptRequest;
     type Response = DecryptResponse;
-    const BLOCKING: bool = false;
 
     fn used_keys(r: &DecryptResponse) -> [Option<&str>; 2] {
         [Some(&r.key_id), None]
@@ -251,7 +249,6 @@ pub(crate) struct ReEncryptResponse {
 impl Operation for ReEncrypt {
     type Request = ReEncryptRequest;
     type Response = ReEncryptResponse;
-    const BLOCKING: bool = false;
 
     fn used_keys(r: &ReEncryptResponse) -> [Option<&str>; 2] {
         [Some(&r.source_key_id), Some(&r.key_id)]
@@ -363,7 +360,6 @@ pub(crate) struct GenerateDataKeyResponse {
 impl Operation for GenerateDataKey {
     type Request = GenerateDataKeyRequest;
     type Response = GenerateDataKeyResponse;
-    const BLOCKING: bool = false;
 
     fn used_keys(r: &GenerateDataKeyResponse) -> [Option<&str>; 2] {
         [Some(&r.key_id), None]
@@ -390,7 +386,6 @@ pub(crate) struct GenerateDataKeyWithoutPlaintext;
 impl Operation for GenerateDataKeyWithoutPlaintext {
     type Request = GenerateDataKeyRequest;
     type Response = GenerateDataKeyResponse;
-    const BLOCKING: bool = false;
 
     fn used_keys(r: &GenerateDataKeyResponse) -> [Option<&str>; 2] {
         [Some(&r.key_id), None]
@@ -486,7 +481,11 @@ impl Operation for GenerateDataKeyPair {
     type Request = GenerateDataKeyPairRequest;
     type Response = GenerateDataKeyPairResponse;
     // Key pair generation is CPU-heavy (RSA: up to seconds): keep it off the async workers.
-    const BLOCKING: bool = true;
+
+    fn heavy(_body: &[u8]) -> bool {
+        // Key pair generation: milliseconds for EC keys, up to seconds for RSA.
+        true
+    }
 
     fn used_keys(r: &GenerateDataKeyPairResponse) -> [Option<&str>; 2] {
         [Some(&r.key_id), None]
@@ -507,7 +506,11 @@ pub(crate) struct GenerateDataKeyPairWithoutPlaintext;
 impl Operation for GenerateDataKeyPairWithoutPlaintext {
     type Request = GenerateDataKeyPairRequest;
     type Response = GenerateDataKeyPairResponse;
-    const BLOCKING: bool = true;
+
+    fn heavy(_body: &[u8]) -> bool {
+        // Key pair generation: milliseconds for EC keys, up to seconds for RSA.
+        true
+    }
 
     fn used_keys(r: &GenerateDataKeyPairResponse) -> [Option<&str>; 2] {
         [Some(&r.key_id), None]
@@ -555,7 +558,6 @@ pub(crate) struct GenerateRandomResponse {
 impl Operation for GenerateRandom {
     type Request = GenerateRandomRequest;
     type Response = GenerateRandomResponse;
-    const BLOCKING: bool = false;
 
     fn handle(
         kms: &Kms,

@@ -183,7 +183,21 @@ pub(crate) struct KeyMetadataResponse {
 impl Operation for CreateKey {
     type Request = CreateKeyRequest;
     type Response = KeyMetadataResponse;
-    const BLOCKING: bool = true;
+
+    fn heavy(body: &[u8]) -> bool {
+        // Only a key pair takes long to generate; symmetric and HMAC keys are random bytes.
+        #[derive(Deserialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Spec {
+            key_spec: Option<String>,
+            customer_master_key_spec: Option<String>,
+        }
+        serde_json::from_slice::<Spec>(body).is_ok_and(|r| {
+            r.key_spec
+                .or(r.customer_master_key_spec)
+                .is_some_and(|spec| spec != "SYMMETRIC_DEFAULT" && !spec.starts_with("HMAC_"))
+        })
+    }
 
     fn handle(
         kms: &Kms,
@@ -249,7 +263,6 @@ impl Validate for DescribeKeyRequest {
 impl Operation for DescribeKey {
     type Request = DescribeKeyRequest;
     type Response = KeyMetadataResponse;
-    const BLOCKING: bool = false;
 
     fn handle(
         kms: &Kms,
@@ -305,7 +318,6 @@ pub(crate) fn limit(limit: Option<i64>, default: usize) -> usize {
 impl Operation for ListKeys {
     type Request = ListKeysRequest;
     type Response = ListKeysResponse;
-    const BLOCKING: bool = false;
 
     fn handle(kms: &Kms, caller: &Scope, r: ListKeysRequest) -> Result<ListKeysResponse, ApiError> {
         let page = kms.list_keys(
@@ -334,7 +346,6 @@ pub(crate) struct EnableKey;
 impl Operation for EnableKey {
     type Request = KeyIdRequest;
     type Response = Empty;
-    const BLOCKING: bool = true;
 
     fn handle(kms: &Kms, caller: &Scope, r: KeyIdRequest) -> Result<Empty, ApiError> {
         kms.enable_key(caller, &key_ref(r.key_id.as_deref()))?;
@@ -348,7 +359,6 @@ pub(crate) struct DisableKey;
 impl Operation for DisableKey {
     type Request = KeyIdRequest;
     type Response = Empty;
-    const BLOCKING: bool = true;
 
     fn handle(kms: &Kms, caller: &Scope, r: KeyIdRequest) -> Result<Empty, ApiError> {
         kms.disable_key(caller, &key_ref(r.key_id.as_deref()))?;
@@ -380,7 +390,6 @@ impl Validate for UpdateKeyDescriptionRequest {
 impl Operation for UpdateKeyDescription {
     type Request = UpdateKeyDescriptionRequest;
     type Response = Empty;
-    const BLOCKING: bool = true;
 
     fn handle(
         kms: &Kms,
@@ -434,7 +443,6 @@ pub(crate) struct ScheduleKeyDeletionResponse {
 impl Operation for ScheduleKeyDeletion {
     type Request = ScheduleKeyDeletionRequest;
     type Response = ScheduleKeyDeletionResponse;
-    const BLOCKING: bool = true;
 
     fn handle(
         kms: &Kms,
@@ -464,7 +472,6 @@ pub(crate) struct CancelKeyDeletionResponse {
 impl Operation for CancelKeyDeletion {
     type Request = KeyIdRequest;
     type Response = CancelKeyDeletionResponse;
-    const BLOCKING: bool = true;
 
     fn handle(
         kms: &Kms,

@@ -29,15 +29,19 @@ pub(crate) trait Operation {
     type Request: DeserializeOwned + Validate;
     /// The response body.
     type Response: Serialize;
-    /// Whether it may take long: it waits for a disk flush (every mutation) or does heavy
-    /// computation (key pair generation). Such operations run off the async runtime.
-    const BLOCKING: bool;
     /// Runs the operation for `caller`.
     fn handle(
         kms: &Kms,
         caller: &Scope,
         request: Self::Request,
     ) -> Result<Self::Response, ApiError>;
+
+    /// Whether this request does heavy computation (key pair generation), judged from its raw
+    /// body before decoding. Such requests run off the async runtime; everything else,
+    /// mutations included, runs in place (a mutation's wait for its disk flush is async).
+    fn heavy(_body: &[u8]) -> bool {
+        false
+    }
 
     /// The keys (ARNs, as the response names them) a successful call used in a cryptographic
     /// operation, for GetKeyLastUsage. Only operations named in `UsageOperation` report any;
@@ -51,7 +55,7 @@ pub(crate) trait Operation {
 #[derive(Debug, Serialize)]
 pub(crate) struct Empty {}
 
-/// Declares the operation table once: [`dispatch`], [`OPERATIONS`] and [`blocking`].
+/// Declares the operation table once: [`dispatch`], [`OPERATIONS`] and [`heavy`].
 macro_rules! operations {
     ($($group:ident :: $op:ident,)+) => {
         /// Every operation kmsd implements, by wire name.
@@ -75,10 +79,11 @@ macro_rules! operations {
             call
         }
 
-        /// Whether the operation `name` may take long (see [`Operation::BLOCKING`]).
-        pub fn blocking(name: &str) -> bool {
+        /// Whether the request `body` to operation `name` does heavy computation and should
+        /// run off the async runtime (see [`Operation::heavy`]).
+        pub fn heavy(name: &str, body: &[u8]) -> bool {
             match name {
-                $(stringify!($op) => <$group::$op as Operation>::BLOCKING,)+
+                $(stringify!($op) => <$group::$op as Operation>::heavy(body),)+
                 _ => false,
             }
         }

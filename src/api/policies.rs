@@ -47,7 +47,6 @@ pub(crate) struct GetKeyPolicyResponse {
 impl Operation for GetKeyPolicy {
     type Request = GetKeyPolicyRequest;
     type Response = GetKeyPolicyResponse;
-    const BLOCKING: bool = false;
 
     fn handle(
         kms: &Kms,
@@ -94,7 +93,6 @@ impl Validate for PutKeyPolicyRequest {
 impl Operation for PutKeyPolicy {
     type Request = PutKeyPolicyRequest;
     type Response = Empty;
-    const BLOCKING: bool = true;
 
     fn handle(kms: &Kms, caller: &Scope, r: PutKeyPolicyRequest) -> Result<Empty, ApiError> {
         kms.put_key_policy(
@@ -139,7 +137,6 @@ pub(crate) struct ListKeyPoliciesResponse {
 impl Operation for ListKeyPolicies {
     type Request = ListKeyPoliciesRequest;
     type Response = ListKeyPoliciesResponse;
-    const BLOCKING: bool = false;
 
     fn handle(
         kms: &Kms,

@@ -50,7 +50,6 @@ impl Validate for EnableKeyRotationRequest {
 impl Operation for EnableKeyRotation {
     type Request = EnableKeyRotationRequest;
     type Response = Empty;
-    const BLOCKING: bool = true;
 
     fn handle(kms: &Kms, caller: &Scope, r: EnableKeyRotationRequest) -> Result<Empty, ApiError> {
         let period = r
@@ -67,7 +66,6 @@ pub(crate) struct DisableKeyRotation;
 impl Operation for DisableKeyRotation {
     type Request = RotationKeyRequest;
     type Response = Empty;
-    const BLOCKING: bool = true;
 
     fn handle(kms: &Kms, caller: &Scope, r: RotationKeyRequest) -> Result<Empty, ApiError> {
         kms.disable_key_rotation(caller, &key_ref(r.key_id.as_deref()))?;
@@ -94,7 +92,6 @@ pub(crate) struct GetKeyRotationStatusResponse {
 impl Operation for GetKeyRotationStatus {
     type Request = RotationKeyRequest;
     type Response = GetKeyRotationStatusResponse;
-    const BLOCKING: bool = false;
 
     fn handle(
         kms: &Kms,
@@ -123,7 +120,6 @@ pub(crate) struct RotateKeyOnDemandResponse {
 impl Operation for RotateKeyOnDemand {
     type Request = RotationKeyRequest;
     type Response = RotateKeyOnDemandResponse;
-    const BLOCKING: bool = true;
 
     fn handle(
         kms: &Kms,
@@ -187,7 +183,6 @@ struct RotationsListEntry {
 impl Operation for ListKeyRotations {
     type Request = ListKeyRotationsRequest;
     type Response = ListKeyRotationsResponse;
-    const BLOCKING: bool = false;
 
     fn handle(
         kms: &Kms,

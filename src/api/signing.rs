@@ -85,7 +85,6 @@ pub(crate) struct SignResponse {
 impl Operation for Sign {
     type Request = SignOnly;
     type Response = SignResponse;
-    const BLOCKING: bool = false;
 
     fn used_keys(r: &SignResponse) -> [Option<&str>; 2] {
         [Some(&r.key_id), None]
@@ -131,7 +130,6 @@ pub(crate) struct VerifyResponse {
 impl Operation for Verify {
     type Request = SignRequest;
     type Response = VerifyResponse;
-    const BLOCKING: bool = false;
 
     fn used_keys(r: &VerifyResponse) -> [Option<&str>; 2] {
         [Some(&r.key_id), None]
@@ -195,7 +193,6 @@ pub(crate) struct GetPublicKeyResponse {
 impl Operation for GetPublicKey {
     type Request = GetPublicKeyRequest;
     type Response = GetPublicKeyResponse;
-    const BLOCKING: bool = false;
 
     fn handle(
         kms: &Kms,
@@ -281,7 +278,6 @@ pub(crate) struct GenerateMacResponse {
 impl Operation for GenerateMac {
     type Request = MacRequest;
     type Response = GenerateMacResponse;
-    const BLOCKING: bool = false;
 
     fn used_keys(r: &GenerateMacResponse) -> [Option<&str>; 2] {
         [Some(&r.key_id), None]
@@ -318,7 +314,6 @@ pub(crate) struct VerifyMacResponse {
 impl Operation for VerifyMac {
     type Request = MacRequest;
     type Response = VerifyMacResponse;
-    const BLOCKING: bool = false;
 
     fn used_keys(r: &VerifyMacResponse) -> [Option<&str>; 2] {
         [Some(&r.key_id), None]
@@ -399,7 +394,6 @@ pub(crate) struct DeriveSharedSecretResponse {
 impl Operation for DeriveSharedSecret {
     type Request = DeriveSharedSecretRequest;
     type Response = DeriveSharedSecretResponse;
-    const BLOCKING: bool = false;
 
     fn used_keys(r: &DeriveSharedSecretResponse) -> [Option<&str>; 2] {
         [Some(&r.key_id), None]

@@ -36,7 +36,6 @@ impl Validate for TagResourceRequest {
 impl Operation for TagResource {
     type Request = TagResourceRequest;
     type Response = Empty;
-    const BLOCKING: bool = true;
 
     fn handle(kms: &Kms, caller: &Scope, r: TagResourceRequest) -> Result<Empty, ApiError> {
         kms.tag_resource(caller, &key_ref(r.key_id.as_deref()), tag_pairs(r.tags))?;
@@ -77,7 +76,6 @@ impl Validate for UntagResourceRequest {
 impl Operation for UntagResource {
     type Request = UntagResourceRequest;
     type Response = Empty;
-    const BLOCKING: bool = true;
 
     fn handle(kms: &Kms, caller: &Scope, r: UntagResourceRequest) -> Result<Empty, ApiError> {
         let tag_keys = r.tag_keys.unwrap_or_default();
@@ -120,7 +118,6 @@ pub(crate) struct ListResourceTagsResponse {
 impl Operation for ListResourceTags {
     type Request = ListResourceTagsRequest;
     type Response = ListResourceTagsResponse;
-    const BLOCKING: bool = false;
 
     fn handle(
         kms: &Kms,

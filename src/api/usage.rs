@@ -52,7 +52,6 @@ struct KeyLastUsageData {
 impl Operation for GetKeyLastUsage {
     type Request = GetKeyLastUsageRequest;
     type Response = GetKeyLastUsageResponse;
-    const BLOCKING: bool = false;
 
     fn handle(
         kms: &Kms,

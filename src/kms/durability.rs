@@ -29,17 +29,37 @@ pub struct WriteSeq(u64);
 thread_local! {
     /// The latest write the work running on this thread has seen (see [`observe`]).
     static SEEN: Cell<u64> = const { Cell::new(0) };
+    /// How many [`observe`] calls are running on this thread.
+    static OBSERVING: Cell<u32> = const { Cell::new(0) };
 }
 
 /// Runs `f` and returns its result with the latest write that `f` saw (read from the state, or
-/// made). A response built from that result must not leave before [`Durability::durable`] says
-/// that write is on disk.
+/// made). The caller takes over the wait: mutations inside `f` return as soon as their writes
+/// are applied, and whatever is built from the result must not reach a client before
+/// [`Durability::durable`] says the returned write is on disk. (Outside `observe`, a mutation
+/// itself blocks until its writes are flushed.)
 pub fn observe<T>(f: impl FnOnce() -> T) -> (T, WriteSeq) {
-    let outer = SEEN.replace(0);
+    /// Restores the thread's counters also when `f` panics.
+    struct Scope {
+        outer: u64,
+    }
+    impl Drop for Scope {
+        fn drop(&mut self) {
+            SEEN.set(self.outer.max(SEEN.get()));
+            OBSERVING.set(OBSERVING.get() - 1);
+        }
+    }
+    let _scope = Scope {
+        outer: SEEN.replace(0),
+    };
+    OBSERVING.set(OBSERVING.get() + 1);
     let out = f();
-    let seen = SEEN.get();
-    SEEN.set(outer.max(seen));
-    (out, WriteSeq(seen))
+    (out, WriteSeq(SEEN.get()))
+}
+
+/// Whether an [`observe`] caller will wait for durability, so a mutation need not.
+pub(super) fn observed() -> bool {
+    OBSERVING.get() > 0
 }
 
 /// Records that the current work saw write `seq`.

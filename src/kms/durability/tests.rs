@@ -32,9 +32,11 @@ fn concurrent_writers_share_flushes_and_every_acknowledged_write_survives() {
                 barrier.wait();
                 (0..PER_WRITER)
                     .map(|_| {
+                        // As the server does: the mutation returns once applied, then the
+                        // caller waits for a flush that covers everything it saw.
                         let (key, seen) =
                             observe(|| kms.create_key(&home(), CreateKey::default()).unwrap());
-                        // Returned means flushed: the write, and all it saw, is durable.
+                        kms.durability.wait(seen).unwrap();
                         assert!(kms.is_durable(seen));
                         key.arn.clone()
                     })
@@ -63,6 +65,21 @@ fn concurrent_writers_share_flushes_and_every_acknowledged_write_survives() {
             .describe_key(&home(), &KeyRef::parse(arn.key_id.as_str()))
             .unwrap();
     }
+}
+
+#[test]
+fn a_mutation_waits_for_its_flush_unless_its_caller_observes() {
+    let dir = tempfile::tempdir().unwrap();
+    let kms = open(dir.path());
+    let latest = |kms: &Kms| WriteSeq(kms.visible.load(Ordering::Acquire));
+    // Called directly, a mutation returns only once its write is on disk.
+    kms.create_key(&home(), CreateKey::default()).unwrap();
+    assert!(kms.is_durable(latest(&kms)));
+    // Inside observe it returns once applied, and the observer has the write to wait for.
+    let (_, seen) = observe(|| kms.create_key(&home(), CreateKey::default()).unwrap());
+    assert_eq!(seen, latest(&kms));
+    kms.durability.wait(seen).unwrap();
+    assert!(kms.is_durable(seen));
 }
 
 /// Reports each wake-up on a channel.
