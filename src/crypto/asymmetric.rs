@@ -13,8 +13,9 @@ use ml_kem::{Kem, MlKem512, MlKem768, MlKem1024};
 use pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
 use rsa::{Oaep, Pkcs1v15Sign, PrivateKey as RsaPrivateKey, Pss};
 use sha2::{Digest, Sha256, Sha384, Sha512};
+use std::sync::OnceLock;
 
-use super::{Error, rng};
+use super::{Error, comb, rng};
 
 /// The SM2 distinguishing identifier KMS uses: the GM/T 0009-2012 default.
 pub const SM2_DISTID: &str = "1234567812345678";
@@ -119,14 +120,59 @@ pub enum Message<'a> {
     ExternalMu(&'a [u8]),
 }
 
+/// An ECDSA key on a NIST curve, with the table that speeds up verification by its public key
+/// (built on its first verification, some tens of KB).
+pub struct NistKey<C: comb::Generator + ecdsa::EcdsaCurve> {
+    signing: ecdsa::SigningKey<C>,
+    table: OnceLock<comb::Table<C>>,
+}
+
+macro_rules! nist_key_verify {
+    ($curve:ty) => {
+        impl NistKey<$curve> {
+            /// Verifies a DER signature over `digest`, accepting both values of s as other
+            /// ECDSA implementations do (signers like OpenSSL do not normalise it).
+            fn verify(&self, digest: &[u8], signature: &[u8]) -> bool {
+                let Ok(parsed) = ecdsa::Signature::<$curve>::from_der(signature) else {
+                    return false;
+                };
+                let table = self
+                    .table
+                    .get_or_init(|| comb::Table::for_key(self.signing.verifying_key().as_affine()));
+                comb::verify_prehash(table, digest, &parsed)
+            }
+        }
+    };
+}
+
+nist_key_verify!(p256::NistP256);
+nist_key_verify!(p384::NistP384);
+
+impl<C: comb::Generator + ecdsa::EcdsaCurve> From<ecdsa::SigningKey<C>> for NistKey<C> {
+    fn from(signing: ecdsa::SigningKey<C>) -> NistKey<C> {
+        NistKey {
+            signing,
+            table: OnceLock::new(),
+        }
+    }
+}
+
+impl<C: comb::Generator + ecdsa::EcdsaCurve> std::ops::Deref for NistKey<C> {
+    type Target = ecdsa::SigningKey<C>;
+
+    fn deref(&self) -> &ecdsa::SigningKey<C> {
+        &self.signing
+    }
+}
+
 /// A private key of an asymmetric key pair.
 pub enum AsymmetricKey {
     /// RSA.
     Rsa(Box<RsaPrivateKey>),
     /// NIST P-256.
-    P256(p256::ecdsa::SigningKey),
+    P256(NistKey<p256::NistP256>),
     /// NIST P-384.
-    P384(p384::ecdsa::SigningKey),
+    P384(NistKey<p384::NistP384>),
     /// NIST P-521.
     P521(p521::ecdsa::SigningKey),
     /// secp256k1.
@@ -208,10 +254,10 @@ impl AsymmetricKey {
                 RsaPrivateKey::new(&mut rng, bits).map_err(|_| Error::KeyGeneration)?,
             )),
             KeyPairKind::P256 => {
-                AsymmetricKey::P256(p256::ecdsa::SigningKey::generate_from_rng(&mut rng))
+                AsymmetricKey::P256(p256::ecdsa::SigningKey::generate_from_rng(&mut rng).into())
             }
             KeyPairKind::P384 => {
-                AsymmetricKey::P384(p384::ecdsa::SigningKey::generate_from_rng(&mut rng))
+                AsymmetricKey::P384(p384::ecdsa::SigningKey::generate_from_rng(&mut rng).into())
             }
             KeyPairKind::P521 => {
                 AsymmetricKey::P521(p521::ecdsa::SigningKey::generate_from_rng(&mut rng))
@@ -316,12 +362,16 @@ impl AsymmetricKey {
             KeyPairKind::Rsa(_) => {
                 AsymmetricKey::Rsa(Box::new(RsaPrivateKey::from_pkcs8_der(bytes).map_err(bad)?))
             }
-            KeyPairKind::P256 => {
-                AsymmetricKey::P256(p256::ecdsa::SigningKey::from_pkcs8_der(bytes).map_err(bad)?)
-            }
-            KeyPairKind::P384 => {
-                AsymmetricKey::P384(p384::ecdsa::SigningKey::from_pkcs8_der(bytes).map_err(bad)?)
-            }
+            KeyPairKind::P256 => AsymmetricKey::P256(
+                p256::ecdsa::SigningKey::from_pkcs8_der(bytes)
+                    .map_err(bad)?
+                    .into(),
+            ),
+            KeyPairKind::P384 => AsymmetricKey::P384(
+                p384::ecdsa::SigningKey::from_pkcs8_der(bytes)
+                    .map_err(bad)?
+                    .into(),
+            ),
             KeyPairKind::P521 => {
                 AsymmetricKey::P521(p521::ecdsa::SigningKey::from_pkcs8_der(bytes).map_err(bad)?)
             }
@@ -534,6 +584,12 @@ impl AsymmetricKey {
                 message,
                 signature,
             ),
+            (AsymmetricKey::P256(key), Scheme::Ecdsa(hash)) => {
+                Ok(key.verify(&prehash(hash, message)?, signature))
+            }
+            (AsymmetricKey::P384(key), Scheme::Ecdsa(hash)) => {
+                Ok(key.verify(&prehash(hash, message)?, signature))
+            }
             (_, Scheme::Ecdsa(hash)) => {
                 let digest = prehash(hash, message)?;
                 on_ecdsa_curve!(self, key => {
@@ -764,10 +820,14 @@ pub fn import_private_key(bytes: &[u8]) -> Result<AsymmetricKey, Error> {
         "EC PRIVATE KEY" => {
             // SEC1 names its curve; each decoder refuses keys on other curves.
             if let Ok(key) = p256::SecretKey::from_sec1_der(der) {
-                return Ok(AsymmetricKey::P256(key.into()));
+                return Ok(AsymmetricKey::P256(
+                    p256::ecdsa::SigningKey::from(key).into(),
+                ));
             }
             if let Ok(key) = p384::SecretKey::from_sec1_der(der) {
-                return Ok(AsymmetricKey::P384(key.into()));
+                return Ok(AsymmetricKey::P384(
+                    p384::ecdsa::SigningKey::from(key).into(),
+                ));
             }
             if let Ok(key) = p521::SecretKey::from_sec1_der(der) {
                 return Ok(AsymmetricKey::P521(

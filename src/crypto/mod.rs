@@ -3,6 +3,7 @@
 //! nothing here knows about ARNs, key states or JSON.
 
 pub mod asymmetric;
+pub mod comb;
 pub mod envelope;
 mod error;
 pub mod mac;

@@ -1,0 +1,100 @@
+use super::*;
+use ecdsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
+use elliptic_curve::{Field, Generate as _};
+
+#[test]
+fn signed_digits_recompose_the_scalar_and_stay_in_range() {
+    for window in [2u32, 4, 5, 7] {
+        for _ in 0..50 {
+            let k = p256::Scalar::random(&mut crate::crypto::rng());
+            let digits = signed_digits(k.to_repr().as_ref(), window);
+            let half = 1i32 << (window - 1);
+            assert!(
+                digits.iter().all(|d| (-half..=half).contains(d)),
+                "{digits:?}"
+            );
+            // Σ d_i·2^(w·i), evaluated in the scalar field, gives k back.
+            let radix = p256::Scalar::from(1u64 << window);
+            let signed = digits.iter().rev().fold(p256::Scalar::ZERO, |acc, &d| {
+                let magnitude = p256::Scalar::from(u64::from(d.unsigned_abs()));
+                acc * radix + if d < 0 { -magnitude } else { magnitude }
+            });
+            assert_eq!(signed, k, "window {window}");
+        }
+    }
+}
+
+#[test]
+fn table_multiplication_matches_the_library() {
+    let key = p256::ecdsa::SigningKey::generate_from_rng(&mut crate::crypto::rng());
+    let public = *key.verifying_key().as_affine();
+    let table = Table::<p256::NistP256>::for_key(&public);
+    for k in [
+        p256::Scalar::ZERO,
+        p256::Scalar::ONE,
+        -p256::Scalar::ONE,
+        p256::Scalar::random(&mut crate::crypto::rng()),
+    ] {
+        let expected = p256::ProjectivePoint::from(public) * k;
+        assert_eq!(table.mul(&k).to_affine(), expected.to_affine());
+        let generator = p256::ProjectivePoint::GENERATOR * k;
+        assert_eq!(
+            <p256::NistP256 as Generator>::table().mul(&k).to_affine(),
+            generator.to_affine()
+        );
+    }
+}
+
+fn agrees_with_the_ecdsa_crate<C>(key: &ecdsa::SigningKey<C>, digest_len: usize)
+where
+    C: Generator + ecdsa::EcdsaCurve + elliptic_curve::CurveArithmetic,
+    Scalar<C>: Reduce<FieldBytes<C>>,
+    ecdsa::SigningKey<C>: PrehashSigner<ecdsa::Signature<C>>,
+    ecdsa::VerifyingKey<C>: PrehashVerifier<ecdsa::Signature<C>>,
+{
+    let table = Table::<C>::for_key(key.verifying_key().as_affine());
+    for round in 0..20u8 {
+        let digest = crate::crypto::random_bytes(digest_len);
+        let signature: ecdsa::Signature<C> = key.sign_prehash(&digest).unwrap();
+        assert!(verify_prehash(&table, &digest, &signature));
+        // The other s verifies too, as with OpenSSL.
+        let (r, s) = signature.split_scalars();
+        let flipped = ecdsa::Signature::<C>::from_scalars(*r, -*s).unwrap();
+        assert!(verify_prehash(&table, &digest, &flipped));
+        // A changed digest, a changed r, a digest of the wrong length: all refused, as the
+        // ecdsa crate refuses them.
+        let mut other = digest.clone();
+        other[usize::from(round) % digest_len] ^= 1 << (round % 8);
+        assert!(!verify_prehash(&table, &other, &signature));
+        assert!(
+            key.verifying_key()
+                .verify_prehash(&other, &signature)
+                .is_err()
+        );
+        let shifted = ecdsa::Signature::<C>::from_scalars(*r + Scalar::<C>::ONE, *s).unwrap();
+        assert!(!verify_prehash(&table, &digest, &shifted));
+        assert!(!verify_prehash(&table, &digest[1..], &signature));
+    }
+}
+
+#[test]
+fn p256_verification_agrees_with_the_ecdsa_crate() {
+    let key = p256::ecdsa::SigningKey::generate_from_rng(&mut crate::crypto::rng());
+    agrees_with_the_ecdsa_crate(&key, 32);
+}
+
+#[test]
+fn p384_verification_agrees_with_the_ecdsa_crate() {
+    let key = p384::ecdsa::SigningKey::generate_from_rng(&mut crate::crypto::rng());
+    agrees_with_the_ecdsa_crate(&key, 48);
+}
+
+#[test]
+fn a_signature_by_another_key_does_not_verify() {
+    let key = p256::ecdsa::SigningKey::generate_from_rng(&mut crate::crypto::rng());
+    let other = p256::ecdsa::SigningKey::generate_from_rng(&mut crate::crypto::rng());
+    let table = Table::<p256::NistP256>::for_key(key.verifying_key().as_affine());
+    let digest = [7u8; 32];
+    let signature: p256::ecdsa::Signature = other.sign_prehash(&digest).unwrap();
+    assert!(!verify_prehash(&table, &digest, &signature));
+}
