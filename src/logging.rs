@@ -1,8 +1,10 @@
 //! Log output. Request handlers never write to stderr themselves: each log line is appended to
 //! a shared buffer and one background thread writes whatever has accumulated with a single
-//! `write`. Under load that is one system call for many lines, and a slow terminal or pipe
-//! delays the log, not the requests. Every line still gets written: when the buffer is full,
-//! loggers wait for the writer, and [`LogGuard`] writes the rest before the process exits.
+//! `write`, then lets lines gather for [`GATHER`] before the next one. Under load that is one
+//! system call for many lines and no wake-ups at all (loggers wake the writer only when it
+//! sleeps for lack of lines), and a slow terminal or pipe delays the log, not the requests.
+//! Every line still gets written: when the buffer is full, loggers wait for the writer, and
+//! [`LogGuard`] writes the rest before the process exits.
 
 use std::io::Write;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -12,10 +14,13 @@ use crate::config::LogFormat;
 /// Beyond this many buffered bytes, loggers wait until the writer has caught up.
 const MAX_BUFFERED: usize = 1 << 20;
 
+/// How long the writer lets lines gather after a write while lines keep coming.
+const GATHER: std::time::Duration = std::time::Duration::from_millis(1);
+
 /// Sets up the global `tracing` subscriber: `RUST_LOG` (default `info`), `format`, stderr
 /// through the background writer. Keep the guard until the end of `main`.
 pub fn init(format: LogFormat) -> LogGuard {
-    let writer = BufferedStderr::start();
+    let writer = BufferedLog::start(std::io::stderr());
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
@@ -33,7 +38,7 @@ pub fn init(format: LogFormat) -> LogGuard {
 /// Writes out every buffered line when dropped (or on [`LogGuard::flush`]).
 #[derive(Debug)]
 pub struct LogGuard {
-    writer: BufferedStderr,
+    writer: BufferedLog,
 }
 
 impl LogGuard {
@@ -49,9 +54,10 @@ impl Drop for LogGuard {
     }
 }
 
-/// A `MakeWriter` for `tracing_subscriber` that hands lines to the background writer.
+/// A `MakeWriter` for `tracing_subscriber` that hands lines to the background writer, which
+/// writes them to its sink (stderr).
 #[derive(Debug, Clone)]
-struct BufferedStderr {
+struct BufferedLog {
     shared: Arc<Shared>,
 }
 
@@ -69,22 +75,24 @@ struct Buffer {
     pending: Vec<u8>,
     /// Whether the writer thread is between taking lines and having written them.
     writing: bool,
+    /// Whether the writer thread waits for lines (and must be woken by the next one).
+    idle: bool,
     /// There is no writer thread: loggers write to stderr themselves.
     inline: bool,
 }
 
-impl BufferedStderr {
-    fn start() -> BufferedStderr {
+impl BufferedLog {
+    fn start(mut sink: impl Write + Send + 'static) -> BufferedLog {
         let shared = Arc::new(Shared::default());
         let writer = shared.clone();
         let spawned = std::thread::Builder::new()
             .name("kmsd-log".into())
-            .spawn(move || writer.run());
+            .spawn(move || writer.run(&mut sink));
         if spawned.is_err() {
             // Without a thread, write in place: slower, but nothing is lost.
             shared.lock().inline = true;
         }
-        BufferedStderr { shared }
+        BufferedLog { shared }
     }
 }
 
@@ -93,8 +101,9 @@ impl Shared {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The writer thread: take everything buffered, write it in one go, repeat.
-    fn run(&self) {
+    /// The writer thread: take everything buffered, write it in one go, let more gather;
+    /// sleep until woken when nothing came.
+    fn run(&self, sink: &mut dyn Write) {
         let mut spare = Vec::new();
         loop {
             {
@@ -102,17 +111,20 @@ impl Shared {
                 state.writing = false;
                 self.drained.notify_all();
                 while state.pending.is_empty() {
+                    state.idle = true;
                     state = self
                         .filled
                         .wait(state)
                         .unwrap_or_else(PoisonError::into_inner);
                 }
+                state.idle = false;
                 std::mem::swap(&mut state.pending, &mut spare);
                 state.writing = true;
             }
             // Nothing sensible can be done when stderr itself fails; the lines are dropped.
-            let _ = std::io::stderr().lock().write_all(&spare);
+            let _ = sink.write_all(&spare);
             spare.clear();
+            std::thread::sleep(GATHER);
         }
     }
 
@@ -128,9 +140,9 @@ impl Shared {
                 .wait(state)
                 .unwrap_or_else(PoisonError::into_inner);
         }
-        let was_empty = state.pending.is_empty();
         state.pending.extend_from_slice(line);
-        if was_empty {
+        if state.idle {
+            state.idle = false;
             self.filled.notify_one();
         }
     }
@@ -151,7 +163,7 @@ impl Shared {
     }
 }
 
-impl std::io::Write for BufferedStderr {
+impl std::io::Write for BufferedLog {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.shared.append(buf);
         Ok(buf.len())
@@ -162,10 +174,13 @@ impl std::io::Write for BufferedStderr {
     }
 }
 
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for BufferedStderr {
-    type Writer = BufferedStderr;
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for BufferedLog {
+    type Writer = BufferedLog;
 
-    fn make_writer(&'a self) -> BufferedStderr {
+    fn make_writer(&'a self) -> BufferedLog {
         self.clone()
     }
 }
+
+#[cfg(test)]
+mod tests;
