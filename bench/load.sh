@@ -170,7 +170,7 @@ ms() {
 }
 
 COMMIT="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
-echo "kmsd load: $(date -u +%Y-%m-%dT%H:%MZ)  commit $COMMIT  $(nproc) cores"
+echo "kmsd load: $(date -u +%Y-%m-%dT%H:%MZ)  commit $COMMIT  $(nproc) cores  load average $(cut -d" " -f1-3 /proc/loadavg)"
 echo "server: $SERVER_DESC"
 echo "wrk: $THREADS thread(s), $CONNS connections, ${DURATION}s per scenario"
 printf '%-18s %12s %10s %10s %8s %10s\n' scenario 'req/s' 'p50 ms' 'p99 ms' errors calls

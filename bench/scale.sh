@@ -110,7 +110,7 @@ rss_mib() {
   awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$SERVER_PID/status"
 }
 
-echo "kmsd scale: N=$N  $(date -u +%Y-%m-%dT%H:%MZ)  commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')  $(nproc) cores"
+echo "kmsd scale: N=$N  $(date -u +%Y-%m-%dT%H:%MZ)  commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')  $(nproc) cores  load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "data dir: $DATA"
 
 # --- 1. create N keys ----------------------------------------------------------------------
