@@ -141,6 +141,13 @@ macro_rules! nist_key_verify {
                     .get_or_init(|| comb::Table::for_key(self.signing.verifying_key().as_affine()));
                 comb::verify_prehash(table, digest, &parsed)
             }
+
+            /// Signs `digest` (DER), with a random nonce; `None` for a digest of another length
+            /// than the curve's field.
+            fn sign(&self, digest: &[u8]) -> Option<Vec<u8>> {
+                comb::sign_prehash(self.signing.as_nonzero_scalar(), digest)
+                    .map(|signature| signature.to_der().as_bytes().to_vec())
+            }
         }
     };
 }
@@ -493,6 +500,16 @@ impl AsymmetricKey {
             }
             (AsymmetricKey::MlDsa87(key), Scheme::MlDsa) => {
                 ml_dsa_sign(key.expanded_key(), message)
+            }
+            (AsymmetricKey::P256(key), Scheme::Ecdsa(hash))
+                if let Some(signature) = key.sign(&prehash(hash, message)?) =>
+            {
+                Ok(signature)
+            }
+            (AsymmetricKey::P384(key), Scheme::Ecdsa(hash))
+                if let Some(signature) = key.sign(&prehash(hash, message)?) =>
+            {
+                Ok(signature)
             }
             (_, Scheme::Ecdsa(hash)) => {
                 let digest = prehash(hash, message)?;

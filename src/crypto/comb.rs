@@ -5,15 +5,18 @@
 //! and no doublings at all: about 100 additions where the generic double-scalar
 //! multiplication spends some 250 doublings plus its additions.
 //!
-//! Verification handles only public values, so the variable-time arithmetic here leaks
-//! nothing secret. Signing keeps the constant-time code of the `ecdsa` crate.
+//! Verification handles only public values, so it uses variable-time arithmetic. Signing
+//! multiplies the generator by a secret nonce, so [`sign_prehash`] uses the same table in
+//! constant time: the digits are computed without branches, every entry of each window is
+//! read, and every window costs one addition (of the identity for a zero digit).
 
 use std::sync::OnceLock;
 
 use elliptic_curve::group::{Curve as _, Group as _};
 use elliptic_curve::ops::{Invert as _, Reduce};
 use elliptic_curve::point::AffineCoordinates;
-use elliptic_curve::{FieldBytes, PrimeField};
+use elliptic_curve::subtle::{Choice, ConditionallySelectable as _, ConstantTimeEq as _};
+use elliptic_curve::{FieldBytes, Generate as _, NonZeroScalar, PrimeField};
 use hybrid_array::typenum::Unsigned;
 use primeorder::{AffinePoint, PrimeCurveParams, ProjectivePoint, Scalar};
 
@@ -54,6 +57,29 @@ impl<C: PrimeCurveParams> Table<C> {
     /// The table of `public`, for [`verify_prehash`].
     pub fn for_key(public: &AffinePoint<C>) -> Table<C> {
         Table::new(ProjectivePoint::<C>::from(*public), KEY_WINDOW)
+    }
+
+    /// `k·P` in constant time, for a secret `k`.
+    fn mul_secret(&self, k: &Scalar<C>) -> ProjectivePoint<C> {
+        let per_window = 1usize << (self.window - 1);
+        let mut sum = ProjectivePoint::<C>::IDENTITY;
+        for (i, digit) in signed_digits(k.to_repr().as_ref(), self.window)
+            .into_iter()
+            .enumerate()
+        {
+            let magnitude = digit.unsigned_abs();
+            let mut entry = AffinePoint::<C>::IDENTITY;
+            for (j, point) in self.points[i * per_window..(i + 1) * per_window]
+                .iter()
+                .enumerate()
+            {
+                entry.conditional_assign(point, magnitude.ct_eq(&(j as u32 + 1)));
+            }
+            let negative = Choice::from(((digit >> 31) & 1) as u8);
+            entry.conditional_assign(&-entry, negative);
+            sum += entry;
+        }
+        sum
     }
 
     /// `k·P`, in variable time.
@@ -117,6 +143,36 @@ where
     <Scalar<C> as Reduce<FieldBytes<C>>>::reduce(&x) == *r
 }
 
+/// ECDSA signature of a digest exactly as long as the curve's field, with a fresh random
+/// nonce as AWS KMS signs (not RFC 6979's deterministic one). `None` for a digest of another
+/// length, which the caller signs the generic way.
+pub fn sign_prehash<C>(key: &NonZeroScalar<C>, digest: &[u8]) -> Option<ecdsa::Signature<C>>
+where
+    C: Generator + ecdsa::EcdsaCurve,
+    Scalar<C>: Reduce<FieldBytes<C>>,
+{
+    let digest = <&FieldBytes<C>>::try_from(digest).ok()?;
+    let z = <Scalar<C> as Reduce<FieldBytes<C>>>::reduce(digest);
+    let mut rng = crate::crypto::rng();
+    loop {
+        let k = NonZeroScalar::<C>::generate_from_rng(&mut rng);
+        let x = C::table().mul_secret(&k).to_affine().x();
+        let r = <Scalar<C> as Reduce<FieldBytes<C>>>::reduce(&x);
+        // k⁻¹ through a random blind b: (k·b)⁻¹·b. k·b is uniformly random whatever k is, so
+        // inverting it in variable time reveals nothing about k.
+        let blind = NonZeroScalar::<C>::generate_from_rng(&mut rng);
+        let blinded = *k * *blind;
+        let Some(blinded_inverse) = Option::<Scalar<C>>::from(blinded.invert_vartime()) else {
+            continue;
+        };
+        let s = blinded_inverse * *blind * (z + r * **key);
+        if let Ok(signature) = ecdsa::Signature::<C>::from_scalars(r, s) {
+            // Fails only for r = 0 or s = 0 (probability ~2^-256): try another nonce.
+            return Some(signature);
+        }
+    }
+}
+
 /// How many signed `window`-bit digits a scalar of curve `C` takes (one more than its bits
 /// need, for the final carry).
 fn digit_count<C: PrimeCurveParams>(window: u32) -> usize {
@@ -125,7 +181,7 @@ fn digit_count<C: PrimeCurveParams>(window: u32) -> usize {
 }
 
 /// `k` (big-endian bytes) as digits `d_i` in `[-2^(w-1), 2^(w-1)]` with `k = Σ d_i·2^(w·i)`,
-/// least significant first.
+/// least significant first. Branch-free in the value of `k`.
 fn signed_digits(big_endian: &[u8], window: u32) -> Vec<i32> {
     let bits = 8 * big_endian.len();
     let count = bits.div_ceil(window as usize) + 1;
@@ -142,13 +198,10 @@ fn signed_digits(big_endian: &[u8], window: u32) -> Vec<i32> {
     for i in 0..count {
         let start = i * window as usize;
         let raw: u32 = (0..window as usize).map(|j| bit(start + j) << j).sum();
-        let mut digit = raw as i32 + carry;
-        carry = 0;
-        if digit > half {
-            digit -= 1 << window;
-            carry = 1;
-        }
-        digits.push(digit);
+        let digit = raw as i32 + carry;
+        // 1 when the digit is above half: then it becomes negative and carries one.
+        carry = ((half - digit) >> 31) & 1;
+        digits.push(digit - (carry << window));
     }
     digits
 }

@@ -1,6 +1,6 @@
 use super::*;
 use ecdsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
-use elliptic_curve::{Field, Generate as _};
+use elliptic_curve::Field;
 
 #[test]
 fn signed_digits_recompose_the_scalar_and_stay_in_range() {
@@ -97,4 +97,62 @@ fn a_signature_by_another_key_does_not_verify() {
     let digest = [7u8; 32];
     let signature: p256::ecdsa::Signature = other.sign_prehash(&digest).unwrap();
     assert!(!verify_prehash(&table, &digest, &signature));
+}
+
+#[test]
+fn constant_time_multiplication_matches_the_variable_time_one() {
+    let table = <p256::NistP256 as Generator>::table();
+    for k in [
+        p256::Scalar::ZERO,
+        p256::Scalar::ONE,
+        -p256::Scalar::ONE,
+        p256::Scalar::from(64u64),
+        p256::Scalar::random(&mut crate::crypto::rng()),
+        p256::Scalar::random(&mut crate::crypto::rng()),
+    ] {
+        assert_eq!(
+            table.mul_secret(&k).to_affine(),
+            (p256::ProjectivePoint::GENERATOR * k).to_affine()
+        );
+    }
+}
+
+fn signatures_verify_everywhere<C>(key: &ecdsa::SigningKey<C>, digest_len: usize)
+where
+    C: Generator + ecdsa::EcdsaCurve + elliptic_curve::CurveArithmetic,
+    Scalar<C>: Reduce<FieldBytes<C>>,
+    ecdsa::VerifyingKey<C>: PrehashVerifier<ecdsa::Signature<C>>,
+{
+    let table = Table::<C>::for_key(key.verifying_key().as_affine());
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..20 {
+        let digest = crate::crypto::random_bytes(digest_len);
+        let signature = sign_prehash(key.as_nonzero_scalar(), &digest).unwrap();
+        // The ecdsa crate's verifier (normalising s, which it insists on) and ours agree.
+        key.verifying_key()
+            .verify_prehash(&digest, &signature.normalize_s())
+            .unwrap();
+        assert!(verify_prehash(&table, &digest, &signature));
+        seen.insert(signature.to_bytes().to_vec());
+    }
+    // A fresh nonce each time: signing the same digest twice gives two signatures.
+    let digest = vec![1u8; digest_len];
+    let first = sign_prehash(key.as_nonzero_scalar(), &digest).unwrap();
+    let second = sign_prehash(key.as_nonzero_scalar(), &digest).unwrap();
+    assert_ne!(first, second);
+    assert_eq!(seen.len(), 20);
+    // A digest of another length is left to the generic signer.
+    assert!(sign_prehash(key.as_nonzero_scalar(), &digest[1..]).is_none());
+}
+
+#[test]
+fn p256_signatures_verify_with_the_ecdsa_crate() {
+    let key = p256::ecdsa::SigningKey::generate_from_rng(&mut crate::crypto::rng());
+    signatures_verify_everywhere(&key, 32);
+}
+
+#[test]
+fn p384_signatures_verify_with_the_ecdsa_crate() {
+    let key = p384::ecdsa::SigningKey::generate_from_rng(&mut crate::crypto::rng());
+    signatures_verify_everywhere(&key, 48);
 }
