@@ -97,7 +97,7 @@ impl Kms {
         };
         let now = self.clock.now();
         let arn = KeyArn {
-            scope: caller.clone(),
+            scope: self.state().shared_scope(caller),
             key_id,
         };
         let key = Key {

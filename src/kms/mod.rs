@@ -335,6 +335,14 @@ impl State {
         self.partitions.get(scope)
     }
 
+    /// `scope` as its partition holds it, so that a new key shares the partition's copy of the
+    /// region name instead of holding the request's.
+    fn shared_scope(&self, scope: &Scope) -> Scope {
+        self.partitions
+            .get_key_value(scope)
+            .map_or_else(|| scope.clone(), |(own, _)| own.clone())
+    }
+
     fn partition_mut(&mut self, scope: &Scope) -> &mut Partition {
         self.partitions.entry(scope.clone()).or_default()
     }
