@@ -808,16 +808,46 @@ pub struct Key {
     pub deletion: Option<Deletion>,
     /// Material versions, oldest first; the last one is current. Shared, because a key record
     /// is copied on every change and the material itself never changes.
-    pub materials: Arc<Vec<Material>>,
+    pub materials: Arc<[Material]>,
     /// Tags by key; ListResourceTags pages through them in this order.
     pub tags: BTreeMap<String, String>,
-    /// The key policy document (name `default`).
-    pub policy: String,
+    /// The key policy document (name `default`); [`Key::policy_text`] is its text.
+    pub policy: KeyPolicy,
     /// Automatic rotation and the rotations so far.
     pub rotation: KeyRotation,
 }
 
+/// A key policy (name `default`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyPolicy {
+    /// The policy AWS writes when a key gets none. Its text names the key's account, so it is
+    /// written out when asked for, not kept with every key.
+    Default,
+    /// Any other document, exactly as it was given.
+    Document(String),
+}
+
+impl KeyPolicy {
+    /// The policy with this text for a key of `account`: [`KeyPolicy::Default`] when the text
+    /// is exactly the default policy's, so that both ways of getting it are one value.
+    pub fn new(account: &AccountId, text: String) -> KeyPolicy {
+        if super::policies::is_default_policy(account, &text) {
+            KeyPolicy::Default
+        } else {
+            KeyPolicy::Document(text)
+        }
+    }
+}
+
 impl Key {
+    /// The text of the key policy, as GetKeyPolicy returns it.
+    pub fn policy_text(&self) -> std::borrow::Cow<'_, str> {
+        match &self.policy {
+            KeyPolicy::Default => super::policies::default_policy(&self.arn.scope.account).into(),
+            KeyPolicy::Document(text) => text.as_str().into(),
+        }
+    }
+
     /// The material that seals new data.
     pub fn current_material(&self) -> Option<&Material> {
         self.materials.last()

@@ -72,9 +72,10 @@ impl Store {
         let Some(db) = &self.db else {
             return Ok(snapshot);
         };
+        let mut decoder = records::Decoder::default();
         for entry in db.iter() {
             let (key, value) = entry?;
-            match records::decode(&key, &value)? {
+            match decoder.decode(&key, &value)? {
                 records::Record::Key(k) => snapshot.keys.push(k),
                 records::Record::Alias(scope, alias) => snapshot.aliases.push((scope, alias)),
                 records::Record::ClockOffset(offset) => snapshot.clock_offset_seconds = offset,
