@@ -17,8 +17,8 @@ use crate::kms::model::{Alias, AliasName, Key, KeyArn, LastUsage, Scope, Timesta
 /// Everything the store holds, as loaded at startup.
 #[derive(Debug, Default)]
 pub struct Snapshot {
-    /// Every key of every account and region.
-    pub keys: Vec<Key>,
+    /// Every key of every account and region, in key id order within each.
+    pub keys: Vec<Arc<Key>>,
     /// Every alias, with the scope it belongs to.
     pub aliases: Vec<(Scope, Alias)>,
     /// The clock's offset from system time, in seconds (0 when never moved).
@@ -27,6 +27,18 @@ pub struct Snapshot {
     pub usage: Vec<(KeyArn, LastUsage)>,
     /// When usage tracking began, if it has.
     pub usage_tracking_start: Option<Timestamp>,
+}
+
+impl Snapshot {
+    fn add(&mut self, record: records::Record) {
+        match record {
+            records::Record::Key(key) => self.keys.push(Arc::new(key)),
+            records::Record::Alias(scope, alias) => self.aliases.push((scope, alias)),
+            records::Record::ClockOffset(offset) => self.clock_offset_seconds = offset,
+            records::Record::Usage(arn, usage) => self.usage.push((arn, usage)),
+            records::Record::TrackingStart(since) => self.usage_tracking_start = Some(since),
+        }
+    }
 }
 
 /// The durable store, or nothing at all for `--in-memory`.
@@ -66,26 +78,57 @@ impl Store {
         self.batches.load(Ordering::Relaxed)
     }
 
-    /// Reads every record.
+    /// Reads every record. Two threads share the work: this one walks the tree (sled reads
+    /// and parses its pages) and hands the records over in batches to one that decodes them.
     pub fn load(&self) -> Result<Snapshot, Error> {
-        let mut snapshot = Snapshot::default();
+        /// Records per hand-over, and hand-overs in flight.
+        const BATCH: usize = 256;
+        const IN_FLIGHT: usize = 8;
         let Some(db) = &self.db else {
-            return Ok(snapshot);
+            return Ok(Snapshot::default());
         };
-        let mut decoder = records::Decoder::default();
-        for entry in db.iter() {
-            let (key, value) = entry?;
-            match decoder.decode(&key, &value)? {
-                records::Record::Key(k) => snapshot.keys.push(k),
-                records::Record::Alias(scope, alias) => snapshot.aliases.push((scope, alias)),
-                records::Record::ClockOffset(offset) => snapshot.clock_offset_seconds = offset,
-                records::Record::Usage(arn, usage) => snapshot.usage.push((arn, usage)),
-                records::Record::TrackingStart(since) => {
-                    snapshot.usage_tracking_start = Some(since);
+        std::thread::scope(|threads| {
+            let (batches, received) =
+                std::sync::mpsc::sync_channel::<Vec<(sled::IVec, sled::IVec)>>(IN_FLIGHT);
+            let decoding = std::thread::Builder::new()
+                .name("kmsd-load".into())
+                .spawn_scoped(threads, move || {
+                    let mut snapshot = Snapshot::default();
+                    let mut decoder = records::Decoder::default();
+                    for batch in received {
+                        for (path, value) in batch {
+                            snapshot.add(decoder.decode(&path, &value)?);
+                        }
+                    }
+                    Ok(snapshot)
+                })
+                .map_err(|error| Error::Engine(sled::Error::Io(error)))?;
+            let mut walked = Ok(());
+            let mut batch = Vec::with_capacity(BATCH);
+            for entry in db.iter() {
+                match entry {
+                    Ok(record) => batch.push(record),
+                    Err(error) => {
+                        walked = Err(error);
+                        break;
+                    }
+                }
+                if batch.len() == BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    if batches.send(full).is_err() {
+                        break; // The decoder stopped at a corrupt record: it says which.
+                    }
                 }
             }
-        }
-        Ok(snapshot)
+            // Fails only when the decoder has stopped, which it reports.
+            let _ = batches.send(batch);
+            drop(batches);
+            let decoded = decoding
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            walked?;
+            decoded
+        })
     }
 
     /// Removes every key and alias (and whatever else belongs to them) of every account and

@@ -217,3 +217,34 @@ fn rotation_state_round_trips() {
     };
     assert_eq!(back.rotation, key.rotation);
 }
+
+#[test]
+fn loading_hands_many_records_over_in_order_and_stops_at_a_corrupt_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let db = store.db.clone().unwrap();
+    let path = |i: usize| format!("k/111122223333/us-east-1/{i:08x}-1c1d-4a4b-9c9d-0e0f10111213");
+    // More records than one hand-over holds, in two partitions.
+    for i in 0..1000 {
+        db.insert(path(i), KEY_RECORD_V2_DEFAULT_POLICY.as_bytes())
+            .unwrap();
+    }
+    db.insert(
+        "k/444455556666/eu-west-1/0b2f6f3e-1c1d-4a4b-9c9d-0e0f10111213",
+        KEY_RECORD_V1_DEFAULT_POLICY.as_bytes(),
+    )
+    .unwrap();
+    let snapshot = store.load().unwrap();
+    assert_eq!(snapshot.keys.len(), 1001);
+    for (i, key) in snapshot.keys[..1000].iter().enumerate() {
+        assert_eq!(key.arn.key_id.as_str(), &path(i)[25..]);
+        assert_eq!(key.arn.scope.account.as_str(), "111122223333");
+    }
+    let last = &snapshot.keys[1000].arn;
+    assert_eq!(last.scope.account.as_str(), "444455556666");
+    assert_eq!(last.scope.region.as_str(), "eu-west-1");
+
+    db.insert(path(700), &b"{\"v\":2"[..]).unwrap();
+    let error = store.load().err().unwrap();
+    assert!(error.to_string().contains(&path(700)), "{error}");
+}
