@@ -14,6 +14,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::kms::model::{Alias, AliasName, Key, KeyArn, LastUsage, Scope, Timestamp};
 
+/// The most sled may cache of its tree, in bytes as stored (sled's default is 1 GiB). Requests
+/// never read sled: `kms` holds everything in memory and writes through, so this cache only
+/// spares a write from paging its leaf in again. Creating 100,000 keys over HTTP, 16 MiB
+/// instead of the default left the server at 100 MiB instead of 134, for the same CPU time.
+const CACHE_CAPACITY: u64 = 16 * 1024 * 1024;
+
 /// Everything the store holds, as loaded at startup.
 #[derive(Debug, Default)]
 pub struct Snapshot {
@@ -58,7 +64,10 @@ pub struct Batch {
 impl Store {
     /// Opens (creating if needed) the store in `path`.
     pub fn open(path: &Path) -> Result<Store, Error> {
-        let db = sled::Config::new().path(path).open()?;
+        let db = sled::Config::new()
+            .path(path)
+            .cache_capacity(CACHE_CAPACITY)
+            .open()?;
         Ok(Store {
             db: Some(db),
             batches: Arc::default(),
