@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::model::{
-    Deletion, Key, KeyArn, KeyId, KeyRef, KeyRotation, KeySpec, KeyState, KeyUsage, Material,
-    MaterialId, Origin, Scope,
+    Deletion, Key, KeyArn, KeyId, KeyPolicy, KeyRef, KeyRotation, KeySpec, KeyState, KeyUsage,
+    Material, MaterialId, Origin, Scope,
 };
 use super::resolve::Access;
 use super::{Error, Kms, Page, Result, paginate, policies, rotation, tags};
@@ -97,13 +97,13 @@ impl Kms {
         };
         let now = self.clock.now();
         let arn = KeyArn {
-            scope: caller.clone(),
+            scope: self.state().shared_scope(caller),
             key_id,
         };
         let key = Key {
-            policy: request
-                .policy
-                .unwrap_or_else(|| policies::default_policy(&caller.account)),
+            policy: request.policy.map_or(KeyPolicy::Default, |text| {
+                KeyPolicy::new(&caller.account, text)
+            }),
             creation_date: now,
             description: request.description.unwrap_or_default(),
             usage,
@@ -111,7 +111,7 @@ impl Kms {
             origin,
             state: KeyState::Enabled,
             deletion: None,
-            materials: Arc::new(vec![Material {
+            materials: Arc::new([Material {
                 id: material_id,
                 secret,
                 created: now,

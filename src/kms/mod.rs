@@ -124,11 +124,16 @@ impl Kms {
     pub fn open(store: Store, home: Scope, clock: Clock) -> std::result::Result<Kms, store::Error> {
         let snapshot = store.load()?;
         let mut state = State::default();
+        // Built in one go per partition, which packs the maps' nodes full.
+        let mut by_scope: HashMap<Scope, Vec<(KeyId, Arc<Key>)>> = HashMap::new();
         for key in snapshot.keys {
-            state
-                .partition_mut(&key.arn.scope)
-                .keys
-                .insert(key.arn.key_id.clone(), Arc::new(key));
+            by_scope
+                .entry(key.arn.scope.clone())
+                .or_default()
+                .push((key.arn.key_id.clone(), key));
+        }
+        for (scope, keys) in by_scope {
+            state.partition_mut(&scope).keys = keys.into_iter().collect();
         }
         for (scope, alias) in snapshot.aliases {
             state
@@ -333,6 +338,14 @@ impl Kms {
 impl State {
     fn partition(&self, scope: &Scope) -> Option<&Partition> {
         self.partitions.get(scope)
+    }
+
+    /// `scope` as its partition holds it, so that a new key shares the partition's copy of the
+    /// region name instead of holding the request's.
+    fn shared_scope(&self, scope: &Scope) -> Scope {
+        self.partitions
+            .get_key_value(scope)
+            .map_or_else(|| scope.clone(), |(own, _)| own.clone())
     }
 
     fn partition_mut(&mut self, scope: &Scope) -> &mut Partition {

@@ -24,25 +24,37 @@ impl Timestamp {
     }
 }
 
-/// A 12-digit AWS account id.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct AccountId(String);
+/// A 12-digit AWS account id. Kept inline (every key's ARN holds one).
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AccountId([u8; 12]);
 
 impl AccountId {
     /// Parses an account id: exactly 12 ASCII digits.
     pub fn parse(s: &str) -> Option<AccountId> {
-        (s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())).then(|| AccountId(s.to_owned()))
+        let digits: [u8; 12] = s.as_bytes().try_into().ok()?;
+        digits
+            .iter()
+            .all(u8::is_ascii_digit)
+            .then_some(AccountId(digits))
     }
 
     /// The digits.
     pub fn as_str(&self) -> &str {
-        &self.0
+        // Invariant: `parse` admits ASCII digits only, so this never falls back.
+        std::str::from_utf8(&self.0).unwrap_or_default()
     }
 }
 
-/// An AWS region name such as `eu-west-1`.
+impl fmt::Debug for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("AccountId").field(&self.as_str()).finish()
+    }
+}
+
+/// An AWS region name such as `eu-west-1`. Shared: the keys of one partition point to one
+/// copy of their region's name.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Region(String);
+pub struct Region(Arc<str>);
 
 impl Region {
     /// Parses a region name: lowercase letters, digits and dashes, as AWS region names are.
@@ -51,7 +63,7 @@ impl Region {
             && s.len() <= 64
             && s.bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        ok.then(|| Region(s.to_owned()))
+        ok.then(|| Region(Arc::from(s)))
     }
 
     /// The region name.
@@ -69,38 +81,47 @@ pub struct Scope {
     pub region: Region,
 }
 
-/// A key id: a lowercase UUID, or `mrk-` and 32 hex digits for multi-Region keys.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct KeyId(String);
+/// A key id: a lowercase UUID, or `mrk-` and 32 hex digits for multi-Region keys. Both are
+/// 36 ASCII characters, kept inline (every key and every map entry holds one).
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct KeyId([u8; 36]);
 
 impl KeyId {
     /// A fresh random key id.
     pub fn generate() -> KeyId {
-        KeyId(uuid::Uuid::new_v4().to_string())
+        let mut text = [0u8; 36];
+        uuid::Uuid::new_v4().hyphenated().encode_lower(&mut text);
+        KeyId(text)
     }
 
     /// Parses a key id in either form. Uppercase hex is not a key id AWS would issue.
     pub fn parse(s: &str) -> Option<KeyId> {
-        let hex = |t: &str| {
-            t.bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        };
-        let is_uuid = s.len() == 36
-            && s.split('-').map(str::len).eq([8, 4, 4, 4, 12])
-            && hex(&s.replace('-', ""));
-        let is_mrk = s.len() == 36 && s.starts_with("mrk-") && hex(&s[4..]);
-        (is_uuid || is_mrk).then(|| KeyId(s.to_owned()))
+        let text: [u8; 36] = s.as_bytes().try_into().ok()?;
+        let hex = |b: &u8| b.is_ascii_digit() || (b'a'..=b'f').contains(b);
+        let is_uuid = text.iter().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => *b == b'-',
+            _ => hex(b),
+        });
+        let is_mrk = text.starts_with(b"mrk-") && text[4..].iter().all(hex);
+        (is_uuid || is_mrk).then_some(KeyId(text))
     }
 
     /// The id as text.
     pub fn as_str(&self) -> &str {
-        &self.0
+        // Invariant: `parse` and `generate` admit ASCII only, so this never falls back.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("KeyId").field(&self.as_str()).finish()
     }
 }
 
 impl fmt::Display for KeyId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
@@ -787,16 +808,46 @@ pub struct Key {
     pub deletion: Option<Deletion>,
     /// Material versions, oldest first; the last one is current. Shared, because a key record
     /// is copied on every change and the material itself never changes.
-    pub materials: Arc<Vec<Material>>,
+    pub materials: Arc<[Material]>,
     /// Tags by key; ListResourceTags pages through them in this order.
     pub tags: BTreeMap<String, String>,
-    /// The key policy document (name `default`).
-    pub policy: String,
+    /// The key policy document (name `default`); [`Key::policy_text`] is its text.
+    pub policy: KeyPolicy,
     /// Automatic rotation and the rotations so far.
     pub rotation: KeyRotation,
 }
 
+/// A key policy (name `default`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyPolicy {
+    /// The policy AWS writes when a key gets none. Its text names the key's account, so it is
+    /// written out when asked for, not kept with every key.
+    Default,
+    /// Any other document, exactly as it was given.
+    Document(String),
+}
+
+impl KeyPolicy {
+    /// The policy with this text for a key of `account`: [`KeyPolicy::Default`] when the text
+    /// is exactly the default policy's, so that both ways of getting it are one value.
+    pub fn new(account: &AccountId, text: String) -> KeyPolicy {
+        if super::policies::is_default_policy(account, &text) {
+            KeyPolicy::Default
+        } else {
+            KeyPolicy::Document(text)
+        }
+    }
+}
+
 impl Key {
+    /// The text of the key policy, as GetKeyPolicy returns it.
+    pub fn policy_text(&self) -> std::borrow::Cow<'_, str> {
+        match &self.policy {
+            KeyPolicy::Default => super::policies::default_policy(&self.arn.scope.account).into(),
+            KeyPolicy::Document(text) => text.as_str().into(),
+        }
+    }
+
     /// The material that seals new data.
     pub fn current_material(&self) -> Option<&Material> {
         self.materials.last()

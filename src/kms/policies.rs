@@ -1,7 +1,7 @@
 //! GetKeyPolicy, PutKeyPolicy and ListKeyPolicies. Policies are stored, not enforced.
 //! Policy documents are JSON by definition, so this file parses JSON; nothing else in `kms` does.
 
-use super::model::{AccountId, KeyRef, Scope};
+use super::model::{AccountId, KeyPolicy, KeyRef, Scope};
 use super::resolve::Access;
 use super::{Error, Kms, Result};
 
@@ -23,8 +23,8 @@ impl Kms {
         Ok(self
             .read()
             .resolve(caller, key_ref, Access::Own)?
-            .policy
-            .clone())
+            .policy_text()
+            .into_owned())
     }
 
     /// PutKeyPolicy.
@@ -38,7 +38,7 @@ impl Kms {
         check_policy_name(name)?;
         check_policy(&policy)?;
         self.update_key(caller, key_ref, |key| {
-            key.policy = policy;
+            key.policy = KeyPolicy::new(&key.arn.scope.account, policy);
             Ok(())
         })
     }
@@ -79,8 +79,22 @@ pub(super) fn check_policy(policy: &str) -> Result<()> {
 /// The policy AWS writes when CreateKey gets none: the account root may do everything. Its
 /// exact formatting (two-space indent, `" : "`) is what GetKeyPolicy returns in AWS.
 pub(super) fn default_policy(account: &AccountId) -> String {
-    format!(
-        "{{\n  \"Version\" : \"2012-10-17\",\n  \"Id\" : \"key-default-1\",\n  \"Statement\" : [ {{\n    \"Sid\" : \"Enable IAM User Permissions\",\n    \"Effect\" : \"Allow\",\n    \"Principal\" : {{\n      \"AWS\" : \"arn:aws:iam::{}:root\"\n    }},\n    \"Action\" : \"kms:*\",\n    \"Resource\" : \"*\"\n  }} ]\n}}",
-        account.as_str()
-    )
+    [DEFAULT_POLICY_HEAD, account.as_str(), DEFAULT_POLICY_TAIL].concat()
 }
+
+/// Whether `policy` is exactly [`default_policy`] of `account`.
+pub(super) fn is_default_policy(account: &AccountId, policy: &str) -> bool {
+    policy
+        .strip_prefix(DEFAULT_POLICY_HEAD)
+        .and_then(|rest| rest.strip_suffix(DEFAULT_POLICY_TAIL))
+        == Some(account.as_str())
+}
+
+/// The default policy up to the account id...
+const DEFAULT_POLICY_HEAD: &str = "{\n  \"Version\" : \"2012-10-17\",\n  \"Id\" : \"key-default-1\",\n  \"Statement\" : [ {\n    \"Sid\" : \"Enable IAM User Permissions\",\n    \"Effect\" : \"Allow\",\n    \"Principal\" : {\n      \"AWS\" : \"arn:aws:iam::";
+/// ...and after it.
+const DEFAULT_POLICY_TAIL: &str =
+    ":root\"\n    },\n    \"Action\" : \"kms:*\",\n    \"Resource\" : \"*\"\n  } ]\n}";
+
+#[cfg(test)]
+mod tests;

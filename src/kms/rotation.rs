@@ -227,7 +227,12 @@ pub(super) fn rotate(key: &mut Key, date: Timestamp, kind: RotationType) {
         date,
         kind,
     });
-    Arc::make_mut(&mut key.materials).push(material);
+    key.materials = key
+        .materials
+        .iter()
+        .cloned()
+        .chain(std::iter::once(material))
+        .collect();
 }
 
 /// Applies every automatic rotation of `key` due at `now`, each dated when it was due, and

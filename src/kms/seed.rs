@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use super::keys::check_spec_and_usage;
 use super::model::{
-    Alias, AliasName, Key, KeyArn, KeyRotation, KeySpec, KeyState, KeyUsage, Material, MaterialId,
-    Origin, RotationRecord, RotationSchedule, RotationType, Scope, Timestamp,
+    Alias, AliasName, Key, KeyArn, KeyPolicy, KeyRotation, KeySpec, KeyState, KeyUsage, Material,
+    MaterialId, Origin, RotationRecord, RotationSchedule, RotationType, Scope, Timestamp,
 };
 use super::{Error, Kms, Result, policies, tags};
 use crate::crypto::{self, KeyMaterial};
@@ -253,9 +253,9 @@ fn build_key(seed: SeedKey, now: Timestamp) -> Result<Key> {
         None => None,
     };
     Ok(Key {
-        policy: seed
-            .policy
-            .unwrap_or_else(|| policies::default_policy(&arn.scope.account)),
+        policy: seed.policy.map_or(KeyPolicy::Default, |text| {
+            KeyPolicy::new(&arn.scope.account, text)
+        }),
         creation_date: now,
         description: seed.description,
         usage,
@@ -263,7 +263,7 @@ fn build_key(seed: SeedKey, now: Timestamp) -> Result<Key> {
         origin: seed.origin,
         state,
         deletion: None,
-        materials: Arc::new(materials),
+        materials: materials.into(),
         tags: key_tags,
         rotation: KeyRotation { schedule, history },
         arn,

@@ -285,7 +285,7 @@ pub fn export(kms: &Kms) -> Result<String, String> {
             origin: (key.origin != Origin::AwsKms).then(|| key.origin.as_str().to_owned()),
             enabled: (key.state == KeyState::Disabled).then_some(false),
             tags: (!key.tags.is_empty()).then(|| key.tags.clone()),
-            policy: Some(key.policy.clone()),
+            policy: Some(key.policy_text().into_owned()),
             rotation: key.rotation.schedule.map(|s| RotationEntry {
                 enabled: None,
                 rotation_period_in_days: Some(s.period_days),

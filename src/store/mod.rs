@@ -14,11 +14,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::kms::model::{Alias, AliasName, Key, KeyArn, LastUsage, Scope, Timestamp};
 
+/// The most sled may cache of its tree, in bytes as stored (sled's default is 1 GiB). Requests
+/// never read sled: `kms` holds everything in memory and writes through, so this cache only
+/// spares a write from paging its leaf in again. Creating 100,000 keys over HTTP, 16 MiB
+/// instead of the default left the server at 100 MiB instead of 134, for the same CPU time.
+const CACHE_CAPACITY: u64 = 16 * 1024 * 1024;
+
 /// Everything the store holds, as loaded at startup.
 #[derive(Debug, Default)]
 pub struct Snapshot {
-    /// Every key of every account and region.
-    pub keys: Vec<Key>,
+    /// Every key of every account and region, in key id order within each.
+    pub keys: Vec<Arc<Key>>,
     /// Every alias, with the scope it belongs to.
     pub aliases: Vec<(Scope, Alias)>,
     /// The clock's offset from system time, in seconds (0 when never moved).
@@ -27,6 +33,18 @@ pub struct Snapshot {
     pub usage: Vec<(KeyArn, LastUsage)>,
     /// When usage tracking began, if it has.
     pub usage_tracking_start: Option<Timestamp>,
+}
+
+impl Snapshot {
+    fn add(&mut self, record: records::Record) {
+        match record {
+            records::Record::Key(key) => self.keys.push(Arc::new(key)),
+            records::Record::Alias(scope, alias) => self.aliases.push((scope, alias)),
+            records::Record::ClockOffset(offset) => self.clock_offset_seconds = offset,
+            records::Record::Usage(arn, usage) => self.usage.push((arn, usage)),
+            records::Record::TrackingStart(since) => self.usage_tracking_start = Some(since),
+        }
+    }
 }
 
 /// The durable store, or nothing at all for `--in-memory`.
@@ -46,7 +64,10 @@ pub struct Batch {
 impl Store {
     /// Opens (creating if needed) the store in `path`.
     pub fn open(path: &Path) -> Result<Store, Error> {
-        let db = sled::Config::new().path(path).open()?;
+        let db = sled::Config::new()
+            .path(path)
+            .cache_capacity(CACHE_CAPACITY)
+            .open()?;
         Ok(Store {
             db: Some(db),
             batches: Arc::default(),
@@ -66,25 +87,57 @@ impl Store {
         self.batches.load(Ordering::Relaxed)
     }
 
-    /// Reads every record.
+    /// Reads every record. Two threads share the work: this one walks the tree (sled reads
+    /// and parses its pages) and hands the records over in batches to one that decodes them.
     pub fn load(&self) -> Result<Snapshot, Error> {
-        let mut snapshot = Snapshot::default();
+        /// Records per hand-over, and hand-overs in flight.
+        const BATCH: usize = 256;
+        const IN_FLIGHT: usize = 8;
         let Some(db) = &self.db else {
-            return Ok(snapshot);
+            return Ok(Snapshot::default());
         };
-        for entry in db.iter() {
-            let (key, value) = entry?;
-            match records::decode(&key, &value)? {
-                records::Record::Key(k) => snapshot.keys.push(k),
-                records::Record::Alias(scope, alias) => snapshot.aliases.push((scope, alias)),
-                records::Record::ClockOffset(offset) => snapshot.clock_offset_seconds = offset,
-                records::Record::Usage(arn, usage) => snapshot.usage.push((arn, usage)),
-                records::Record::TrackingStart(since) => {
-                    snapshot.usage_tracking_start = Some(since);
+        std::thread::scope(|threads| {
+            let (batches, received) =
+                std::sync::mpsc::sync_channel::<Vec<(sled::IVec, sled::IVec)>>(IN_FLIGHT);
+            let decoding = std::thread::Builder::new()
+                .name("kmsd-load".into())
+                .spawn_scoped(threads, move || {
+                    let mut snapshot = Snapshot::default();
+                    let mut decoder = records::Decoder::default();
+                    for batch in received {
+                        for (path, value) in batch {
+                            snapshot.add(decoder.decode(&path, &value)?);
+                        }
+                    }
+                    Ok(snapshot)
+                })
+                .map_err(|error| Error::Engine(sled::Error::Io(error)))?;
+            let mut walked = Ok(());
+            let mut batch = Vec::with_capacity(BATCH);
+            for entry in db.iter() {
+                match entry {
+                    Ok(record) => batch.push(record),
+                    Err(error) => {
+                        walked = Err(error);
+                        break;
+                    }
+                }
+                if batch.len() == BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    if batches.send(full).is_err() {
+                        break; // The decoder stopped at a corrupt record: it says which.
+                    }
                 }
             }
-        }
-        Ok(snapshot)
+            // Fails only when the decoder has stopped, which it reports.
+            let _ = batches.send(batch);
+            drop(batches);
+            let decoded = decoding
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            walked?;
+            decoded
+        })
     }
 
     /// Removes every key and alias (and whatever else belongs to them) of every account and

@@ -7,6 +7,7 @@
 //! `u/<account>/<region>/<key-id>` for a key's last usage, and `m/<name>` for server-wide
 //! metadata: the clock offset (`m/clock`) and when usage tracking began (`m/usage-tracking`).
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use base64::Engine;
@@ -16,12 +17,13 @@ use serde::{Deserialize, Serialize};
 use super::Error;
 use crate::crypto::KeyMaterial;
 use crate::kms::model::{
-    AccountId, Alias, AliasName, Deletion, Key, KeyArn, KeyId, KeyRotation, KeySpec, KeyState,
-    KeyUsage, LastUsage, Material, MaterialId, Origin, Region, RotationRecord, RotationSchedule,
-    RotationType, Scope, Timestamp, UsageOperation,
+    AccountId, Alias, AliasName, Deletion, Key, KeyArn, KeyId, KeyPolicy, KeyRotation, KeySpec,
+    KeyState, KeyUsage, LastUsage, Material, MaterialId, Origin, Region, RotationRecord,
+    RotationSchedule, RotationType, Scope, Timestamp, UsageOperation,
 };
 
-const KEY_VERSION: u32 = 1;
+/// Version 2 left out what the path already says, and the default policy; 1 is still read.
+const KEY_VERSION: u32 = 2;
 const ALIAS_VERSION: u32 = 1;
 const CLOCK_VERSION: u32 = 1;
 const USAGE_VERSION: u32 = 1;
@@ -42,28 +44,74 @@ pub(super) enum Record {
     TrackingStart(Timestamp),
 }
 
-#[derive(Serialize, Deserialize)]
-struct StoredKey {
+/// A key record as written (version 2). The account, region and key id are in its path.
+/// Empty or absent members are left out: `deletion`, `tags`, `policy` (the default policy of
+/// the key's account), `rotation_schedule` and `rotations`.
+#[derive(Serialize)]
+struct KeyRecordOut<'a> {
     v: u32,
-    account: String,
-    region: String,
-    key_id: String,
     created_ms: u64,
-    description: String,
-    usage: String,
-    spec: String,
-    origin: String,
-    state: String,
+    description: &'a str,
+    usage: &'static str,
+    spec: &'static str,
+    origin: &'static str,
+    state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
     deletion: Option<StoredDeletion>,
     materials: Vec<StoredMaterial>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tags: Vec<(&'a str, &'a str)>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rotation_schedule: Option<StoredRotationSchedule>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    rotations: Vec<StoredRotation>,
+}
+
+/// A key record as read: version 2, or version 1, which also repeated the account, region and
+/// key id of its path (ignored here) and always had `deletion`, `tags` and `policy`. Strings
+/// are borrowed from the record unless they hold JSON escapes.
+#[derive(Deserialize)]
+struct KeyRecordIn<'a> {
+    v: u32,
+    created_ms: u64,
+    #[serde(borrow)]
+    description: Cow<'a, str>,
+    #[serde(borrow)]
+    usage: Cow<'a, str>,
+    #[serde(borrow)]
+    spec: Cow<'a, str>,
+    #[serde(borrow)]
+    origin: Cow<'a, str>,
+    #[serde(borrow)]
+    state: Cow<'a, str>,
+    #[serde(default)]
+    deletion: Option<StoredDeletion>,
+    #[serde(borrow)]
+    materials: Vec<MaterialIn<'a>>,
+    #[serde(default)]
     tags: Vec<(String, String)>,
-    policy: String,
+    /// Always present in version 1; absent in version 2 for the default policy.
+    #[serde(default, borrow)]
+    policy: Option<Cow<'a, str>>,
     /// Added after version 1 was first written; absent in older records.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     rotation_schedule: Option<StoredRotationSchedule>,
     /// Added after version 1 was first written; absent in older records.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     rotations: Vec<StoredRotation>,
+}
+
+#[derive(Deserialize)]
+struct MaterialIn<'a> {
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    #[serde(borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow)]
+    secret: Cow<'a, str>,
+    created_ms: u64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -85,7 +133,7 @@ struct StoredDeletion {
     window_days: u32,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 struct StoredMaterial {
     id: String,
     kind: String,
@@ -146,17 +194,14 @@ pub(super) fn alias_path(scope: &Scope, name: &AliasName) -> Vec<u8> {
 }
 
 pub(super) fn encode_key(key: &Key) -> Vec<u8> {
-    let stored = StoredKey {
+    to_json(&KeyRecordOut {
         v: KEY_VERSION,
-        account: key.arn.scope.account.as_str().to_owned(),
-        region: key.arn.scope.region.as_str().to_owned(),
-        key_id: key.arn.key_id.as_str().to_owned(),
         created_ms: key.creation_date.0,
-        description: key.description.clone(),
-        usage: key.usage.as_str().to_owned(),
-        spec: key.spec.as_str().to_owned(),
-        origin: key.origin.as_str().to_owned(),
-        state: key.state.as_str().to_owned(),
+        description: &key.description,
+        usage: key.usage.as_str(),
+        spec: key.spec.as_str(),
+        origin: key.origin.as_str(),
+        state: key.state.as_str(),
         deletion: key.deletion.map(|d| StoredDeletion {
             date_ms: d.date.0,
             window_days: d.window_days,
@@ -174,9 +219,12 @@ pub(super) fn encode_key(key: &Key) -> Vec<u8> {
         tags: key
             .tags
             .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
+            .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect(),
-        policy: key.policy.clone(),
+        policy: match &key.policy {
+            KeyPolicy::Default => None,
+            KeyPolicy::Document(text) => Some(text),
+        },
         rotation_schedule: key.rotation.schedule.map(|s| StoredRotationSchedule {
             period_days: s.period_days,
             next_ms: s.next.0,
@@ -191,8 +239,7 @@ pub(super) fn encode_key(key: &Key) -> Vec<u8> {
                 kind: r.kind.as_str().to_owned(),
             })
             .collect(),
-    };
-    to_json(&stored)
+    })
 }
 
 pub(super) fn encode_alias(alias: &Alias) -> Vec<u8> {
@@ -254,113 +301,146 @@ fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).expect("records always serialize")
 }
 
+/// Reads one record.
+#[cfg(test)]
 pub(super) fn decode(path: &[u8], value: &[u8]) -> Result<Record, Error> {
-    let path_text = String::from_utf8_lossy(path).into_owned();
-    let corrupt = |reason: String| Error::Corrupt {
-        key: path_text.clone(),
-        reason,
-    };
-    if path == CLOCK_PATH {
-        let stored: StoredClock =
-            serde_json::from_slice(value).map_err(|e| corrupt(e.to_string()))?;
-        if stored.v != CLOCK_VERSION {
-            return Err(corrupt(format!(
-                "unsupported clock record version {}",
-                stored.v
-            )));
+    Decoder::default().decode(path, value)
+}
+
+/// Reads records one after the other. Records come in path order, so consecutive ones mostly
+/// share their account and region: the decoder gives them one shared [`Scope`].
+#[derive(Default)]
+pub(super) struct Decoder {
+    scope: Option<Scope>,
+}
+
+impl Decoder {
+    /// Reads the record `value` stored at `path`.
+    pub(super) fn decode(&mut self, path: &[u8], value: &[u8]) -> Result<Record, Error> {
+        let corrupt = |reason: String| Error::Corrupt {
+            key: String::from_utf8_lossy(path).into_owned(),
+            reason,
+        };
+        if path == CLOCK_PATH {
+            let stored: StoredClock =
+                serde_json::from_slice(value).map_err(|e| corrupt(e.to_string()))?;
+            if stored.v != CLOCK_VERSION {
+                return Err(corrupt(format!(
+                    "unsupported clock record version {}",
+                    stored.v
+                )));
+            }
+            return Ok(Record::ClockOffset(stored.offset_seconds));
         }
-        return Ok(Record::ClockOffset(stored.offset_seconds));
+        if path == TRACKING_PATH {
+            let stored: StoredTracking =
+                serde_json::from_slice(value).map_err(|e| corrupt(e.to_string()))?;
+            if stored.v != TRACKING_VERSION {
+                return Err(corrupt(format!(
+                    "unsupported usage tracking record version {}",
+                    stored.v
+                )));
+            }
+            return Ok(Record::TrackingStart(Timestamp(stored.since_ms)));
+        }
+        let mut parts = std::str::from_utf8(path).unwrap_or_default().splitn(4, '/');
+        let (Some(kind), Some(account), Some(region), Some(name)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(corrupt("unrecognised record path".into()));
+        };
+        let scope = self.scope(account, region).map_err(|e| corrupt(e.into()))?;
+        match kind {
+            "k" => {
+                let stored: KeyRecordIn<'_> =
+                    serde_json::from_slice(value).map_err(|e| corrupt(e.to_string()))?;
+                if stored.v != KEY_VERSION && stored.v != 1 {
+                    return Err(corrupt(format!(
+                        "unsupported key record version {}",
+                        stored.v
+                    )));
+                }
+                let key_id = KeyId::parse(name).ok_or_else(|| corrupt("bad key id".into()))?;
+                decode_key(stored, KeyArn { scope, key_id })
+                    .map(Record::Key)
+                    .map_err(corrupt)
+            }
+            "a" => {
+                let stored: StoredAlias =
+                    serde_json::from_slice(value).map_err(|e| corrupt(e.to_string()))?;
+                if stored.v != ALIAS_VERSION {
+                    return Err(corrupt(format!(
+                        "unsupported alias record version {}",
+                        stored.v
+                    )));
+                }
+                let target = KeyId::parse(&stored.target)
+                    .ok_or_else(|| corrupt("bad alias target".into()))?;
+                Ok(Record::Alias(
+                    scope,
+                    Alias {
+                        name: AliasName::new_unchecked(name.to_owned()),
+                        target,
+                        creation_date: Timestamp(stored.created_ms),
+                        last_updated: Timestamp(stored.updated_ms),
+                    },
+                ))
+            }
+            "u" => {
+                let stored: StoredUsage =
+                    serde_json::from_slice(value).map_err(|e| corrupt(e.to_string()))?;
+                if stored.v != USAGE_VERSION {
+                    return Err(corrupt(format!(
+                        "unsupported usage record version {}",
+                        stored.v
+                    )));
+                }
+                let key_id = KeyId::parse(name).ok_or_else(|| corrupt("bad key id".into()))?;
+                let operation = UsageOperation::parse(&stored.operation)
+                    .ok_or_else(|| corrupt(format!("bad operation {:?}", stored.operation)))?;
+                Ok(Record::Usage(
+                    KeyArn { scope, key_id },
+                    LastUsage {
+                        operation,
+                        at: Timestamp(stored.at_ms),
+                        request_id: stored.request_id,
+                        event_id: stored.event_id,
+                    },
+                ))
+            }
+            _ => Err(corrupt("unrecognised record kind".into())),
+        }
     }
-    if path == TRACKING_PATH {
-        let stored: StoredTracking =
-            serde_json::from_slice(value).map_err(|e| corrupt(e.to_string()))?;
-        if stored.v != TRACKING_VERSION {
-            return Err(corrupt(format!(
-                "unsupported usage tracking record version {}",
-                stored.v
-            )));
+
+    /// The scope a path names: the previous record's when it is the same.
+    fn scope(&mut self, account: &str, region: &str) -> Result<Scope, &'static str> {
+        if let Some(scope) = &self.scope
+            && scope.account.as_str() == account
+            && scope.region.as_str() == region
+        {
+            return Ok(scope.clone());
         }
-        return Ok(Record::TrackingStart(Timestamp(stored.since_ms)));
-    }
-    let mut parts = path_text.splitn(4, '/');
-    let (Some(kind), Some(account), Some(region), Some(name)) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(corrupt("unrecognised record path".into()));
-    };
-    let scope = Scope {
-        account: AccountId::parse(account).ok_or_else(|| corrupt("bad account".into()))?,
-        region: Region::parse(region).ok_or_else(|| corrupt("bad region".into()))?,
-    };
-    match kind {
-        "k" => {
-            let stored: StoredKey =
-                serde_json::from_slice(value).map_err(|e| corrupt(e.to_string()))?;
-            if stored.v != KEY_VERSION {
-                return Err(corrupt(format!(
-                    "unsupported key record version {}",
-                    stored.v
-                )));
-            }
-            let key_id = KeyId::parse(name).ok_or_else(|| corrupt("bad key id".into()))?;
-            decode_key(stored, KeyArn { scope, key_id })
-                .map(Record::Key)
-                .map_err(corrupt)
-        }
-        "a" => {
-            let stored: StoredAlias =
-                serde_json::from_slice(value).map_err(|e| corrupt(e.to_string()))?;
-            if stored.v != ALIAS_VERSION {
-                return Err(corrupt(format!(
-                    "unsupported alias record version {}",
-                    stored.v
-                )));
-            }
-            let target =
-                KeyId::parse(&stored.target).ok_or_else(|| corrupt("bad alias target".into()))?;
-            Ok(Record::Alias(
-                scope,
-                Alias {
-                    name: AliasName::new_unchecked(name.to_owned()),
-                    target,
-                    creation_date: Timestamp(stored.created_ms),
-                    last_updated: Timestamp(stored.updated_ms),
-                },
-            ))
-        }
-        "u" => {
-            let stored: StoredUsage =
-                serde_json::from_slice(value).map_err(|e| corrupt(e.to_string()))?;
-            if stored.v != USAGE_VERSION {
-                return Err(corrupt(format!(
-                    "unsupported usage record version {}",
-                    stored.v
-                )));
-            }
-            let key_id = KeyId::parse(name).ok_or_else(|| corrupt("bad key id".into()))?;
-            let operation = UsageOperation::parse(&stored.operation)
-                .ok_or_else(|| corrupt(format!("bad operation {:?}", stored.operation)))?;
-            Ok(Record::Usage(
-                KeyArn { scope, key_id },
-                LastUsage {
-                    operation,
-                    at: Timestamp(stored.at_ms),
-                    request_id: stored.request_id,
-                    event_id: stored.event_id,
-                },
-            ))
-        }
-        _ => Err(corrupt("unrecognised record kind".into())),
+        let scope = Scope {
+            account: AccountId::parse(account).ok_or("bad account")?,
+            region: Region::parse(region).ok_or("bad region")?,
+        };
+        self.scope = Some(scope.clone());
+        Ok(scope)
     }
 }
 
-fn decode_key(stored: StoredKey, arn: KeyArn) -> Result<Key, String> {
+fn decode_key(stored: KeyRecordIn<'_>, arn: KeyArn) -> Result<Key, String> {
     let enum_field = |name: &str, value: &str| format!("bad {name} {value:?}");
+    let policy = match stored.policy {
+        Some(text) => KeyPolicy::new(&arn.scope.account, text.into_owned()),
+        None if stored.v == 1 => return Err("missing field `policy`".into()),
+        None => KeyPolicy::Default,
+    };
     let materials = stored
         .materials
         .into_iter()
         .map(decode_material)
-        .collect::<Result<Vec<_>, String>>()?;
+        .collect::<Result<Arc<[Material]>, String>>()?;
     let history = stored
         .rotations
         .into_iter()
@@ -378,7 +458,7 @@ fn decode_key(stored: StoredKey, arn: KeyArn) -> Result<Key, String> {
     Ok(Key {
         arn,
         creation_date: Timestamp(stored.created_ms),
-        description: stored.description,
+        description: stored.description.into_owned(),
         usage: KeyUsage::parse(&stored.usage).ok_or_else(|| enum_field("usage", &stored.usage))?,
         spec: KeySpec::parse(&stored.spec).ok_or_else(|| enum_field("spec", &stored.spec))?,
         origin: Origin::parse(&stored.origin)
@@ -388,9 +468,9 @@ fn decode_key(stored: StoredKey, arn: KeyArn) -> Result<Key, String> {
             date: Timestamp(d.date_ms),
             window_days: d.window_days,
         }),
-        materials: Arc::new(materials),
+        materials,
         tags: stored.tags.into_iter().collect(),
-        policy: stored.policy,
+        policy,
         rotation: KeyRotation {
             schedule: stored.rotation_schedule.map(|s| RotationSchedule {
                 period_days: s.period_days,
@@ -401,10 +481,21 @@ fn decode_key(stored: StoredKey, arn: KeyArn) -> Result<Key, String> {
     })
 }
 
-fn decode_material(stored: StoredMaterial) -> Result<Material, String> {
+fn decode_material(stored: MaterialIn<'_>) -> Result<Material, String> {
     let id = decode_hex32(&stored.id).ok_or("bad material id")?;
-    let secret = B64.decode(&stored.secret).map_err(|e| e.to_string())?;
-    let secret = KeyMaterial::from_stored(&stored.kind, &secret)
+    // Symmetric secrets (at most 64 bytes) decode without an allocation.
+    let mut small = [0u8; 72];
+    let large;
+    let secret = match B64.decode_slice(stored.secret.as_bytes(), &mut small) {
+        Ok(len) => &small[..len],
+        Err(_) => {
+            large = B64
+                .decode(stored.secret.as_bytes())
+                .map_err(|e| e.to_string())?;
+            &large[..]
+        }
+    };
+    let secret = KeyMaterial::from_stored(&stored.kind, secret)
         .map_err(|e| format!("{} material: {e}", stored.kind))?;
     Ok(Material {
         id: MaterialId(id),
@@ -414,12 +505,18 @@ fn decode_material(stored: StoredMaterial) -> Result<Material, String> {
 }
 
 fn decode_hex32(s: &str) -> Option<[u8; 32]> {
-    if s.len() != 64 || !s.is_ascii() {
-        return None;
+    fn nibble(c: u8) -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            b'A'..=b'F' => Some(c - b'A' + 10),
+            _ => None,
+        }
     }
+    let digits: &[u8; 64] = s.as_bytes().try_into().ok()?;
     let mut out = [0u8; 32];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()?;
+    for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
+        *byte = (nibble(pair[0])? << 4) | nibble(pair[1])?;
     }
     Some(out)
 }

@@ -85,10 +85,111 @@ fn key_records_from_before_rotation_still_load() {
     };
     assert_eq!(key.description, "old");
     assert_eq!(key.rotation, crate::kms::model::KeyRotation::default());
-    // Writing it back without rotation state gives the same fields as before.
+    assert_eq!(key.policy_text(), "{}");
+    // Written back (as version 2) without rotation state, it has the same fields, less those
+    // that version 2 leaves out: what the path says, and empty members.
     let written: serde_json::Value = serde_json::from_slice(&records::encode_key(&key)).unwrap();
-    let old: serde_json::Value = serde_json::from_str(KEY_RECORD_BEFORE_ROTATION).unwrap();
+    let mut old: serde_json::Value = serde_json::from_str(KEY_RECORD_BEFORE_ROTATION).unwrap();
+    let old_fields = old.as_object_mut().unwrap();
+    for dropped in ["account", "region", "key_id", "deletion", "tags"] {
+        old_fields.remove(dropped).unwrap();
+    }
+    old_fields.insert("v".into(), 2.into());
     assert_eq!(written, old);
+}
+
+/// A version 1 key record as kmsd wrote it for every key created without a policy: the
+/// default policy spelled out in full.
+const KEY_RECORD_V1_DEFAULT_POLICY: &str = r#"{"v":1,"account":"111122223333","region":"us-east-1","key_id":"0b2f6f3e-1c1d-4a4b-9c9d-0e0f10111213","created_ms":1700000000000,"description":"scale.sh","usage":"ENCRYPT_DECRYPT","spec":"SYMMETRIC_DEFAULT","origin":"AWS_KMS","state":"Enabled","deletion":null,"materials":[{"id":"0101010101010101010101010101010101010101010101010101010101010101","kind":"AES_256","secret":"AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=","created_ms":1700000000000}],"tags":[],"policy":"{\n  \"Version\" : \"2012-10-17\",\n  \"Id\" : \"key-default-1\",\n  \"Statement\" : [ {\n    \"Sid\" : \"Enable IAM User Permissions\",\n    \"Effect\" : \"Allow\",\n    \"Principal\" : {\n      \"AWS\" : \"arn:aws:iam::111122223333:root\"\n    },\n    \"Action\" : \"kms:*\",\n    \"Resource\" : \"*\"\n  } ]\n}"}"#;
+
+/// The same key as version 2 writes it.
+const KEY_RECORD_V2_DEFAULT_POLICY: &str = r#"{"v":2,"created_ms":1700000000000,"description":"scale.sh","usage":"ENCRYPT_DECRYPT","spec":"SYMMETRIC_DEFAULT","origin":"AWS_KMS","state":"Enabled","materials":[{"id":"0101010101010101010101010101010101010101010101010101010101010101","kind":"AES_256","secret":"AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=","created_ms":1700000000000}]}"#;
+
+const KEY_PATH: &[u8] = b"k/111122223333/us-east-1/0b2f6f3e-1c1d-4a4b-9c9d-0e0f10111213";
+
+fn decode_key(record: &str) -> crate::kms::model::Key {
+    match records::decode(KEY_PATH, record.as_bytes()) {
+        Ok(records::Record::Key(key)) => key,
+        Ok(_) => panic!("not a key record"),
+        Err(error) => panic!("{error}"),
+    }
+}
+
+#[test]
+fn a_version_1_record_with_the_default_policy_loads_and_is_written_as_version_2() {
+    use crate::kms::model::KeyPolicy;
+    let old = decode_key(KEY_RECORD_V1_DEFAULT_POLICY);
+    let stored: serde_json::Value = serde_json::from_str(KEY_RECORD_V1_DEFAULT_POLICY).unwrap();
+    assert_eq!(old.policy, KeyPolicy::Default);
+    assert_eq!(old.policy_text(), stored["policy"].as_str().unwrap());
+    assert_eq!(
+        old.arn.to_string(),
+        "arn:aws:kms:us-east-1:111122223333:key/0b2f6f3e-1c1d-4a4b-9c9d-0e0f10111213"
+    );
+    assert_eq!(old.description, "scale.sh");
+    assert_eq!(old.materials.len(), 1);
+    assert_eq!(old.materials[0].secret.to_stored_bytes().unwrap(), [2; 32]);
+
+    let written = records::encode_key(&old);
+    assert_eq!(
+        String::from_utf8(written.clone()).unwrap(),
+        KEY_RECORD_V2_DEFAULT_POLICY
+    );
+    let new = decode_key(std::str::from_utf8(&written).unwrap());
+    assert_eq!(new.policy, KeyPolicy::Default);
+    assert_eq!(new.policy_text(), old.policy_text());
+    assert_eq!(records::encode_key(&new), written);
+}
+
+#[test]
+fn custom_policies_and_every_member_round_trip() {
+    use crate::kms::model::{Deletion, KeyPolicy, KeyState, Timestamp};
+    let mut key = decode_key(KEY_RECORD_V1_DEFAULT_POLICY);
+    let policy = "{\"Statement\" : [ ],\n \"x\": \"\u{e9}\\\"q\\\"\"}".to_owned();
+    key.policy = KeyPolicy::new(&key.arn.scope.account, policy.clone());
+    assert_eq!(key.policy, KeyPolicy::Document(policy.clone()));
+    key.description = "quote \" and \\ and \u{e9}".into();
+    key.tags.insert("team".into(), "core \"1\"".into());
+    key.state = KeyState::PendingDeletion;
+    key.deletion = Some(Deletion {
+        date: Timestamp(1_800_000_000_000),
+        window_days: 9,
+    });
+    let back = decode_key(std::str::from_utf8(&records::encode_key(&key)).unwrap());
+    assert_eq!(back.policy, KeyPolicy::Document(policy));
+    assert_eq!(back.description, key.description);
+    assert_eq!(back.tags, key.tags);
+    assert_eq!(back.state, key.state);
+    assert_eq!(back.deletion, key.deletion);
+    assert_eq!(records::encode_key(&back), records::encode_key(&key));
+}
+
+#[test]
+fn the_default_policy_of_another_account_is_kept_as_a_document() {
+    use crate::kms::model::KeyPolicy;
+    let record = KEY_RECORD_V1_DEFAULT_POLICY.replace(":111122223333:root", ":444455556666:root");
+    let key = decode_key(&record);
+    assert!(matches!(key.policy, KeyPolicy::Document(_)));
+    assert!(key.policy_text().contains("arn:aws:iam::444455556666:root"));
+    let back = decode_key(std::str::from_utf8(&records::encode_key(&key)).unwrap());
+    assert_eq!(back.policy, key.policy);
+}
+
+#[test]
+fn a_version_1_key_record_needs_its_policy_and_unknown_versions_are_corrupt() {
+    let no_policy = KEY_RECORD_BEFORE_ROTATION.replace(r#","policy":"{}""#, "");
+    let error = records::decode(KEY_PATH, no_policy.as_bytes())
+        .err()
+        .unwrap();
+    assert!(error.to_string().contains("policy"), "{error}");
+    let v3 = KEY_RECORD_V2_DEFAULT_POLICY.replace(r#""v":2"#, r#""v":3"#);
+    let error = records::decode(KEY_PATH, v3.as_bytes()).err().unwrap();
+    assert!(
+        error
+            .to_string()
+            .contains("unsupported key record version 3"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -115,4 +216,35 @@ fn rotation_state_round_trips() {
         panic!("the record did not load back");
     };
     assert_eq!(back.rotation, key.rotation);
+}
+
+#[test]
+fn loading_hands_many_records_over_in_order_and_stops_at_a_corrupt_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let db = store.db.clone().unwrap();
+    let path = |i: usize| format!("k/111122223333/us-east-1/{i:08x}-1c1d-4a4b-9c9d-0e0f10111213");
+    // More records than one hand-over holds, in two partitions.
+    for i in 0..1000 {
+        db.insert(path(i), KEY_RECORD_V2_DEFAULT_POLICY.as_bytes())
+            .unwrap();
+    }
+    db.insert(
+        "k/444455556666/eu-west-1/0b2f6f3e-1c1d-4a4b-9c9d-0e0f10111213",
+        KEY_RECORD_V1_DEFAULT_POLICY.as_bytes(),
+    )
+    .unwrap();
+    let snapshot = store.load().unwrap();
+    assert_eq!(snapshot.keys.len(), 1001);
+    for (i, key) in snapshot.keys[..1000].iter().enumerate() {
+        assert_eq!(key.arn.key_id.as_str(), &path(i)[25..]);
+        assert_eq!(key.arn.scope.account.as_str(), "111122223333");
+    }
+    let last = &snapshot.keys[1000].arn;
+    assert_eq!(last.scope.account.as_str(), "444455556666");
+    assert_eq!(last.scope.region.as_str(), "eu-west-1");
+
+    db.insert(path(700), &b"{\"v\":2"[..]).unwrap();
+    let error = store.load().err().unwrap();
+    assert!(error.to_string().contains(&path(700)), "{error}");
 }

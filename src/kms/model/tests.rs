@@ -70,6 +70,48 @@ fn key_id_forms() {
     assert!(KeyId::parse("1234abcd-12ab-34cd-56ef1234567890ab-").is_none());
     assert!(KeyId::parse("not-a-key").is_none());
     assert!(KeyId::parse(KeyId::generate().as_str()).is_some());
+    // Dashes only where a UUID has them; mrk- ids have none after the prefix.
+    assert!(KeyId::parse("1234abcd-12ab-34cd-56ef-1234567890a-").is_none());
+    assert!(KeyId::parse("1234abcd-12ab-34cd-56e-f1234567890ab").is_none());
+    assert!(KeyId::parse("mrk-1234abcd12ab34cd56ef12345678-0ab").is_none());
+    assert!(KeyId::parse("mrk-1234abcd12ab34cd56ef1234567890a").is_none());
+    assert!(KeyId::parse("1234abcd-12ab-34cd-56ef-1234567890ab\u{e9}").is_none());
+}
+
+#[test]
+fn ids_kept_inline_read_as_the_text_they_were_parsed_from() {
+    let text = "1234abcd-12ab-34cd-56ef-1234567890ab";
+    let id = KeyId::parse(text).unwrap();
+    assert_eq!(id.as_str(), text);
+    assert_eq!(id.to_string(), text);
+    assert_eq!(format!("{id:?}"), format!("KeyId({text:?})"));
+    let generated = KeyId::generate();
+    assert_eq!(
+        uuid::Uuid::parse_str(generated.as_str())
+            .unwrap()
+            .get_version_num(),
+        4
+    );
+    assert_ne!(generated, KeyId::generate());
+    // Ordered as their text is (ListKeys pages in this order).
+    let mut texts = vec![
+        "ffffffff-12ab-34cd-56ef-1234567890ab",
+        "mrk-1234abcd12ab34cd56ef1234567890ab",
+        "1234abcd-12ab-34cd-56ef-1234567890ab",
+        "0000abcd-12ab-34cd-56ef-1234567890ab",
+        "1234abcd-12ab-34cd-56ef-1234567890aa",
+    ];
+    let mut ids: Vec<KeyId> = texts.iter().map(|t| KeyId::parse(t).unwrap()).collect();
+    ids.sort();
+    texts.sort();
+    assert_eq!(ids.iter().map(KeyId::as_str).collect::<Vec<_>>(), texts);
+
+    let account = AccountId::parse("123456789012").unwrap();
+    assert_eq!(account.as_str(), "123456789012");
+    assert_eq!(format!("{account:?}"), "AccountId(\"123456789012\")");
+    let region = Region::parse("eu-west-1").unwrap();
+    assert_eq!(region.as_str(), "eu-west-1");
+    assert_eq!(region.clone(), region);
 }
 
 #[test]
