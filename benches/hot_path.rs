@@ -169,6 +169,28 @@ fn crypto_benches(c: &mut Criterion) {
         })
     });
 
+    // RSA-OAEP as Encrypt and Decrypt with an RSA_2048 key and RSAES_OAEP_SHA_256 run it:
+    // the public-key operation and the private (CRT) one, 32 bytes of plaintext.
+    let rsa = AsymmetricKey::generate(KeyPairKind::Rsa(2048)).unwrap();
+    let plaintext = random_bytes(32);
+    let ciphertext = rsa.encrypt_oaep(Hash::Sha256, &plaintext).unwrap();
+    assert_eq!(
+        rsa.decrypt_oaep(Hash::Sha256, &ciphertext).unwrap(),
+        plaintext
+    );
+    c.bench_function("crypto/rsa2048_oaep_sha256/encrypt", |b| {
+        b.iter(|| {
+            rsa.encrypt_oaep(Hash::Sha256, black_box(&plaintext))
+                .unwrap()
+        })
+    });
+    c.bench_function("crypto/rsa2048_oaep_sha256/decrypt", |b| {
+        b.iter(|| {
+            rsa.decrypt_oaep(Hash::Sha256, black_box(&ciphertext))
+                .unwrap()
+        })
+    });
+
     let hmac_key = random_bytes(32);
     c.bench_function("crypto/hmac_sha256/32", |b| {
         b.iter(|| mac::generate(mac::MacHash::Sha256, &hmac_key, black_box(&message)))

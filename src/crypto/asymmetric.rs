@@ -17,6 +17,8 @@ use std::sync::OnceLock;
 
 use super::{Error, comb, rng};
 
+mod rsa_fast;
+
 /// The SM2 distinguishing identifier KMS uses: the GM/T 0009-2012 default.
 pub const SM2_DISTID: &str = "1234567812345678";
 
@@ -172,10 +174,45 @@ impl<C: comb::Generator + ecdsa::EcdsaCurve> std::ops::Deref for NistKey<C> {
     }
 }
 
+/// An RSA private key, with the precomputed context of the fast RSA-OAEP path (see
+/// `rsa_fast`), built on its first OAEP encryption or decryption (about a millisecond for
+/// RSA_2048, a few kilobytes). Everything else uses the `rsa` crate's key it dereferences to.
+pub struct RsaKey {
+    key: RsaPrivateKey,
+    fast: OnceLock<Option<rsa_fast::FastRsa>>,
+}
+
+impl RsaKey {
+    /// The fast RSA-OAEP context, `None` for keys it does not handle (other sizes than 2048,
+    /// 3072 and 4096 bits, multi-prime keys), which keep the `rsa` crate's code.
+    fn fast(&self) -> Option<&rsa_fast::FastRsa> {
+        self.fast
+            .get_or_init(|| rsa_fast::FastRsa::new(&self.key))
+            .as_ref()
+    }
+}
+
+impl From<RsaPrivateKey> for RsaKey {
+    fn from(key: RsaPrivateKey) -> RsaKey {
+        RsaKey {
+            key,
+            fast: OnceLock::new(),
+        }
+    }
+}
+
+impl std::ops::Deref for RsaKey {
+    type Target = RsaPrivateKey;
+
+    fn deref(&self) -> &RsaPrivateKey {
+        &self.key
+    }
+}
+
 /// A private key of an asymmetric key pair.
 pub enum AsymmetricKey {
     /// RSA.
-    Rsa(Box<RsaPrivateKey>),
+    Rsa(Box<RsaKey>),
     /// NIST P-256.
     P256(NistKey<p256::NistP256>),
     /// NIST P-384.
@@ -258,7 +295,9 @@ impl AsymmetricKey {
         let mut rng = rng();
         Ok(match kind {
             KeyPairKind::Rsa(bits) => AsymmetricKey::Rsa(Box::new(
-                RsaPrivateKey::new(&mut rng, bits).map_err(|_| Error::KeyGeneration)?,
+                RsaPrivateKey::new(&mut rng, bits)
+                    .map_err(|_| Error::KeyGeneration)?
+                    .into(),
             )),
             KeyPairKind::P256 => {
                 AsymmetricKey::P256(p256::ecdsa::SigningKey::generate_from_rng(&mut rng).into())
@@ -288,9 +327,9 @@ impl AsymmetricKey {
     /// What kind of key pair this is.
     pub fn kind(&self) -> KeyPairKind {
         match self {
-            AsymmetricKey::Rsa(key) => KeyPairKind::Rsa(
-                rsa::traits::PublicKeyParts::n_bits_precision(key.as_ref()) as usize,
-            ),
+            AsymmetricKey::Rsa(key) => {
+                KeyPairKind::Rsa(rsa::traits::PublicKeyParts::n_bits_precision(&key.key) as usize)
+            }
             AsymmetricKey::P256(_) => KeyPairKind::P256,
             AsymmetricKey::P384(_) => KeyPairKind::P384,
             AsymmetricKey::P521(_) => KeyPairKind::P521,
@@ -366,9 +405,9 @@ impl AsymmetricKey {
     pub fn from_private_bytes(kind: KeyPairKind, bytes: &[u8]) -> Result<AsymmetricKey, Error> {
         let bad = |_| Error::MalformedKey;
         let key = match kind {
-            KeyPairKind::Rsa(_) => {
-                AsymmetricKey::Rsa(Box::new(RsaPrivateKey::from_pkcs8_der(bytes).map_err(bad)?))
-            }
+            KeyPairKind::Rsa(_) => AsymmetricKey::Rsa(Box::new(
+                RsaPrivateKey::from_pkcs8_der(bytes).map_err(bad)?.into(),
+            )),
             KeyPairKind::P256 => AsymmetricKey::P256(
                 p256::ecdsa::SigningKey::from_pkcs8_der(bytes)
                     .map_err(bad)?
@@ -622,11 +661,21 @@ impl AsymmetricKey {
         }
     }
 
-    /// RSA-OAEP encryption with the public key, as anyone holding it could do offline.
+    /// RSA-OAEP encryption with the public key, as anyone holding it could do offline. The
+    /// label is empty and MGF1 uses the same hash, as KMS's RSAES_OAEP_SHA_1 and
+    /// RSAES_OAEP_SHA_256 do.
     pub fn encrypt_oaep(&self, hash: Hash, plaintext: &[u8]) -> Result<Vec<u8>, Error> {
         let AsymmetricKey::Rsa(key) = self else {
             return Err(Error::WrongKeyType);
         };
+        if let Some(fast) = key.fast() {
+            return match hash {
+                Hash::Sha1 => fast.encrypt::<sha1::Sha1>(plaintext),
+                Hash::Sha256 => fast.encrypt::<Sha256>(plaintext),
+                _ => return Err(Error::WrongKeyType),
+            }
+            .ok_or(Error::PlaintextTooLarge);
+        }
         let public = key.to_public_key();
         match hash {
             Hash::Sha1 => public.encrypt(&mut rng(), Oaep::<sha1::Sha1>::new(), plaintext),
@@ -636,11 +685,20 @@ impl AsymmetricKey {
         .map_err(|_| Error::PlaintextTooLarge)
     }
 
-    /// RSA-OAEP decryption.
+    /// RSA-OAEP decryption. Every invalid ciphertext fails alike, with
+    /// [`Error::Authentication`].
     pub fn decrypt_oaep(&self, hash: Hash, ciphertext: &[u8]) -> Result<Vec<u8>, Error> {
         let AsymmetricKey::Rsa(key) = self else {
             return Err(Error::WrongKeyType);
         };
+        if let Some(fast) = key.fast() {
+            return match hash {
+                Hash::Sha1 => fast.decrypt::<sha1::Sha1>(ciphertext),
+                Hash::Sha256 => fast.decrypt::<Sha256>(ciphertext),
+                _ => return Err(Error::WrongKeyType),
+            }
+            .ok_or(Error::Authentication);
+        }
         match hash {
             Hash::Sha1 => key.decrypt(Oaep::<sha1::Sha1>::new(), ciphertext),
             Hash::Sha256 => key.decrypt(Oaep::<Sha256>::new(), ciphertext),
@@ -654,7 +712,7 @@ impl AsymmetricKey {
         let AsymmetricKey::Rsa(key) = self else {
             return None;
         };
-        let modulus_bytes = rsa::traits::PublicKeyParts::size(key.as_ref());
+        let modulus_bytes = rsa::traits::PublicKeyParts::size(&key.key);
         Some(modulus_bytes - 2 * hash.len() - 2)
     }
 
@@ -832,7 +890,7 @@ pub fn import_private_key(bytes: &[u8]) -> Result<AsymmetricKey, Error> {
         "RSA PRIVATE KEY" => {
             use rsa::pkcs1::DecodeRsaPrivateKey;
             let key = RsaPrivateKey::from_pkcs1_der(der).map_err(|_| Error::MalformedKey)?;
-            Ok(AsymmetricKey::Rsa(Box::new(key)))
+            Ok(AsymmetricKey::Rsa(Box::new(key.into())))
         }
         "EC PRIVATE KEY" => {
             // SEC1 names its curve; each decoder refuses keys on other curves.
@@ -866,7 +924,7 @@ pub fn import_private_key(bytes: &[u8]) -> Result<AsymmetricKey, Error> {
 /// Reads DER PKCS#8 of any kind: each decoder checks the algorithm identifier.
 fn import_pkcs8(der: &[u8]) -> Result<AsymmetricKey, Error> {
     if let Ok(key) = RsaPrivateKey::from_pkcs8_der(der) {
-        return Ok(AsymmetricKey::Rsa(Box::new(key)));
+        return Ok(AsymmetricKey::Rsa(Box::new(key.into())));
     }
     let kinds = [
         KeyPairKind::P256,

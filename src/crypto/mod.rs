@@ -7,6 +7,7 @@ pub mod comb;
 pub mod envelope;
 mod error;
 pub mod mac;
+pub mod montgomery;
 pub mod rsa_pool;
 pub mod symmetric;
 
