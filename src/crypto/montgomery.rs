@@ -13,9 +13,10 @@
 //! two numbers in Montgomery form is again in Montgomery form, `(aR)(bR)R⁻¹ = (ab)R`. The
 //! division by `R` is cheap: for each limb, add the multiple `q·m` of the modulus that makes
 //! the lowest limb zero (`q = t[0]·m' mod 2^64` with `m' = −m⁻¹ mod 2^64`) and drop that limb.
-//! [`Modulus::mul`] interleaves this with the schoolbook product, column by column of the
-//! product (FIPS, "finely integrated product scanning", Koç, Acar and Kaliski 1996). The
-//! result is below `2m` and one subtraction of `m`, chosen by a mask, reduces it fully.
+//! [`Modulus::mul`] interleaves this with the schoolbook product (CIOS or FIPS, Koç, Acar and
+//! Kaliski 1996, depending on the size), and [`Modulus::square`] squares first and reduces
+//! after. The result is below `2m` and one subtraction of `m`, chosen by a mask, reduces it
+//! fully.
 //!
 //! Converting in and out is a Montgomery product too: `x·R mod m = mont(x, R² mod m)` and
 //! `x = mont(xR, 1)`. A number of `2N` limbs, `x = hi·R + lo`, is reduced with
@@ -52,6 +53,8 @@ use zeroize::Zeroize;
 const WINDOW: u32 = 4;
 /// Table entries for that window.
 const TABLE: usize = 1 << WINDOW;
+/// Up to this many limbs, [`Modulus::mul`] uses operand scanning (see there).
+const UNROLLED_LIMBS: usize = 16;
 
 /// An all-ones mask for `bit == 1`, all zeros for `bit == 0` (`bit` must be 0 or 1).
 ///
@@ -107,6 +110,29 @@ impl Accumulator {
         let (sum, carry) = self.lo.overflowing_add(u128::from(a) * u128::from(b));
         self.lo = sum;
         self.overflow += u64::from(carry);
+    }
+
+    /// Adds one limb.
+    #[inline(always)]
+    fn add_limb(&mut self, x: u64) {
+        let (sum, carry) = self.lo.overflowing_add(u128::from(x));
+        self.lo = sum;
+        self.overflow += u64::from(carry);
+    }
+
+    /// Adds another accumulator.
+    #[inline(always)]
+    fn add(&mut self, other: &Accumulator) {
+        let (sum, carry) = self.lo.overflowing_add(other.lo);
+        self.lo = sum;
+        self.overflow += other.overflow + u64::from(carry);
+    }
+
+    /// Doubles the sum (which must stay below 2^191).
+    #[inline(always)]
+    fn double(&mut self) {
+        self.overflow = (self.overflow << 1) | (self.lo >> 127) as u64;
+        self.lo <<= 1;
     }
 
     /// The lowest limb.
@@ -293,21 +319,73 @@ impl<const N: usize> Modulus<N> {
     /// The Montgomery product `a·b·R⁻¹ mod m`, fully reduced (below m).
     ///
     /// Requires `a·b < m·R`, which holds when one factor is below m and the other is any
-    /// `N`-limb number: the result before the final step is `(a·b + u·m)/R < a·b/R + m < 2m`,
-    /// and one subtraction of m (selected by mask) finishes the reduction.
+    /// `N`-limb number: the result before the final step is `(a·b + u·m)/R < a·b/R + m < 2m`
+    /// (u below R is the Montgomery quotient), and one subtraction of m, selected by mask,
+    /// finishes the reduction.
     ///
-    /// Product scanning (FIPS, "finely integrated product scanning" in Koç, Acar and Kaliski
-    /// 1996): column k of `a·b + u·m` is summed in a three-limb accumulator, where u is the
-    /// Montgomery quotient, `u[k] = (column k so far)·m' mod 2^64` for the low N columns, which
-    /// makes each of those columns end in a zero limb; the high N columns are the result. This
-    /// does the same `2N²` limb products as operand scanning (CIOS), but accumulating a column
-    /// is a chain of additions with carry (one cycle each) rather than of multiply-adds whose
-    /// carry feeds the next product, which measured 20–25 % faster here for N = 32.
-    ///
-    /// Constant time: the loops depend only on N, the accumulator's carries are computed
-    /// arithmetically, and the final subtraction is selected with a mask built from the top
-    /// limb and the borrow bit.
+    /// Two ways to compute the same thing, both constant time, chosen by the size (measured
+    /// on x86-64): up to 16 limbs operand scanning ([`Modulus::mul_cios`]), whose constant
+    /// loops the compiler unrolls completely; above that product scanning
+    /// ([`Modulus::mul_fips`]).
     pub fn mul(&self, a: &[u64; N], b: &[u64; N]) -> [u64; N] {
+        if N <= UNROLLED_LIMBS {
+            self.mul_cios(a, b)
+        } else {
+            self.mul_fips(a, b)
+        }
+    }
+
+    /// `mul(a, a)` for `a` below m. Up to 16 limbs it is `mul`; above, [`Modulus::square_sos`]
+    /// computes each cross product `a[i]·a[j]` once.
+    pub fn square(&self, a: &[u64; N]) -> [u64; N] {
+        if N <= UNROLLED_LIMBS {
+            self.mul_cios(a, a)
+        } else {
+            self.square_sos(a)
+        }
+    }
+
+    /// Montgomery product by operand scanning (CIOS, "coarsely integrated operand scanning",
+    /// Koç, Acar and Kaliski 1996): for each limb `b[i]`, `t += a·b[i]`, then
+    /// `t = (t + q·m) / 2^64` with `q = t[0]·m' mod 2^64`, which makes the low limb vanish.
+    /// Between steps `t < R + m < 2R`: N limbs and a top limb of 0 or 1.
+    ///
+    /// Constant time: loops over all limbs, carries computed arithmetically, and the final
+    /// subtraction selected with a mask built from the top limb and the borrow bit.
+    fn mul_cios(&self, a: &[u64; N], b: &[u64; N]) -> [u64; N] {
+        let m = &self.m;
+        let mut t = [0u64; N];
+        let mut t_hi = 0u64;
+        for &bi in b.iter() {
+            // t += a·b[i]
+            let mut carry = 0;
+            for j in 0..N {
+                (t[j], carry) = mac(t[j], a[j], bi, carry);
+            }
+            let (t_n, t_n1) = adc(t_hi, carry, 0);
+            // t = (t + q·m) / 2^64
+            let q = t[0].wrapping_mul(self.m_inv);
+            let (_, mut carry) = mac(t[0], q, m[0], 0);
+            for j in 1..N {
+                (t[j - 1], carry) = mac(t[j], q, m[j], carry);
+            }
+            let (top, c) = adc(t_n, carry, 0);
+            t[N - 1] = top;
+            t_hi = t_n1 + c;
+        }
+        self.final_subtraction(&t, t_hi)
+    }
+
+    /// Montgomery product by product scanning (FIPS, "finely integrated product scanning",
+    /// same paper): column k of `a·b + u·m` is summed in a three-limb [`Accumulator`], where
+    /// `u[k] = (column k so far)·m' mod 2^64` for the low N columns makes each of them end
+    /// in a zero limb; the high N columns are the result. The same `2N²` limb products as
+    /// CIOS, but a column is a chain of additions with carry rather than of multiply-adds
+    /// whose carry feeds the next product: 10–20 % faster from 24 limbs on.
+    ///
+    /// Constant time: the loops depend only on N, carries are computed arithmetically, and
+    /// the final subtraction is selected by mask.
+    fn mul_fips(&self, a: &[u64; N], b: &[u64; N]) -> [u64; N] {
         let m = &self.m;
         let mut u = [0u64; N];
         let mut t = [0u64; N];
@@ -331,16 +409,76 @@ impl<const N: usize> Modulus<N> {
             }
             t[k - N] = acc.shift();
         }
-        // The result is acc·R + t < 2m, so acc (the top limb) is 0 or 1: subtract m when that
-        // is ≥ m, i.e. when the top limb is 1 or t − m does not borrow.
-        let top = acc.low();
-        let (d, borrow) = sub(&t, m);
-        select(mask(top | (borrow ^ 1)), &d, &t)
+        self.final_subtraction(&t, acc.low())
     }
 
-    /// `mul(a, a)`.
-    pub fn square(&self, a: &[u64; N]) -> [u64; N] {
-        self.mul(a, a)
+    /// Montgomery squaring by separated operand scanning: the double-width square by
+    /// product scanning, where column k is `2·Σ a[j]·a[k−j]` over `j < k − j` plus the
+    /// square `a[k/2]²` for even k (about `N²/2` limb products instead of `N²`), then
+    /// [`Modulus::redc`]. Requires `a < m`. Constant time: the loop bounds and the parity
+    /// test depend on the column index only.
+    fn square_sos(&self, a: &[u64; N]) -> [u64; N] {
+        let mut lo = [0u64; N];
+        let mut hi = [0u64; N];
+        // The part of the sum carried into the next column.
+        let mut carry = Accumulator::default();
+        for k in 0..2 * N - 1 {
+            let mut column = Accumulator::default();
+            for j in (k + 1).saturating_sub(N)..k.div_ceil(2) {
+                column.add_product(a[j], a[k - j]);
+            }
+            column.double();
+            if k % 2 == 0 {
+                column.add_product(a[k / 2], a[k / 2]);
+            }
+            column.add(&carry);
+            let low = column.shift();
+            if k < N {
+                lo[k] = low;
+            } else {
+                hi[k - N] = low;
+            }
+            carry = column;
+        }
+        hi[N - 1] = carry.low();
+        self.redc(&lo, &hi)
+    }
+
+    /// Montgomery reduction of a double-width `x = hi·R + lo < m·R`: `x·R⁻¹ mod m`, fully
+    /// reduced, by product scanning as in [`Modulus::mul_fips`] (`(x + u·m)/R < 2m`).
+    /// Constant time.
+    fn redc(&self, lo: &[u64; N], hi: &[u64; N]) -> [u64; N] {
+        let m = &self.m;
+        let mut u = [0u64; N];
+        let mut t = [0u64; N];
+        let mut acc = Accumulator::default();
+        for k in 0..N {
+            acc.add_limb(lo[k]);
+            for j in 0..k {
+                acc.add_product(u[j], m[k - j]);
+            }
+            let uk = acc.low().wrapping_mul(self.m_inv);
+            u[k] = uk;
+            acc.add_product(uk, m[0]);
+            acc.shift();
+        }
+        for k in N..2 * N {
+            acc.add_limb(hi[k - N]);
+            for j in (k - N + 1)..N {
+                acc.add_product(u[j], m[k - j]);
+            }
+            t[k - N] = acc.shift();
+        }
+        self.final_subtraction(&t, acc.low())
+    }
+
+    /// `top·R + t` reduced below m, for a value below 2m (so `top` is 0 or 1): m is
+    /// subtracted when the value is ≥ m, i.e. when `top` is 1 or `t − m` does not borrow,
+    /// selected by mask. Constant time.
+    #[inline(always)]
+    fn final_subtraction(&self, t: &[u64; N], top: u64) -> [u64; N] {
+        let (d, borrow) = sub(t, &self.m);
+        select(mask(top | (borrow ^ 1)), &d, t)
     }
 
     /// The Montgomery form `x·R mod m` of any `N`-limb `x` (also `x ≥ m`). Constant time.

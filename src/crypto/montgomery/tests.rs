@@ -144,7 +144,16 @@ fn check_modulus<const N: usize, const W: usize>(m: [u64; N]) {
     for a in any_values(&m) {
         for b in reduced_values(&m) {
             let expected = rem(&big(&a).concatenating_mul(&big(&b)), &m);
-            for product in [modulus.mul(&a, &b), modulus.mul(&b, &a)] {
+            // Both implementations, whichever `mul` picks for this size.
+            let products = [
+                modulus.mul(&a, &b),
+                modulus.mul(&b, &a),
+                modulus.mul_cios(&a, &b),
+                modulus.mul_cios(&b, &a),
+                modulus.mul_fips(&a, &b),
+                modulus.mul_fips(&b, &a),
+            ];
+            for product in products {
                 assert!(ct_lt(&product, &m), "reduced");
                 assert_eq!(
                     rem(&big(&product).concatenating_mul(&pow2(r_bits)), &m),
@@ -165,11 +174,17 @@ fn check_modulus<const N: usize, const W: usize>(m: [u64; N]) {
         );
     }
     for a in reduced_values(&m) {
-        assert_eq!(
-            modulus.square(&a),
-            modulus.mul(&a, &a),
-            "square is mul(a, a)"
-        );
+        let square = modulus.mul(&a, &a);
+        assert_eq!(modulus.square(&a), square, "square is mul(a, a)");
+        assert_eq!(modulus.square_sos(&a), square, "square_sos is mul(a, a)");
+        assert_eq!(modulus.mul_cios(&a, &a), square);
+        // And the double-width reduction alone, of a·b for b < m.
+        let b = random_below(&m);
+        let wide: [u64; W] = mul_wide(&a, &b);
+        let (mut lo, mut hi) = ([0u64; N], [0u64; N]);
+        lo.copy_from_slice(&wide[..N]);
+        hi.copy_from_slice(&wide[N..]);
+        assert_eq!(modulus.redc(&lo, &hi), modulus.mul(&a, &b));
         // Modular addition and subtraction of reduced values.
         for b in reduced_values(&m) {
             assert_eq!(
