@@ -248,3 +248,25 @@ fn loading_hands_many_records_over_in_order_and_stops_at_a_corrupt_one() {
     let error = store.load().err().unwrap();
     assert!(error.to_string().contains(&path(700)), "{error}");
 }
+
+#[test]
+fn material_ids_are_64_hex_digits_of_either_case() {
+    let id = "0101010101010101010101010101010101010101010101010101010101010101";
+    let with_id = |new: &str| KEY_RECORD_V2_DEFAULT_POLICY.replace(id, new);
+    let mixed = "0123456789abcdefABCDEF0101010101010101010101010101010101010101ff";
+    let key = decode_key(&with_id(mixed));
+    assert_eq!(key.materials[0].id.to_string(), mixed.to_lowercase());
+    for bad in [
+        &id[1..],
+        &format!("{id}0"),
+        &id.replacen('0', "g", 1),
+        &id.replacen('0', " ", 1),
+        &id.replacen("01", "+1", 1),
+        &id.replacen("01", "\u{e9}", 1)[..64],
+    ] {
+        let error = records::decode(KEY_PATH, with_id(bad).as_bytes())
+            .err()
+            .unwrap_or_else(|| panic!("{bad:?} was taken for a material id"));
+        assert!(error.to_string().contains("bad material id"), "{error}");
+    }
+}
