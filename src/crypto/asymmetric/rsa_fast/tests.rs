@@ -87,7 +87,14 @@ fn rejects_invalid_ciphertexts(key: &RsaPrivateKey, fast: &FastRsa) {
     let n = key.n().as_ref().to_be_bytes();
     let n = n[n.len() - k..].to_vec();
     let mut n_plus_one = n.clone();
-    n_plus_one[k - 1] += 1; // n is odd: no carry
+    // Big-endian increment with carry (the last byte of an odd n may be 0xff).
+    for byte in n_plus_one.iter_mut().rev() {
+        let (sum, carry) = byte.overflowing_add(1);
+        *byte = sum;
+        if !carry {
+            break;
+        }
+    }
     for too_large in [n, n_plus_one, vec![0xff; k]] {
         assert!(fast.decrypt::<Sha256>(&too_large).is_none());
         assert!(key.decrypt(Oaep::<Sha256>::new(), &too_large).is_err());
