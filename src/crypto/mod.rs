@@ -8,10 +8,13 @@ pub mod envelope;
 mod error;
 pub mod mac;
 pub mod montgomery;
+mod random;
 pub mod rsa_pool;
 pub mod symmetric;
 
 pub use error::Error;
+pub use random::OsRandom;
+use random::fill as fill_random;
 
 use std::fmt;
 use std::sync::Arc;
@@ -138,8 +141,8 @@ pub fn derive_id(parts: &[&[u8]]) -> [u8; 32] {
 }
 
 /// The operating system's CSPRNG, for APIs that take a generator.
-pub fn rng() -> rand_core::UnwrapErr<getrandom::SysRng> {
-    rand_core::UnwrapErr(getrandom::SysRng)
+pub fn rng() -> OsRandom {
+    OsRandom
 }
 
 /// `n` bytes from the operating system's CSPRNG, the one source of randomness in kmsd.
@@ -154,11 +157,4 @@ pub fn random_array<const N: usize>() -> [u8; N] {
     let mut out = [0u8; N];
     fill_random(&mut out);
     out
-}
-
-fn fill_random(buf: &mut [u8]) {
-    // Invariant: getrandom fails only when the OS has no entropy source at all, and a KMS
-    // cannot do anything safe without one, so this is not a recoverable error.
-    #[allow(clippy::expect_used)]
-    getrandom::fill(buf).expect("the operating system's random number generator failed");
 }
