@@ -148,6 +148,7 @@ async fn kms_call(
 ) -> Response {
     let request_id = new_request_id();
     let started = Instant::now();
+    state.kms.note_request();
     let caller = caller_scope(&headers, state.kms.home());
     let target = headers
         .get("x-amz-target")

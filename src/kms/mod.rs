@@ -185,6 +185,12 @@ impl Kms {
         self
     }
 
+    /// Notes that a request arrived, so background work (filling the RSA key pool) holds
+    /// off while requests keep coming.
+    pub fn note_request(&self) {
+        self.rsa_pool.note_activity();
+    }
+
     /// The default account and region.
     pub fn home(&self) -> &Scope {
         &self.home

@@ -58,11 +58,32 @@ fn the_refill_thread_runs_at_the_lowest_priority() {
             continue;
         }
         let stat = std::fs::read_to_string(path.join("stat")).unwrap();
-        // Fields after the parenthesised name: state is field 3, nice is field 19.
-        let after_name = &stat[stat.rfind(')').unwrap() + 2..];
-        let nice: i32 = after_name.split(' ').nth(16).unwrap().parse().unwrap();
-        assert_eq!(nice, 19, "{stat}");
+        // Fields after the parenthesised name: state is field 3, nice is field 19 and the
+        // scheduling policy field 41 (SCHED_IDLE is 5).
+        let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+        assert_eq!(fields[16], "19", "nice: {stat}");
+        assert_eq!(fields[38], "5", "policy: {stat}");
         found += 1;
     }
     assert!(found > 0, "no kmsd-rsa-pool thread");
+}
+
+#[test]
+fn the_pool_fills_only_while_no_activity_is_noted() {
+    // A long quiet window, so that a briefly starved test thread cannot open one by accident.
+    let quiet = std::time::Duration::from_millis(200);
+    let pool = RsaPool::with_quiet(1, &[2048], quiet);
+    let busy_until = std::time::Instant::now() + 5 * quiet;
+    while std::time::Instant::now() < busy_until {
+        pool.note_activity();
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    assert_eq!(
+        pool.ready(2048),
+        0,
+        "the pool generated a key while activity kept being noted"
+    );
+    // Once activity stops, the pool fills.
+    pool.wait_until_full();
+    assert_eq!(pool.ready(2048), 1);
 }
