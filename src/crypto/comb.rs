@@ -16,7 +16,7 @@ use elliptic_curve::group::{Curve as _, Group as _};
 use elliptic_curve::ops::{Invert as _, Reduce};
 use elliptic_curve::point::AffineCoordinates;
 use elliptic_curve::subtle::{Choice, ConditionallySelectable as _, ConstantTimeEq as _};
-use elliptic_curve::{FieldBytes, Generate as _, NonZeroScalar, PrimeField};
+use elliptic_curve::{Field, FieldBytes, Generate as _, NonZeroScalar, PrimeField};
 use hybrid_array::typenum::Unsigned;
 use primeorder::{AffinePoint, PrimeCurveParams, ProjectivePoint, Scalar};
 
@@ -28,8 +28,11 @@ const KEY_WINDOW: u32 = 4;
 /// Multiples of one point, for variable-time multiplication by any scalar.
 pub struct Table<C: PrimeCurveParams> {
     window: u32,
-    /// `(2^(window - 1))` multiples per window, window after window.
+    /// `(2^(window - 1))` multiples per window, window after window, as the library's affine
+    /// points (for constant-time signing with the generator's table).
     points: Vec<AffinePoint<C>>,
+    /// The same multiples as bare (x, y) coordinates, for variable-time sums.
+    coordinates: Vec<(C::FieldElement, C::FieldElement)>,
 }
 
 impl<C: PrimeCurveParams> Table<C> {
@@ -51,7 +54,21 @@ impl<C: PrimeCurveParams> Table<C> {
         }
         let mut points = vec![AffinePoint::<C>::IDENTITY; projective.len()];
         ProjectivePoint::<C>::batch_normalize(&projective, &mut points);
-        Table { window, points }
+        // No entry is the identity: each is a multiple k·P with 0 < k < n of a point P of
+        // prime order n, so its coordinates are those of a curve point.
+        let coordinates = points
+            .iter()
+            .map(|point| {
+                let x = C::FieldElement::from_repr(point.x()).unwrap_or(C::FieldElement::ZERO);
+                let y = C::FieldElement::from_repr(point.y()).unwrap_or(C::FieldElement::ZERO);
+                (x, y)
+            })
+            .collect();
+        Table {
+            window,
+            points,
+            coordinates,
+        }
     }
 
     /// The table of `public`, for [`verify_prehash`].
@@ -82,10 +99,9 @@ impl<C: PrimeCurveParams> Table<C> {
         sum
     }
 
-    /// `k·P`, in variable time.
-    fn mul(&self, k: &Scalar<C>) -> ProjectivePoint<C> {
+    /// Adds `k·P` to `sum`, in variable time.
+    fn mul_add(&self, k: &Scalar<C>, sum: &mut Jacobian<C>) {
         let per_window = 1usize << (self.window - 1);
-        let mut sum = ProjectivePoint::<C>::IDENTITY;
         for (i, digit) in signed_digits(k.to_repr().as_ref(), self.window)
             .into_iter()
             .enumerate()
@@ -93,10 +109,137 @@ impl<C: PrimeCurveParams> Table<C> {
             if digit == 0 {
                 continue;
             }
-            let point = self.points[i * per_window + digit.unsigned_abs() as usize - 1];
-            sum += if digit < 0 { -point } else { point };
+            let (x, y) = &self.coordinates[i * per_window + digit.unsigned_abs() as usize - 1];
+            if digit < 0 {
+                sum.add_affine(x, &-*y);
+            } else {
+                sum.add_affine(x, y);
+            }
         }
-        sum
+    }
+}
+
+#[cfg(test)]
+impl<C: PrimeCurveParams> Table<C> {
+    /// `k·P` through the variable-time sum, as an affine point.
+    fn mul(&self, k: &Scalar<C>) -> AffinePoint<C> {
+        let mut sum = Jacobian::identity();
+        self.mul_add(k, &mut sum);
+        sum.to_affine()
+    }
+}
+
+/// A point in Jacobian coordinates, `(X/Z², Y/Z³)`, with `Z = 0` for the identity: the
+/// variable-time accumulator of verification. Adding an affine point costs 8
+/// multiplications and 3 squarings (the library's complete formulas take 11 and more
+/// additions), and the result needs no inversion to be compared with r.
+struct Jacobian<C: PrimeCurveParams> {
+    x: C::FieldElement,
+    y: C::FieldElement,
+    z: C::FieldElement,
+}
+
+impl<C: PrimeCurveParams> Jacobian<C> {
+    fn identity() -> Jacobian<C> {
+        Jacobian {
+            x: C::FieldElement::ONE,
+            y: C::FieldElement::ONE,
+            z: C::FieldElement::ZERO,
+        }
+    }
+
+    /// `self += (x2, y2)` for an affine point (never the identity). Variable time: the
+    /// identity, equal points and opposite points take their own branches.
+    fn add_affine(&mut self, x2: &C::FieldElement, y2: &C::FieldElement) {
+        if bool::from(self.z.is_zero()) {
+            *self = Jacobian {
+                x: *x2,
+                y: *y2,
+                z: C::FieldElement::ONE,
+            };
+            return;
+        }
+        let z1z1 = self.z.square();
+        let u2 = *x2 * z1z1;
+        let s2 = *y2 * self.z * z1z1;
+        let h = u2 - self.x;
+        let r = s2 - self.y;
+        if bool::from(h.is_zero()) {
+            if bool::from(r.is_zero()) {
+                // The same point: double it.
+                self.double();
+            } else {
+                // Opposite points.
+                *self = Jacobian::identity();
+            }
+            return;
+        }
+        let hh = h.square();
+        let hhh = h * hh;
+        let v = self.x * hh;
+        let x3 = r.square() - hhh - v.double();
+        let y3 = r * (v - x3) - self.y * hhh;
+        self.z *= h;
+        self.x = x3;
+        self.y = y3;
+    }
+
+    /// `self = 2·self`, for any curve coefficient a. Only reached when a sum meets its own
+    /// next term, which public random scalars make vanishingly rare.
+    fn double(&mut self) {
+        let yy = self.y.square();
+        let s = (self.x * yy).double().double();
+        let zz = self.z.square();
+        let m = self.x.square() * C::FieldElement::from(3) + C::EQUATION_A * zz.square();
+        let x3 = m.square() - s.double();
+        let yyyy = yy.square();
+        let y3 = m * (s - x3) - yyyy.double().double().double();
+        self.z = (self.y * self.z).double();
+        self.x = x3;
+        self.y = y3;
+    }
+
+    /// The affine point (tests compare with the library's arithmetic).
+    #[cfg(test)]
+    fn to_affine(&self) -> AffinePoint<C> {
+        let Some(z_inv) = Option::<C::FieldElement>::from(Field::invert(&self.z)) else {
+            return AffinePoint::<C>::IDENTITY;
+        };
+        let zz_inv = z_inv.square();
+        let x = (self.x * zz_inv).to_repr();
+        let y = (self.y * zz_inv * z_inv).to_repr();
+        Option::from(AffinePoint::<C>::from_coordinates(&x, &y))
+            .unwrap_or(AffinePoint::<C>::IDENTITY)
+    }
+
+    /// Whether the affine x of this point, reduced modulo the group order n, equals `r`
+    /// (non-zero, below n): whether `X = x·Z²` for `x = r` or, when it is below the field
+    /// prime p, `x = r + n`. No inversion needed.
+    fn x_matches(&self, r: &Scalar<C>) -> bool {
+        if bool::from(self.z.is_zero()) {
+            return false;
+        }
+        let zz = self.z.square();
+        // r < n < p on the NIST curves, so r's bytes are a field element.
+        let Some(r_field) =
+            Option::<C::FieldElement>::from(C::FieldElement::from_repr(r.to_repr()))
+        else {
+            return false;
+        };
+        if r_field * zz == self.x {
+            return true;
+        }
+        // n as a field element (n < p): the bytes of the scalar n − 1, plus one.
+        let Some(n_minus_one) = Option::<C::FieldElement>::from(C::FieldElement::from_repr(
+            (-Scalar::<C>::ONE).to_repr(),
+        )) else {
+            return false;
+        };
+        let n_field = n_minus_one + C::FieldElement::ONE;
+        // r + n < p exactly when r < p − n, and p − n is −n in the field.
+        let limit = (-n_field).to_repr();
+        let below = r.to_repr().as_slice() < limit.as_slice();
+        below && (r_field + n_field) * zz == self.x
     }
 }
 
@@ -137,10 +280,10 @@ where
     let s_inv = *s.invert_vartime();
     let u1 = z * s_inv;
     let u2 = *r * s_inv;
-    let point = C::table().mul(&u1) + key.mul(&u2);
-    // The identity's affine x is zero, which never equals a (non-zero) r.
-    let x = point.to_affine().x();
-    <Scalar<C> as Reduce<FieldBytes<C>>>::reduce(&x) == *r
+    let mut sum = Jacobian::identity();
+    C::table().mul_add(&u1, &mut sum);
+    key.mul_add(&u2, &mut sum);
+    sum.x_matches(&r)
 }
 
 /// ECDSA signature of a digest exactly as long as the curve's field, with a fresh random

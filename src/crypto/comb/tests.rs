@@ -36,10 +36,10 @@ fn table_multiplication_matches_the_library() {
         p256::Scalar::random(&mut crate::crypto::rng()),
     ] {
         let expected = p256::ProjectivePoint::from(public) * k;
-        assert_eq!(table.mul(&k).to_affine(), expected.to_affine());
+        assert_eq!(table.mul(&k), expected.to_affine());
         let generator = p256::ProjectivePoint::GENERATOR * k;
         assert_eq!(
-            <p256::NistP256 as Generator>::table().mul(&k).to_affine(),
+            <p256::NistP256 as Generator>::table().mul(&k),
             generator.to_affine()
         );
     }
@@ -155,4 +155,50 @@ fn p256_signatures_verify_with_the_ecdsa_crate() {
 fn p384_signatures_verify_with_the_ecdsa_crate() {
     let key = p384::ecdsa::SigningKey::generate_from_rng(&mut crate::crypto::rng());
     signatures_verify_everywhere(&key, 48);
+}
+
+#[test]
+fn jacobian_sums_double_equal_points_and_cancel_opposite_ones() {
+    type Fe = <p256::NistP256 as elliptic_curve::hazmat::FieldArithmetic>::FieldElement;
+    let coordinates = |point: &p256::AffinePoint| {
+        (
+            Fe::from_repr(point.x()).unwrap(),
+            Fe::from_repr(point.y()).unwrap(),
+        )
+    };
+    let p = (p256::ProjectivePoint::GENERATOR * p256::Scalar::random(&mut crate::crypto::rng()))
+        .to_affine();
+    let q = (p256::ProjectivePoint::GENERATOR * p256::Scalar::random(&mut crate::crypto::rng()))
+        .to_affine();
+    let (px, py) = coordinates(&p);
+    let (qx, qy) = coordinates(&q);
+
+    // P + P takes the doubling branch (Z = 1).
+    let mut sum = Jacobian::<p256::NistP256>::identity();
+    sum.add_affine(&px, &py);
+    sum.add_affine(&px, &py);
+    assert_eq!(
+        sum.to_affine(),
+        (p256::ProjectivePoint::from(p) * p256::Scalar::from(2u64)).to_affine()
+    );
+
+    // (P + Q) + (P + Q), with Z ≠ 1 when the doubling branch is taken.
+    let p_plus_q = (p256::ProjectivePoint::from(p) + q).to_affine();
+    let (sx, sy) = coordinates(&p_plus_q);
+    let mut sum = Jacobian::<p256::NistP256>::identity();
+    sum.add_affine(&px, &py);
+    sum.add_affine(&qx, &qy);
+    assert_eq!(sum.to_affine(), p_plus_q);
+    sum.add_affine(&sx, &sy);
+    assert_eq!(
+        sum.to_affine(),
+        (p256::ProjectivePoint::from(p_plus_q) * p256::Scalar::from(2u64)).to_affine()
+    );
+
+    // P + (−P) is the identity, which matches no r.
+    let mut sum = Jacobian::<p256::NistP256>::identity();
+    sum.add_affine(&px, &py);
+    sum.add_affine(&px, &-py);
+    assert_eq!(sum.to_affine(), p256::AffinePoint::IDENTITY);
+    assert!(!sum.x_matches(&p256::Scalar::ONE));
 }
