@@ -29,7 +29,8 @@ const KEY_WINDOW: u32 = 4;
 pub struct Table<C: PrimeCurveParams> {
     window: u32,
     /// `(2^(window - 1))` multiples per window, window after window, as the library's affine
-    /// points (for constant-time signing with the generator's table).
+    /// points, for constant-time signing: kept for the generator's table only, empty in a
+    /// key's (which only verification reads), so a key's table is half the size.
     points: Vec<AffinePoint<C>>,
     /// The same multiples as bare (x, y) coordinates, for variable-time sums.
     coordinates: Vec<(C::FieldElement, C::FieldElement)>,
@@ -37,7 +38,7 @@ pub struct Table<C: PrimeCurveParams> {
 
 impl<C: PrimeCurveParams> Table<C> {
     /// Precomputes the multiples of `point` for `window`-bit signed digits.
-    fn new(point: ProjectivePoint<C>, window: u32) -> Table<C> {
+    fn new(point: ProjectivePoint<C>, window: u32, for_signing: bool) -> Table<C> {
         let per_window = 1usize << (window - 1);
         let windows = digit_count::<C>(window);
         let mut projective = Vec::with_capacity(windows * per_window);
@@ -64,6 +65,9 @@ impl<C: PrimeCurveParams> Table<C> {
                 (x, y)
             })
             .collect();
+        if !for_signing {
+            points = Vec::new();
+        }
         Table {
             window,
             points,
@@ -73,11 +77,15 @@ impl<C: PrimeCurveParams> Table<C> {
 
     /// The table of `public`, for [`verify_prehash`].
     pub fn for_key(public: &AffinePoint<C>) -> Table<C> {
-        Table::new(ProjectivePoint::<C>::from(*public), KEY_WINDOW)
+        Table::new(ProjectivePoint::<C>::from(*public), KEY_WINDOW, false)
     }
 
-    /// `k·P` in constant time, for a secret `k`.
+    /// `k·P` in constant time, for a secret `k`. Only for a table built `for_signing`.
     fn mul_secret(&self, k: &Scalar<C>) -> ProjectivePoint<C> {
+        debug_assert!(
+            !self.points.is_empty(),
+            "a key's table has no points for signing"
+        );
         let per_window = 1usize << (self.window - 1);
         let mut sum = ProjectivePoint::<C>::IDENTITY;
         for (i, digit) in signed_digits(k.to_repr().as_ref(), self.window)
@@ -255,7 +263,7 @@ macro_rules! generator_table {
             fn table() -> &'static Table<$curve> {
                 static TABLE: OnceLock<Table<$curve>> = OnceLock::new();
                 TABLE.get_or_init(|| {
-                    Table::new(ProjectivePoint::<$curve>::GENERATOR, GENERATOR_WINDOW)
+                    Table::new(ProjectivePoint::<$curve>::GENERATOR, GENERATOR_WINDOW, true)
                 })
             }
         }

@@ -29,6 +29,10 @@ fn table_multiplication_matches_the_library() {
     let key = p256::ecdsa::SigningKey::generate_from_rng(&mut crate::crypto::rng());
     let public = *key.verifying_key().as_affine();
     let table = Table::<p256::NistP256>::for_key(&public);
+    // A key's table serves verification only: no second copy of its points for signing.
+    assert!(table.points.is_empty());
+    assert_eq!(table.coordinates.len(), 65 * 8);
+    assert!(!<p256::NistP256 as Generator>::table().points.is_empty());
     for k in [
         p256::Scalar::ZERO,
         p256::Scalar::ONE,
