@@ -176,8 +176,22 @@ impl Store {
         let Some(db) = &self.db else {
             return Ok(());
         };
+        let mut writes = batch.writes;
+        if writes.len() == 1
+            && let Some((key, value)) = writes.pop()
+        {
+            // One write is atomic on its own. sled's `apply_batch` seals and writes out its
+            // log buffer around every batch (to mark the batch in the log), a write and a
+            // `sync_file_range` per CreateKey; a plain insert waits in the buffer for the
+            // next flush, which then covers many writes at once.
+            match value {
+                Some(value) => db.insert(key, value)?,
+                None => db.remove(key)?,
+            };
+            return Ok(());
+        }
         let mut sled_batch = sled::Batch::default();
-        for (key, value) in batch.writes {
+        for (key, value) in writes {
             match value {
                 Some(value) => sled_batch.insert(key, value),
                 None => sled_batch.remove(key),

@@ -72,6 +72,47 @@ fn clearing_resources_keeps_the_clock() {
     assert_eq!(snapshot.clock_offset_seconds, 3600);
 }
 
+#[test]
+fn single_writes_and_batches_are_applied_and_survive_reopening() {
+    use crate::kms::model::{AccountId, Alias, AliasName, KeyId, Region, Scope, Timestamp};
+    let dir = tempfile::tempdir().unwrap();
+    let scope = Scope {
+        account: AccountId::parse("111122223333").unwrap(),
+        region: Region::parse("eu-west-1").unwrap(),
+    };
+    let alias = |name: &str| Alias {
+        name: AliasName::new_unchecked(name.into()),
+        target: KeyId::generate(),
+        creation_date: Timestamp(1),
+        last_updated: Timestamp(1),
+    };
+    {
+        let store = Store::open(dir.path()).unwrap();
+        // A batch of one insert, a batch of two, then a batch of one removal.
+        let mut batch = Batch::default();
+        batch.put_alias(&scope, &alias("alias/one"));
+        store.apply(batch).unwrap();
+        let mut batch = Batch::default();
+        batch.put_alias(&scope, &alias("alias/two"));
+        batch.put_alias(&scope, &alias("alias/three"));
+        store.apply(batch).unwrap();
+        let mut batch = Batch::default();
+        batch.delete_alias(&scope, &AliasName::new_unchecked("alias/two".into()));
+        store.apply(batch).unwrap();
+        store.flush().unwrap();
+    }
+    let store = reopen(dir.path());
+    let mut names: Vec<String> = store
+        .load()
+        .unwrap()
+        .aliases
+        .iter()
+        .map(|(_, alias)| alias.name.as_str().to_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["alias/one", "alias/three"]);
+}
+
 /// A key record written before rotation existed: the same version, without the new fields.
 const KEY_RECORD_BEFORE_ROTATION: &str = r#"{"v":1,"account":"111122223333","region":"us-east-1","key_id":"0b2f6f3e-1c1d-4a4b-9c9d-0e0f10111213","created_ms":1700000000000,"description":"old","usage":"ENCRYPT_DECRYPT","spec":"SYMMETRIC_DEFAULT","origin":"AWS_KMS","state":"Enabled","deletion":null,"materials":[{"id":"0101010101010101010101010101010101010101010101010101010101010101","kind":"AES_256","secret":"AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=","created_ms":1700000000000}],"tags":[],"policy":"{}"}"#;
 
