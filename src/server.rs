@@ -411,11 +411,13 @@ fn caller_scope(headers: &HeaderMap, home: &Scope) -> Scope {
 
 /// `AKID/date/region/service/aws4_request` from a SigV4 `Authorization` header.
 fn credential_scope(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split("Credential=").nth(1))
-        .map(|v| v.split([',', ' ']).next().unwrap_or_default())
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    // SDKs and the CLI put the credential first: skip the substring search for them.
+    let rest = match value.strip_prefix("AWS4-HMAC-SHA256 Credential=") {
+        Some(rest) => rest,
+        None => value.split_once("Credential=")?.1,
+    };
+    rest.split([',', ' ']).next()
 }
 
 /// The SigV4 access key id, if the request was signed.
@@ -466,3 +468,6 @@ fn error_response(error: &ApiError, request_id: &str) -> Response {
     let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
     json_response(status, error.to_body(), request_id)
 }
+
+#[cfg(test)]
+mod tests;

@@ -125,12 +125,20 @@ fn account_and_region_parsing() {
 }
 
 #[test]
-fn material_id_is_64_hex_digits() {
+fn material_id_is_64_lowercase_hex_digits_in_byte_order() {
     let text = MaterialId([0xab; 32]).to_string();
     assert_eq!(text.len(), 64);
     assert!(
         text.chars()
             .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+    );
+    // Every nibble value in both positions, in order.
+    let bytes: [u8; 32] = std::array::from_fn(|i| (i as u8).wrapping_mul(0x3b) ^ 0xf0);
+    let expected: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(MaterialId(bytes).to_string(), expected);
+    assert_eq!(
+        MaterialId(std::array::from_fn(|i| i as u8)).to_string(),
+        "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
     );
 }
 
