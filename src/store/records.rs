@@ -307,6 +307,22 @@ pub(super) fn decode(path: &[u8], value: &[u8]) -> Result<Record, Error> {
     Decoder::default().decode(path, value)
 }
 
+/// Parses a record of `kind` and checks that its version, as `version` reads it, is one of
+/// `known`.
+fn parse_versioned<'a, T: Deserialize<'a>>(
+    value: &'a [u8],
+    kind: &str,
+    known: &[u32],
+    version: fn(&T) -> u32,
+) -> Result<T, String> {
+    let stored: T = serde_json::from_slice(value).map_err(|e| e.to_string())?;
+    let v = version(&stored);
+    if !known.contains(&v) {
+        return Err(format!("unsupported {kind} record version {v}"));
+    }
+    Ok(stored)
+}
+
 /// Reads records one after the other. Records come in path order, so consecutive ones mostly
 /// share their account and region: the decoder gives them one shared [`Scope`].
 #[derive(Default)]
@@ -322,25 +338,18 @@ impl Decoder {
             reason,
         };
         if path == CLOCK_PATH {
-            let stored: StoredClock =
-                serde_json::from_slice(value).map_err(|e| corrupt(e.to_string()))?;
-            if stored.v != CLOCK_VERSION {
-                return Err(corrupt(format!(
-                    "unsupported clock record version {}",
-                    stored.v
-                )));
-            }
+            let stored = parse_versioned::<StoredClock>(value, "clock", &[CLOCK_VERSION], |s| s.v)
+                .map_err(corrupt)?;
             return Ok(Record::ClockOffset(stored.offset_seconds));
         }
         if path == TRACKING_PATH {
-            let stored: StoredTracking =
-                serde_json::from_slice(value).map_err(|e| corrupt(e.to_string()))?;
-            if stored.v != TRACKING_VERSION {
-                return Err(corrupt(format!(
-                    "unsupported usage tracking record version {}",
-                    stored.v
-                )));
-            }
+            let stored = parse_versioned::<StoredTracking>(
+                value,
+                "usage tracking",
+                &[TRACKING_VERSION],
+                |s| s.v,
+            )
+            .map_err(corrupt)?;
             return Ok(Record::TrackingStart(Timestamp(stored.since_ms)));
         }
         let mut parts = std::str::from_utf8(path).unwrap_or_default().splitn(4, '/');
@@ -352,28 +361,19 @@ impl Decoder {
         let scope = self.scope(account, region).map_err(|e| corrupt(e.into()))?;
         match kind {
             "k" => {
-                let stored: KeyRecordIn<'_> =
-                    serde_json::from_slice(value).map_err(|e| corrupt(e.to_string()))?;
-                if stored.v != KEY_VERSION && stored.v != 1 {
-                    return Err(corrupt(format!(
-                        "unsupported key record version {}",
-                        stored.v
-                    )));
-                }
+                // Version 1 records still load; they are rewritten as version 2.
+                let stored =
+                    parse_versioned::<KeyRecordIn<'_>>(value, "key", &[KEY_VERSION, 1], |s| s.v)
+                        .map_err(corrupt)?;
                 let key_id = KeyId::parse(name).ok_or_else(|| corrupt("bad key id".into()))?;
                 decode_key(stored, KeyArn { scope, key_id })
                     .map(Record::Key)
                     .map_err(corrupt)
             }
             "a" => {
-                let stored: StoredAlias =
-                    serde_json::from_slice(value).map_err(|e| corrupt(e.to_string()))?;
-                if stored.v != ALIAS_VERSION {
-                    return Err(corrupt(format!(
-                        "unsupported alias record version {}",
-                        stored.v
-                    )));
-                }
+                let stored =
+                    parse_versioned::<StoredAlias>(value, "alias", &[ALIAS_VERSION], |s| s.v)
+                        .map_err(corrupt)?;
                 let target = KeyId::parse(&stored.target)
                     .ok_or_else(|| corrupt("bad alias target".into()))?;
                 Ok(Record::Alias(
@@ -387,14 +387,9 @@ impl Decoder {
                 ))
             }
             "u" => {
-                let stored: StoredUsage =
-                    serde_json::from_slice(value).map_err(|e| corrupt(e.to_string()))?;
-                if stored.v != USAGE_VERSION {
-                    return Err(corrupt(format!(
-                        "unsupported usage record version {}",
-                        stored.v
-                    )));
-                }
+                let stored =
+                    parse_versioned::<StoredUsage>(value, "usage", &[USAGE_VERSION], |s| s.v)
+                        .map_err(corrupt)?;
                 let key_id = KeyId::parse(name).ok_or_else(|| corrupt("bad key id".into()))?;
                 let operation = UsageOperation::parse(&stored.operation)
                     .ok_or_else(|| corrupt(format!("bad operation {:?}", stored.operation)))?;
