@@ -22,7 +22,8 @@ use primeorder::{AffinePoint, PrimeCurveParams, ProjectivePoint, Scalar};
 
 /// The generator's table: 2^6 multiples per window.
 const GENERATOR_WINDOW: u32 = 7;
-/// A public key's table: 2^3 multiples per window, 37 KB for P-256 (built on first use).
+/// A public key's table: 2^3 multiples per window, 33 KB of coordinates for P-256 (built on
+/// first use).
 const KEY_WINDOW: u32 = 4;
 
 /// Multiples of one point, for variable-time multiplication by any scalar.
