@@ -49,6 +49,8 @@ use std::hint::black_box;
 
 use zeroize::Zeroize;
 
+pub mod lazy;
+
 /// The fixed window of [`Modulus::pow`], in bits.
 const WINDOW: u32 = 4;
 /// Table entries for that window.
@@ -582,29 +584,57 @@ impl<const N: usize> Modulus<N> {
     /// Variable time in `exp` only (its bit length and bits); constant time in `base`.
     /// `exp` = 0 gives 1 mod m.
     pub fn pow_vartime(&self, base: &[u64; N], exp: &[u64]) -> [u64; N] {
-        let bit = |i: usize| (exp[i / 64] >> (i % 64)) & 1 == 1;
-        let Some(top) = (0..64 * exp.len()).rev().find(|&i| bit(i)) else {
+        let Some(top) = top_bit(exp) else {
             return self.from_montgomery(&self.r1);
         };
         let base_r = self.to_montgomery(base);
         if top == 0 {
             return self.from_montgomery(&base_r);
         }
-        // The top bit: acc = base. Then every bit but the last.
-        let mut acc = base_r;
-        for i in (1..top).rev() {
-            acc = self.square(&acc);
-            if bit(i) {
-                acc = self.mul(&acc, &base_r);
-            }
-        }
-        acc = self.square(&acc);
-        if bit(0) {
+        // base^(exp without its last bit), then the last squaring and multiplication.
+        let acc = self.square(&self.pow_bits_vartime(&base_r, exp, top, 1));
+        if bit(exp, 0) {
             self.mul(&acc, base)
         } else {
             self.from_montgomery(&acc)
         }
     }
+
+    /// `base^exp` for a PUBLIC exponent, with `base` (below m) and the result in Montgomery
+    /// form. Variable time in `exp` only; `exp` = 0 gives 1 (in Montgomery form).
+    pub fn pow_mont_vartime(&self, base: &[u64; N], exp: &[u64]) -> [u64; N] {
+        match top_bit(exp) {
+            Some(top) => self.pow_bits_vartime(base, exp, top, 0),
+            None => self.r1,
+        }
+    }
+
+    /// `base^(exp >> low)` in Montgomery form, for `base` in Montgomery form and `top ≥ low`
+    /// the highest set bit of `exp`: left-to-right square and multiply over bits `top` down
+    /// to `low`. Variable time in `exp` only.
+    fn pow_bits_vartime(&self, base: &[u64; N], exp: &[u64], top: usize, low: usize) -> [u64; N] {
+        // The top bit: acc = base.
+        let mut acc = *base;
+        for i in (low..top).rev() {
+            acc = self.square(&acc);
+            if bit(exp, i) {
+                acc = self.mul(&acc, base);
+            }
+        }
+        acc
+    }
+}
+
+/// Bit `i` of the little-endian limbs `x`.
+fn bit(x: &[u64], i: usize) -> bool {
+    (x[i / 64] >> (i % 64)) & 1 == 1
+}
+
+/// The index of the highest set bit of `x`, `None` if `x` is zero. Variable time: for public
+/// exponents only.
+fn top_bit(x: &[u64]) -> Option<usize> {
+    let (i, limb) = x.iter().enumerate().rev().find(|(_, limb)| **limb != 0)?;
+    Some(64 * i + 63 - limb.leading_zeros() as usize)
 }
 
 /// Wipes the modulus and its constants (a prime of an RSA key is secret).

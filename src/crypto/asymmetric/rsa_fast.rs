@@ -42,17 +42,18 @@ use rsa::PrivateKey as RsaPrivateKey;
 use rsa::traits::{PrivateKeyParts, PublicKeyParts};
 
 use crate::crypto::fill_random;
+use crate::crypto::montgomery::lazy::{self, LazyModulus};
 use crate::crypto::montgomery::{self, Modulus};
 
 /// The precomputed context of one RSA key, by size: `N` limbs for the modulus, `N/2` for
 /// each prime.
 pub(super) enum FastRsa {
     /// RSA_2048.
-    Rsa2048(Box<CrtKey<32, 16>>),
+    Rsa2048(Box<CrtKey<32, 16, 17, 34>>),
     /// RSA_3072.
-    Rsa3072(Box<CrtKey<48, 24>>),
+    Rsa3072(Box<CrtKey<48, 24, 26, 52>>),
     /// RSA_4096.
-    Rsa4096(Box<CrtKey<64, 32>>),
+    Rsa4096(Box<CrtKey<64, 32, 35, 70>>),
 }
 
 /// Runs the same code for each size, with `$key` bound to its `CrtKey`.
@@ -94,8 +95,9 @@ impl FastRsa {
 }
 
 /// A two-prime RSA key with `N`-limb modulus and `H = N/2`-limb primes, ready for the
-/// public and the CRT private operation.
-pub(super) struct CrtKey<const N: usize, const H: usize> {
+/// public and the CRT private operation; `L` lazy limbs hold a prime for the CRT public
+/// operation (`W = 2L`).
+pub(super) struct CrtKey<const N: usize, const H: usize, const L: usize, const W: usize> {
     /// k, the length of the modulus in bytes (ciphertexts have this length).
     k: usize,
     /// n.
@@ -112,6 +114,12 @@ pub(super) struct CrtKey<const N: usize, const H: usize> {
     dq: [u64; H],
     /// q⁻¹ mod p.
     qinv: [u64; H],
+    /// p for the lazy arithmetic.
+    p_lazy: LazyModulus<L, W>,
+    /// q for the lazy arithmetic.
+    q_lazy: LazyModulus<L, W>,
+    /// q⁻¹ mod p in lazy limbs.
+    qinv_lazy: [u64; L],
 }
 
 /// `x` as `L` limbs, `None` if it does not fit. The big-endian copy is wiped after use.
@@ -120,8 +128,8 @@ fn limbs<const L: usize>(x: &BoxedUint) -> Option<[u64; L]> {
     montgomery::from_be_bytes(&bytes)
 }
 
-impl<const N: usize, const H: usize> CrtKey<N, H> {
-    fn new(key: &RsaPrivateKey) -> Option<CrtKey<N, H>> {
+impl<const N: usize, const H: usize, const L: usize, const W: usize> CrtKey<N, H, L, W> {
+    fn new(key: &RsaPrivateKey) -> Option<CrtKey<N, H, L, W>> {
         const { assert!(N == 2 * H, "the primes have half the limbs of the modulus") };
         let n: [u64; N] = limbs(key.n().as_ref())?;
         let e: [u64; 1] = limbs(key.e())?;
@@ -140,11 +148,16 @@ impl<const N: usize, const H: usize> CrtKey<N, H> {
         let mut q: [u64; H] = limbs(q)?;
         let ok = montgomery::ct_eq(&montgomery::mul_wide::<H, N>(&p, &q), &n);
         let moduli = (Modulus::new(n), Modulus::new(p), Modulus::new(q));
+        let lazy_moduli = (LazyModulus::new(&p), LazyModulus::new(&q));
         p.zeroize();
         q.zeroize();
         let (Some(n), Some(p), Some(q)) = moduli else {
             return None;
         };
+        let (Some(p_lazy), Some(q_lazy)) = lazy_moduli else {
+            return None;
+        };
+        let qinv: [u64; H] = limbs(&key.qinv()?.retrieve())?;
         let key = CrtKey {
             k: key.size(),
             n,
@@ -153,23 +166,59 @@ impl<const N: usize, const H: usize> CrtKey<N, H> {
             q,
             dp: limbs(key.dp()?)?,
             dq: limbs(key.dq()?)?,
-            qinv: limbs(&key.qinv()?.retrieve())?,
+            qinv,
+            p_lazy,
+            q_lazy,
+            qinv_lazy: lazy::split(&qinv, LazyModulus::<L, W>::BITS),
         };
         // The primes must multiply to n; a wrong dp, dq or qinv would be caught by the check
-        // of every decryption, and is caught here already by one test decryption.
+        // of every decryption, and is caught here already by one test decryption. A wrong
+        // qinv would also break the CRT public operation, which has no such check: one test
+        // encryption against the plain one.
         let probe = {
             let mut x = [0u64; N];
             x[0] = 0x5eed;
             x
         };
-        (ok && montgomery::ct_eq(&key.public(&key.private(&probe)), &probe)).then_some(key)
+        let decrypts = montgomery::ct_eq(&key.public(&key.private(&probe)), &probe);
+        let encrypts = montgomery::ct_eq(&key.public_crt(&probe), &key.public(&probe));
+        (ok && decrypts && encrypts).then_some(key)
     }
 
     /// RSAEP: `m^e mod n` for `m < n`, not secret (the message is padded; the padded
     /// message's secrecy rests on the exponentiation being constant time in the base,
-    /// which it is).
+    /// which it is). Computed modulo n itself, independently of the primes: this is the
+    /// check of every private operation.
     fn public(&self, m: &[u64; N]) -> [u64; N] {
         self.n.pow_vartime(m, &[self.e])
+    }
+
+    /// RSAEP by the Chinese remainder theorem: the same `m^e mod n` as
+    /// [`CrtKey::public`] for `m < n`, from `m^e mod p` and `m^e mod q` in the lazy
+    /// arithmetic of [`montgomery::lazy`]. Products modulo the half-sized primes cost about
+    /// a quarter as much, so this takes well under half the time. Constant time in `m` and
+    /// in the primes; variable only in the public `e`.
+    ///
+    /// Fault attacks on CRT (Bellcore) need a faulty result together with its correct
+    /// counterpart or its input. Neither leaves the server: the input is the OAEP encoding
+    /// of the message with a fresh random seed, and no other ciphertext of the same encoding
+    /// is ever made.
+    fn public_crt(&self, m: &[u64; N]) -> [u64; N] {
+        let (p, q) = (&self.p_lazy, &self.q_lazy);
+        let e = [self.e];
+        // m1 = m^e mod p in Montgomery form (below 2p), m2 = m^e mod q (plain, below q).
+        let m1 = p.pow_mont_vartime(&p.to_montgomery_wide(m), &e);
+        let m2 = q.from_montgomery(&q.pow_mont_vartime(&q.to_montgomery_wide(m), &e));
+        // h = qinv·(m1 − m2) mod p, as in `private`: m2 < q enters p's Montgomery form, the
+        // difference stays in it, and the product with the plain qinv leaves it.
+        let diff = p.sub(&m1, &p.to_montgomery(&m2));
+        let h = p.reduce(&p.mul(&diff, &self.qinv_lazy));
+        let bits = LazyModulus::<L, W>::BITS;
+        let h: [u64; H] = lazy::join(&h, bits);
+        let m2: [u64; H] = lazy::join(&m2, bits);
+        // m = m2 + h·q < n.
+        let hq: [u64; N] = montgomery::mul_wide(&h, self.q.modulus());
+        montgomery::add(&hq, &montgomery::widen(&m2)).0
     }
 
     /// RSADP by the Chinese remainder theorem: `c^d mod n` for `c < n`. Constant time.
@@ -196,7 +245,7 @@ impl<const N: usize, const H: usize> CrtKey<N, H> {
         // EM starts with a zero byte, so as a number it is below 2^(8(k−1)) ≤ 2^(bits−1) ≤ n.
         let m: [u64; N] = montgomery::from_be_bytes(&em)?;
         let mut ciphertext = vec![0u8; self.k];
-        montgomery::to_be_bytes(&self.public(&m), &mut ciphertext);
+        montgomery::to_be_bytes(&self.public_crt(&m), &mut ciphertext);
         Some(ciphertext)
     }
 
@@ -223,13 +272,16 @@ impl<const N: usize, const H: usize> CrtKey<N, H> {
     }
 }
 
-impl<const N: usize, const H: usize> Drop for CrtKey<N, H> {
+impl<const N: usize, const H: usize, const L: usize, const W: usize> Drop for CrtKey<N, H, L, W> {
     fn drop(&mut self) {
         self.p.zeroize();
         self.q.zeroize();
         self.dp.zeroize();
         self.dq.zeroize();
         self.qinv.zeroize();
+        self.p_lazy.zeroize();
+        self.q_lazy.zeroize();
+        self.qinv_lazy.zeroize();
     }
 }
 

@@ -9,12 +9,12 @@ use super::*;
 use crate::crypto::random_bytes;
 
 /// A BoxedUint with the same limbs (crypto-bigint's `Word` is `u64` on 64-bit targets).
-fn big(limbs: &[u64]) -> BoxedUint {
+pub(super) fn big(limbs: &[u64]) -> BoxedUint {
     BoxedUint::from_words(limbs.iter().copied())
 }
 
 /// The limbs of `x`, which must fit in `N`.
-fn limbs<const N: usize>(x: &BoxedUint) -> [u64; N] {
+pub(super) fn limbs<const N: usize>(x: &BoxedUint) -> [u64; N] {
     let words = x.to_words();
     let mut out = [0u64; N];
     for (i, &w) in words.iter().enumerate() {
@@ -27,21 +27,21 @@ fn limbs<const N: usize>(x: &BoxedUint) -> [u64; N] {
     out
 }
 
-fn nonzero(m: &BoxedUint) -> crypto_bigint::NonZero<BoxedUint> {
+pub(super) fn nonzero(m: &BoxedUint) -> crypto_bigint::NonZero<BoxedUint> {
     crypto_bigint::NonZero::new(m.clone()).unwrap()
 }
 
 /// `x mod m` by crypto-bigint's division.
-fn rem<const N: usize>(x: &BoxedUint, m: &[u64; N]) -> [u64; N] {
+pub(super) fn rem<const N: usize>(x: &BoxedUint, m: &[u64; N]) -> [u64; N] {
     limbs(&x.rem(&nonzero(&big(m))))
 }
 
 /// 2^bits as a BoxedUint.
-fn pow2(bits: u32) -> BoxedUint {
+pub(super) fn pow2(bits: u32) -> BoxedUint {
     BoxedUint::one_with_precision(bits + 64).shl(bits)
 }
 
-fn random_limbs<const N: usize>() -> [u64; N] {
+pub(super) fn random_limbs<const N: usize>() -> [u64; N] {
     let bytes = random_bytes(8 * N);
     from_be_bytes(&bytes).unwrap()
 }
@@ -63,7 +63,7 @@ fn minus_one<const N: usize>(m: &[u64; N]) -> [u64; N] {
 
 /// Moduli of many shapes: full-width random ones (as RSA moduli and primes are), one with
 /// the top limb nearly empty, all ones (R − 1), R − 2^63 + 1... and 3.
-fn moduli<const N: usize>() -> Vec<[u64; N]> {
+pub(super) fn moduli<const N: usize>() -> Vec<[u64; N]> {
     let mut out = Vec::new();
     for _ in 0..4 {
         let mut m = random_limbs::<N>();
@@ -93,7 +93,7 @@ fn moduli<const N: usize>() -> Vec<[u64; N]> {
 }
 
 /// Values below `m` worth trying: 0, 1, 2, m − 1, m − 2 and random ones.
-fn reduced_values<const N: usize>(m: &[u64; N]) -> Vec<[u64; N]> {
+pub(super) fn reduced_values<const N: usize>(m: &[u64; N]) -> Vec<[u64; N]> {
     let mut out = vec![[0u64; N], one(), minus_one(m)];
     let two = add(&one(), &one()).0;
     if ct_lt(&two, m) {
@@ -253,6 +253,8 @@ fn check_modulus<const N: usize, const W: usize>(m: [u64; N]) {
             expected,
             "pow_vartime {exp:x?}"
         );
+        let public = modulus.from_montgomery(&modulus.pow_mont_vartime(&base_r, exp));
+        assert_eq!(public, expected, "pow_mont_vartime {exp:x?}");
     }
     // The public exponentiation accepts unreduced bases.
     for base in any_values(&m) {

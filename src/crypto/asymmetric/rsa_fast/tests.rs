@@ -208,6 +208,7 @@ fn raw_rsa_matches_crypto_bigint() {
         assert_eq!(big(&m), expected);
         assert_eq!(crt.public(&m), c);
         assert_eq!(big(&crt.public(&c)), big(&c).pow_mod(key.e(), &odd_n));
+        assert_eq!(crt.public_crt(&c), crt.public(&c));
     }
 }
 
