@@ -9,9 +9,10 @@
 //! A limb product then stays below `2^122` (or `2^120`), and a whole column of them, plus
 //! the column of the reduction, fits in a `u128` with room to spare: the product is
 //! accumulated row by row into `2L` column sums with one add and one add-with-carry per limb
-//! product, and carries between columns are resolved once, during the reduction. Products
-//! are ~20 % faster than [`Modulus::mul`](super::Modulus::mul) at 1024 bits, and squares
-//! compute each cross product once.
+//! product, and carries between columns are resolved once, during the reduction. At 1024
+//! bits a product takes ~380 ns against ~490 ns for [`Modulus::mul`](super::Modulus::mul),
+//! and a square, which computes each cross product once, ~320 ns against ~480 ns
+//! (`cargo bench --bench hot_path -- montgomery_1024`).
 //!
 //! # Lazy reduction
 //!
