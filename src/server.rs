@@ -223,11 +223,16 @@ async fn run(
         );
         return (Call::failed(error), None);
     }
-    if !target.starts_with(TARGET_PREFIX) || !api::OPERATIONS.contains(&operation) {
+    let supported = api::OPERATIONS.contains(&operation);
+    if !target.starts_with(TARGET_PREFIX) || !(supported || api::NOT_SUPPORTED.contains(&operation))
+    {
         return (Call::failed(ApiError::unknown_operation(target)), None);
     }
     if let Err(error) = check_content_type(headers) {
         return (Call::failed(error), None);
+    }
+    if !supported {
+        return (Call::failed(ApiError::not_supported(operation)), None);
     }
     let body = match read_body(headers, body).await {
         Ok(body) => body,

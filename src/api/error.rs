@@ -22,6 +22,10 @@ pub enum ErrorCode {
     InvalidCiphertext,
     /// The key cannot do this operation or algorithm.
     InvalidKeyUsage,
+    /// A grant id that is not one.
+    InvalidGrantId,
+    /// A grant token kmsd did not issue.
+    InvalidGrantToken,
     /// A pagination marker kmsd did not issue.
     InvalidMarker,
     /// kmsd failed internally (HTTP 500).
@@ -67,6 +71,8 @@ impl ErrorCode {
             ErrorCode::IncorrectKey => "IncorrectKeyException",
             ErrorCode::InvalidCiphertext => "InvalidCiphertextException",
             ErrorCode::InvalidKeyUsage => "InvalidKeyUsageException",
+            ErrorCode::InvalidGrantId => "InvalidGrantIdException",
+            ErrorCode::InvalidGrantToken => "InvalidGrantTokenException",
             ErrorCode::InvalidMarker => "InvalidMarkerException",
             ErrorCode::KmsInternal => "KMSInternalException",
             ErrorCode::KmsInvalidMac => "KMSInvalidMacException",
@@ -132,6 +138,15 @@ impl ApiError {
         )
     }
 
+    /// `UnsupportedOperationException` for an operation of the API that kmsd does not
+    /// implement (see [`super::NOT_SUPPORTED`]).
+    pub fn not_supported(operation: &str) -> ApiError {
+        ApiError::new(
+            ErrorCode::UnsupportedOperation,
+            format!("{operation} is not supported by kmsd."),
+        )
+    }
+
     /// `SerializationException` for a body that does not decode.
     pub fn serialization(message: impl Into<String>) -> ApiError {
         ApiError::new(ErrorCode::Serialization, message)
@@ -176,7 +191,10 @@ impl From<kms::Error> for ApiError {
             | E::InvalidKeyId(_)
             | E::AliasNotFound(_)
             | E::OtherRegion(_)
-            | E::PolicyNotFound => ErrorCode::NotFound,
+            | E::PolicyNotFound
+            | E::GrantNotFound(_) => ErrorCode::NotFound,
+            E::InvalidGrantId(_) => ErrorCode::InvalidGrantId,
+            E::InvalidGrantToken => ErrorCode::InvalidGrantToken,
             E::Disabled(_) => ErrorCode::Disabled,
             E::InvalidState { .. } | E::NotPendingDeletion(_) => ErrorCode::KmsInvalidState,
             // AWS sends these three without a message.

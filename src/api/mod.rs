@@ -6,6 +6,7 @@ mod aliases;
 mod encapsulation;
 mod encryption;
 pub mod error;
+mod grants;
 mod keys;
 mod policies;
 mod rotation;
@@ -54,6 +55,24 @@ pub(crate) trait Operation {
 /// An empty response body, for operations without output.
 #[derive(Debug, Serialize)]
 pub(crate) struct Empty {}
+
+/// The operations of the KMS API that kmsd does not implement: imported key material,
+/// multi-Region keys and custom key stores. They are valid requests that kmsd cannot do, so
+/// they answer `UnsupportedOperationException` ([`ApiError::not_supported`]), not
+/// `UnknownOperationException`. With [`OPERATIONS`] they make up the whole API.
+pub const NOT_SUPPORTED: &[&str] = &[
+    "GetParametersForImport",
+    "ImportKeyMaterial",
+    "DeleteImportedKeyMaterial",
+    "ReplicateKey",
+    "UpdatePrimaryRegion",
+    "CreateCustomKeyStore",
+    "DescribeCustomKeyStores",
+    "UpdateCustomKeyStore",
+    "DeleteCustomKeyStore",
+    "ConnectCustomKeyStore",
+    "DisconnectCustomKeyStore",
+];
 
 /// Declares the operation table once: [`dispatch`], [`OPERATIONS`] and [`heavy`].
 macro_rules! operations {
@@ -131,6 +150,11 @@ operations! {
     rotation::RotateKeyOnDemand,
     rotation::ListKeyRotations,
     usage::GetKeyLastUsage,
+    grants::CreateGrant,
+    grants::ListGrants,
+    grants::ListRetirableGrants,
+    grants::RetireGrant,
+    grants::RevokeGrant,
 }
 
 /// The outcome of one call.

@@ -88,6 +88,15 @@ pub enum Error {
     /// The policy document is not acceptable.
     #[error("{0}")]
     MalformedPolicy(String),
+    /// A grant id that does not have the form of one.
+    #[error("Invalid grant ID {0}")]
+    InvalidGrantId(String),
+    /// A grant token that kmsd did not issue.
+    #[error("Invalid grant token")]
+    InvalidGrantToken,
+    /// The key has no grant with this id.
+    #[error("Grant ID {0} not found")]
+    GrantNotFound(String),
     /// A pagination marker that kmsd did not issue.
     #[error("Invalid marker: {0}")]
     InvalidMarker(String),

@@ -119,6 +119,7 @@ impl Kms {
             tags: key_tags,
             arn,
             rotation: KeyRotation::default(),
+            grants: Vec::new(),
         };
         self.mutate(|state, changes| {
             if state

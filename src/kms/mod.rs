@@ -13,6 +13,7 @@ mod durability;
 pub mod encapsulation;
 pub mod encryption;
 mod error;
+pub mod grants;
 pub mod keys;
 pub mod model;
 pub mod policies;

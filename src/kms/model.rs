@@ -708,6 +708,76 @@ aws_enum! {
     }
 }
 
+aws_enum! {
+    /// `GrantOperation`: what a grant allows.
+    GrantOperation {
+        /// Decrypt.
+        Decrypt = "Decrypt",
+        /// Encrypt.
+        Encrypt = "Encrypt",
+        /// GenerateDataKey.
+        GenerateDataKey = "GenerateDataKey",
+        /// GenerateDataKeyWithoutPlaintext.
+        GenerateDataKeyWithoutPlaintext = "GenerateDataKeyWithoutPlaintext",
+        /// ReEncrypt with this key as the source.
+        ReEncryptFrom = "ReEncryptFrom",
+        /// ReEncrypt with this key as the destination.
+        ReEncryptTo = "ReEncryptTo",
+        /// Sign.
+        Sign = "Sign",
+        /// Verify.
+        Verify = "Verify",
+        /// GetPublicKey.
+        GetPublicKey = "GetPublicKey",
+        /// CreateGrant.
+        CreateGrant = "CreateGrant",
+        /// RetireGrant.
+        RetireGrant = "RetireGrant",
+        /// DescribeKey.
+        DescribeKey = "DescribeKey",
+        /// GenerateDataKeyPair.
+        GenerateDataKeyPair = "GenerateDataKeyPair",
+        /// GenerateDataKeyPairWithoutPlaintext.
+        GenerateDataKeyPairWithoutPlaintext = "GenerateDataKeyPairWithoutPlaintext",
+        /// GenerateMac.
+        GenerateMac = "GenerateMac",
+        /// VerifyMac.
+        VerifyMac = "VerifyMac",
+        /// DeriveSharedSecret.
+        DeriveSharedSecret = "DeriveSharedSecret",
+    }
+}
+
+/// A grant: permission for a principal to use a key for some operations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// `GrantId`: 64 lowercase hex digits.
+    pub id: String,
+    /// `Name`, when the grant was given one.
+    pub name: Option<String>,
+    /// `CreationDate`.
+    pub creation_date: Timestamp,
+    /// `GranteePrincipal`.
+    pub grantee: String,
+    /// `RetiringPrincipal`.
+    pub retiring: Option<String>,
+    /// The account that created the grant (`IssuingAccount` is its root ARN).
+    pub issuing_account: AccountId,
+    /// `Operations`, in the order given, without repeats.
+    pub operations: Vec<GrantOperation>,
+    /// `Constraints`.
+    pub constraints: Option<GrantConstraints>,
+}
+
+/// `GrantConstraints`: the encryption context a grant's operations must carry.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GrantConstraints {
+    /// `EncryptionContextSubset`: pairs the request's context must include.
+    pub subset: Option<EncryptionContext>,
+    /// `EncryptionContextEquals`: the exact context the request must have.
+    pub equals: Option<EncryptionContext>,
+}
+
 /// The last successful cryptographic operation with a key (`KeyLastUsage`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LastUsage {
@@ -730,14 +800,23 @@ impl fmt::Display for MaterialId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Every Decrypt answer carries one: encode into a buffer and write it once, rather
         // than 32 formatted writes of two digits each.
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
-        let mut text = [0u8; 64];
-        for (pair, byte) in text.chunks_exact_mut(2).zip(self.0) {
-            pair[0] = DIGITS[usize::from(byte >> 4)];
-            pair[1] = DIGITS[usize::from(byte & 0x0f)];
-        }
-        f.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?)
+        f.write_str(std::str::from_utf8(&hex64_bytes(&self.0)).map_err(|_| fmt::Error)?)
     }
+}
+
+/// 32 bytes as 64 lowercase hex digits (material ids, grant ids).
+pub fn hex64(bytes: &[u8; 32]) -> String {
+    hex64_bytes(bytes).iter().map(|&b| char::from(b)).collect()
+}
+
+fn hex64_bytes(bytes: &[u8; 32]) -> [u8; 64] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = [0u8; 64];
+    for (pair, &byte) in text.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = DIGITS[usize::from(byte >> 4)];
+        pair[1] = DIGITS[usize::from(byte & 0x0f)];
+    }
+    text
 }
 
 /// One version of a key's material.
@@ -820,6 +899,8 @@ pub struct Key {
     pub policy: KeyPolicy,
     /// Automatic rotation and the rotations so far.
     pub rotation: KeyRotation,
+    /// Grants, oldest first; ListGrants pages through them in this order.
+    pub grants: Vec<Grant>,
 }
 
 /// A key policy (name `default`).

@@ -267,6 +267,7 @@ fn build_key(seed: SeedKey, now: Timestamp) -> Result<Key> {
         tags: key_tags,
         rotation: KeyRotation { schedule, history },
         arn,
+        grants: Vec::new(),
     })
 }
 

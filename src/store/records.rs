@@ -8,6 +8,7 @@
 //! metadata: the clock offset (`m/clock`) and when usage tracking began (`m/usage-tracking`).
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use base64::Engine;
@@ -17,9 +18,10 @@ use serde::{Deserialize, Serialize};
 use super::Error;
 use crate::crypto::KeyMaterial;
 use crate::kms::model::{
-    AccountId, Alias, AliasName, Deletion, Key, KeyArn, KeyId, KeyPolicy, KeyRotation, KeySpec,
-    KeyState, KeyUsage, LastUsage, Material, MaterialId, Origin, Region, RotationRecord,
-    RotationSchedule, RotationType, Scope, Timestamp, UsageOperation,
+    AccountId, Alias, AliasName, Deletion, Grant, GrantConstraints, GrantOperation, Key, KeyArn,
+    KeyId, KeyPolicy, KeyRotation, KeySpec, KeyState, KeyUsage, LastUsage, Material, MaterialId,
+    Origin, Region, RotationRecord, RotationSchedule, RotationType, Scope, Timestamp,
+    UsageOperation,
 };
 
 /// Version 2 left out what the path already says, and the default policy; 1 is still read.
@@ -67,6 +69,8 @@ struct KeyRecordOut<'a> {
     rotation_schedule: Option<StoredRotationSchedule>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     rotations: Vec<StoredRotation>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    grants: Vec<StoredGrant>,
 }
 
 /// A key record as read: version 2, or version 1, which also repeated the account, region and
@@ -101,6 +105,9 @@ struct KeyRecordIn<'a> {
     /// Added after version 1 was first written; absent in older records.
     #[serde(default)]
     rotations: Vec<StoredRotation>,
+    /// Added in version 2; absent when the key has no grants.
+    #[serde(default)]
+    grants: Vec<StoredGrant>,
 }
 
 #[derive(Deserialize)]
@@ -112,6 +119,24 @@ struct MaterialIn<'a> {
     #[serde(borrow)]
     secret: Cow<'a, str>,
     created_ms: u64,
+}
+
+/// A grant; absent members are left out.
+#[derive(Serialize, Deserialize)]
+struct StoredGrant {
+    id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    created_ms: u64,
+    grantee: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    retiring: Option<String>,
+    account: String,
+    operations: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    context_subset: Option<BTreeMap<String, String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    context_equals: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -237,6 +262,21 @@ pub(super) fn encode_key(key: &Key) -> Vec<u8> {
                 material_id: r.material_id.to_string(),
                 date_ms: r.date.0,
                 kind: r.kind.as_str().to_owned(),
+            })
+            .collect(),
+        grants: key
+            .grants
+            .iter()
+            .map(|g| StoredGrant {
+                id: g.id.clone(),
+                name: g.name.clone(),
+                created_ms: g.creation_date.0,
+                grantee: g.grantee.clone(),
+                retiring: g.retiring.clone(),
+                account: g.issuing_account.as_str().to_owned(),
+                operations: g.operations.iter().map(|o| o.as_str().to_owned()).collect(),
+                context_subset: g.constraints.as_ref().and_then(|c| c.subset.clone()),
+                context_equals: g.constraints.as_ref().and_then(|c| c.equals.clone()),
             })
             .collect(),
     })
@@ -424,6 +464,28 @@ impl Decoder {
     }
 }
 
+fn decode_grant(stored: StoredGrant) -> Result<Grant, String> {
+    let has_constraints = stored.context_subset.is_some() || stored.context_equals.is_some();
+    let constraints = has_constraints.then_some(GrantConstraints {
+        subset: stored.context_subset,
+        equals: stored.context_equals,
+    });
+    Ok(Grant {
+        id: stored.id,
+        name: stored.name,
+        creation_date: Timestamp(stored.created_ms),
+        grantee: stored.grantee,
+        retiring: stored.retiring,
+        issuing_account: AccountId::parse(&stored.account).ok_or("bad grant account")?,
+        operations: stored
+            .operations
+            .iter()
+            .map(|o| GrantOperation::parse(o).ok_or_else(|| format!("bad grant operation {o:?}")))
+            .collect::<Result<_, String>>()?,
+        constraints,
+    })
+}
+
 fn decode_key(stored: KeyRecordIn<'_>, arn: KeyArn) -> Result<Key, String> {
     let enum_field = |name: &str, value: &str| format!("bad {name} {value:?}");
     let policy = match stored.policy {
@@ -465,6 +527,11 @@ fn decode_key(stored: KeyRecordIn<'_>, arn: KeyArn) -> Result<Key, String> {
         }),
         materials,
         tags: stored.tags.into_iter().collect(),
+        grants: stored
+            .grants
+            .into_iter()
+            .map(decode_grant)
+            .collect::<Result<_, String>>()?,
         policy,
         rotation: KeyRotation {
             schedule: stored.rotation_schedule.map(|s| RotationSchedule {

@@ -16,6 +16,7 @@ mod crash;
 mod deletion;
 mod encapsulation;
 mod encryption;
+mod grants;
 mod keys;
 mod observability;
 mod persistence;

@@ -2,7 +2,7 @@
 //! methods and content types, oversized bodies. Exact status, `__type` and message, and no
 //! state change.
 
-use crate::support::{RawRequest, TestServer};
+use crate::support::{RawRequest, TestServer, tool_available};
 
 async fn key_count(server: &TestServer) -> usize {
     let listed = server.call("TrentService.ListKeys", "{}").await;
@@ -160,6 +160,58 @@ async fn unknown_and_missing_targets() {
         .await
         .assert_error(400, "UnknownOperationException", None);
     assert_eq!(key_count(&server).await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operations_kmsd_lacks_are_unsupported_not_unknown() {
+    let server = TestServer::start().await;
+    for operation in kmsd::api::NOT_SUPPORTED {
+        let response = server
+            .call(&format!("TrentService.{operation}"), "{}")
+            .await;
+        response.assert_error(
+            400,
+            "UnsupportedOperationException",
+            Some(&format!("{operation} is not supported by kmsd.")),
+        );
+    }
+    assert_eq!(key_count(&server).await, 0);
+}
+
+/// Every operation in botocore's model of KMS (the AWS CLI's) is either implemented or
+/// listed as not supported: nothing of the API answers UnknownOperationException.
+#[test]
+fn every_operation_of_the_model_is_implemented_or_refused_as_unsupported() {
+    if !tool_available("python3", "--version") {
+        return;
+    }
+    let script = "import botocore.session as s; \
+                  print(' '.join(s.get_session().get_service_model('kms').operation_names))";
+    let output = std::process::Command::new("python3")
+        .args(["-c", script])
+        .output()
+        .unwrap();
+    if !output.status.success() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "botocore is required under CI=true: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        eprintln!("skipped: botocore is not installed");
+        return;
+    }
+    let model = String::from_utf8(output.stdout).unwrap();
+    let mut model: Vec<&str> = model.split_whitespace().collect();
+    model.sort_unstable();
+    let mut ours: Vec<&str> = kmsd::api::OPERATIONS
+        .iter()
+        .chain(kmsd::api::NOT_SUPPORTED)
+        .copied()
+        // The post-quantum operations are newer than botocore here (the SDK has them).
+        .filter(|op| !["Encapsulate", "Decapsulate"].contains(op) || model.contains(op))
+        .collect();
+    ours.sort_unstable();
+    assert_eq!(ours, model);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,0 +1,458 @@
+//! CreateGrant, ListGrants, ListRetirableGrants, RetireGrant and RevokeGrant.
+//!
+//! A grant lives in its key's record, so it is stored, copied and deleted with the key. kmsd
+//! does not authorise requests, so a grant allows nothing that was not allowed already; what
+//! it keeps is everything AWS reports about it, under AWS's rules for creating and removing
+//! grants.
+//!
+//! A grant token names the grant it came from (its key ARN and grant id, plus random bytes so
+//! that every CreateGrant returns a new one), base64-encoded: RetireGrant can find the grant
+//! from the token alone, also after a restart.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+
+use super::encryption::require_enabled;
+use super::model::{
+    Grant, GrantConstraints, GrantOperation, Key, KeyArn, KeyRef, KeySpec, KeyUsage, Scope, hex64,
+};
+use super::resolve::Access;
+use super::{Error, Kms, Page, Result};
+use crate::crypto::random_array;
+
+/// ListGrants's and ListRetirableGrants's most items per page (their documented maximum).
+pub const LIST_GRANTS_MAX_LIMIT: usize = 100;
+/// The most grants one key can have (a KMS quota).
+pub const MAX_GRANTS_PER_KEY: usize = 50_000;
+/// The most grants one key can have for one grantee principal (a KMS quota).
+pub const MAX_GRANTS_PER_GRANTEE: usize = 500;
+
+/// What CreateGrant asks for, checked against the model's constraints.
+#[derive(Debug, Clone)]
+pub struct NewGrant {
+    /// `GranteePrincipal`.
+    pub grantee: String,
+    /// `RetiringPrincipal`.
+    pub retiring: Option<String>,
+    /// `Operations`.
+    pub operations: Vec<GrantOperation>,
+    /// `Constraints`.
+    pub constraints: Option<GrantConstraints>,
+    /// `Name`.
+    pub name: Option<String>,
+}
+
+/// A created (or, for a repeated named request, found) grant.
+#[derive(Debug, Clone)]
+pub struct CreatedGrant {
+    /// `GrantToken`.
+    pub token: String,
+    /// `GrantId`.
+    pub id: String,
+}
+
+/// A grant with the key it belongs to, as the list operations report it.
+#[derive(Debug, Clone)]
+pub struct GrantEntry {
+    /// The key's ARN (`KeyId` of a `GrantListEntry`).
+    pub key_arn: KeyArn,
+    /// The grant.
+    pub grant: Grant,
+}
+
+/// Which grant RetireGrant retires.
+#[derive(Debug, Clone)]
+pub enum GrantSelector {
+    /// By the token CreateGrant returned.
+    Token(String),
+    /// By key and grant id.
+    Id {
+        /// The key.
+        key_ref: KeyRef,
+        /// The grant id.
+        grant_id: String,
+    },
+}
+
+impl Kms {
+    /// CreateGrant. A named request that repeats an existing grant's parameters returns that
+    /// grant's id (and a new token) instead of creating another.
+    pub fn create_grant(
+        &self,
+        caller: &Scope,
+        key_ref: &KeyRef,
+        request: NewGrant,
+        dry_run: bool,
+    ) -> Result<CreatedGrant> {
+        let now = self.clock.now();
+        self.mutate(|state, changes| {
+            let stored = state.resolve(caller, key_ref, Access::CrossAccount)?;
+            require_enabled(&stored)?;
+            check_operations(&stored, &request.operations)?;
+            if request.constraints.is_some() && stored.spec != KeySpec::SymmetricDefault {
+                return Err(Error::Validation(
+                    "Grant constraints are supported only for symmetric encryption KMS keys."
+                        .into(),
+                ));
+            }
+            let mut operations = Vec::with_capacity(request.operations.len());
+            for operation in request.operations {
+                if !operations.contains(&operation) {
+                    operations.push(operation);
+                }
+            }
+            let grant = Grant {
+                id: hex64(&random_array()),
+                name: request.name,
+                creation_date: now,
+                grantee: request.grantee,
+                retiring: request.retiring,
+                issuing_account: caller.account.clone(),
+                operations,
+                constraints: request.constraints,
+            };
+            if grant.name.is_some()
+                && let Some(same) = stored.grants.iter().find(|g| same_parameters(g, &grant))
+            {
+                if dry_run {
+                    return Err(Error::DryRun);
+                }
+                return Ok(CreatedGrant {
+                    token: token(&stored.arn, &same.id),
+                    id: same.id.clone(),
+                });
+            }
+            if stored.grants.len() >= MAX_GRANTS_PER_KEY {
+                return Err(Error::LimitExceeded(format!(
+                    "The KMS key {} has the most grants allowed ({MAX_GRANTS_PER_KEY}).",
+                    stored.arn
+                )));
+            }
+            let for_grantee = stored
+                .grants
+                .iter()
+                .filter(|g| g.grantee == grant.grantee)
+                .count();
+            if for_grantee >= MAX_GRANTS_PER_GRANTEE {
+                return Err(Error::LimitExceeded(format!(
+                    "The KMS key {} has the most grants allowed for grantee principal {} \
+                     ({MAX_GRANTS_PER_GRANTEE}).",
+                    stored.arn, grant.grantee
+                )));
+            }
+            if dry_run {
+                return Err(Error::DryRun);
+            }
+            let created = CreatedGrant {
+                token: token(&stored.arn, &grant.id),
+                id: grant.id.clone(),
+            };
+            let mut key = Key::clone(&stored);
+            key.grants.push(grant);
+            changes.put_key(key);
+            Ok(created)
+        })
+    }
+
+    /// ListGrants: a key's grants, oldest first, optionally only the one with `grant_id` or
+    /// those for `grantee`. The marker is the id of the last grant returned.
+    pub fn list_grants(
+        &self,
+        caller: &Scope,
+        key_ref: &KeyRef,
+        filter: GrantFilter<'_>,
+        limit: usize,
+        marker: Option<&str>,
+    ) -> Result<Page<GrantEntry>> {
+        let key = self.read().resolve(caller, key_ref, Access::CrossAccount)?;
+        let start = match marker {
+            None => 0,
+            Some(m) => {
+                key.grants
+                    .iter()
+                    .position(|g| g.id == m)
+                    .ok_or_else(|| Error::InvalidMarker(m.to_owned()))?
+                    + 1
+            }
+        };
+        let matching = key.grants[start..].iter().filter(|g| {
+            filter.grant_id.is_none_or(|id| g.id == id)
+                && filter.grantee.is_none_or(|p| g.grantee == p)
+        });
+        Ok(page_of(
+            matching.map(|g| (g.id.clone(), g.clone())),
+            limit,
+            |grant| GrantEntry {
+                key_arn: key.arn.clone(),
+                grant,
+            },
+        ))
+    }
+
+    /// ListRetirableGrants: the grants of every key in the caller's account and region that
+    /// name `retiring` as their retiring principal, by key id and then oldest first. The
+    /// marker is `<key id>/<grant id>` of the last grant returned.
+    pub fn list_retirable_grants(
+        &self,
+        caller: &Scope,
+        retiring: &str,
+        limit: usize,
+        marker: Option<&str>,
+    ) -> Result<Page<GrantEntry>> {
+        let state = self.read();
+        let Some(partition) = state.partition(caller) else {
+            return Ok(Page {
+                items: Vec::new(),
+                next_marker: None,
+            });
+        };
+        let all = partition.keys.values().flat_map(|key| {
+            key.grants
+                .iter()
+                .filter(|g| g.retiring.as_deref() == Some(retiring))
+                .map(move |g| (format!("{}/{}", key.arn.key_id, g.id), (key, g)))
+        });
+        let mut all = all.peekable();
+        if let Some(m) = marker {
+            // Skip up to and including the marker; a marker that names nothing is invalid.
+            loop {
+                match all.next() {
+                    Some((position, _)) if position == m => break,
+                    Some(_) => {}
+                    None => return Err(Error::InvalidMarker(m.to_owned())),
+                }
+            }
+        }
+        Ok(page_of(all, limit, |(key, grant)| GrantEntry {
+            key_arn: key.arn.clone(),
+            grant: grant.clone(),
+        }))
+    }
+
+    /// RetireGrant: removes the grant a token or a key and grant id name.
+    pub fn retire_grant(
+        &self,
+        caller: &Scope,
+        selector: &GrantSelector,
+        dry_run: bool,
+    ) -> Result<()> {
+        let (key_ref, grant_id) = match selector {
+            GrantSelector::Token(token) => {
+                let (arn, id) = parse_token(token).ok_or(Error::InvalidGrantToken)?;
+                (
+                    KeyRef::Arn {
+                        region: arn.scope.region.as_str().to_owned(),
+                        account: arn.scope.account.as_str().to_owned(),
+                        key_id: arn.key_id.as_str().to_owned(),
+                    },
+                    id,
+                )
+            }
+            GrantSelector::Id { key_ref, grant_id } => (key_ref.clone(), grant_id.clone()),
+        };
+        self.remove_grant(caller, &key_ref, &grant_id, dry_run)
+    }
+
+    /// RevokeGrant: removes a key's grant by id.
+    pub fn revoke_grant(
+        &self,
+        caller: &Scope,
+        key_ref: &KeyRef,
+        grant_id: &str,
+        dry_run: bool,
+    ) -> Result<()> {
+        self.remove_grant(caller, key_ref, grant_id, dry_run)
+    }
+
+    fn remove_grant(
+        &self,
+        caller: &Scope,
+        key_ref: &KeyRef,
+        grant_id: &str,
+        dry_run: bool,
+    ) -> Result<()> {
+        if !is_grant_id(grant_id) {
+            return Err(Error::InvalidGrantId(grant_id.to_owned()));
+        }
+        self.mutate(|state, changes| {
+            let stored = state.resolve(caller, key_ref, Access::CrossAccount)?;
+            let position = stored
+                .grants
+                .iter()
+                .position(|g| g.id == grant_id)
+                .ok_or_else(|| Error::GrantNotFound(grant_id.to_owned()))?;
+            if dry_run {
+                return Err(Error::DryRun);
+            }
+            let mut key = Key::clone(&stored);
+            key.grants.remove(position);
+            changes.put_key(key);
+            Ok(())
+        })
+    }
+}
+
+/// ListGrants's optional filters.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GrantFilter<'a> {
+    /// `GrantId`.
+    pub grant_id: Option<&'a str>,
+    /// `GranteePrincipal`.
+    pub grantee: Option<&'a str>,
+}
+
+/// The first `limit` of `items` (each with its marker), and the marker of the last one when
+/// more follow.
+fn page_of<S, T>(
+    items: impl Iterator<Item = (String, S)>,
+    limit: usize,
+    make: impl Fn(S) -> T,
+) -> Page<T> {
+    let mut items = items.peekable();
+    let mut page = Vec::new();
+    let mut last = None;
+    while page.len() < limit {
+        let Some((marker, item)) = items.next() else {
+            break;
+        };
+        page.push(make(item));
+        last = Some(marker);
+    }
+    Page {
+        items: page,
+        next_marker: if items.peek().is_some() { last } else { None },
+    }
+}
+
+/// The grant operations that apply to a key of this usage and spec: what it can do, plus
+/// CreateGrant, RetireGrant and DescribeKey for every key.
+fn allowed_operations(key: &Key) -> &'static [GrantOperation] {
+    use GrantOperation as G;
+    match (key.usage, key.spec) {
+        (KeyUsage::EncryptDecrypt, KeySpec::SymmetricDefault) => &[
+            G::Decrypt,
+            G::Encrypt,
+            G::GenerateDataKey,
+            G::GenerateDataKeyWithoutPlaintext,
+            G::ReEncryptFrom,
+            G::ReEncryptTo,
+            G::GenerateDataKeyPair,
+            G::GenerateDataKeyPairWithoutPlaintext,
+            G::CreateGrant,
+            G::RetireGrant,
+            G::DescribeKey,
+        ],
+        (KeyUsage::EncryptDecrypt, _) => &[
+            G::Decrypt,
+            G::Encrypt,
+            G::ReEncryptFrom,
+            G::ReEncryptTo,
+            G::GetPublicKey,
+            G::CreateGrant,
+            G::RetireGrant,
+            G::DescribeKey,
+        ],
+        (KeyUsage::SignVerify, _) => &[
+            G::Sign,
+            G::Verify,
+            G::GetPublicKey,
+            G::CreateGrant,
+            G::RetireGrant,
+            G::DescribeKey,
+        ],
+        (KeyUsage::GenerateVerifyMac, _) => &[
+            G::GenerateMac,
+            G::VerifyMac,
+            G::CreateGrant,
+            G::RetireGrant,
+            G::DescribeKey,
+        ],
+        (KeyUsage::KeyAgreement, _) => &[
+            G::DeriveSharedSecret,
+            G::GetPublicKey,
+            G::CreateGrant,
+            G::RetireGrant,
+            G::DescribeKey,
+        ],
+        _ => &[
+            G::GetPublicKey,
+            G::CreateGrant,
+            G::RetireGrant,
+            G::DescribeKey,
+        ],
+    }
+}
+
+/// The operations must apply to the key, and may not be CreateGrant alone.
+fn check_operations(key: &Key, operations: &[GrantOperation]) -> Result<()> {
+    if operations.is_empty() {
+        return Err(Error::Validation(
+            "A grant must allow at least one operation.".into(),
+        ));
+    }
+    if operations.iter().all(|&o| o == GrantOperation::CreateGrant) {
+        return Err(Error::Validation(
+            "Grants must not contain only the CreateGrant operation.".into(),
+        ));
+    }
+    let allowed = allowed_operations(key);
+    let invalid: Vec<&str> = operations
+        .iter()
+        .filter(|o| !allowed.contains(o))
+        .map(|o| o.as_str())
+        .collect();
+    if invalid.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Validation(format!(
+            "Grant operations {} are not valid for a KMS key with KeyUsage {} and KeySpec {}.",
+            invalid.join(", "),
+            key.usage,
+            key.spec
+        )))
+    }
+}
+
+/// Whether `new` repeats `existing`: same name, principals, operations (in any order) and
+/// constraints.
+fn same_parameters(existing: &Grant, new: &Grant) -> bool {
+    let same_operations = existing.operations.len() == new.operations.len()
+        && new
+            .operations
+            .iter()
+            .all(|o| existing.operations.contains(o));
+    existing.name == new.name
+        && existing.grantee == new.grantee
+        && existing.retiring == new.retiring
+        && existing.constraints == new.constraints
+        && same_operations
+}
+
+/// What a token starts with before base64, to tell kmsd's tokens from anything else.
+const TOKEN_PREFIX: &str = "kmsd-grant-1\n";
+
+/// A new token for the grant `grant_id` of the key `arn`.
+fn token(arn: &KeyArn, grant_id: &str) -> String {
+    let nonce = hex64(&random_array());
+    B64.encode(format!("{TOKEN_PREFIX}{arn}\n{grant_id}\n{nonce}"))
+}
+
+/// The key ARN and grant id a token names, `None` for anything kmsd did not issue.
+fn parse_token(token: &str) -> Option<(KeyArn, String)> {
+    let bytes = B64.decode(token).ok()?;
+    let text = std::str::from_utf8(&bytes).ok()?;
+    let mut parts = text.strip_prefix(TOKEN_PREFIX)?.split('\n');
+    let (arn, id, _nonce) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || !is_grant_id(id) {
+        return None;
+    }
+    Some((KeyArn::parse(arn)?, id.to_owned()))
+}
+
+/// Whether `id` has the form of a grant id: 64 lowercase hex digits.
+fn is_grant_id(id: &str) -> bool {
+    id.len() == 64 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+#[cfg(test)]
+mod tests;
