@@ -155,7 +155,9 @@ impl Kms {
     }
 
     /// ListGrants: a key's grants, oldest first, optionally only the one with `grant_id` or
-    /// those for `grantee`. The marker is the id of the last grant returned.
+    /// those for `grantee`. The marker is the id of the last grant returned. A `grant_id`
+    /// that is not a grant id's form is refused; a well-formed one that names nothing lists
+    /// nothing.
     pub fn list_grants(
         &self,
         caller: &Scope,
@@ -164,6 +166,11 @@ impl Kms {
         limit: usize,
         marker: Option<&str>,
     ) -> Result<Page<GrantEntry>> {
+        if let Some(id) = filter.grant_id
+            && !is_grant_id(id)
+        {
+            return Err(Error::InvalidGrantId(id.to_owned()));
+        }
         let key = self.read().resolve(caller, key_ref, Access::CrossAccount)?;
         let start = match marker {
             None => 0,

@@ -356,6 +356,23 @@ async fn grants_follow_aws_rules() {
             .await,
         "InvalidMarkerException",
     );
+    check_error(
+        client
+            .list_grants()
+            .key_id(&live)
+            .grant_id("short")
+            .send()
+            .await,
+        "InvalidGrantIdException",
+    );
+    let unknown = client
+        .list_grants()
+        .key_id(&live)
+        .grant_id("0".repeat(64))
+        .send()
+        .await
+        .unwrap();
+    assert!(unknown.grants().is_empty());
     check_error(client.retire_grant().send().await, "ValidationException");
     assert_eq!(all_grants(&client, &live).await.len(), 1);
 }
