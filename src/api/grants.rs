@@ -17,7 +17,7 @@ const LIST_GRANTS_DEFAULT_LIMIT: usize = 50;
 fn principal(v: &mut Validator, member: &str, value: Option<&str>, required: bool) {
     v.string(member, value, 1, 256, required);
     v.pattern(member, value, "^[\\w+=,.@:/-]+$", |c| {
-        c.is_alphanumeric() || "_+=,.@:/-".contains(c)
+        c.is_ascii_alphanumeric() || "_+=,.@:/-".contains(c)
     });
 }
 
