@@ -613,16 +613,41 @@ impl<const N: usize> Modulus<N> {
     /// the highest set bit of `exp`: left-to-right square and multiply over bits `top` down
     /// to `low`. Variable time in `exp` only.
     fn pow_bits_vartime(&self, base: &[u64; N], exp: &[u64], top: usize, low: usize) -> [u64; N] {
-        // The top bit: acc = base.
-        let mut acc = *base;
-        for i in (low..top).rev() {
-            acc = self.square(&acc);
-            if bit(exp, i) {
-                acc = self.mul(&acc, base);
-            }
-        }
-        acc
+        square_and_multiply_vartime(
+            base,
+            exp,
+            top,
+            low,
+            |a| self.square(a),
+            |a, b| self.mul(a, b),
+        )
     }
+}
+
+/// `base^(exp >> low)` by left-to-right square and multiply over bits `top` (the highest set
+/// bit of `exp`, at least `low`) down to `low`, with the representation's own `square` and
+/// `mul`: the one loop of both Montgomery representations' public exponentiations.
+/// Variable time in `exp` only.
+fn square_and_multiply_vartime<T>(
+    base: &T,
+    exp: &[u64],
+    top: usize,
+    low: usize,
+    square: impl Fn(&T) -> T,
+    mul: impl Fn(&T, &T) -> T,
+) -> T
+where
+    T: Copy,
+{
+    // The top bit: acc = base.
+    let mut acc = *base;
+    for i in (low..top).rev() {
+        acc = square(&acc);
+        if bit(exp, i) {
+            acc = mul(&acc, base);
+        }
+    }
+    acc
 }
 
 /// Bit `i` of the little-endian limbs `x`.

@@ -285,14 +285,14 @@ impl<const L: usize, const W: usize> LazyModulus<L, W> {
             one[0] = 1;
             return self.to_montgomery(&one);
         };
-        let mut acc = *base;
-        for i in (0..top).rev() {
-            acc = self.square(&acc);
-            if super::bit(exp, i) {
-                acc = self.mul(&acc, base);
-            }
-        }
-        acc
+        super::square_and_multiply_vartime(
+            base,
+            exp,
+            top,
+            0,
+            |a| self.square(a),
+            |a, b| self.mul(a, b),
+        )
     }
 }
 
