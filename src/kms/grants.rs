@@ -257,21 +257,11 @@ impl Kms {
             }
             GrantSelector::Id { key_ref, grant_id } => (key_ref.clone(), grant_id.clone()),
         };
-        self.remove_grant(caller, &key_ref, &grant_id, dry_run)
+        self.revoke_grant(caller, &key_ref, &grant_id, dry_run)
     }
 
-    /// RevokeGrant: removes a key's grant by id.
+    /// RevokeGrant: removes a key's grant by id. RetireGrant ends here too.
     pub fn revoke_grant(
-        &self,
-        caller: &Scope,
-        key_ref: &KeyRef,
-        grant_id: &str,
-        dry_run: bool,
-    ) -> Result<()> {
-        self.remove_grant(caller, key_ref, grant_id, dry_run)
-    }
-
-    fn remove_grant(
         &self,
         caller: &Scope,
         key_ref: &KeyRef,
