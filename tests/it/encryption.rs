@@ -5,7 +5,7 @@ use aws_sdk_kms::Client;
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{DataKeySpec, EncryptionAlgorithmSpec};
 
-use crate::support::{ACCOUNT, REGION, TestServer, check_error, create_key};
+use crate::support::{ACCOUNT, REGION, TestServer, check_error, create_key, metadata};
 
 async fn encrypt(
     client: &Client,
@@ -35,14 +35,8 @@ async fn encrypt_decrypt_round_trip() {
     let server = TestServer::start().await;
     let client = server.client();
     let key_id = create_key(&client).await;
-    let material = client
-        .describe_key()
-        .key_id(&key_id)
-        .send()
+    let material = metadata(&client, &key_id)
         .await
-        .unwrap()
-        .key_metadata
-        .unwrap()
         .current_key_material_id
         .unwrap();
 

@@ -3,7 +3,7 @@
 use aws_sdk_kms::Client;
 use aws_sdk_kms::types::{GrantConstraints, GrantListEntry, GrantOperation, KeySpec, KeyUsageType};
 
-use crate::support::{RawRequest, TestServer, check_error, create_key};
+use crate::support::{RawRequest, TestServer, check_error, create_key, metadata};
 
 const APP: &str = "arn:aws:iam::111122223333:role/app";
 const ADMIN: &str = "arn:aws:iam::111122223333:role/admin";
@@ -48,16 +48,7 @@ async fn create_list_retire_and_revoke() {
     let server = TestServer::start().await;
     let client = server.client();
     let key_id = create_key(&client).await;
-    let arn = client
-        .describe_key()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap()
-        .arn
-        .unwrap();
+    let arn = metadata(&client, &key_id).await.arn.unwrap();
 
     let constraints = GrantConstraints::builder()
         .encryption_context_subset("Department", "IT")

@@ -7,7 +7,7 @@ use aws_sdk_kms::operation::get_key_last_usage::GetKeyLastUsageOutput;
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::KeyLastUsageTrackingOperation as Op;
 
-use crate::support::{ACCOUNT, DAY, REGION, TestServer, check_error, create_key};
+use crate::support::{ACCOUNT, DAY, REGION, TestServer, check_error, create_key, metadata};
 
 async fn last_usage(client: &Client, key_id: &str) -> GetKeyLastUsageOutput {
     client
@@ -30,16 +30,7 @@ async fn get_key_last_usage_after_encrypt_and_decrypt() {
     let server = TestServer::start().await;
     let client = server.client();
     let key_id = create_key(&client).await;
-    let created = client
-        .describe_key()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap()
-        .creation_date
-        .unwrap();
+    let created = metadata(&client, &key_id).await.creation_date.unwrap();
 
     // Never used: the element is there but empty; tracking began when the key was created.
     let fresh = last_usage(&client, &key_id).await;

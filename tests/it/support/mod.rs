@@ -367,6 +367,16 @@ pub async fn create_key(client: &Client) -> String {
 
 /// The key's state as DescribeKey reports it.
 pub async fn key_state(client: &Client, key_id: &str) -> String {
+    metadata(client, key_id)
+        .await
+        .key_state
+        .unwrap()
+        .as_str()
+        .to_owned()
+}
+
+/// The key's metadata as DescribeKey reports it.
+pub async fn metadata(client: &Client, key_id: &str) -> aws_sdk_kms::types::KeyMetadata {
     client
         .describe_key()
         .key_id(key_id)
@@ -375,10 +385,6 @@ pub async fn key_state(client: &Client, key_id: &str) -> String {
         .unwrap()
         .key_metadata
         .unwrap()
-        .key_state
-        .unwrap()
-        .as_str()
-        .to_owned()
 }
 
 /// Whether an external tool is present; under `CI=true` its absence fails the test.
