@@ -44,7 +44,7 @@ impl Validate for EncapsulateRequest {
             self.encapsulation_algorithm.as_ref(),
             true,
         );
-        v.count("grantTokens", self.grant_tokens.as_ref(), 0, 10, false);
+        v.grant_tokens(self.grant_tokens.as_ref());
     }
 }
 
@@ -119,7 +119,7 @@ impl Validate for DecapsulateRequest {
             self.encapsulation_algorithm.as_ref(),
             true,
         );
-        v.count("grantTokens", self.grant_tokens.as_ref(), 0, 10, false);
+        v.grant_tokens(self.grant_tokens.as_ref());
     }
 }
 

@@ -17,10 +17,6 @@ const MAX_PLAINTEXT: usize = 4096;
 const MAX_CIPHERTEXT: usize = 6144;
 const MAX_RANDOM: i64 = 1024;
 
-fn grant_tokens(v: &mut Validator, tokens: Option<&Vec<String>>) {
-    v.count("grantTokens", tokens, 0, 10, false);
-}
-
 /// Encrypt.
 pub(crate) struct Encrypt;
 
@@ -43,7 +39,7 @@ impl Validate for EncryptRequest {
     fn validate(&self, v: &mut Validator) {
         v.key_id("keyId", self.key_id.as_deref(), true);
         v.sensitive_blob("plaintext", self.plaintext.as_ref(), 1, MAX_PLAINTEXT, true);
-        grant_tokens(v, self.grant_tokens.as_ref());
+        v.grant_tokens(self.grant_tokens.as_ref());
         v.enumeration(
             "encryptionAlgorithm",
             self.encryption_algorithm.as_ref(),
@@ -124,7 +120,7 @@ impl Validate for DecryptRequest {
             MAX_CIPHERTEXT,
             true,
         );
-        grant_tokens(v, self.grant_tokens.as_ref());
+        v.grant_tokens(self.grant_tokens.as_ref());
         v.key_id("keyId", self.key_id.as_deref(), false);
         v.enumeration(
             "encryptionAlgorithm",
@@ -228,7 +224,7 @@ impl Validate for ReEncryptRequest {
             self.destination_encryption_algorithm.as_ref(),
             false,
         );
-        grant_tokens(v, self.grant_tokens.as_ref());
+        v.grant_tokens(self.grant_tokens.as_ref());
     }
 }
 
@@ -309,7 +305,7 @@ impl Validate for GenerateDataKeyRequest {
         v.key_id("keyId", self.key_id.as_deref(), true);
         v.range("numberOfBytes", self.number_of_bytes, 1, MAX_RANDOM, false);
         v.enumeration("keySpec", self.key_spec.as_ref(), false);
-        grant_tokens(v, self.grant_tokens.as_ref());
+        v.grant_tokens(self.grant_tokens.as_ref());
     }
 }
 
@@ -426,7 +422,7 @@ impl Validate for GenerateDataKeyPairRequest {
     fn validate(&self, v: &mut Validator) {
         v.key_id("keyId", self.key_id.as_deref(), true);
         v.enumeration("keyPairSpec", self.key_pair_spec.as_ref(), true);
-        grant_tokens(v, self.grant_tokens.as_ref());
+        v.grant_tokens(self.grant_tokens.as_ref());
     }
 }
 

@@ -84,7 +84,7 @@ impl Validate for CreateGrantRequest {
                 true,
             );
         }
-        v.count("grantTokens", self.grant_tokens.as_ref(), 0, 10, false);
+        v.grant_tokens(self.grant_tokens.as_ref());
         v.string("name", self.name.as_deref(), 1, 256, false);
         v.pattern("name", self.name.as_deref(), "^[a-zA-Z0-9:/_-]+$", |c| {
             c.is_ascii_alphanumeric() || ":/_-".contains(c)

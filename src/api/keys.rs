@@ -256,7 +256,7 @@ impl Validate for DescribeKeyRequest {
 
     fn validate(&self, v: &mut Validator) {
         v.key_id("keyId", self.key_id.as_deref(), true);
-        v.count("grantTokens", self.grant_tokens.as_ref(), 0, 10, false);
+        v.grant_tokens(self.grant_tokens.as_ref());
     }
 }
 

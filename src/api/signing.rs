@@ -34,7 +34,7 @@ impl SignRequest {
         v.sensitive_blob("message", self.message.as_ref(), 1, MAX_MESSAGE, true);
         v.enumeration("messageType", self.message_type.as_ref(), false);
         v.enumeration("signingAlgorithm", self.signing_algorithm.as_ref(), true);
-        v.count("grantTokens", self.grant_tokens.as_ref(), 0, 10, false);
+        v.grant_tokens(self.grant_tokens.as_ref());
     }
 
     /// Runs `f` with the request in domain terms (after validation every member is present).
@@ -167,7 +167,7 @@ impl Validate for GetPublicKeyRequest {
 
     fn validate(&self, v: &mut Validator) {
         v.key_id("keyId", self.key_id.as_deref(), true);
-        v.count("grantTokens", self.grant_tokens.as_ref(), 0, 10, false);
+        v.grant_tokens(self.grant_tokens.as_ref());
     }
 }
 
@@ -249,7 +249,7 @@ impl Validate for MacRequest {
         v.key_id("keyId", self.key_id.as_deref(), true);
         v.enumeration("macAlgorithm", self.mac_algorithm.as_ref(), true);
         v.blob("mac", self.mac.as_ref(), 1, MAX_SIGNATURE, false);
-        v.count("grantTokens", self.grant_tokens.as_ref(), 0, 10, false);
+        v.grant_tokens(self.grant_tokens.as_ref());
     }
 }
 
@@ -378,7 +378,7 @@ impl Validate for DeriveSharedSecretRequest {
             MAX_PUBLIC_KEY,
             true,
         );
-        v.count("grantTokens", self.grant_tokens.as_ref(), 0, 10, false);
+        v.grant_tokens(self.grant_tokens.as_ref());
     }
 }
 

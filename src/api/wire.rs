@@ -204,6 +204,11 @@ impl Validator {
         }
     }
 
+    /// `GrantTokens`: at most 10 tokens (the `GrantTokenList` shape), optional everywhere.
+    pub fn grant_tokens(&mut self, tokens: Option<&Vec<String>>) {
+        self.count("grantTokens", tokens, 0, 10, false);
+    }
+
     /// A `KeyId`-typed member: 1–2048 characters.
     pub fn key_id(&mut self, member: &str, value: Option<&str>, required: bool) {
         self.string(member, value, 1, 2048, required);

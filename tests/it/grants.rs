@@ -487,6 +487,13 @@ async fn malformed_grant_requests_are_refused_by_the_model() {
             ),
             "name",
         ),
+        (
+            format!(
+                r#"{{"KeyId":"{key_id}","GranteePrincipal":"p","Operations":["Encrypt"],"GrantTokens":[{}]}}"#,
+                [r#""t""#; 11].join(",")
+            ),
+            "grantTokens",
+        ),
     ];
     for (body, member) in cases {
         let response = server
