@@ -1,5 +1,7 @@
-//! Micro-benchmarks of kmsd's hot path, without HTTP: `api::dispatch` (JSON decode, validation,
-//! the `Kms` call, usage recording, JSON encode) against an in-memory `Kms`, and the
+//! Micro-benchmarks of kmsd's hot path, without HTTP: `api::dispatch` (the operation lookup,
+//! JSON decode, parsing into a typed input, the `Kms` call, usage recording, JSON encode)
+//! against an in-memory `Kms` with a fresh `kms::Context` per call, as the server makes one,
+//! and the
 //! cryptography underneath it (`crypto::symmetric`, `crypto::asymmetric`, `crypto::mac`).
 //!
 //! `cargo bench --bench hot_path` runs them all (about a minute of measuring);
@@ -20,8 +22,8 @@ use kmsd::crypto::asymmetric::{AsymmetricKey, Hash, KeyPairKind, Message, Scheme
 use kmsd::crypto::montgomery::Modulus;
 use kmsd::crypto::montgomery::lazy::{self, LazyModulus};
 use kmsd::crypto::{mac, random_array, random_bytes, symmetric};
-use kmsd::kms::model::{AccountId, Region, Scope};
-use kmsd::kms::{Clock, Kms};
+use kmsd::kms::{Clock, Context, Kms};
+use kmsd::model::{AccountId, Operation, Region, Scope};
 use kmsd::store::Store;
 use serde_json::{Value, json};
 
@@ -41,10 +43,16 @@ impl Fixture {
         Fixture { kms, caller }
     }
 
+    /// A context for one call of `op`, as the server makes it.
+    fn context(&self, op: &str) -> Context {
+        let operation = Operation::parse(op).unwrap();
+        Context::new(self.caller.clone(), operation, "bench-request")
+    }
+
     /// Runs `op` through `dispatch` and returns its JSON answer; panics on an error.
     fn call(&self, op: &str, body: &[u8]) -> Value {
-        let call = dispatch(&self.kms, &self.caller, op, body, "bench-request");
-        let answer = call.result.unwrap_or_else(|e| panic!("{op} failed: {e:?}"));
+        let answer = dispatch(&self.kms, &mut self.context(op), body)
+            .unwrap_or_else(|e| panic!("{op} failed: {e:?}"));
         serde_json::from_slice(&answer).unwrap()
     }
 
@@ -60,14 +68,8 @@ impl Fixture {
         self.call(op, &body);
         c.bench_function(name, |b| {
             b.iter(|| {
-                let call = dispatch(
-                    &self.kms,
-                    &self.caller,
-                    black_box(op),
-                    black_box(&body),
-                    "bench-request",
-                );
-                black_box(call.result.is_ok())
+                let mut cx = self.context(black_box(op));
+                black_box(dispatch(&self.kms, &mut cx, black_box(&body)).is_ok())
             })
         });
     }

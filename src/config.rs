@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::kms::model::{AccountId, Region, Scope};
+use crate::model::{AccountId, Region, Scope};
 
 /// A local server that speaks the AWS KMS API.
 #[derive(Debug, Parser)]

@@ -4,10 +4,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
-use kmsd::audit::AuditLog;
 use kmsd::config::{Cli, Command, Config, ExportArgs, SeedArgs, StoreArgs};
-use kmsd::crypto::rsa_pool::RsaPool;
 use kmsd::kms::{Clock, Kms};
+use kmsd::rsa_pool::RsaPool;
+use kmsd::server::AuditLog;
 use kmsd::store::Store;
 
 #[tokio::main]

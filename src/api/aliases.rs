@@ -2,50 +2,62 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::keys::{key_ref, limit};
-use super::wire::{EpochSeconds, Validate, Validator};
-use super::{ApiError, Empty, Operation};
-use crate::kms::Kms;
-use crate::kms::aliases::{LIST_ALIASES_DEFAULT_LIMIT, parse_alias_name};
-use crate::kms::model::Scope;
+use super::wire::{EpochSeconds, Validator, key_ref, limit};
+use super::{ApiError, Empty, Handler};
+use crate::kms::aliases::{AliasTargetInput, LIST_ALIASES_DEFAULT_LIMIT};
+use crate::kms::{self, Context, Kms, Paging};
+use crate::model::{AliasName, KeyRef};
 
-/// The model's constraints on an `AliasName` member.
-fn alias_name_constraints(v: &mut Validator, name: Option<&str>) {
-    v.string("aliasName", name, 1, 256, true);
-    v.pattern("aliasName", name, "^[a-zA-Z0-9:/_-]+$", |c| {
+/// The model's constraints on an `AliasName` member, then KMS's own alias name rules (which
+/// AWS reports only when every constraint holds).
+fn alias_name(v: &mut Validator, name: Option<String>) -> Option<AliasName> {
+    v.string("aliasName", name.as_deref(), 1, 256, true);
+    v.pattern("aliasName", name.as_deref(), "^[a-zA-Z0-9:/_-]+$", |c| {
         c.is_ascii_alphanumeric() || matches!(c, ':' | '/' | '_' | '-')
     });
+    match AliasName::parse(&name?) {
+        Ok(name) => Some(name),
+        Err(error) => {
+            v.reject(kms::Error::from(error));
+            None
+        }
+    }
 }
 
 /// CreateAlias and UpdateAlias take the same members.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct AliasTargetRequest {
     alias_name: Option<String>,
     target_key_id: Option<String>,
 }
 
-impl Validate for AliasTargetRequest {
-    fn key_id(&self) -> Option<&str> {
-        self.target_key_id.as_deref()
-    }
-
-    fn validate(&self, v: &mut Validator) {
-        alias_name_constraints(v, self.alias_name.as_deref());
+impl AliasTargetRequest {
+    fn parse(self, v: &mut Validator) -> Option<AliasTargetInput> {
+        let name = alias_name(v, self.alias_name);
         v.key_id("targetKeyId", self.target_key_id.as_deref(), true);
+        v.names_key(self.target_key_id.as_deref());
+        Some(AliasTargetInput {
+            name: name?,
+            target: key_ref(self.target_key_id)?,
+        })
     }
 }
 
 /// CreateAlias.
 pub(crate) struct CreateAlias;
 
-impl Operation for CreateAlias {
+impl Handler for CreateAlias {
     type Request = AliasTargetRequest;
+    type Input = AliasTargetInput;
     type Response = Empty;
 
-    fn handle(kms: &Kms, caller: &Scope, r: AliasTargetRequest) -> Result<Empty, ApiError> {
-        let name = parse_alias_name(r.alias_name.as_deref().unwrap_or_default())?;
-        kms.create_alias(caller, name, &key_ref(r.target_key_id.as_deref()))?;
+    fn parse(r: AliasTargetRequest, v: &mut Validator) -> Option<AliasTargetInput> {
+        r.parse(v)
+    }
+
+    fn handle(kms: &Kms, cx: &mut Context, input: AliasTargetInput) -> Result<Empty, ApiError> {
+        kms.create_alias(cx, input)?;
         Ok(Empty {})
     }
 }
@@ -53,13 +65,17 @@ impl Operation for CreateAlias {
 /// UpdateAlias.
 pub(crate) struct UpdateAlias;
 
-impl Operation for UpdateAlias {
+impl Handler for UpdateAlias {
     type Request = AliasTargetRequest;
+    type Input = AliasTargetInput;
     type Response = Empty;
 
-    fn handle(kms: &Kms, caller: &Scope, r: AliasTargetRequest) -> Result<Empty, ApiError> {
-        let name = parse_alias_name(r.alias_name.as_deref().unwrap_or_default())?;
-        kms.update_alias(caller, name, &key_ref(r.target_key_id.as_deref()))?;
+    fn parse(r: AliasTargetRequest, v: &mut Validator) -> Option<AliasTargetInput> {
+        r.parse(v)
+    }
+
+    fn handle(kms: &Kms, cx: &mut Context, input: AliasTargetInput) -> Result<Empty, ApiError> {
+        kms.update_alias(cx, input)?;
         Ok(Empty {})
     }
 }
@@ -67,25 +83,23 @@ impl Operation for UpdateAlias {
 /// DeleteAlias.
 pub(crate) struct DeleteAlias;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct DeleteAliasRequest {
     alias_name: Option<String>,
 }
 
-impl Validate for DeleteAliasRequest {
-    fn validate(&self, v: &mut Validator) {
-        alias_name_constraints(v, self.alias_name.as_deref());
-    }
-}
-
-impl Operation for DeleteAlias {
+impl Handler for DeleteAlias {
     type Request = DeleteAliasRequest;
+    type Input = AliasName;
     type Response = Empty;
 
-    fn handle(kms: &Kms, caller: &Scope, r: DeleteAliasRequest) -> Result<Empty, ApiError> {
-        let name = parse_alias_name(r.alias_name.as_deref().unwrap_or_default())?;
-        kms.delete_alias(caller, name)?;
+    fn parse(r: DeleteAliasRequest, v: &mut Validator) -> Option<AliasName> {
+        alias_name(v, r.alias_name)
+    }
+
+    fn handle(kms: &Kms, cx: &mut Context, name: AliasName) -> Result<Empty, ApiError> {
+        kms.delete_alias(cx, name)?;
         Ok(Empty {})
     }
 }
@@ -93,7 +107,7 @@ impl Operation for DeleteAlias {
 /// ListAliases.
 pub(crate) struct ListAliases;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct ListAliasesRequest {
     key_id: Option<String>,
@@ -101,15 +115,11 @@ pub(crate) struct ListAliasesRequest {
     marker: Option<String>,
 }
 
-impl Validate for ListAliasesRequest {
-    fn key_id(&self) -> Option<&str> {
-        self.key_id.as_deref()
-    }
-
-    fn validate(&self, v: &mut Validator) {
-        v.key_id("keyId", self.key_id.as_deref(), false);
-        v.paging(self.limit, self.marker.as_deref());
-    }
+/// ListAliases's request in domain terms.
+#[derive(Debug)]
+pub(crate) struct ListAliasesInput {
+    key: Option<KeyRef>,
+    paging: Paging,
 }
 
 #[derive(Debug, Serialize)]
@@ -131,22 +141,30 @@ struct AliasListEntry {
     last_updated_date: EpochSeconds,
 }
 
-impl Operation for ListAliases {
+impl Handler for ListAliases {
     type Request = ListAliasesRequest;
+    type Input = ListAliasesInput;
     type Response = ListAliasesResponse;
+
+    fn parse(r: ListAliasesRequest, v: &mut Validator) -> Option<ListAliasesInput> {
+        v.key_id("keyId", r.key_id.as_deref(), false);
+        v.paging(r.limit, r.marker.as_deref());
+        v.names_key(r.key_id.as_deref());
+        Some(ListAliasesInput {
+            key: key_ref(r.key_id),
+            paging: Paging {
+                limit: limit(r.limit, LIST_ALIASES_DEFAULT_LIMIT),
+                marker: r.marker,
+            },
+        })
+    }
 
     fn handle(
         kms: &Kms,
-        caller: &Scope,
-        r: ListAliasesRequest,
+        cx: &mut Context,
+        input: ListAliasesInput,
     ) -> Result<ListAliasesResponse, ApiError> {
-        let key = r.key_id.as_deref().map(|k| key_ref(Some(k)));
-        let page = kms.list_aliases(
-            caller,
-            key.as_ref(),
-            limit(r.limit, LIST_ALIASES_DEFAULT_LIMIT),
-            r.marker.as_deref(),
-        )?;
+        let page = kms.list_aliases(cx, input.key.as_ref(), input.paging)?;
         Ok(ListAliasesResponse {
             aliases: page
                 .items

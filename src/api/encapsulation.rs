@@ -2,50 +2,26 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::keys::key_ref;
-use super::wire::{Base64Blob, EnumMember, Validate, Validator, known};
-use super::{ApiError, Operation};
-use crate::kms::model::{EncapsulationAlgorithm, Scope};
-use crate::kms::{self, Kms};
+use super::wire::{Base64Blob, EnumMember, Validator, key_ref, known};
+use super::{ApiError, Handler};
+use crate::kms::encapsulation::{DecapsulateInput, EncapsulateInput};
+use crate::kms::{Context, Kms};
+use crate::model::EncapsulationAlgorithm;
 
 /// `SharedSecretCiphertextBlob`: assumed to be the model's `CiphertextType`, like every other
 /// ciphertext member (ML-KEM-1024's 1568 bytes fit well within it).
 const MAX_CIPHERTEXT: usize = 6144;
 
-/// The required `EncapsulationAlgorithm`, after validation.
-fn algorithm(
-    member: Option<&EnumMember<EncapsulationAlgorithm>>,
-) -> Result<EncapsulationAlgorithm, ApiError> {
-    known(member)
-        .ok_or_else(|| kms::Error::Validation("EncapsulationAlgorithm is required.".into()).into())
-}
-
 /// Encapsulate.
 pub(crate) struct Encapsulate;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct EncapsulateRequest {
     key_id: Option<String>,
     encapsulation_algorithm: Option<EnumMember<EncapsulationAlgorithm>>,
     grant_tokens: Option<Vec<String>>,
     dry_run: Option<bool>,
-}
-
-impl Validate for EncapsulateRequest {
-    fn key_id(&self) -> Option<&str> {
-        self.key_id.as_deref()
-    }
-
-    fn validate(&self, v: &mut Validator) {
-        v.key_id("keyId", self.key_id.as_deref(), true);
-        v.enumeration(
-            "encapsulationAlgorithm",
-            self.encapsulation_algorithm.as_ref(),
-            true,
-        );
-        v.grant_tokens(self.grant_tokens.as_ref());
-    }
 }
 
 #[derive(Debug, Serialize)]
@@ -57,27 +33,35 @@ pub(crate) struct EncapsulateResponse {
     encapsulation_algorithm: &'static str,
 }
 
-impl Operation for Encapsulate {
+impl Handler for Encapsulate {
     type Request = EncapsulateRequest;
+    type Input = EncapsulateInput;
     type Response = EncapsulateResponse;
     // Inline, like Sign: see "Threading" in ARCHITECTURE.md for the measurements.
 
-    fn used_keys(r: &EncapsulateResponse) -> [Option<&str>; 2] {
-        [Some(&r.key_id), None]
+    fn parse(r: EncapsulateRequest, v: &mut Validator) -> Option<EncapsulateInput> {
+        v.key_id("keyId", r.key_id.as_deref(), true);
+        v.enumeration(
+            "encapsulationAlgorithm",
+            r.encapsulation_algorithm.as_ref(),
+            true,
+        );
+        v.grant_tokens(r.grant_tokens.as_ref());
+        v.names_key(r.key_id.as_deref());
+        v.dry_run(r.dry_run);
+        Some(EncapsulateInput {
+            key: key_ref(r.key_id)?,
+            algorithm: known(r.encapsulation_algorithm.as_ref())?,
+        })
     }
 
     fn handle(
         kms: &Kms,
-        caller: &Scope,
-        r: EncapsulateRequest,
+        cx: &mut Context,
+        input: EncapsulateInput,
     ) -> Result<EncapsulateResponse, ApiError> {
-        let algorithm = algorithm(r.encapsulation_algorithm.as_ref())?;
-        let out = kms.encapsulate(
-            caller,
-            &key_ref(r.key_id.as_deref()),
-            algorithm,
-            r.dry_run.unwrap_or(false),
-        )?;
+        let algorithm = input.algorithm;
+        let out = kms.encapsulate(cx, input)?;
         Ok(EncapsulateResponse {
             key_id: out.key_arn.to_string(),
             shared_secret: Base64Blob(out.shared_secret),
@@ -90,7 +74,7 @@ impl Operation for Encapsulate {
 /// Decapsulate.
 pub(crate) struct Decapsulate;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct DecapsulateRequest {
     key_id: Option<String>,
@@ -98,29 +82,6 @@ pub(crate) struct DecapsulateRequest {
     encapsulation_algorithm: Option<EnumMember<EncapsulationAlgorithm>>,
     grant_tokens: Option<Vec<String>>,
     dry_run: Option<bool>,
-}
-
-impl Validate for DecapsulateRequest {
-    fn key_id(&self) -> Option<&str> {
-        self.key_id.as_deref()
-    }
-
-    fn validate(&self, v: &mut Validator) {
-        v.key_id("keyId", self.key_id.as_deref(), true);
-        v.blob(
-            "sharedSecretCiphertextBlob",
-            self.shared_secret_ciphertext_blob.as_ref(),
-            1,
-            MAX_CIPHERTEXT,
-            true,
-        );
-        v.enumeration(
-            "encapsulationAlgorithm",
-            self.encapsulation_algorithm.as_ref(),
-            true,
-        );
-        v.grant_tokens(self.grant_tokens.as_ref());
-    }
 }
 
 #[derive(Debug, Serialize)]
@@ -131,30 +92,43 @@ pub(crate) struct DecapsulateResponse {
     encapsulation_algorithm: &'static str,
 }
 
-impl Operation for Decapsulate {
+impl Handler for Decapsulate {
     type Request = DecapsulateRequest;
+    type Input = DecapsulateInput;
     type Response = DecapsulateResponse;
     // Inline, like Sign: see "Threading" in ARCHITECTURE.md for the measurements.
 
-    fn used_keys(r: &DecapsulateResponse) -> [Option<&str>; 2] {
-        [Some(&r.key_id), None]
+    fn parse(r: DecapsulateRequest, v: &mut Validator) -> Option<DecapsulateInput> {
+        v.key_id("keyId", r.key_id.as_deref(), true);
+        v.blob(
+            "sharedSecretCiphertextBlob",
+            r.shared_secret_ciphertext_blob.as_ref(),
+            1,
+            MAX_CIPHERTEXT,
+            true,
+        );
+        v.enumeration(
+            "encapsulationAlgorithm",
+            r.encapsulation_algorithm.as_ref(),
+            true,
+        );
+        v.grant_tokens(r.grant_tokens.as_ref());
+        v.names_key(r.key_id.as_deref());
+        v.dry_run(r.dry_run);
+        Some(DecapsulateInput {
+            key: key_ref(r.key_id)?,
+            algorithm: known(r.encapsulation_algorithm.as_ref())?,
+            ciphertext: r.shared_secret_ciphertext_blob?.0,
+        })
     }
 
     fn handle(
         kms: &Kms,
-        caller: &Scope,
-        r: DecapsulateRequest,
+        cx: &mut Context,
+        input: DecapsulateInput,
     ) -> Result<DecapsulateResponse, ApiError> {
-        let algorithm = algorithm(r.encapsulation_algorithm.as_ref())?;
-        let (arn, secret) = kms.decapsulate(
-            caller,
-            &key_ref(r.key_id.as_deref()),
-            r.shared_secret_ciphertext_blob
-                .as_ref()
-                .map_or(&[], |c| &c.0),
-            algorithm,
-            r.dry_run.unwrap_or(false),
-        )?;
+        let algorithm = input.algorithm;
+        let (arn, secret) = kms.decapsulate(cx, input)?;
         Ok(DecapsulateResponse {
             key_id: arn.to_string(),
             shared_secret: Base64Blob(secret),

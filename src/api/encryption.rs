@@ -1,26 +1,48 @@
 //! Wire adapters for Encrypt, Decrypt, ReEncrypt, GenerateDataKey,
-//! GenerateDataKeyWithoutPlaintext and GenerateRandom.
+//! GenerateDataKeyWithoutPlaintext, GenerateDataKeyPair(WithoutPlaintext) and GenerateRandom.
 
 use serde::{Deserialize, Serialize};
 
-use super::keys::key_ref;
-use super::wire::{Base64Blob, EnumMember, Validate, Validator, known};
-use super::{ApiError, Operation};
-use crate::kms::encryption::{Encrypted, Source};
-use crate::kms::model::{
-    DataKeyPairSpec, DataKeySpec, EncryptionAlgorithm, EncryptionContext, KeyRef, MaterialId, Scope,
+use super::wire::{Base64Blob, EnumMember, Validator, WireRecipient, key_ref, known};
+use super::{ApiError, Handler};
+use crate::kms::encryption::{
+    DataKeyPair, DecryptInput, EncryptInput, Encrypted, GenerateDataKeyInput,
+    GenerateDataKeyPairInput, ReEncryptInput,
 };
-use crate::kms::{self, Kms};
+use crate::kms::{self, Context, Kms};
+use crate::model::{
+    DataKeyPairSpec, DataKeySpec, EncryptionAlgorithm, EncryptionContext, MaterialId,
+};
 
 /// Largest plaintext and data key, and largest ciphertext blob, in bytes.
 const MAX_PLAINTEXT: usize = 4096;
 const MAX_CIPHERTEXT: usize = 6144;
 const MAX_RANDOM: i64 = 1024;
 
+/// An `EncryptionAlgorithm` member: `SYMMETRIC_DEFAULT` when absent.
+fn algorithm(member: Option<&EnumMember<EncryptionAlgorithm>>) -> EncryptionAlgorithm {
+    known(member).unwrap_or(EncryptionAlgorithm::SymmetricDefault)
+}
+
+/// A key material id as the wire shows it: 64 hex digits, absent for key pairs.
+fn material_id(id: Option<MaterialId>) -> Option<String> {
+    id.map(|id| id.to_string())
+}
+
+/// `Recipient` (a Nitro Enclaves attestation document) is a valid member that kmsd cannot
+/// honour yet.
+fn no_recipient(v: &mut Validator, recipient: Option<&WireRecipient>) {
+    if recipient.is_some() {
+        v.reject(kms::Error::Unsupported(
+            "Recipient (Nitro Enclaves attestation) is not supported by kmsd.".into(),
+        ));
+    }
+}
+
 /// Encrypt.
 pub(crate) struct Encrypt;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct EncryptRequest {
     key_id: Option<String>,
@@ -29,23 +51,6 @@ pub(crate) struct EncryptRequest {
     grant_tokens: Option<Vec<String>>,
     encryption_algorithm: Option<EnumMember<EncryptionAlgorithm>>,
     dry_run: Option<bool>,
-}
-
-impl Validate for EncryptRequest {
-    fn key_id(&self) -> Option<&str> {
-        self.key_id.as_deref()
-    }
-
-    fn validate(&self, v: &mut Validator) {
-        v.key_id("keyId", self.key_id.as_deref(), true);
-        v.sensitive_blob("plaintext", self.plaintext.as_ref(), 1, MAX_PLAINTEXT, true);
-        v.grant_tokens(self.grant_tokens.as_ref());
-        v.enumeration(
-            "encryptionAlgorithm",
-            self.encryption_algorithm.as_ref(),
-            false,
-        );
-    }
 }
 
 #[derive(Debug, Serialize)]
@@ -66,36 +71,43 @@ impl From<Encrypted> for EncryptResponse {
     }
 }
 
-/// A key material id as the wire shows it: 64 hex digits, absent for key pairs.
-fn material_id(id: Option<MaterialId>) -> Option<String> {
-    id.map(|id| id.to_string())
-}
-
-impl Operation for Encrypt {
+impl Handler for Encrypt {
     type Request = EncryptRequest;
+    type Input = EncryptInput;
     type Response = EncryptResponse;
 
-    fn used_keys(r: &EncryptResponse) -> [Option<&str>; 2] {
-        [Some(&r.key_id), None]
+    fn parse(r: EncryptRequest, v: &mut Validator) -> Option<EncryptInput> {
+        v.key_id("keyId", r.key_id.as_deref(), true);
+        v.sensitive_blob("plaintext", r.plaintext.as_ref(), 1, MAX_PLAINTEXT, true);
+        v.grant_tokens(r.grant_tokens.as_ref());
+        v.enumeration(
+            "encryptionAlgorithm",
+            r.encryption_algorithm.as_ref(),
+            false,
+        );
+        v.names_key(r.key_id.as_deref());
+        v.dry_run(r.dry_run);
+        Some(EncryptInput {
+            key: key_ref(r.key_id)?,
+            plaintext: r.plaintext?.0,
+            context: r.encryption_context.unwrap_or_default(),
+            algorithm: algorithm(r.encryption_algorithm.as_ref()),
+        })
     }
 
-    fn handle(kms: &Kms, caller: &Scope, r: EncryptRequest) -> Result<EncryptResponse, ApiError> {
-        let encrypted = kms.encrypt(
-            caller,
-            &key_ref(r.key_id.as_deref()),
-            &r.plaintext.unwrap_or_default().0,
-            &r.encryption_context.unwrap_or_default(),
-            known(r.encryption_algorithm.as_ref()),
-            r.dry_run.unwrap_or(false),
-        )?;
-        Ok(encrypted.into())
+    fn handle(
+        kms: &Kms,
+        cx: &mut Context,
+        input: EncryptInput,
+    ) -> Result<EncryptResponse, ApiError> {
+        Ok(kms.encrypt(cx, input)?.into())
     }
 }
 
 /// Decrypt.
 pub(crate) struct Decrypt;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct DecryptRequest {
     ciphertext_blob: Option<Base64Blob>,
@@ -103,31 +115,8 @@ pub(crate) struct DecryptRequest {
     grant_tokens: Option<Vec<String>>,
     key_id: Option<String>,
     encryption_algorithm: Option<EnumMember<EncryptionAlgorithm>>,
-    recipient: Option<serde::de::IgnoredAny>,
+    recipient: Option<WireRecipient>,
     dry_run: Option<bool>,
-}
-
-impl Validate for DecryptRequest {
-    fn key_id(&self) -> Option<&str> {
-        self.key_id.as_deref()
-    }
-
-    fn validate(&self, v: &mut Validator) {
-        v.blob(
-            "ciphertextBlob",
-            self.ciphertext_blob.as_ref(),
-            1,
-            MAX_CIPHERTEXT,
-            true,
-        );
-        v.grant_tokens(self.grant_tokens.as_ref());
-        v.key_id("keyId", self.key_id.as_deref(), false);
-        v.enumeration(
-            "encryptionAlgorithm",
-            self.encryption_algorithm.as_ref(),
-            false,
-        );
-    }
 }
 
 #[derive(Debug, Serialize)]
@@ -140,39 +129,43 @@ pub(crate) struct DecryptResponse {
     key_material_id: Option<String>,
 }
 
-fn no_recipient<T>(recipient: Option<&T>) -> Result<(), ApiError> {
-    match recipient {
-        Some(_) => Err(kms::Error::Unsupported(
-            "Recipient (Nitro Enclaves attestation) is not supported by kmsd.".into(),
-        )
-        .into()),
-        None => Ok(()),
-    }
-}
-
-impl Operation for Decrypt {
+impl Handler for Decrypt {
     type Request = DecryptRequest;
+    type Input = DecryptInput;
     type Response = DecryptResponse;
 
-    fn used_keys(r: &DecryptResponse) -> [Option<&str>; 2] {
-        [Some(&r.key_id), None]
+    fn parse(r: DecryptRequest, v: &mut Validator) -> Option<DecryptInput> {
+        v.blob(
+            "ciphertextBlob",
+            r.ciphertext_blob.as_ref(),
+            1,
+            MAX_CIPHERTEXT,
+            true,
+        );
+        v.grant_tokens(r.grant_tokens.as_ref());
+        v.key_id("keyId", r.key_id.as_deref(), false);
+        v.enumeration(
+            "encryptionAlgorithm",
+            r.encryption_algorithm.as_ref(),
+            false,
+        );
+        no_recipient(v, r.recipient.as_ref());
+        v.names_key(r.key_id.as_deref());
+        v.dry_run(r.dry_run);
+        Some(DecryptInput {
+            ciphertext: r.ciphertext_blob?.0,
+            context: r.encryption_context.unwrap_or_default(),
+            key: key_ref(r.key_id),
+            algorithm: algorithm(r.encryption_algorithm.as_ref()),
+        })
     }
 
-    fn handle(kms: &Kms, caller: &Scope, r: DecryptRequest) -> Result<DecryptResponse, ApiError> {
-        no_recipient(r.recipient.as_ref())?;
-        let key = r.key_id.as_deref().map(KeyRef::parse);
-        let ciphertext = r.ciphertext_blob.unwrap_or_default();
-        let context = r.encryption_context.unwrap_or_default();
-        let decrypted = kms.decrypt(
-            caller,
-            Source {
-                ciphertext: &ciphertext.0,
-                context: &context,
-                key: key.as_ref(),
-                algorithm: known(r.encryption_algorithm.as_ref()),
-            },
-            r.dry_run.unwrap_or(false),
-        )?;
+    fn handle(
+        kms: &Kms,
+        cx: &mut Context,
+        input: DecryptInput,
+    ) -> Result<DecryptResponse, ApiError> {
+        let decrypted = kms.decrypt(cx, input)?;
         Ok(DecryptResponse {
             key_id: decrypted.key_arn.to_string(),
             plaintext: Base64Blob(decrypted.plaintext),
@@ -185,7 +178,7 @@ impl Operation for Decrypt {
 /// ReEncrypt.
 pub(crate) struct ReEncrypt;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct ReEncryptRequest {
     ciphertext_blob: Option<Base64Blob>,
@@ -197,35 +190,6 @@ pub(crate) struct ReEncryptRequest {
     destination_encryption_algorithm: Option<EnumMember<EncryptionAlgorithm>>,
     grant_tokens: Option<Vec<String>>,
     dry_run: Option<bool>,
-}
-
-impl Validate for ReEncryptRequest {
-    fn key_id(&self) -> Option<&str> {
-        self.destination_key_id.as_deref()
-    }
-
-    fn validate(&self, v: &mut Validator) {
-        v.blob(
-            "ciphertextBlob",
-            self.ciphertext_blob.as_ref(),
-            1,
-            MAX_CIPHERTEXT,
-            true,
-        );
-        v.key_id("sourceKeyId", self.source_key_id.as_deref(), false);
-        v.key_id("destinationKeyId", self.destination_key_id.as_deref(), true);
-        v.enumeration(
-            "sourceEncryptionAlgorithm",
-            self.source_encryption_algorithm.as_ref(),
-            false,
-        );
-        v.enumeration(
-            "destinationEncryptionAlgorithm",
-            self.destination_encryption_algorithm.as_ref(),
-            false,
-        );
-        v.grant_tokens(self.grant_tokens.as_ref());
-    }
 }
 
 #[derive(Debug, Serialize)]
@@ -242,35 +206,53 @@ pub(crate) struct ReEncryptResponse {
     destination_key_material_id: Option<String>,
 }
 
-impl Operation for ReEncrypt {
+impl Handler for ReEncrypt {
     type Request = ReEncryptRequest;
+    type Input = ReEncryptInput;
     type Response = ReEncryptResponse;
 
-    fn used_keys(r: &ReEncryptResponse) -> [Option<&str>; 2] {
-        [Some(&r.source_key_id), Some(&r.key_id)]
+    fn parse(r: ReEncryptRequest, v: &mut Validator) -> Option<ReEncryptInput> {
+        v.blob(
+            "ciphertextBlob",
+            r.ciphertext_blob.as_ref(),
+            1,
+            MAX_CIPHERTEXT,
+            true,
+        );
+        v.key_id("sourceKeyId", r.source_key_id.as_deref(), false);
+        v.key_id("destinationKeyId", r.destination_key_id.as_deref(), true);
+        v.enumeration(
+            "sourceEncryptionAlgorithm",
+            r.source_encryption_algorithm.as_ref(),
+            false,
+        );
+        v.enumeration(
+            "destinationEncryptionAlgorithm",
+            r.destination_encryption_algorithm.as_ref(),
+            false,
+        );
+        v.grant_tokens(r.grant_tokens.as_ref());
+        v.names_key(r.destination_key_id.as_deref());
+        v.dry_run(r.dry_run);
+        Some(ReEncryptInput {
+            source: DecryptInput {
+                ciphertext: r.ciphertext_blob?.0,
+                context: r.source_encryption_context.unwrap_or_default(),
+                key: key_ref(r.source_key_id),
+                algorithm: algorithm(r.source_encryption_algorithm.as_ref()),
+            },
+            destination_key: key_ref(r.destination_key_id)?,
+            destination_context: r.destination_encryption_context.unwrap_or_default(),
+            destination_algorithm: algorithm(r.destination_encryption_algorithm.as_ref()),
+        })
     }
 
     fn handle(
         kms: &Kms,
-        caller: &Scope,
-        r: ReEncryptRequest,
+        cx: &mut Context,
+        input: ReEncryptInput,
     ) -> Result<ReEncryptResponse, ApiError> {
-        let source_key = r.source_key_id.as_deref().map(KeyRef::parse);
-        let ciphertext = r.ciphertext_blob.unwrap_or_default();
-        let source_context = r.source_encryption_context.unwrap_or_default();
-        let out = kms.re_encrypt(
-            caller,
-            Source {
-                ciphertext: &ciphertext.0,
-                context: &source_context,
-                key: source_key.as_ref(),
-                algorithm: known(r.source_encryption_algorithm.as_ref()),
-            },
-            &key_ref(r.destination_key_id.as_deref()),
-            &r.destination_encryption_context.unwrap_or_default(),
-            known(r.destination_encryption_algorithm.as_ref()),
-            r.dry_run.unwrap_or(false),
-        )?;
+        let out = kms.re_encrypt(cx, input)?;
         Ok(ReEncryptResponse {
             ciphertext_blob: Base64Blob(out.destination.ciphertext),
             source_key_id: out.source.key_arn.to_string(),
@@ -284,7 +266,7 @@ impl Operation for ReEncrypt {
 }
 
 /// The members GenerateDataKey and GenerateDataKeyWithoutPlaintext share.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct GenerateDataKeyRequest {
     key_id: Option<String>,
@@ -292,50 +274,35 @@ pub(crate) struct GenerateDataKeyRequest {
     number_of_bytes: Option<i64>,
     key_spec: Option<EnumMember<DataKeySpec>>,
     grant_tokens: Option<Vec<String>>,
-    recipient: Option<serde::de::IgnoredAny>,
+    recipient: Option<WireRecipient>,
     dry_run: Option<bool>,
 }
 
-impl Validate for GenerateDataKeyRequest {
-    fn key_id(&self) -> Option<&str> {
-        self.key_id.as_deref()
-    }
-
-    fn validate(&self, v: &mut Validator) {
+impl GenerateDataKeyRequest {
+    /// The input both operations take.
+    fn parse(self, v: &mut Validator) -> Option<GenerateDataKeyInput> {
         v.key_id("keyId", self.key_id.as_deref(), true);
         v.range("numberOfBytes", self.number_of_bytes, 1, MAX_RANDOM, false);
         v.enumeration("keySpec", self.key_spec.as_ref(), false);
         v.grant_tokens(self.grant_tokens.as_ref());
-    }
-}
-
-impl GenerateDataKeyRequest {
-    /// Runs the shared part of both operations.
-    fn run(
-        self,
-        kms: &Kms,
-        caller: &Scope,
-        operation: &'static str,
-    ) -> Result<(Vec<u8>, Encrypted), ApiError> {
-        no_recipient(self.recipient.as_ref())?;
-        let len = match (self.number_of_bytes, known(self.key_spec.as_ref())) {
-            (Some(n), None) => usize::try_from(n).unwrap_or_default(),
-            (None, Some(spec)) => spec.byte_len(),
+        no_recipient(v, self.recipient.as_ref());
+        v.names_key(self.key_id.as_deref());
+        v.dry_run(self.dry_run);
+        let len = match (self.number_of_bytes, self.key_spec) {
+            (Some(n), None) => usize::try_from(n).ok()?,
+            (None, Some(spec)) => spec.value()?.byte_len(),
             _ => {
-                return Err(kms::Error::Validation(
+                v.reject(kms::Error::Validation(
                     "Please specify either number of bytes or key spec.".into(),
-                )
-                .into());
+                ));
+                return None;
             }
         };
-        Ok(kms.generate_data_key(
-            caller,
-            &key_ref(self.key_id.as_deref()),
+        Some(GenerateDataKeyInput {
+            key: key_ref(self.key_id)?,
             len,
-            &self.encryption_context.unwrap_or_default(),
-            operation,
-            self.dry_run.unwrap_or(false),
-        )?)
+            context: self.encryption_context.unwrap_or_default(),
+        })
     }
 }
 
@@ -353,76 +320,84 @@ pub(crate) struct GenerateDataKeyResponse {
     key_material_id: Option<String>,
 }
 
-impl Operation for GenerateDataKey {
+impl GenerateDataKeyResponse {
+    fn new(plaintext: Option<Vec<u8>>, sealed: Encrypted) -> GenerateDataKeyResponse {
+        GenerateDataKeyResponse {
+            ciphertext_blob: Base64Blob(sealed.ciphertext),
+            plaintext: plaintext.map(Base64Blob),
+            key_id: sealed.key_arn.to_string(),
+            key_material_id: material_id(sealed.material_id),
+        }
+    }
+}
+
+impl Handler for GenerateDataKey {
     type Request = GenerateDataKeyRequest;
+    type Input = GenerateDataKeyInput;
     type Response = GenerateDataKeyResponse;
 
-    fn used_keys(r: &GenerateDataKeyResponse) -> [Option<&str>; 2] {
-        [Some(&r.key_id), None]
+    fn parse(r: GenerateDataKeyRequest, v: &mut Validator) -> Option<GenerateDataKeyInput> {
+        r.parse(v)
     }
 
     fn handle(
         kms: &Kms,
-        caller: &Scope,
-        r: GenerateDataKeyRequest,
+        cx: &mut Context,
+        input: GenerateDataKeyInput,
     ) -> Result<GenerateDataKeyResponse, ApiError> {
-        let (plaintext, sealed) = r.run(kms, caller, "GenerateDataKey")?;
-        Ok(GenerateDataKeyResponse {
-            ciphertext_blob: Base64Blob(sealed.ciphertext),
-            plaintext: Some(Base64Blob(plaintext)),
-            key_id: sealed.key_arn.to_string(),
-            key_material_id: material_id(sealed.material_id),
-        })
+        let (plaintext, sealed) = kms.generate_data_key(cx, input)?;
+        Ok(GenerateDataKeyResponse::new(Some(plaintext), sealed))
     }
 }
 
 /// GenerateDataKeyWithoutPlaintext.
 pub(crate) struct GenerateDataKeyWithoutPlaintext;
 
-impl Operation for GenerateDataKeyWithoutPlaintext {
+impl Handler for GenerateDataKeyWithoutPlaintext {
     type Request = GenerateDataKeyRequest;
+    type Input = GenerateDataKeyInput;
     type Response = GenerateDataKeyResponse;
 
-    fn used_keys(r: &GenerateDataKeyResponse) -> [Option<&str>; 2] {
-        [Some(&r.key_id), None]
+    fn parse(r: GenerateDataKeyRequest, v: &mut Validator) -> Option<GenerateDataKeyInput> {
+        r.parse(v)
     }
 
     fn handle(
         kms: &Kms,
-        caller: &Scope,
-        r: GenerateDataKeyRequest,
+        cx: &mut Context,
+        input: GenerateDataKeyInput,
     ) -> Result<GenerateDataKeyResponse, ApiError> {
-        let (_, sealed) = r.run(kms, caller, "GenerateDataKeyWithoutPlaintext")?;
-        Ok(GenerateDataKeyResponse {
-            ciphertext_blob: Base64Blob(sealed.ciphertext),
-            plaintext: None,
-            key_id: sealed.key_arn.to_string(),
-            key_material_id: material_id(sealed.material_id),
-        })
+        let (_, sealed) = kms.generate_data_key(cx, input)?;
+        Ok(GenerateDataKeyResponse::new(None, sealed))
     }
 }
 
 /// The members GenerateDataKeyPair and GenerateDataKeyPairWithoutPlaintext share.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct GenerateDataKeyPairRequest {
     key_id: Option<String>,
     encryption_context: Option<EncryptionContext>,
     key_pair_spec: Option<EnumMember<DataKeyPairSpec>>,
     grant_tokens: Option<Vec<String>>,
-    recipient: Option<serde::de::IgnoredAny>,
+    recipient: Option<WireRecipient>,
     dry_run: Option<bool>,
 }
 
-impl Validate for GenerateDataKeyPairRequest {
-    fn key_id(&self) -> Option<&str> {
-        self.key_id.as_deref()
-    }
-
-    fn validate(&self, v: &mut Validator) {
+impl GenerateDataKeyPairRequest {
+    /// The input both operations take.
+    fn parse(self, v: &mut Validator) -> Option<GenerateDataKeyPairInput> {
         v.key_id("keyId", self.key_id.as_deref(), true);
         v.enumeration("keyPairSpec", self.key_pair_spec.as_ref(), true);
         v.grant_tokens(self.grant_tokens.as_ref());
+        no_recipient(v, self.recipient.as_ref());
+        v.names_key(self.key_id.as_deref());
+        v.dry_run(self.dry_run);
+        Some(GenerateDataKeyPairInput {
+            key: key_ref(self.key_id)?,
+            spec: known(self.key_pair_spec.as_ref())?,
+            context: self.encryption_context.unwrap_or_default(),
+        })
     }
 }
 
@@ -439,110 +414,88 @@ pub(crate) struct GenerateDataKeyPairResponse {
     key_material_id: Option<String>,
 }
 
-impl GenerateDataKeyPairRequest {
-    fn run(
-        self,
-        kms: &Kms,
-        caller: &Scope,
-        operation: &'static str,
+impl GenerateDataKeyPairResponse {
+    fn new(
+        pair: DataKeyPair,
+        spec: DataKeyPairSpec,
         with_plaintext: bool,
-    ) -> Result<GenerateDataKeyPairResponse, ApiError> {
-        no_recipient(self.recipient.as_ref())?;
-        let Some(spec) = known(self.key_pair_spec.as_ref()) else {
-            return Err(kms::Error::Validation("KeyPairSpec is required.".into()).into());
-        };
-        let pair = kms.generate_data_key_pair(
-            caller,
-            &key_ref(self.key_id.as_deref()),
-            spec,
-            &self.encryption_context.unwrap_or_default(),
-            operation,
-            self.dry_run.unwrap_or(false),
-        )?;
-        Ok(GenerateDataKeyPairResponse {
+    ) -> GenerateDataKeyPairResponse {
+        GenerateDataKeyPairResponse {
             private_key_ciphertext_blob: Base64Blob(pair.sealed_private_key.ciphertext),
             private_key_plaintext: with_plaintext.then_some(Base64Blob(pair.private_key)),
             public_key: Base64Blob(pair.public_key),
             key_id: pair.sealed_private_key.key_arn.to_string(),
             key_pair_spec: spec.as_str(),
             key_material_id: material_id(pair.sealed_private_key.material_id),
-        })
+        }
     }
 }
 
 /// GenerateDataKeyPair.
 pub(crate) struct GenerateDataKeyPair;
 
-impl Operation for GenerateDataKeyPair {
+impl Handler for GenerateDataKeyPair {
     type Request = GenerateDataKeyPairRequest;
+    type Input = GenerateDataKeyPairInput;
     type Response = GenerateDataKeyPairResponse;
-    // Key pair generation is CPU-heavy (RSA: up to seconds): keep it off the async workers.
 
-    fn heavy(_body: &[u8]) -> bool {
+    fn heavy(_: &GenerateDataKeyPairRequest) -> bool {
         // Key pair generation: milliseconds for EC keys, up to seconds for RSA.
         true
     }
 
-    fn used_keys(r: &GenerateDataKeyPairResponse) -> [Option<&str>; 2] {
-        [Some(&r.key_id), None]
+    fn parse(r: GenerateDataKeyPairRequest, v: &mut Validator) -> Option<GenerateDataKeyPairInput> {
+        r.parse(v)
     }
 
     fn handle(
         kms: &Kms,
-        caller: &Scope,
-        r: GenerateDataKeyPairRequest,
+        cx: &mut Context,
+        input: GenerateDataKeyPairInput,
     ) -> Result<GenerateDataKeyPairResponse, ApiError> {
-        r.run(kms, caller, "GenerateDataKeyPair", true)
+        let spec = input.spec;
+        let pair = kms.generate_data_key_pair(cx, input)?;
+        Ok(GenerateDataKeyPairResponse::new(pair, spec, true))
     }
 }
 
 /// GenerateDataKeyPairWithoutPlaintext.
 pub(crate) struct GenerateDataKeyPairWithoutPlaintext;
 
-impl Operation for GenerateDataKeyPairWithoutPlaintext {
+impl Handler for GenerateDataKeyPairWithoutPlaintext {
     type Request = GenerateDataKeyPairRequest;
+    type Input = GenerateDataKeyPairInput;
     type Response = GenerateDataKeyPairResponse;
 
-    fn heavy(_body: &[u8]) -> bool {
+    fn heavy(_: &GenerateDataKeyPairRequest) -> bool {
         // Key pair generation: milliseconds for EC keys, up to seconds for RSA.
         true
     }
 
-    fn used_keys(r: &GenerateDataKeyPairResponse) -> [Option<&str>; 2] {
-        [Some(&r.key_id), None]
+    fn parse(r: GenerateDataKeyPairRequest, v: &mut Validator) -> Option<GenerateDataKeyPairInput> {
+        r.parse(v)
     }
 
     fn handle(
         kms: &Kms,
-        caller: &Scope,
-        r: GenerateDataKeyPairRequest,
+        cx: &mut Context,
+        input: GenerateDataKeyPairInput,
     ) -> Result<GenerateDataKeyPairResponse, ApiError> {
-        r.run(kms, caller, "GenerateDataKeyPairWithoutPlaintext", false)
+        let spec = input.spec;
+        let pair = kms.generate_data_key_pair(cx, input)?;
+        Ok(GenerateDataKeyPairResponse::new(pair, spec, false))
     }
 }
 
 /// GenerateRandom.
 pub(crate) struct GenerateRandom;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct GenerateRandomRequest {
     number_of_bytes: Option<i64>,
     custom_key_store_id: Option<String>,
-    recipient: Option<serde::de::IgnoredAny>,
-}
-
-impl Validate for GenerateRandomRequest {
-    fn validate(&self, v: &mut Validator) {
-        v.range("numberOfBytes", self.number_of_bytes, 1, MAX_RANDOM, false);
-        v.string(
-            "customKeyStoreId",
-            self.custom_key_store_id.as_deref(),
-            1,
-            64,
-            false,
-        );
-    }
+    recipient: Option<WireRecipient>,
 }
 
 #[derive(Debug, Serialize)]
@@ -551,27 +504,40 @@ pub(crate) struct GenerateRandomResponse {
     plaintext: Base64Blob,
 }
 
-impl Operation for GenerateRandom {
+impl Handler for GenerateRandom {
     type Request = GenerateRandomRequest;
+    /// The number of bytes.
+    type Input = usize;
     type Response = GenerateRandomResponse;
+
+    fn parse(r: GenerateRandomRequest, v: &mut Validator) -> Option<usize> {
+        v.range("numberOfBytes", r.number_of_bytes, 1, MAX_RANDOM, false);
+        v.string(
+            "customKeyStoreId",
+            r.custom_key_store_id.as_deref(),
+            1,
+            64,
+            false,
+        );
+        no_recipient(v, r.recipient.as_ref());
+        if r.custom_key_store_id.is_some() {
+            v.reject(kms::Error::Unsupported(
+                "Custom key stores are not supported by kmsd yet.".into(),
+            ));
+        }
+        if r.number_of_bytes.is_none() {
+            v.reject(kms::Error::Validation("NumberOfBytes is required.".into()));
+        }
+        usize::try_from(r.number_of_bytes?).ok()
+    }
 
     fn handle(
         kms: &Kms,
-        _caller: &Scope,
-        r: GenerateRandomRequest,
+        _cx: &mut Context,
+        len: usize,
     ) -> Result<GenerateRandomResponse, ApiError> {
-        no_recipient(r.recipient.as_ref())?;
-        if r.custom_key_store_id.is_some() {
-            return Err(kms::Error::Unsupported(
-                "Custom key stores are not supported by kmsd yet.".into(),
-            )
-            .into());
-        }
-        let Some(n) = r.number_of_bytes.and_then(|n| usize::try_from(n).ok()) else {
-            return Err(kms::Error::Validation("NumberOfBytes is required.".into()).into());
-        };
         Ok(GenerateRandomResponse {
-            plaintext: Base64Blob(kms.generate_random(n)),
+            plaintext: Base64Blob(kms.generate_random(len)),
         })
     }
 }

@@ -4,6 +4,7 @@
 use std::fmt;
 
 use crate::kms;
+use crate::model::Operation;
 
 /// Every `__type` kmsd sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,8 +140,8 @@ impl ApiError {
     }
 
     /// `UnsupportedOperationException` for an operation of the API that kmsd does not
-    /// implement (see [`super::NOT_SUPPORTED`]).
-    pub fn not_supported(operation: &str) -> ApiError {
+    /// implement (see [`super::decoder`]).
+    pub fn not_supported(operation: Operation) -> ApiError {
         ApiError::new(
             ErrorCode::UnsupportedOperation,
             format!("{operation} is not supported by kmsd."),

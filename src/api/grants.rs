@@ -3,12 +3,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::keys::{key_ref, limit};
-use super::wire::{EnumMember, EpochSeconds, Validate, Validator, known};
-use super::{ApiError, Empty, Operation};
-use crate::kms::Kms;
-use crate::kms::grants::{GrantEntry, GrantFilter, GrantSelector, LIST_GRANTS_MAX_LIMIT, NewGrant};
-use crate::kms::model::{EncryptionContext, GrantConstraints, GrantOperation, Scope};
+use super::wire::{EnumMember, EpochSeconds, Validator, key_ref, known, limit};
+use super::{ApiError, Empty, ErrorCode, Handler};
+use crate::kms::grants::{
+    CreateGrantInput, GrantEntry, GrantSelector, LIST_GRANTS_MAX_LIMIT, ListGrantsInput,
+    RevokeGrantInput,
+};
+use crate::kms::{Context, Kms, Page, Paging};
+use crate::model::{EncryptionContext, GrantConstraints, GrantOperation};
 
 /// The lists' page size when the request names none.
 const LIST_GRANTS_DEFAULT_LIMIT: usize = 50;
@@ -26,9 +28,13 @@ fn grant_id(v: &mut Validator, value: Option<&str>, required: bool) {
     v.string("grantId", value, 1, 128, required);
 }
 
-/// A page size: the model allows up to 1000, and grants lists return at most 100.
-fn grants_limit(requested: Option<i64>) -> usize {
-    limit(requested, LIST_GRANTS_DEFAULT_LIMIT).min(LIST_GRANTS_MAX_LIMIT)
+/// A page of a grants list: the model allows up to 1000 items, and grants lists return at
+/// most 100.
+fn grants_paging(limit_member: Option<i64>, marker: Option<String>) -> Paging {
+    Paging {
+        limit: limit(limit_member, LIST_GRANTS_DEFAULT_LIMIT).min(LIST_GRANTS_MAX_LIMIT),
+        marker,
+    }
 }
 
 /// `GrantConstraints` as the wire spells it.
@@ -44,7 +50,7 @@ pub(crate) struct WireConstraints {
 /// CreateGrant.
 pub(crate) struct CreateGrant;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct CreateGrantRequest {
     key_id: Option<String>,
@@ -57,41 +63,6 @@ pub(crate) struct CreateGrantRequest {
     dry_run: Option<bool>,
 }
 
-impl Validate for CreateGrantRequest {
-    fn key_id(&self) -> Option<&str> {
-        self.key_id.as_deref()
-    }
-
-    fn validate(&self, v: &mut Validator) {
-        v.key_id("keyId", self.key_id.as_deref(), true);
-        principal(
-            v,
-            "granteePrincipal",
-            self.grantee_principal.as_deref(),
-            true,
-        );
-        principal(
-            v,
-            "retiringPrincipal",
-            self.retiring_principal.as_deref(),
-            false,
-        );
-        v.count("operations", self.operations.as_ref(), 0, usize::MAX, true);
-        for (i, operation) in self.operations.iter().flatten().enumerate() {
-            v.enumeration(
-                &format!("operations.{}.member", i + 1),
-                Some(operation),
-                true,
-            );
-        }
-        v.grant_tokens(self.grant_tokens.as_ref());
-        v.string("name", self.name.as_deref(), 1, 256, false);
-        v.pattern("name", self.name.as_deref(), "^[a-zA-Z0-9:/_-]+$", |c| {
-            c.is_ascii_alphanumeric() || ":/_-".contains(c)
-        });
-    }
-}
-
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct CreateGrantResponse {
@@ -99,38 +70,60 @@ pub(crate) struct CreateGrantResponse {
     grant_id: String,
 }
 
-impl Operation for CreateGrant {
+impl Handler for CreateGrant {
     type Request = CreateGrantRequest;
+    type Input = CreateGrantInput;
     type Response = CreateGrantResponse;
 
-    fn handle(
-        kms: &Kms,
-        caller: &Scope,
-        r: CreateGrantRequest,
-    ) -> Result<CreateGrantResponse, ApiError> {
+    fn parse(r: CreateGrantRequest, v: &mut Validator) -> Option<CreateGrantInput> {
+        v.key_id("keyId", r.key_id.as_deref(), true);
+        principal(v, "granteePrincipal", r.grantee_principal.as_deref(), true);
+        principal(
+            v,
+            "retiringPrincipal",
+            r.retiring_principal.as_deref(),
+            false,
+        );
+        v.count("operations", r.operations.as_ref(), 0, usize::MAX, true);
+        for (i, operation) in r.operations.iter().flatten().enumerate() {
+            v.enumeration(
+                &format!("operations.{}.member", i + 1),
+                Some(operation),
+                true,
+            );
+        }
+        v.grant_tokens(r.grant_tokens.as_ref());
+        v.string("name", r.name.as_deref(), 1, 256, false);
+        v.pattern("name", r.name.as_deref(), "^[a-zA-Z0-9:/_-]+$", |c| {
+            c.is_ascii_alphanumeric() || ":/_-".contains(c)
+        });
+        v.names_key(r.key_id.as_deref());
+        v.dry_run(r.dry_run);
         let constraints = r.constraints.map(|c| GrantConstraints {
             subset: c.encryption_context_subset,
             equals: c.encryption_context_equals,
         });
-        let request = NewGrant {
-            grantee: r.grantee_principal.unwrap_or_default(),
+        Some(CreateGrantInput {
+            key: key_ref(r.key_id)?,
+            grantee: r.grantee_principal?,
             retiring: r.retiring_principal,
             operations: r
-                .operations
+                .operations?
                 .iter()
-                .flatten()
-                .filter_map(|o| known(Some(o)))
-                .collect(),
+                .map(|o| known(Some(o)))
+                .collect::<Option<_>>()?,
             // `{}` constrains nothing, as AWS treats it.
             constraints: constraints.filter(|c| c.subset.is_some() || c.equals.is_some()),
             name: r.name,
-        };
-        let created = kms.create_grant(
-            caller,
-            &key_ref(r.key_id.as_deref()),
-            request,
-            r.dry_run.unwrap_or(false),
-        )?;
+        })
+    }
+
+    fn handle(
+        kms: &Kms,
+        cx: &mut Context,
+        input: CreateGrantInput,
+    ) -> Result<CreateGrantResponse, ApiError> {
+        let created = kms.create_grant(cx, input)?;
         Ok(CreateGrantResponse {
             grant_token: created.token,
             grant_id: created.id,
@@ -186,8 +179,8 @@ pub(crate) struct ListGrantsResponse {
     truncated: bool,
 }
 
-impl From<crate::kms::Page<GrantEntry>> for ListGrantsResponse {
-    fn from(page: crate::kms::Page<GrantEntry>) -> ListGrantsResponse {
+impl From<Page<GrantEntry>> for ListGrantsResponse {
+    fn from(page: Page<GrantEntry>) -> ListGrantsResponse {
         ListGrantsResponse {
             grants: page.items.into_iter().map(WireGrant::from).collect(),
             truncated: page.next_marker.is_some(),
@@ -199,7 +192,7 @@ impl From<crate::kms::Page<GrantEntry>> for ListGrantsResponse {
 /// ListGrants.
 pub(crate) struct ListGrants;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct ListGrantsRequest {
     limit: Option<i64>,
@@ -209,52 +202,38 @@ pub(crate) struct ListGrantsRequest {
     grantee_principal: Option<String>,
 }
 
-impl Validate for ListGrantsRequest {
-    fn key_id(&self) -> Option<&str> {
-        self.key_id.as_deref()
-    }
-
-    fn validate(&self, v: &mut Validator) {
-        v.paging(self.limit, self.marker.as_deref());
-        v.key_id("keyId", self.key_id.as_deref(), true);
-        grant_id(v, self.grant_id.as_deref(), false);
-        principal(
-            v,
-            "granteePrincipal",
-            self.grantee_principal.as_deref(),
-            false,
-        );
-    }
-}
-
-impl Operation for ListGrants {
+impl Handler for ListGrants {
     type Request = ListGrantsRequest;
+    type Input = ListGrantsInput;
     type Response = ListGrantsResponse;
+
+    fn parse(r: ListGrantsRequest, v: &mut Validator) -> Option<ListGrantsInput> {
+        v.paging(r.limit, r.marker.as_deref());
+        v.key_id("keyId", r.key_id.as_deref(), true);
+        grant_id(v, r.grant_id.as_deref(), false);
+        principal(v, "granteePrincipal", r.grantee_principal.as_deref(), false);
+        v.names_key(r.key_id.as_deref());
+        Some(ListGrantsInput {
+            key: key_ref(r.key_id)?,
+            grant_id: r.grant_id,
+            grantee: r.grantee_principal,
+            paging: grants_paging(r.limit, r.marker),
+        })
+    }
 
     fn handle(
         kms: &Kms,
-        caller: &Scope,
-        r: ListGrantsRequest,
+        cx: &mut Context,
+        input: ListGrantsInput,
     ) -> Result<ListGrantsResponse, ApiError> {
-        let filter = GrantFilter {
-            grant_id: r.grant_id.as_deref(),
-            grantee: r.grantee_principal.as_deref(),
-        };
-        let page = kms.list_grants(
-            caller,
-            &key_ref(r.key_id.as_deref()),
-            filter,
-            grants_limit(r.limit),
-            r.marker.as_deref(),
-        )?;
-        Ok(page.into())
+        Ok(kms.list_grants(cx, input)?.into())
     }
 }
 
 /// ListRetirableGrants.
 pub(crate) struct ListRetirableGrants;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct ListRetirableGrantsRequest {
     limit: Option<i64>,
@@ -262,41 +241,47 @@ pub(crate) struct ListRetirableGrantsRequest {
     retiring_principal: Option<String>,
 }
 
-impl Validate for ListRetirableGrantsRequest {
-    fn validate(&self, v: &mut Validator) {
-        v.paging(self.limit, self.marker.as_deref());
+/// ListRetirableGrants's request in domain terms.
+#[derive(Debug)]
+pub(crate) struct ListRetirableGrantsInput {
+    retiring: String,
+    paging: Paging,
+}
+
+impl Handler for ListRetirableGrants {
+    type Request = ListRetirableGrantsRequest;
+    type Input = ListRetirableGrantsInput;
+    type Response = ListGrantsResponse;
+
+    fn parse(r: ListRetirableGrantsRequest, v: &mut Validator) -> Option<ListRetirableGrantsInput> {
+        v.paging(r.limit, r.marker.as_deref());
         principal(
             v,
             "retiringPrincipal",
-            self.retiring_principal.as_deref(),
+            r.retiring_principal.as_deref(),
             true,
         );
+        Some(ListRetirableGrantsInput {
+            retiring: r.retiring_principal?,
+            paging: grants_paging(r.limit, r.marker),
+        })
     }
-}
-
-impl Operation for ListRetirableGrants {
-    type Request = ListRetirableGrantsRequest;
-    type Response = ListGrantsResponse;
 
     fn handle(
         kms: &Kms,
-        caller: &Scope,
-        r: ListRetirableGrantsRequest,
+        cx: &mut Context,
+        input: ListRetirableGrantsInput,
     ) -> Result<ListGrantsResponse, ApiError> {
-        let page = kms.list_retirable_grants(
-            caller,
-            r.retiring_principal.as_deref().unwrap_or_default(),
-            grants_limit(r.limit),
-            r.marker.as_deref(),
-        )?;
-        Ok(page.into())
+        Ok(kms
+            .list_retirable_grants(cx, &input.retiring, input.paging)?
+            .into())
     }
 }
 
 /// RetireGrant.
 pub(crate) struct RetireGrant;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct RetireGrantRequest {
     grant_token: Option<String>,
@@ -305,37 +290,32 @@ pub(crate) struct RetireGrantRequest {
     dry_run: Option<bool>,
 }
 
-impl Validate for RetireGrantRequest {
-    fn key_id(&self) -> Option<&str> {
-        self.key_id.as_deref()
-    }
-
-    fn validate(&self, v: &mut Validator) {
-        v.string("grantToken", self.grant_token.as_deref(), 1, 8192, false);
-        v.key_id("keyId", self.key_id.as_deref(), false);
-        grant_id(v, self.grant_id.as_deref(), false);
-    }
-}
-
-impl Operation for RetireGrant {
+impl Handler for RetireGrant {
     type Request = RetireGrantRequest;
+    type Input = GrantSelector;
     type Response = Empty;
 
-    fn handle(kms: &Kms, caller: &Scope, r: RetireGrantRequest) -> Result<Empty, ApiError> {
-        let selector = match (r.grant_token, r.key_id, r.grant_id) {
-            (Some(token), _, _) => GrantSelector::Token(token),
-            (None, Some(key_id), Some(grant_id)) => GrantSelector::Id {
-                key_ref: key_ref(Some(&key_id)),
-                grant_id,
-            },
+    fn parse(r: RetireGrantRequest, v: &mut Validator) -> Option<GrantSelector> {
+        v.string("grantToken", r.grant_token.as_deref(), 1, 8192, false);
+        v.key_id("keyId", r.key_id.as_deref(), false);
+        grant_id(v, r.grant_id.as_deref(), false);
+        v.names_key(r.key_id.as_deref());
+        v.dry_run(r.dry_run);
+        match (r.grant_token, key_ref(r.key_id), r.grant_id) {
+            (Some(token), _, _) => Some(GrantSelector::Token(token)),
+            (None, Some(key_ref), Some(grant_id)) => Some(GrantSelector::Id { key_ref, grant_id }),
             _ => {
-                return Err(ApiError::new(
-                    super::ErrorCode::Validation,
+                v.reject(ApiError::new(
+                    ErrorCode::Validation,
                     "Either GrantToken, or both KeyId and GrantId, must be specified.",
                 ));
+                None
             }
-        };
-        kms.retire_grant(caller, &selector, r.dry_run.unwrap_or(false))?;
+        }
+    }
+
+    fn handle(kms: &Kms, cx: &mut Context, selector: GrantSelector) -> Result<Empty, ApiError> {
+        kms.retire_grant(cx, selector)?;
         Ok(Empty {})
     }
 }
@@ -343,7 +323,7 @@ impl Operation for RetireGrant {
 /// RevokeGrant.
 pub(crate) struct RevokeGrant;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct RevokeGrantRequest {
     key_id: Option<String>,
@@ -351,28 +331,24 @@ pub(crate) struct RevokeGrantRequest {
     dry_run: Option<bool>,
 }
 
-impl Validate for RevokeGrantRequest {
-    fn key_id(&self) -> Option<&str> {
-        self.key_id.as_deref()
-    }
-
-    fn validate(&self, v: &mut Validator) {
-        v.key_id("keyId", self.key_id.as_deref(), true);
-        grant_id(v, self.grant_id.as_deref(), true);
-    }
-}
-
-impl Operation for RevokeGrant {
+impl Handler for RevokeGrant {
     type Request = RevokeGrantRequest;
+    type Input = RevokeGrantInput;
     type Response = Empty;
 
-    fn handle(kms: &Kms, caller: &Scope, r: RevokeGrantRequest) -> Result<Empty, ApiError> {
-        kms.revoke_grant(
-            caller,
-            &key_ref(r.key_id.as_deref()),
-            r.grant_id.as_deref().unwrap_or_default(),
-            r.dry_run.unwrap_or(false),
-        )?;
+    fn parse(r: RevokeGrantRequest, v: &mut Validator) -> Option<RevokeGrantInput> {
+        v.key_id("keyId", r.key_id.as_deref(), true);
+        grant_id(v, r.grant_id.as_deref(), true);
+        v.names_key(r.key_id.as_deref());
+        v.dry_run(r.dry_run);
+        Some(RevokeGrantInput {
+            key: key_ref(r.key_id)?,
+            grant_id: r.grant_id?,
+        })
+    }
+
+    fn handle(kms: &Kms, cx: &mut Context, input: RevokeGrantInput) -> Result<Empty, ApiError> {
+        kms.revoke_grant(cx, input)?;
         Ok(Empty {})
     }
 }

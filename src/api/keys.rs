@@ -4,11 +4,14 @@
 use serde::{Deserialize, Serialize};
 
 use super::wire::{
-    EnumMember, EpochSeconds, Validate, Validator, WireTag, known, tag_pairs, validate_tags,
+    EnumMember, EpochSeconds, Validator, WireTag, key_ref, known, limit, tag_pairs, validate_tags,
 };
-use super::{ApiError, Empty, Operation};
-use crate::kms::model::{AwsEnum, Key, KeyRef, KeySpec, KeyState, KeyUsage, Origin, Scope};
-use crate::kms::{self, Kms, keys::LIST_KEYS_DEFAULT_LIMIT};
+use super::{ApiError, Empty, Handler};
+use crate::kms::keys::{
+    CreateKeyInput, LIST_KEYS_DEFAULT_LIMIT, ScheduleKeyDeletionInput, UpdateKeyDescriptionInput,
+};
+use crate::kms::{self, Context, Kms, Paging};
+use crate::model::{AwsEnum, Key, KeyRef, KeySpec, KeyState, KeyUsage, Origin};
 
 /// `KeyMetadata` as DescribeKey, CreateKey and friends return it.
 #[derive(Debug, Serialize)]
@@ -97,32 +100,26 @@ pub(crate) fn customer_master_key_spec(spec: KeySpec) -> Option<&'static str> {
     }
 }
 
-/// The parsed `KeyId` member of a request that passed validation.
-pub(crate) fn key_ref(key_id: Option<&str>) -> KeyRef {
-    KeyRef::parse(key_id.unwrap_or_default())
-}
-
 /// A request whose only member is the required `KeyId`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct KeyIdRequest {
     key_id: Option<String>,
 }
 
-impl Validate for KeyIdRequest {
-    fn key_id(&self) -> Option<&str> {
-        self.key_id.as_deref()
-    }
-
-    fn validate(&self, v: &mut Validator) {
+impl KeyIdRequest {
+    /// The key, after the model's constraints.
+    pub(crate) fn parse(self, v: &mut Validator) -> Option<KeyRef> {
         v.key_id("keyId", self.key_id.as_deref(), true);
+        v.names_key(self.key_id.as_deref());
+        key_ref(self.key_id)
     }
 }
 
 /// CreateKey.
 pub(crate) struct CreateKey;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct CreateKeyRequest {
     policy: Option<String>,
@@ -132,35 +129,11 @@ pub(crate) struct CreateKeyRequest {
     key_spec: Option<EnumMember<KeySpec>>,
     origin: Option<EnumMember<Origin>>,
     custom_key_store_id: Option<String>,
-    #[allow(dead_code)] // Accepted; policies are not enforced, so there is no lockout to check.
+    /// Accepted; policies are not enforced, so there is no lockout to check.
     bypass_policy_lockout_safety_check: Option<bool>,
     tags: Option<Vec<WireTag>>,
     multi_region: Option<bool>,
     xks_key_id: Option<String>,
-}
-
-impl Validate for CreateKeyRequest {
-    fn validate(&self, v: &mut Validator) {
-        policy_constraints(v, self.policy.as_deref(), false);
-        v.string("description", self.description.as_deref(), 0, 8192, false);
-        v.enumeration("keyUsage", self.key_usage.as_ref(), false);
-        v.enumeration(
-            "customerMasterKeySpec",
-            self.customer_master_key_spec.as_ref(),
-            false,
-        );
-        v.enumeration("keySpec", self.key_spec.as_ref(), false);
-        v.enumeration("origin", self.origin.as_ref(), false);
-        v.string(
-            "customKeyStoreId",
-            self.custom_key_store_id.as_deref(),
-            1,
-            64,
-            false,
-        );
-        validate_tags(v, "tags", self.tags.as_ref());
-        v.string("xksKeyId", self.xks_key_id.as_deref(), 1, 128, false);
-    }
 }
 
 /// The model's constraints on a `Policy` member.
@@ -180,59 +153,70 @@ pub(crate) struct KeyMetadataResponse {
     key_metadata: KeyMetadata,
 }
 
-impl Operation for CreateKey {
+impl Handler for CreateKey {
     type Request = CreateKeyRequest;
+    type Input = CreateKeyInput;
     type Response = KeyMetadataResponse;
 
-    fn heavy(body: &[u8]) -> bool {
+    fn heavy(r: &CreateKeyRequest) -> bool {
         // Only a key pair takes long to generate; symmetric and HMAC keys are random bytes.
-        #[derive(Deserialize)]
-        #[serde(rename_all = "PascalCase")]
-        struct Spec {
-            key_spec: Option<String>,
-            customer_master_key_spec: Option<String>,
+        known(r.key_spec.as_ref())
+            .or(known(r.customer_master_key_spec.as_ref()))
+            .is_some_and(KeySpec::is_asymmetric)
+    }
+
+    fn parse(r: CreateKeyRequest, v: &mut Validator) -> Option<CreateKeyInput> {
+        policy_constraints(v, r.policy.as_deref(), false);
+        v.string("description", r.description.as_deref(), 0, 8192, false);
+        v.enumeration("keyUsage", r.key_usage.as_ref(), false);
+        v.enumeration(
+            "customerMasterKeySpec",
+            r.customer_master_key_spec.as_ref(),
+            false,
+        );
+        v.enumeration("keySpec", r.key_spec.as_ref(), false);
+        v.enumeration("origin", r.origin.as_ref(), false);
+        v.string(
+            "customKeyStoreId",
+            r.custom_key_store_id.as_deref(),
+            1,
+            64,
+            false,
+        );
+        validate_tags(v, "tags", r.tags.as_ref());
+        v.string("xksKeyId", r.xks_key_id.as_deref(), 1, 128, false);
+        let key_spec = known(r.key_spec.as_ref());
+        let cmk_spec = known(r.customer_master_key_spec.as_ref());
+        if key_spec.is_some() && cmk_spec.is_some() {
+            v.reject(kms::Error::Validation(
+                "You cannot specify KeySpec and CustomerMasterKeySpec in the same request. \
+                 CustomerMasterKeySpec is deprecated."
+                    .into(),
+            ));
         }
-        serde_json::from_slice::<Spec>(body).is_ok_and(|r| {
-            r.key_spec
-                .or(r.customer_master_key_spec)
-                .is_some_and(|spec| spec != "SYMMETRIC_DEFAULT" && !spec.starts_with("HMAC_"))
+        if r.xks_key_id.is_some() {
+            v.reject(kms::Error::Unsupported(
+                "External key stores (XksKeyId) are not supported by kmsd yet.".into(),
+            ));
+        }
+        Some(CreateKeyInput {
+            description: r.description,
+            usage: known(r.key_usage.as_ref()),
+            spec: key_spec.or(cmk_spec),
+            origin: known(r.origin.as_ref()),
+            policy: r.policy,
+            tags: tag_pairs(r.tags)?,
+            multi_region: r.multi_region.unwrap_or(false),
+            custom_key_store_id: r.custom_key_store_id,
         })
     }
 
     fn handle(
         kms: &Kms,
-        caller: &Scope,
-        r: CreateKeyRequest,
+        cx: &mut Context,
+        input: CreateKeyInput,
     ) -> Result<KeyMetadataResponse, ApiError> {
-        let key_spec = known(r.key_spec.as_ref());
-        let cmk_spec = known(r.customer_master_key_spec.as_ref());
-        if key_spec.is_some() && cmk_spec.is_some() {
-            return Err(kms::Error::Validation(
-                "You cannot specify KeySpec and CustomerMasterKeySpec in the same request. \
-                 CustomerMasterKeySpec is deprecated."
-                    .into(),
-            )
-            .into());
-        }
-        if r.xks_key_id.is_some() {
-            return Err(kms::Error::Unsupported(
-                "External key stores (XksKeyId) are not supported by kmsd yet.".into(),
-            )
-            .into());
-        }
-        let key = kms.create_key(
-            caller,
-            kms::keys::CreateKey {
-                description: r.description,
-                usage: known(r.key_usage.as_ref()),
-                spec: key_spec.or(cmk_spec),
-                origin: known(r.origin.as_ref()),
-                policy: r.policy,
-                tags: tag_pairs(r.tags),
-                multi_region: r.multi_region.unwrap_or(false),
-                custom_key_store_id: r.custom_key_store_id,
-            },
-        )?;
+        let key = kms.create_key(cx, input)?;
         Ok(KeyMetadataResponse {
             key_metadata: KeyMetadata::from(&*key),
         })
@@ -242,34 +226,27 @@ impl Operation for CreateKey {
 /// DescribeKey.
 pub(crate) struct DescribeKey;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct DescribeKeyRequest {
     key_id: Option<String>,
     grant_tokens: Option<Vec<String>>,
 }
 
-impl Validate for DescribeKeyRequest {
-    fn key_id(&self) -> Option<&str> {
-        self.key_id.as_deref()
-    }
-
-    fn validate(&self, v: &mut Validator) {
-        v.key_id("keyId", self.key_id.as_deref(), true);
-        v.grant_tokens(self.grant_tokens.as_ref());
-    }
-}
-
-impl Operation for DescribeKey {
+impl Handler for DescribeKey {
     type Request = DescribeKeyRequest;
+    type Input = KeyRef;
     type Response = KeyMetadataResponse;
 
-    fn handle(
-        kms: &Kms,
-        caller: &Scope,
-        r: DescribeKeyRequest,
-    ) -> Result<KeyMetadataResponse, ApiError> {
-        let key = kms.describe_key(caller, &key_ref(r.key_id.as_deref()))?;
+    fn parse(r: DescribeKeyRequest, v: &mut Validator) -> Option<KeyRef> {
+        v.key_id("keyId", r.key_id.as_deref(), true);
+        v.grant_tokens(r.grant_tokens.as_ref());
+        v.names_key(r.key_id.as_deref());
+        key_ref(r.key_id)
+    }
+
+    fn handle(kms: &Kms, cx: &mut Context, key: KeyRef) -> Result<KeyMetadataResponse, ApiError> {
+        let key = kms.describe_key(cx, &key)?;
         Ok(KeyMetadataResponse {
             key_metadata: KeyMetadata::from(&*key),
         })
@@ -279,17 +256,11 @@ impl Operation for DescribeKey {
 /// ListKeys.
 pub(crate) struct ListKeys;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct ListKeysRequest {
     limit: Option<i64>,
     marker: Option<String>,
-}
-
-impl Validate for ListKeysRequest {
-    fn validate(&self, v: &mut Validator) {
-        v.paging(self.limit, self.marker.as_deref());
-    }
 }
 
 #[derive(Debug, Serialize)]
@@ -308,23 +279,21 @@ struct KeyListEntry {
     key_arn: String,
 }
 
-/// A validated `Limit`, or the operation's default.
-pub(crate) fn limit(limit: Option<i64>, default: usize) -> usize {
-    limit
-        .and_then(|l| usize::try_from(l).ok())
-        .unwrap_or(default)
-}
-
-impl Operation for ListKeys {
+impl Handler for ListKeys {
     type Request = ListKeysRequest;
+    type Input = Paging;
     type Response = ListKeysResponse;
 
-    fn handle(kms: &Kms, caller: &Scope, r: ListKeysRequest) -> Result<ListKeysResponse, ApiError> {
-        let page = kms.list_keys(
-            caller,
-            limit(r.limit, LIST_KEYS_DEFAULT_LIMIT),
-            r.marker.as_deref(),
-        )?;
+    fn parse(r: ListKeysRequest, v: &mut Validator) -> Option<Paging> {
+        v.paging(r.limit, r.marker.as_deref());
+        Some(Paging {
+            limit: limit(r.limit, LIST_KEYS_DEFAULT_LIMIT),
+            marker: r.marker,
+        })
+    }
+
+    fn handle(kms: &Kms, cx: &mut Context, paging: Paging) -> Result<ListKeysResponse, ApiError> {
+        let page = kms.list_keys(cx, paging)?;
         Ok(ListKeysResponse {
             keys: page
                 .items
@@ -343,12 +312,17 @@ impl Operation for ListKeys {
 /// EnableKey.
 pub(crate) struct EnableKey;
 
-impl Operation for EnableKey {
+impl Handler for EnableKey {
     type Request = KeyIdRequest;
+    type Input = KeyRef;
     type Response = Empty;
 
-    fn handle(kms: &Kms, caller: &Scope, r: KeyIdRequest) -> Result<Empty, ApiError> {
-        kms.enable_key(caller, &key_ref(r.key_id.as_deref()))?;
+    fn parse(r: KeyIdRequest, v: &mut Validator) -> Option<KeyRef> {
+        r.parse(v)
+    }
+
+    fn handle(kms: &Kms, cx: &mut Context, key: KeyRef) -> Result<Empty, ApiError> {
+        kms.enable_key(cx, &key)?;
         Ok(Empty {})
     }
 }
@@ -356,12 +330,17 @@ impl Operation for EnableKey {
 /// DisableKey.
 pub(crate) struct DisableKey;
 
-impl Operation for DisableKey {
+impl Handler for DisableKey {
     type Request = KeyIdRequest;
+    type Input = KeyRef;
     type Response = Empty;
 
-    fn handle(kms: &Kms, caller: &Scope, r: KeyIdRequest) -> Result<Empty, ApiError> {
-        kms.disable_key(caller, &key_ref(r.key_id.as_deref()))?;
+    fn parse(r: KeyIdRequest, v: &mut Validator) -> Option<KeyRef> {
+        r.parse(v)
+    }
+
+    fn handle(kms: &Kms, cx: &mut Context, key: KeyRef) -> Result<Empty, ApiError> {
+        kms.disable_key(cx, &key)?;
         Ok(Empty {})
     }
 }
@@ -369,35 +348,37 @@ impl Operation for DisableKey {
 /// UpdateKeyDescription.
 pub(crate) struct UpdateKeyDescription;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct UpdateKeyDescriptionRequest {
     key_id: Option<String>,
     description: Option<String>,
 }
 
-impl Validate for UpdateKeyDescriptionRequest {
-    fn key_id(&self) -> Option<&str> {
-        self.key_id.as_deref()
-    }
-
-    fn validate(&self, v: &mut Validator) {
-        v.key_id("keyId", self.key_id.as_deref(), true);
-        v.string("description", self.description.as_deref(), 0, 8192, true);
-    }
-}
-
-impl Operation for UpdateKeyDescription {
+impl Handler for UpdateKeyDescription {
     type Request = UpdateKeyDescriptionRequest;
+    type Input = UpdateKeyDescriptionInput;
     type Response = Empty;
+
+    fn parse(
+        r: UpdateKeyDescriptionRequest,
+        v: &mut Validator,
+    ) -> Option<UpdateKeyDescriptionInput> {
+        v.key_id("keyId", r.key_id.as_deref(), true);
+        v.string("description", r.description.as_deref(), 0, 8192, true);
+        v.names_key(r.key_id.as_deref());
+        Some(UpdateKeyDescriptionInput {
+            key: key_ref(r.key_id)?,
+            description: r.description?,
+        })
+    }
 
     fn handle(
         kms: &Kms,
-        caller: &Scope,
-        r: UpdateKeyDescriptionRequest,
+        cx: &mut Context,
+        input: UpdateKeyDescriptionInput,
     ) -> Result<Empty, ApiError> {
-        let description = r.description.unwrap_or_default();
-        kms.update_key_description(caller, &key_ref(r.key_id.as_deref()), description)?;
+        kms.update_key_description(cx, input)?;
         Ok(Empty {})
     }
 }
@@ -405,28 +386,11 @@ impl Operation for UpdateKeyDescription {
 /// ScheduleKeyDeletion.
 pub(crate) struct ScheduleKeyDeletion;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct ScheduleKeyDeletionRequest {
     key_id: Option<String>,
     pending_window_in_days: Option<i64>,
-}
-
-impl Validate for ScheduleKeyDeletionRequest {
-    fn key_id(&self) -> Option<&str> {
-        self.key_id.as_deref()
-    }
-
-    fn validate(&self, v: &mut Validator) {
-        v.key_id("keyId", self.key_id.as_deref(), true);
-        v.range(
-            "pendingWindowInDays",
-            self.pending_window_in_days,
-            1,
-            365,
-            false,
-        );
-    }
 }
 
 #[derive(Debug, Serialize)]
@@ -440,17 +404,33 @@ pub(crate) struct ScheduleKeyDeletionResponse {
     pending_window_in_days: Option<u32>,
 }
 
-impl Operation for ScheduleKeyDeletion {
+impl Handler for ScheduleKeyDeletion {
     type Request = ScheduleKeyDeletionRequest;
+    type Input = ScheduleKeyDeletionInput;
     type Response = ScheduleKeyDeletionResponse;
+
+    fn parse(r: ScheduleKeyDeletionRequest, v: &mut Validator) -> Option<ScheduleKeyDeletionInput> {
+        v.key_id("keyId", r.key_id.as_deref(), true);
+        v.range(
+            "pendingWindowInDays",
+            r.pending_window_in_days,
+            1,
+            365,
+            false,
+        );
+        v.names_key(r.key_id.as_deref());
+        Some(ScheduleKeyDeletionInput {
+            key: key_ref(r.key_id)?,
+            pending_window_days: r.pending_window_in_days.and_then(|d| u32::try_from(d).ok()),
+        })
+    }
 
     fn handle(
         kms: &Kms,
-        caller: &Scope,
-        r: ScheduleKeyDeletionRequest,
+        cx: &mut Context,
+        input: ScheduleKeyDeletionInput,
     ) -> Result<ScheduleKeyDeletionResponse, ApiError> {
-        let days = r.pending_window_in_days.and_then(|d| u32::try_from(d).ok());
-        let key = kms.schedule_key_deletion(caller, &key_ref(r.key_id.as_deref()), days)?;
+        let key = kms.schedule_key_deletion(cx, input)?;
         Ok(ScheduleKeyDeletionResponse {
             key_id: key.arn.to_string(),
             deletion_date: key.deletion.map(|d| d.date.into()),
@@ -469,16 +449,21 @@ pub(crate) struct CancelKeyDeletionResponse {
     key_id: String,
 }
 
-impl Operation for CancelKeyDeletion {
+impl Handler for CancelKeyDeletion {
     type Request = KeyIdRequest;
+    type Input = KeyRef;
     type Response = CancelKeyDeletionResponse;
+
+    fn parse(r: KeyIdRequest, v: &mut Validator) -> Option<KeyRef> {
+        r.parse(v)
+    }
 
     fn handle(
         kms: &Kms,
-        caller: &Scope,
-        r: KeyIdRequest,
+        cx: &mut Context,
+        key: KeyRef,
     ) -> Result<CancelKeyDeletionResponse, ApiError> {
-        let key = kms.cancel_key_deletion(caller, &key_ref(r.key_id.as_deref()))?;
+        let key = kms.cancel_key_deletion(cx, &key)?;
         Ok(CancelKeyDeletionResponse {
             key_id: key.arn.to_string(),
         })

@@ -20,199 +20,181 @@ pub use error::{ApiError, ErrorCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::kms::model::{Scope, UsageOperation};
-use crate::kms::{Kms, WriteSeq};
-use wire::{Validate, Validator};
+use crate::kms::{Context, Kms};
+use crate::model::Operation;
+use wire::Validator;
 
-/// One KMS operation: its typed request and response and its adapter to [`Kms`].
-pub(crate) trait Operation {
-    /// The request body.
-    type Request: DeserializeOwned + Validate;
+/// The adapter of one operation to [`Kms`]: its wire request and response, how the request
+/// becomes a typed input, and the one `Kms` call that serves it.
+pub(crate) trait Handler {
+    /// The request body, as the wire spells it. It also serializes, for the audit trail.
+    type Request: DeserializeOwned + Serialize + Send + 'static;
+    /// The request in domain terms, with nothing optional that the operation requires.
+    type Input;
     /// The response body.
     type Response: Serialize;
-    /// Runs the operation for `caller`.
-    fn handle(
-        kms: &Kms,
-        caller: &Scope,
-        request: Self::Request,
-    ) -> Result<Self::Response, ApiError>;
 
-    /// Whether this request does heavy computation (key pair generation), judged from its raw
-    /// body before decoding. Such requests run off the async runtime; everything else,
-    /// mutations included, runs in place (a mutation's wait for its disk flush is async).
-    fn heavy(_body: &[u8]) -> bool {
+    /// Checks the request against the model's constraints (and the rules that need no state)
+    /// and turns it into the operation's input. Returns `None` only when a member the input
+    /// needs is missing or invalid, which `v` then reports.
+    fn parse(request: Self::Request, v: &mut Validator) -> Option<Self::Input>;
+
+    /// Serves the input.
+    fn handle(kms: &Kms, cx: &mut Context, input: Self::Input) -> Result<Self::Response, ApiError>;
+
+    /// Whether this request does heavy computation (key pair generation). Such requests run
+    /// off the async runtime; everything else, mutations included, runs in place (a
+    /// mutation's wait for its disk flush is async).
+    fn heavy(_request: &Self::Request) -> bool {
         false
     }
-
-    /// The keys (ARNs, as the response names them) a successful call used in a cryptographic
-    /// operation, for GetKeyLastUsage. Only operations named in `UsageOperation` report any;
-    /// ReEncrypt reports both of its keys.
-    fn used_keys(_response: &Self::Response) -> [Option<&str>; 2] {
-        [None, None]
-    }
 }
+
+/// A decoded request of some operation, ready to run.
+pub trait Call: Send {
+    /// Whether it should run off the async runtime (see [`Handler::heavy`]).
+    fn heavy(&self) -> bool;
+
+    /// The request's members as an audit record shows them: camelCase names (as CloudTrail's
+    /// `requestParameters`), with secrets and blobs left out.
+    fn audit_parameters(&self) -> serde_json::Value;
+
+    /// Parses, serves and encodes the request for the call `cx`: the JSON response body, or
+    /// the error. A successful cryptographic call records its use of its keys. The answer may
+    /// only be sent once `kms` says the call's [`Context::seen`] write is durable.
+    fn run(self: Box<Self>, kms: &Kms, cx: &mut Context) -> Result<Vec<u8>, ApiError>;
+}
+
+/// Decodes a request body of one operation.
+pub type Decode = fn(&[u8]) -> Result<Box<dyn Call>, ApiError>;
 
 /// An empty response body, for operations without output.
 #[derive(Debug, Serialize)]
 pub(crate) struct Empty {}
 
-/// The operations of the KMS API that kmsd does not implement: imported key material,
-/// multi-Region keys and custom key stores. They are valid requests that kmsd cannot do, so
-/// they answer `UnsupportedOperationException` ([`ApiError::not_supported`]), not
-/// `UnknownOperationException`. With [`OPERATIONS`] they make up the whole API.
-pub const NOT_SUPPORTED: &[&str] = &[
-    "GetParametersForImport",
-    "ImportKeyMaterial",
-    "DeleteImportedKeyMaterial",
-    "ReplicateKey",
-    "UpdatePrimaryRegion",
-    "CreateCustomKeyStore",
-    "DescribeCustomKeyStores",
-    "UpdateCustomKeyStore",
-    "DeleteCustomKeyStore",
-    "ConnectCustomKeyStore",
-    "DisconnectCustomKeyStore",
-];
-
-/// Declares the operation table once: [`dispatch`], [`OPERATIONS`] and [`heavy`].
+/// Declares the operation table once: [`decoder`] matches every [`Operation`] without a
+/// wildcard, so a new operation does not compile until it is given a handler or listed as not
+/// supported.
 macro_rules! operations {
-    ($($group:ident :: $op:ident,)+) => {
-        /// Every operation kmsd implements, by wire name.
-        pub const OPERATIONS: &[&str] = &[$(stringify!($op),)+];
-
-        /// Runs the operation `name` on a JSON request body. `request_id` is the call's
-        /// `x-amzn-RequestId`, which key usage records. The response may only be sent once
-        /// `kms` says the call's [`Call::seen`] write is durable.
-        pub fn dispatch(
-            kms: &Kms,
-            caller: &Scope,
-            name: &str,
-            body: &[u8],
-            request_id: &str,
-        ) -> Call {
-            let (mut call, seen) = crate::kms::observe(|| match name {
-                $(stringify!($op) => call::<$group::$op>(kms, caller, stringify!($op), body, request_id),)+
-                _ => Call::failed(ApiError::unknown_operation(name)),
-            });
-            call.seen = seen;
-            call
-        }
-
-        /// Whether the request `body` to operation `name` does heavy computation and should
-        /// run off the async runtime (see [`Operation::heavy`]).
-        pub fn heavy(name: &str, body: &[u8]) -> bool {
-            match name {
-                $(stringify!($op) => <$group::$op as Operation>::heavy(body),)+
-                _ => false,
+    (
+        implemented: { $($group:ident :: $op:ident,)+ }
+        not_supported: { $($unsupported:ident,)+ }
+    ) => {
+        /// How to decode requests of `operation`; `None` for the operations of the API that
+        /// kmsd does not implement (imported key material, multi-Region keys, custom key
+        /// stores), which are valid requests kmsd cannot do: they answer
+        /// `UnsupportedOperationException` ([`ApiError::not_supported`]).
+        pub fn decoder(operation: Operation) -> Option<Decode> {
+            match operation {
+                $(Operation::$op => Some(decode::<$group::$op>),)+
+                $(Operation::$unsupported => None,)+
             }
         }
     };
 }
 
 operations! {
-    keys::CreateKey,
-    keys::DescribeKey,
-    keys::ListKeys,
-    keys::EnableKey,
-    keys::DisableKey,
-    keys::UpdateKeyDescription,
-    keys::ScheduleKeyDeletion,
-    keys::CancelKeyDeletion,
-    aliases::CreateAlias,
-    aliases::UpdateAlias,
-    aliases::DeleteAlias,
-    aliases::ListAliases,
-    encryption::Encrypt,
-    encryption::Decrypt,
-    encryption::ReEncrypt,
-    encryption::GenerateDataKey,
-    encryption::GenerateDataKeyWithoutPlaintext,
-    encryption::GenerateDataKeyPair,
-    encryption::GenerateDataKeyPairWithoutPlaintext,
-    encryption::GenerateRandom,
-    signing::Sign,
-    signing::Verify,
-    signing::GetPublicKey,
-    signing::GenerateMac,
-    signing::VerifyMac,
-    signing::DeriveSharedSecret,
-    encapsulation::Encapsulate,
-    encapsulation::Decapsulate,
-    tags::TagResource,
-    tags::UntagResource,
-    tags::ListResourceTags,
-    policies::GetKeyPolicy,
-    policies::PutKeyPolicy,
-    policies::ListKeyPolicies,
-    rotation::EnableKeyRotation,
-    rotation::DisableKeyRotation,
-    rotation::GetKeyRotationStatus,
-    rotation::RotateKeyOnDemand,
-    rotation::ListKeyRotations,
-    usage::GetKeyLastUsage,
-    grants::CreateGrant,
-    grants::ListGrants,
-    grants::ListRetirableGrants,
-    grants::RetireGrant,
-    grants::RevokeGrant,
-}
-
-/// The outcome of one call.
-#[derive(Debug)]
-pub struct Call {
-    /// The key the request named, as given (for logs and the audit trail).
-    pub key_id: Option<String>,
-    /// The JSON response body, or the error.
-    pub result: Result<Vec<u8>, ApiError>,
-    /// The latest write the call saw or made. Its result rests on that write, so it must not
-    /// be sent before the write is on disk ([`Kms::durable`]).
-    pub seen: WriteSeq,
-}
-
-impl Call {
-    /// A call that failed before its request was understood.
-    pub fn failed(error: ApiError) -> Call {
-        Call {
-            key_id: None,
-            result: Err(error),
-            seen: WriteSeq::default(),
-        }
+    implemented: {
+        keys::CreateKey,
+        keys::DescribeKey,
+        keys::ListKeys,
+        keys::EnableKey,
+        keys::DisableKey,
+        keys::UpdateKeyDescription,
+        keys::ScheduleKeyDeletion,
+        keys::CancelKeyDeletion,
+        aliases::CreateAlias,
+        aliases::UpdateAlias,
+        aliases::DeleteAlias,
+        aliases::ListAliases,
+        encryption::Encrypt,
+        encryption::Decrypt,
+        encryption::ReEncrypt,
+        encryption::GenerateDataKey,
+        encryption::GenerateDataKeyWithoutPlaintext,
+        encryption::GenerateDataKeyPair,
+        encryption::GenerateDataKeyPairWithoutPlaintext,
+        encryption::GenerateRandom,
+        signing::Sign,
+        signing::Verify,
+        signing::GetPublicKey,
+        signing::GenerateMac,
+        signing::VerifyMac,
+        signing::DeriveSharedSecret,
+        encapsulation::Encapsulate,
+        encapsulation::Decapsulate,
+        tags::TagResource,
+        tags::UntagResource,
+        tags::ListResourceTags,
+        policies::GetKeyPolicy,
+        policies::PutKeyPolicy,
+        policies::ListKeyPolicies,
+        rotation::EnableKeyRotation,
+        rotation::DisableKeyRotation,
+        rotation::GetKeyRotationStatus,
+        rotation::RotateKeyOnDemand,
+        rotation::ListKeyRotations,
+        usage::GetKeyLastUsage,
+        grants::CreateGrant,
+        grants::ListGrants,
+        grants::ListRetirableGrants,
+        grants::RetireGrant,
+        grants::RevokeGrant,
+    }
+    not_supported: {
+        GetParametersForImport,
+        ImportKeyMaterial,
+        DeleteImportedKeyMaterial,
+        ReplicateKey,
+        UpdatePrimaryRegion,
+        CreateCustomKeyStore,
+        DescribeCustomKeyStores,
+        UpdateCustomKeyStore,
+        DeleteCustomKeyStore,
+        ConnectCustomKeyStore,
+        DisconnectCustomKeyStore,
     }
 }
 
-/// Decode, validate, handle, record key usage, encode: the same steps for every operation.
-fn call<O: Operation>(
-    kms: &Kms,
-    caller: &Scope,
-    name: &str,
-    body: &[u8],
-    request_id: &str,
-) -> Call {
-    let request: O::Request = match decode(body) {
-        Ok(request) => request,
-        Err(error) => return Call::failed(error),
-    };
-    let key_id = request.key_id().map(str::to_owned);
-    let mut validator = Validator::default();
-    request.validate(&mut validator);
-    let result = validator
-        .finish()
-        .and_then(|()| O::handle(kms, caller, request))
-        .map(|response| {
-            let used = O::used_keys(&response);
-            if used[0].is_some()
-                && let Some(operation) = UsageOperation::parse(name)
-            {
-                for key_arn in used.into_iter().flatten() {
-                    kms.record_usage(key_arn, operation, request_id);
-                }
-            }
-            wire::to_json(&response)
-        });
-    Call {
-        key_id,
-        result,
-        seen: WriteSeq::default(),
+/// Runs one request body for the call `cx` (whose operation says which): decode, then
+/// [`Call::run`]. The server does the same in two steps, so that it can choose the thread.
+pub fn dispatch(kms: &Kms, cx: &mut Context, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+    let decode = decoder(cx.operation).ok_or_else(|| ApiError::not_supported(cx.operation))?;
+    decode(body)?.run(kms, cx)
+}
+
+/// A decoded request of the operation `H`.
+struct Decoded<H: Handler>(H::Request);
+
+fn decode<H: Handler + 'static>(body: &[u8]) -> Result<Box<dyn Call>, ApiError> {
+    Ok(Box::new(Decoded::<H>(decode_body(body)?)))
+}
+
+impl<H: Handler + 'static> Call for Decoded<H> {
+    fn heavy(&self) -> bool {
+        H::heavy(&self.0)
+    }
+
+    fn audit_parameters(&self) -> serde_json::Value {
+        audit_members(serde_json::to_value(&self.0).unwrap_or_default())
+    }
+
+    fn run(self: Box<Self>, kms: &Kms, cx: &mut Context) -> Result<Vec<u8>, ApiError> {
+        let mut v = Validator::default();
+        let input = H::parse(self.0, &mut v);
+        cx.named_key = v.named_key.take();
+        cx.dry_run = v.dry_run;
+        v.finish()?;
+        // Invariant: `parse` returns `None` only after recording why, which `finish` reports.
+        let input = input.ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::KmsInternal,
+                "kmsd could not read a member of the request.",
+            )
+        })?;
+        let response = H::handle(kms, cx, input)?;
+        kms.record_usage(cx);
+        Ok(wire::to_json(&response))
     }
 }
 
@@ -230,15 +212,15 @@ const UNLOGGED_MEMBERS: &[&str] = &[
     "Ciphertext",
 ];
 
-/// The request's members as an audit record shows them: camelCase names (as CloudTrail's
-/// `requestParameters`), with secrets and blobs left out. `None` for a body that is not JSON.
-pub fn audit_parameters(body: &[u8]) -> Option<serde_json::Value> {
-    let serde_json::Value::Object(members) = serde_json::from_slice(body).ok()? else {
-        return None;
+/// A request's members (as serialized from its typed request) as an audit record shows them:
+/// camelCase names, absent members and the [`UNLOGGED_MEMBERS`] left out.
+fn audit_members(request: serde_json::Value) -> serde_json::Value {
+    let serde_json::Value::Object(members) = request else {
+        return serde_json::Value::Null;
     };
     let shown = members
         .into_iter()
-        .filter(|(name, _)| !UNLOGGED_MEMBERS.contains(&name.as_str()))
+        .filter(|(name, value)| !value.is_null() && !UNLOGGED_MEMBERS.contains(&name.as_str()))
         .map(|(name, value)| {
             let mut chars = name.chars();
             let camel = chars
@@ -248,22 +230,12 @@ pub fn audit_parameters(body: &[u8]) -> Option<serde_json::Value> {
             (camel, value)
         })
         .collect();
-    Some(serde_json::Value::Object(shown))
-}
-
-/// The ARN of the key a successful response names (`KeyId`, or `KeyMetadata.Arn`).
-pub fn response_key_arn(body: &[u8]) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
-    let arn = value
-        .get("KeyId")
-        .or_else(|| value.get("KeyMetadata").and_then(|m| m.get("Arn")))?
-        .as_str()?;
-    arn.starts_with("arn:").then(|| arn.to_owned())
+    serde_json::Value::Object(shown)
 }
 
 /// Decodes a request body. It must be a JSON object (an empty body counts as `{}`); a syntax
 /// error or a member of the wrong JSON type is a `SerializationException`.
-fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+fn decode_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let trimmed = body.trim_ascii_start();
     if trimmed.is_empty() {
         return serde_json::from_slice(b"{}").map_err(|e| ApiError::serialization(e.to_string()));

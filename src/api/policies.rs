@@ -2,12 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::keys::{key_ref, policy_constraints};
-use super::wire::{Validate, Validator};
-use super::{ApiError, Empty, Operation};
-use crate::kms::Kms;
-use crate::kms::model::Scope;
-use crate::kms::policies::POLICY_NAME;
+use super::keys::policy_constraints;
+use super::wire::{Validator, key_ref};
+use super::{ApiError, Empty, Handler};
+use crate::kms::policies::{GetKeyPolicyInput, POLICY_NAME, PutKeyPolicyInput};
+use crate::kms::{Context, Kms};
+use crate::model::KeyRef;
 
 fn policy_name_constraints(v: &mut Validator, name: Option<&str>) {
     v.string("policyName", name, 1, 128, false);
@@ -19,22 +19,11 @@ fn policy_name_constraints(v: &mut Validator, name: Option<&str>) {
 /// GetKeyPolicy.
 pub(crate) struct GetKeyPolicy;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct GetKeyPolicyRequest {
     key_id: Option<String>,
     policy_name: Option<String>,
-}
-
-impl Validate for GetKeyPolicyRequest {
-    fn key_id(&self) -> Option<&str> {
-        self.key_id.as_deref()
-    }
-
-    fn validate(&self, v: &mut Validator) {
-        v.key_id("keyId", self.key_id.as_deref(), true);
-        policy_name_constraints(v, self.policy_name.as_deref());
-    }
 }
 
 #[derive(Debug, Serialize)]
@@ -44,22 +33,28 @@ pub(crate) struct GetKeyPolicyResponse {
     policy_name: &'static str,
 }
 
-impl Operation for GetKeyPolicy {
+impl Handler for GetKeyPolicy {
     type Request = GetKeyPolicyRequest;
+    type Input = GetKeyPolicyInput;
     type Response = GetKeyPolicyResponse;
+
+    fn parse(r: GetKeyPolicyRequest, v: &mut Validator) -> Option<GetKeyPolicyInput> {
+        v.key_id("keyId", r.key_id.as_deref(), true);
+        policy_name_constraints(v, r.policy_name.as_deref());
+        v.names_key(r.key_id.as_deref());
+        Some(GetKeyPolicyInput {
+            key: key_ref(r.key_id)?,
+            name: r.policy_name,
+        })
+    }
 
     fn handle(
         kms: &Kms,
-        caller: &Scope,
-        r: GetKeyPolicyRequest,
+        cx: &mut Context,
+        input: GetKeyPolicyInput,
     ) -> Result<GetKeyPolicyResponse, ApiError> {
-        let policy = kms.get_key_policy(
-            caller,
-            &key_ref(r.key_id.as_deref()),
-            r.policy_name.as_deref(),
-        )?;
         Ok(GetKeyPolicyResponse {
-            policy,
+            policy: kms.get_key_policy(cx, input)?,
             policy_name: POLICY_NAME,
         })
     }
@@ -68,39 +63,35 @@ impl Operation for GetKeyPolicy {
 /// PutKeyPolicy.
 pub(crate) struct PutKeyPolicy;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct PutKeyPolicyRequest {
     key_id: Option<String>,
     policy_name: Option<String>,
     policy: Option<String>,
-    #[allow(dead_code)] // Accepted; policies are not enforced, so there is no lockout to check.
+    /// Accepted; policies are not enforced, so there is no lockout to check.
     bypass_policy_lockout_safety_check: Option<bool>,
 }
 
-impl Validate for PutKeyPolicyRequest {
-    fn key_id(&self) -> Option<&str> {
-        self.key_id.as_deref()
-    }
-
-    fn validate(&self, v: &mut Validator) {
-        v.key_id("keyId", self.key_id.as_deref(), true);
-        policy_name_constraints(v, self.policy_name.as_deref());
-        policy_constraints(v, self.policy.as_deref(), true);
-    }
-}
-
-impl Operation for PutKeyPolicy {
+impl Handler for PutKeyPolicy {
     type Request = PutKeyPolicyRequest;
+    type Input = PutKeyPolicyInput;
     type Response = Empty;
 
-    fn handle(kms: &Kms, caller: &Scope, r: PutKeyPolicyRequest) -> Result<Empty, ApiError> {
-        kms.put_key_policy(
-            caller,
-            &key_ref(r.key_id.as_deref()),
-            r.policy_name.as_deref(),
-            r.policy.unwrap_or_default(),
-        )?;
+    fn parse(r: PutKeyPolicyRequest, v: &mut Validator) -> Option<PutKeyPolicyInput> {
+        v.key_id("keyId", r.key_id.as_deref(), true);
+        policy_name_constraints(v, r.policy_name.as_deref());
+        policy_constraints(v, r.policy.as_deref(), true);
+        v.names_key(r.key_id.as_deref());
+        Some(PutKeyPolicyInput {
+            key: key_ref(r.key_id)?,
+            name: r.policy_name,
+            policy: r.policy?,
+        })
+    }
+
+    fn handle(kms: &Kms, cx: &mut Context, input: PutKeyPolicyInput) -> Result<Empty, ApiError> {
+        kms.put_key_policy(cx, input)?;
         Ok(Empty {})
     }
 }
@@ -108,23 +99,12 @@ impl Operation for PutKeyPolicy {
 /// ListKeyPolicies.
 pub(crate) struct ListKeyPolicies;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct ListKeyPoliciesRequest {
     key_id: Option<String>,
     limit: Option<i64>,
     marker: Option<String>,
-}
-
-impl Validate for ListKeyPoliciesRequest {
-    fn key_id(&self) -> Option<&str> {
-        self.key_id.as_deref()
-    }
-
-    fn validate(&self, v: &mut Validator) {
-        v.key_id("keyId", self.key_id.as_deref(), true);
-        v.paging(self.limit, self.marker.as_deref());
-    }
 }
 
 #[derive(Debug, Serialize)]
@@ -134,18 +114,25 @@ pub(crate) struct ListKeyPoliciesResponse {
     truncated: bool,
 }
 
-impl Operation for ListKeyPolicies {
+impl Handler for ListKeyPolicies {
     type Request = ListKeyPoliciesRequest;
+    type Input = KeyRef;
     type Response = ListKeyPoliciesResponse;
+
+    fn parse(r: ListKeyPoliciesRequest, v: &mut Validator) -> Option<KeyRef> {
+        v.key_id("keyId", r.key_id.as_deref(), true);
+        v.paging(r.limit, r.marker.as_deref());
+        v.names_key(r.key_id.as_deref());
+        key_ref(r.key_id)
+    }
 
     fn handle(
         kms: &Kms,
-        caller: &Scope,
-        r: ListKeyPoliciesRequest,
+        cx: &mut Context,
+        key: KeyRef,
     ) -> Result<ListKeyPoliciesResponse, ApiError> {
-        let policy_names = kms.list_key_policies(caller, &key_ref(r.key_id.as_deref()))?;
         Ok(ListKeyPoliciesResponse {
-            policy_names,
+            policy_names: kms.list_key_policies(cx, &key)?,
             truncated: false,
         })
     }

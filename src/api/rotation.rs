@@ -4,58 +4,54 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::keys::{key_ref, limit};
-use super::wire::{EnumMember, EpochSeconds, Validate, Validator, known};
-use super::{ApiError, Empty, Operation};
-use crate::kms::Kms;
-use crate::kms::model::{IncludeKeyMaterial, Scope};
-use crate::kms::rotation::LIST_KEY_ROTATIONS_DEFAULT_LIMIT;
-
-/// A request whose only member is the required `KeyId`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct RotationKeyRequest {
-    key_id: Option<String>,
-}
-
-impl Validate for RotationKeyRequest {
-    fn validate(&self, v: &mut Validator) {
-        v.key_id("keyId", self.key_id.as_deref(), true);
-    }
-}
+use super::keys::KeyIdRequest;
+use super::wire::{EnumMember, EpochSeconds, Validator, key_ref, known, limit};
+use super::{ApiError, Empty, Handler};
+use crate::kms::rotation::{
+    EnableKeyRotationInput, LIST_KEY_ROTATIONS_DEFAULT_LIMIT, ListKeyRotationsInput,
+};
+use crate::kms::{Context, Kms, Paging};
+use crate::model::{IncludeKeyMaterial, KeyRef};
 
 /// EnableKeyRotation.
 pub(crate) struct EnableKeyRotation;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct EnableKeyRotationRequest {
     key_id: Option<String>,
     rotation_period_in_days: Option<i64>,
 }
 
-impl Validate for EnableKeyRotationRequest {
-    fn validate(&self, v: &mut Validator) {
-        v.key_id("keyId", self.key_id.as_deref(), true);
+impl Handler for EnableKeyRotation {
+    type Request = EnableKeyRotationRequest;
+    type Input = EnableKeyRotationInput;
+    type Response = Empty;
+
+    fn parse(r: EnableKeyRotationRequest, v: &mut Validator) -> Option<EnableKeyRotationInput> {
+        v.key_id("keyId", r.key_id.as_deref(), true);
         v.range(
             "rotationPeriodInDays",
-            self.rotation_period_in_days,
+            r.rotation_period_in_days,
             90,
             2560,
             false,
         );
+        v.names_key(r.key_id.as_deref());
+        Some(EnableKeyRotationInput {
+            key: key_ref(r.key_id)?,
+            period_days: r
+                .rotation_period_in_days
+                .and_then(|d| u32::try_from(d).ok()),
+        })
     }
-}
 
-impl Operation for EnableKeyRotation {
-    type Request = EnableKeyRotationRequest;
-    type Response = Empty;
-
-    fn handle(kms: &Kms, caller: &Scope, r: EnableKeyRotationRequest) -> Result<Empty, ApiError> {
-        let period = r
-            .rotation_period_in_days
-            .and_then(|d| u32::try_from(d).ok());
-        kms.enable_key_rotation(caller, &key_ref(r.key_id.as_deref()), period)?;
+    fn handle(
+        kms: &Kms,
+        cx: &mut Context,
+        input: EnableKeyRotationInput,
+    ) -> Result<Empty, ApiError> {
+        kms.enable_key_rotation(cx, input)?;
         Ok(Empty {})
     }
 }
@@ -63,12 +59,17 @@ impl Operation for EnableKeyRotation {
 /// DisableKeyRotation.
 pub(crate) struct DisableKeyRotation;
 
-impl Operation for DisableKeyRotation {
-    type Request = RotationKeyRequest;
+impl Handler for DisableKeyRotation {
+    type Request = KeyIdRequest;
+    type Input = KeyRef;
     type Response = Empty;
 
-    fn handle(kms: &Kms, caller: &Scope, r: RotationKeyRequest) -> Result<Empty, ApiError> {
-        kms.disable_key_rotation(caller, &key_ref(r.key_id.as_deref()))?;
+    fn parse(r: KeyIdRequest, v: &mut Validator) -> Option<KeyRef> {
+        r.parse(v)
+    }
+
+    fn handle(kms: &Kms, cx: &mut Context, key: KeyRef) -> Result<Empty, ApiError> {
+        kms.disable_key_rotation(cx, &key)?;
         Ok(Empty {})
     }
 }
@@ -89,16 +90,21 @@ pub(crate) struct GetKeyRotationStatusResponse {
     next_rotation_date: Option<EpochSeconds>,
 }
 
-impl Operation for GetKeyRotationStatus {
-    type Request = RotationKeyRequest;
+impl Handler for GetKeyRotationStatus {
+    type Request = KeyIdRequest;
+    type Input = KeyRef;
     type Response = GetKeyRotationStatusResponse;
+
+    fn parse(r: KeyIdRequest, v: &mut Validator) -> Option<KeyRef> {
+        r.parse(v)
+    }
 
     fn handle(
         kms: &Kms,
-        caller: &Scope,
-        r: RotationKeyRequest,
+        cx: &mut Context,
+        key: KeyRef,
     ) -> Result<GetKeyRotationStatusResponse, ApiError> {
-        let status = kms.get_key_rotation_status(caller, &key_ref(r.key_id.as_deref()))?;
+        let status = kms.get_key_rotation_status(cx, &key)?;
         Ok(GetKeyRotationStatusResponse {
             key_rotation_enabled: status.enabled,
             key_id: status.key.arn.key_id.to_string(),
@@ -117,16 +123,21 @@ pub(crate) struct RotateKeyOnDemandResponse {
     key_id: String,
 }
 
-impl Operation for RotateKeyOnDemand {
-    type Request = RotationKeyRequest;
+impl Handler for RotateKeyOnDemand {
+    type Request = KeyIdRequest;
+    type Input = KeyRef;
     type Response = RotateKeyOnDemandResponse;
+
+    fn parse(r: KeyIdRequest, v: &mut Validator) -> Option<KeyRef> {
+        r.parse(v)
+    }
 
     fn handle(
         kms: &Kms,
-        caller: &Scope,
-        r: RotationKeyRequest,
+        cx: &mut Context,
+        key: KeyRef,
     ) -> Result<RotateKeyOnDemandResponse, ApiError> {
-        let key = kms.rotate_key_on_demand(caller, &key_ref(r.key_id.as_deref()))?;
+        let key = kms.rotate_key_on_demand(cx, &key)?;
         Ok(RotateKeyOnDemandResponse {
             key_id: key.arn.key_id.to_string(),
         })
@@ -136,25 +147,13 @@ impl Operation for RotateKeyOnDemand {
 /// ListKeyRotations.
 pub(crate) struct ListKeyRotations;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct ListKeyRotationsRequest {
     key_id: Option<String>,
     include_key_material: Option<EnumMember<IncludeKeyMaterial>>,
     limit: Option<i64>,
     marker: Option<String>,
-}
-
-impl Validate for ListKeyRotationsRequest {
-    fn validate(&self, v: &mut Validator) {
-        v.key_id("keyId", self.key_id.as_deref(), true);
-        v.enumeration(
-            "includeKeyMaterial",
-            self.include_key_material.as_ref(),
-            false,
-        );
-        v.paging(self.limit, self.marker.as_deref());
-    }
 }
 
 #[derive(Debug, Serialize)]
@@ -180,24 +179,33 @@ struct RotationsListEntry {
     rotation_type: Option<&'static str>,
 }
 
-impl Operation for ListKeyRotations {
+impl Handler for ListKeyRotations {
     type Request = ListKeyRotationsRequest;
+    type Input = ListKeyRotationsInput;
     type Response = ListKeyRotationsResponse;
+
+    fn parse(r: ListKeyRotationsRequest, v: &mut Validator) -> Option<ListKeyRotationsInput> {
+        v.key_id("keyId", r.key_id.as_deref(), true);
+        v.enumeration("includeKeyMaterial", r.include_key_material.as_ref(), false);
+        v.paging(r.limit, r.marker.as_deref());
+        v.names_key(r.key_id.as_deref());
+        Some(ListKeyRotationsInput {
+            key: key_ref(r.key_id)?,
+            include_first: known(r.include_key_material.as_ref())
+                == Some(IncludeKeyMaterial::AllKeyMaterial),
+            paging: Paging {
+                limit: limit(r.limit, LIST_KEY_ROTATIONS_DEFAULT_LIMIT),
+                marker: r.marker,
+            },
+        })
+    }
 
     fn handle(
         kms: &Kms,
-        caller: &Scope,
-        r: ListKeyRotationsRequest,
+        cx: &mut Context,
+        input: ListKeyRotationsInput,
     ) -> Result<ListKeyRotationsResponse, ApiError> {
-        let include_first =
-            known(r.include_key_material.as_ref()) == Some(IncludeKeyMaterial::AllKeyMaterial);
-        let (key, page) = kms.list_key_rotations(
-            caller,
-            &key_ref(r.key_id.as_deref()),
-            include_first,
-            limit(r.limit, LIST_KEY_ROTATIONS_DEFAULT_LIMIT),
-            r.marker.as_deref(),
-        )?;
+        let (key, page) = kms.list_key_rotations(cx, input)?;
         Ok(ListKeyRotationsResponse {
             rotations: page
                 .items

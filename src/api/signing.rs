@@ -2,21 +2,21 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::keys::{customer_master_key_spec, key_ref, names};
-use super::wire::{Base64Blob, EnumMember, Validate, Validator, known};
-use super::{ApiError, Operation};
-use crate::kms::model::{
-    KeyAgreementAlgorithm, MacAlgorithm, MessageType, Scope, SigningAlgorithm,
+use super::keys::{customer_master_key_spec, names};
+use super::wire::{Base64Blob, EnumMember, Validator, WireRecipient, key_ref, known};
+use super::{ApiError, Handler};
+use crate::kms::signing::{
+    DeriveSharedSecretInput, MacInput, SignInput, VerifyInput, VerifyMacInput,
 };
-use crate::kms::signing::SignInput;
-use crate::kms::{self, Kms};
+use crate::kms::{self, Context, Kms};
+use crate::model::{KeyAgreementAlgorithm, KeyRef, MacAlgorithm, MessageType, SigningAlgorithm};
 
 const MAX_MESSAGE: usize = 4096;
 const MAX_SIGNATURE: usize = 6144;
 const MAX_PUBLIC_KEY: usize = 8192;
 
-/// The members Sign and Verify share.
-#[derive(Debug, Deserialize)]
+/// The members Sign and Verify share (Sign ignores `Signature`).
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct SignRequest {
     key_id: Option<String>,
@@ -29,50 +29,30 @@ pub(crate) struct SignRequest {
 }
 
 impl SignRequest {
-    fn validate_common(&self, v: &mut Validator) {
-        v.key_id("keyId", self.key_id.as_deref(), true);
-        v.sensitive_blob("message", self.message.as_ref(), 1, MAX_MESSAGE, true);
-        v.enumeration("messageType", self.message_type.as_ref(), false);
-        v.enumeration("signingAlgorithm", self.signing_algorithm.as_ref(), true);
-        v.grant_tokens(self.grant_tokens.as_ref());
-    }
-
-    /// Runs `f` with the request in domain terms (after validation every member is present).
-    fn with_input<T>(&self, f: impl FnOnce(SignInput<'_>) -> T) -> Result<T, ApiError> {
-        let key = key_ref(self.key_id.as_deref());
-        let Some(algorithm) = known(self.signing_algorithm.as_ref()) else {
-            return Err(kms::Error::Validation("SigningAlgorithm is required.".into()).into());
-        };
-        Ok(f(SignInput {
-            key: &key,
-            message: self.message.as_ref().map_or(&[], |m| &m.0),
-            message_type: known(self.message_type.as_ref()),
-            algorithm,
-        }))
+    /// Sign's input, after the constraints both operations share.
+    fn parse_signed(
+        key_id: Option<String>,
+        message: Option<Base64Blob>,
+        message_type: Option<EnumMember<MessageType>>,
+        signing_algorithm: Option<EnumMember<SigningAlgorithm>>,
+        v: &mut Validator,
+    ) -> Option<SignInput> {
+        v.key_id("keyId", key_id.as_deref(), true);
+        v.sensitive_blob("message", message.as_ref(), 1, MAX_MESSAGE, true);
+        v.enumeration("messageType", message_type.as_ref(), false);
+        v.enumeration("signingAlgorithm", signing_algorithm.as_ref(), true);
+        v.names_key(key_id.as_deref());
+        Some(SignInput {
+            key: key_ref(key_id)?,
+            message: message?.0,
+            message_type: known(message_type.as_ref()).unwrap_or(MessageType::Raw),
+            algorithm: known(signing_algorithm.as_ref())?,
+        })
     }
 }
 
 /// Sign.
 pub(crate) struct Sign;
-
-/// Sign's request: Sign ignores `Signature`.
-pub(crate) struct SignOnly(SignRequest);
-
-impl<'de> Deserialize<'de> for SignOnly {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        SignRequest::deserialize(d).map(SignOnly)
-    }
-}
-
-impl Validate for SignOnly {
-    fn key_id(&self) -> Option<&str> {
-        self.0.key_id.as_deref()
-    }
-
-    fn validate(&self, v: &mut Validator) {
-        self.0.validate_common(v);
-    }
-}
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -82,21 +62,22 @@ pub(crate) struct SignResponse {
     signing_algorithm: &'static str,
 }
 
-impl Operation for Sign {
-    type Request = SignOnly;
+impl Handler for Sign {
+    type Request = SignRequest;
+    type Input = SignInput;
     type Response = SignResponse;
 
-    fn used_keys(r: &SignResponse) -> [Option<&str>; 2] {
-        [Some(&r.key_id), None]
+    fn parse(r: SignRequest, v: &mut Validator) -> Option<SignInput> {
+        let input =
+            SignRequest::parse_signed(r.key_id, r.message, r.message_type, r.signing_algorithm, v);
+        v.grant_tokens(r.grant_tokens.as_ref());
+        v.dry_run(r.dry_run);
+        input
     }
 
-    fn handle(kms: &Kms, caller: &Scope, r: SignOnly) -> Result<SignResponse, ApiError> {
-        let r = r.0;
-        let dry_run = r.dry_run.unwrap_or(false);
-        let (arn, signature, algorithm) = r.with_input(|input| {
-            kms.sign(caller, input, dry_run)
-                .map(|(arn, sig)| (arn, sig, input.algorithm))
-        })??;
+    fn handle(kms: &Kms, cx: &mut Context, input: SignInput) -> Result<SignResponse, ApiError> {
+        let algorithm = input.algorithm;
+        let (arn, signature) = kms.sign(cx, input)?;
         Ok(SignResponse {
             key_id: arn.to_string(),
             signature: Base64Blob(signature),
@@ -108,17 +89,6 @@ impl Operation for Sign {
 /// Verify.
 pub(crate) struct Verify;
 
-impl Validate for SignRequest {
-    fn key_id(&self) -> Option<&str> {
-        self.key_id.as_deref()
-    }
-
-    fn validate(&self, v: &mut Validator) {
-        self.validate_common(v);
-        v.blob("signature", self.signature.as_ref(), 1, MAX_SIGNATURE, true);
-    }
-}
-
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct VerifyResponse {
@@ -127,21 +97,26 @@ pub(crate) struct VerifyResponse {
     signing_algorithm: &'static str,
 }
 
-impl Operation for Verify {
+impl Handler for Verify {
     type Request = SignRequest;
+    type Input = VerifyInput;
     type Response = VerifyResponse;
 
-    fn used_keys(r: &VerifyResponse) -> [Option<&str>; 2] {
-        [Some(&r.key_id), None]
+    fn parse(r: SignRequest, v: &mut Validator) -> Option<VerifyInput> {
+        let signed =
+            SignRequest::parse_signed(r.key_id, r.message, r.message_type, r.signing_algorithm, v);
+        v.grant_tokens(r.grant_tokens.as_ref());
+        v.blob("signature", r.signature.as_ref(), 1, MAX_SIGNATURE, true);
+        v.dry_run(r.dry_run);
+        Some(VerifyInput {
+            signed: signed?,
+            signature: r.signature?.0,
+        })
     }
 
-    fn handle(kms: &Kms, caller: &Scope, r: SignRequest) -> Result<VerifyResponse, ApiError> {
-        let dry_run = r.dry_run.unwrap_or(false);
-        let signature = r.signature.as_ref().map_or(&[][..], |s| &s.0);
-        let (arn, algorithm) = r.with_input(|input| {
-            kms.verify(caller, input, signature, dry_run)
-                .map(|arn| (arn, input.algorithm))
-        })??;
+    fn handle(kms: &Kms, cx: &mut Context, input: VerifyInput) -> Result<VerifyResponse, ApiError> {
+        let algorithm = input.signed.algorithm;
+        let arn = kms.verify(cx, input)?;
         Ok(VerifyResponse {
             key_id: arn.to_string(),
             signature_valid: true,
@@ -153,22 +128,11 @@ impl Operation for Verify {
 /// GetPublicKey.
 pub(crate) struct GetPublicKey;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct GetPublicKeyRequest {
     key_id: Option<String>,
     grant_tokens: Option<Vec<String>>,
-}
-
-impl Validate for GetPublicKeyRequest {
-    fn key_id(&self) -> Option<&str> {
-        self.key_id.as_deref()
-    }
-
-    fn validate(&self, v: &mut Validator) {
-        v.key_id("keyId", self.key_id.as_deref(), true);
-        v.grant_tokens(self.grant_tokens.as_ref());
-    }
 }
 
 #[derive(Debug, Serialize)]
@@ -190,16 +154,20 @@ pub(crate) struct GetPublicKeyResponse {
     encapsulation_algorithms: Vec<&'static str>,
 }
 
-impl Operation for GetPublicKey {
+impl Handler for GetPublicKey {
     type Request = GetPublicKeyRequest;
+    type Input = KeyRef;
     type Response = GetPublicKeyResponse;
 
-    fn handle(
-        kms: &Kms,
-        caller: &Scope,
-        r: GetPublicKeyRequest,
-    ) -> Result<GetPublicKeyResponse, ApiError> {
-        let info = kms.get_public_key(caller, &key_ref(r.key_id.as_deref()))?;
+    fn parse(r: GetPublicKeyRequest, v: &mut Validator) -> Option<KeyRef> {
+        v.key_id("keyId", r.key_id.as_deref(), true);
+        v.grant_tokens(r.grant_tokens.as_ref());
+        v.names_key(r.key_id.as_deref());
+        key_ref(r.key_id)
+    }
+
+    fn handle(kms: &Kms, cx: &mut Context, key: KeyRef) -> Result<GetPublicKeyResponse, ApiError> {
+        let info = kms.get_public_key(cx, &key)?;
         let key = &info.key;
         Ok(GetPublicKeyResponse {
             key_id: key.arn.to_string(),
@@ -207,28 +175,16 @@ impl Operation for GetPublicKey {
             customer_master_key_spec: customer_master_key_spec(key.spec),
             key_spec: key.spec.as_str(),
             key_usage: key.usage.as_str(),
-            encryption_algorithms: key
-                .encryption_algorithms()
-                .iter()
-                .map(|a| a.as_str())
-                .collect(),
-            signing_algorithms: key
-                .signing_algorithms()
-                .iter()
-                .map(|a| a.as_str())
-                .collect(),
-            key_agreement_algorithms: key
-                .key_agreement_algorithms()
-                .iter()
-                .map(|a| a.as_str())
-                .collect(),
+            encryption_algorithms: names(key.encryption_algorithms()),
+            signing_algorithms: names(key.signing_algorithms()),
+            key_agreement_algorithms: names(key.key_agreement_algorithms()),
             encapsulation_algorithms: names(key.encapsulation_algorithms()),
         })
     }
 }
 
-/// The members GenerateMac and VerifyMac share.
-#[derive(Debug, Deserialize)]
+/// The members GenerateMac and VerifyMac share (GenerateMac ignores `Mac`).
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct MacRequest {
     key_id: Option<String>,
@@ -239,28 +195,30 @@ pub(crate) struct MacRequest {
     dry_run: Option<bool>,
 }
 
-impl Validate for MacRequest {
-    fn key_id(&self) -> Option<&str> {
-        self.key_id.as_deref()
-    }
-
-    fn validate(&self, v: &mut Validator) {
+impl MacRequest {
+    /// GenerateMac's input and the `Mac` member, after the constraints both operations share;
+    /// `mac_required` says whether `Mac` must be present (VerifyMac).
+    fn parse(self, v: &mut Validator, mac_required: bool) -> (Option<MacInput>, Option<Vec<u8>>) {
         v.sensitive_blob("message", self.message.as_ref(), 1, MAX_MESSAGE, true);
         v.key_id("keyId", self.key_id.as_deref(), true);
         v.enumeration("macAlgorithm", self.mac_algorithm.as_ref(), true);
-        v.blob("mac", self.mac.as_ref(), 1, MAX_SIGNATURE, false);
+        v.blob("mac", self.mac.as_ref(), 1, MAX_SIGNATURE, mac_required);
         v.grant_tokens(self.grant_tokens.as_ref());
-    }
-}
-
-impl MacRequest {
-    fn algorithm(&self) -> Result<MacAlgorithm, ApiError> {
-        known(self.mac_algorithm.as_ref())
-            .ok_or_else(|| kms::Error::Validation("MacAlgorithm is required.".into()).into())
-    }
-
-    fn message(&self) -> &[u8] {
-        self.message.as_ref().map_or(&[], |m| &m.0)
+        v.names_key(self.key_id.as_deref());
+        v.dry_run(self.dry_run);
+        let input = match (
+            key_ref(self.key_id),
+            self.message,
+            known(self.mac_algorithm.as_ref()),
+        ) {
+            (Some(key), Some(message), Some(algorithm)) => Some(MacInput {
+                key,
+                message: message.0,
+                algorithm,
+            }),
+            _ => None,
+        };
+        (input, self.mac.map(|mac| mac.0))
     }
 }
 
@@ -275,23 +233,22 @@ pub(crate) struct GenerateMacResponse {
     key_id: String,
 }
 
-impl Operation for GenerateMac {
+impl Handler for GenerateMac {
     type Request = MacRequest;
+    type Input = MacInput;
     type Response = GenerateMacResponse;
 
-    fn used_keys(r: &GenerateMacResponse) -> [Option<&str>; 2] {
-        [Some(&r.key_id), None]
+    fn parse(r: MacRequest, v: &mut Validator) -> Option<MacInput> {
+        r.parse(v, false).0
     }
 
-    fn handle(kms: &Kms, caller: &Scope, r: MacRequest) -> Result<GenerateMacResponse, ApiError> {
-        let algorithm = r.algorithm()?;
-        let (arn, mac) = kms.generate_mac(
-            caller,
-            &key_ref(r.key_id.as_deref()),
-            r.message(),
-            algorithm,
-            r.dry_run.unwrap_or(false),
-        )?;
+    fn handle(
+        kms: &Kms,
+        cx: &mut Context,
+        input: MacInput,
+    ) -> Result<GenerateMacResponse, ApiError> {
+        let algorithm = input.algorithm;
+        let (arn, mac) = kms.generate_mac(cx, input)?;
         Ok(GenerateMacResponse {
             mac: Base64Blob(mac),
             mac_algorithm: algorithm.as_str(),
@@ -311,32 +268,26 @@ pub(crate) struct VerifyMacResponse {
     mac_algorithm: &'static str,
 }
 
-impl Operation for VerifyMac {
+impl Handler for VerifyMac {
     type Request = MacRequest;
+    type Input = VerifyMacInput;
     type Response = VerifyMacResponse;
 
-    fn used_keys(r: &VerifyMacResponse) -> [Option<&str>; 2] {
-        [Some(&r.key_id), None]
+    fn parse(r: MacRequest, v: &mut Validator) -> Option<VerifyMacInput> {
+        let (maced, mac) = r.parse(v, true);
+        Some(VerifyMacInput {
+            maced: maced?,
+            mac: mac?,
+        })
     }
 
-    fn handle(kms: &Kms, caller: &Scope, r: MacRequest) -> Result<VerifyMacResponse, ApiError> {
-        let algorithm = r.algorithm()?;
-        let Some(mac) = &r.mac else {
-            let mut v = Validator::default();
-            v.blob("mac", None, 1, MAX_SIGNATURE, true);
-            return Err(v
-                .finish()
-                .err()
-                .unwrap_or_else(|| ApiError::serialization("Mac")));
-        };
-        let arn = kms.verify_mac(
-            caller,
-            &key_ref(r.key_id.as_deref()),
-            r.message(),
-            algorithm,
-            &mac.0,
-            r.dry_run.unwrap_or(false),
-        )?;
+    fn handle(
+        kms: &Kms,
+        cx: &mut Context,
+        input: VerifyMacInput,
+    ) -> Result<VerifyMacResponse, ApiError> {
+        let algorithm = input.maced.algorithm;
+        let arn = kms.verify_mac(cx, input)?;
         Ok(VerifyMacResponse {
             key_id: arn.to_string(),
             mac_valid: true,
@@ -348,7 +299,7 @@ impl Operation for VerifyMac {
 /// DeriveSharedSecret.
 pub(crate) struct DeriveSharedSecret;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct DeriveSharedSecretRequest {
     key_id: Option<String>,
@@ -356,30 +307,7 @@ pub(crate) struct DeriveSharedSecretRequest {
     public_key: Option<Base64Blob>,
     grant_tokens: Option<Vec<String>>,
     dry_run: Option<bool>,
-    recipient: Option<serde::de::IgnoredAny>,
-}
-
-impl Validate for DeriveSharedSecretRequest {
-    fn key_id(&self) -> Option<&str> {
-        self.key_id.as_deref()
-    }
-
-    fn validate(&self, v: &mut Validator) {
-        v.key_id("keyId", self.key_id.as_deref(), true);
-        v.enumeration(
-            "keyAgreementAlgorithm",
-            self.key_agreement_algorithm.as_ref(),
-            true,
-        );
-        v.blob(
-            "publicKey",
-            self.public_key.as_ref(),
-            1,
-            MAX_PUBLIC_KEY,
-            true,
-        );
-        v.grant_tokens(self.grant_tokens.as_ref());
-    }
+    recipient: Option<WireRecipient>,
 }
 
 #[derive(Debug, Serialize)]
@@ -391,35 +319,41 @@ pub(crate) struct DeriveSharedSecretResponse {
     key_origin: &'static str,
 }
 
-impl Operation for DeriveSharedSecret {
+impl Handler for DeriveSharedSecret {
     type Request = DeriveSharedSecretRequest;
+    type Input = DeriveSharedSecretInput;
     type Response = DeriveSharedSecretResponse;
 
-    fn used_keys(r: &DeriveSharedSecretResponse) -> [Option<&str>; 2] {
-        [Some(&r.key_id), None]
+    fn parse(r: DeriveSharedSecretRequest, v: &mut Validator) -> Option<DeriveSharedSecretInput> {
+        v.key_id("keyId", r.key_id.as_deref(), true);
+        v.enumeration(
+            "keyAgreementAlgorithm",
+            r.key_agreement_algorithm.as_ref(),
+            true,
+        );
+        v.blob("publicKey", r.public_key.as_ref(), 1, MAX_PUBLIC_KEY, true);
+        v.grant_tokens(r.grant_tokens.as_ref());
+        if r.recipient.is_some() {
+            v.reject(kms::Error::Unsupported(
+                "Recipient (Nitro Enclaves attestation) is not supported by kmsd.".into(),
+            ));
+        }
+        v.names_key(r.key_id.as_deref());
+        v.dry_run(r.dry_run);
+        Some(DeriveSharedSecretInput {
+            key: key_ref(r.key_id)?,
+            algorithm: known(r.key_agreement_algorithm.as_ref())?,
+            public_key: r.public_key?.0,
+        })
     }
 
     fn handle(
         kms: &Kms,
-        caller: &Scope,
-        r: DeriveSharedSecretRequest,
+        cx: &mut Context,
+        input: DeriveSharedSecretInput,
     ) -> Result<DeriveSharedSecretResponse, ApiError> {
-        if r.recipient.is_some() {
-            return Err(kms::Error::Unsupported(
-                "Recipient (Nitro Enclaves attestation) is not supported by kmsd.".into(),
-            )
-            .into());
-        }
-        let Some(algorithm) = known(r.key_agreement_algorithm.as_ref()) else {
-            return Err(kms::Error::Validation("KeyAgreementAlgorithm is required.".into()).into());
-        };
-        let (arn, secret) = kms.derive_shared_secret(
-            caller,
-            &key_ref(r.key_id.as_deref()),
-            algorithm,
-            r.public_key.as_ref().map_or(&[], |k| &k.0),
-            r.dry_run.unwrap_or(false),
-        )?;
+        let algorithm = input.algorithm;
+        let (arn, secret) = kms.derive_shared_secret(cx, input)?;
         Ok(DeriveSharedSecretResponse {
             key_id: arn.to_string(),
             shared_secret: Base64Blob(secret),

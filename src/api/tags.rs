@@ -2,11 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::keys::{key_ref, limit};
-use super::wire::{Validate, Validator, WireTag, tag_pairs, validate_tags};
-use super::{ApiError, Empty, Operation};
-use crate::kms::Kms;
-use crate::kms::model::Scope;
+use super::wire::{Validator, WireTag, key_ref, limit, tag_pairs, validate_tags};
+use super::{ApiError, Empty, Handler};
+use crate::kms::tags::{TagResourceInput, UntagResourceInput};
+use crate::kms::{Context, Kms, Paging};
+use crate::model::KeyRef;
 
 /// ListResourceTags's default page size.
 const LIST_TAGS_DEFAULT_LIMIT: usize = 50;
@@ -14,31 +14,32 @@ const LIST_TAGS_DEFAULT_LIMIT: usize = 50;
 /// TagResource.
 pub(crate) struct TagResource;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct TagResourceRequest {
     key_id: Option<String>,
     tags: Option<Vec<WireTag>>,
 }
 
-impl Validate for TagResourceRequest {
-    fn key_id(&self) -> Option<&str> {
-        self.key_id.as_deref()
-    }
-
-    fn validate(&self, v: &mut Validator) {
-        v.key_id("keyId", self.key_id.as_deref(), true);
-        v.count("tags", self.tags.as_ref(), 0, usize::MAX, true);
-        validate_tags(v, "tags", self.tags.as_ref());
-    }
-}
-
-impl Operation for TagResource {
+impl Handler for TagResource {
     type Request = TagResourceRequest;
+    type Input = TagResourceInput;
     type Response = Empty;
 
-    fn handle(kms: &Kms, caller: &Scope, r: TagResourceRequest) -> Result<Empty, ApiError> {
-        kms.tag_resource(caller, &key_ref(r.key_id.as_deref()), tag_pairs(r.tags))?;
+    fn parse(r: TagResourceRequest, v: &mut Validator) -> Option<TagResourceInput> {
+        v.key_id("keyId", r.key_id.as_deref(), true);
+        v.count("tags", r.tags.as_ref(), 0, usize::MAX, true);
+        validate_tags(v, "tags", r.tags.as_ref());
+        v.names_key(r.key_id.as_deref());
+        let tags = r.tags?;
+        Some(TagResourceInput {
+            key: key_ref(r.key_id)?,
+            tags: tag_pairs(Some(tags))?,
+        })
+    }
+
+    fn handle(kms: &Kms, cx: &mut Context, input: TagResourceInput) -> Result<Empty, ApiError> {
+        kms.tag_resource(cx, input)?;
         Ok(Empty {})
     }
 }
@@ -46,22 +47,22 @@ impl Operation for TagResource {
 /// UntagResource.
 pub(crate) struct UntagResource;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct UntagResourceRequest {
     key_id: Option<String>,
     tag_keys: Option<Vec<String>>,
 }
 
-impl Validate for UntagResourceRequest {
-    fn key_id(&self) -> Option<&str> {
-        self.key_id.as_deref()
-    }
+impl Handler for UntagResource {
+    type Request = UntagResourceRequest;
+    type Input = UntagResourceInput;
+    type Response = Empty;
 
-    fn validate(&self, v: &mut Validator) {
-        v.key_id("keyId", self.key_id.as_deref(), true);
-        v.count("tagKeys", self.tag_keys.as_ref(), 0, usize::MAX, true);
-        for (i, key) in self.tag_keys.iter().flatten().enumerate() {
+    fn parse(r: UntagResourceRequest, v: &mut Validator) -> Option<UntagResourceInput> {
+        v.key_id("keyId", r.key_id.as_deref(), true);
+        v.count("tagKeys", r.tag_keys.as_ref(), 0, usize::MAX, true);
+        for (i, key) in r.tag_keys.iter().flatten().enumerate() {
             v.string(
                 &format!("tagKeys.{}.member", i + 1),
                 Some(key),
@@ -70,16 +71,15 @@ impl Validate for UntagResourceRequest {
                 true,
             );
         }
+        v.names_key(r.key_id.as_deref());
+        Some(UntagResourceInput {
+            key: key_ref(r.key_id)?,
+            tag_keys: r.tag_keys?,
+        })
     }
-}
 
-impl Operation for UntagResource {
-    type Request = UntagResourceRequest;
-    type Response = Empty;
-
-    fn handle(kms: &Kms, caller: &Scope, r: UntagResourceRequest) -> Result<Empty, ApiError> {
-        let tag_keys = r.tag_keys.unwrap_or_default();
-        kms.untag_resource(caller, &key_ref(r.key_id.as_deref()), &tag_keys)?;
+    fn handle(kms: &Kms, cx: &mut Context, input: UntagResourceInput) -> Result<Empty, ApiError> {
+        kms.untag_resource(cx, input)?;
         Ok(Empty {})
     }
 }
@@ -87,7 +87,7 @@ impl Operation for UntagResource {
 /// ListResourceTags.
 pub(crate) struct ListResourceTags;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct ListResourceTagsRequest {
     key_id: Option<String>,
@@ -95,15 +95,11 @@ pub(crate) struct ListResourceTagsRequest {
     marker: Option<String>,
 }
 
-impl Validate for ListResourceTagsRequest {
-    fn key_id(&self) -> Option<&str> {
-        self.key_id.as_deref()
-    }
-
-    fn validate(&self, v: &mut Validator) {
-        v.key_id("keyId", self.key_id.as_deref(), true);
-        v.paging(self.limit, self.marker.as_deref());
-    }
+/// ListResourceTags's request in domain terms.
+#[derive(Debug)]
+pub(crate) struct ListResourceTagsInput {
+    key: KeyRef,
+    paging: Paging,
 }
 
 #[derive(Debug, Serialize)]
@@ -115,21 +111,30 @@ pub(crate) struct ListResourceTagsResponse {
     truncated: bool,
 }
 
-impl Operation for ListResourceTags {
+impl Handler for ListResourceTags {
     type Request = ListResourceTagsRequest;
+    type Input = ListResourceTagsInput;
     type Response = ListResourceTagsResponse;
+
+    fn parse(r: ListResourceTagsRequest, v: &mut Validator) -> Option<ListResourceTagsInput> {
+        v.key_id("keyId", r.key_id.as_deref(), true);
+        v.paging(r.limit, r.marker.as_deref());
+        v.names_key(r.key_id.as_deref());
+        Some(ListResourceTagsInput {
+            key: key_ref(r.key_id)?,
+            paging: Paging {
+                limit: limit(r.limit, LIST_TAGS_DEFAULT_LIMIT),
+                marker: r.marker,
+            },
+        })
+    }
 
     fn handle(
         kms: &Kms,
-        caller: &Scope,
-        r: ListResourceTagsRequest,
+        cx: &mut Context,
+        input: ListResourceTagsInput,
     ) -> Result<ListResourceTagsResponse, ApiError> {
-        let page = kms.list_resource_tags(
-            caller,
-            &key_ref(r.key_id.as_deref()),
-            limit(r.limit, LIST_TAGS_DEFAULT_LIMIT),
-            r.marker.as_deref(),
-        )?;
+        let page = kms.list_resource_tags(cx, &input.key, input.paging)?;
         Ok(ListResourceTagsResponse {
             tags: page
                 .items

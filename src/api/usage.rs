@@ -1,28 +1,16 @@
-//! Wire adapter for GetKeyLastUsage. Which calls count as usage is declared per operation by
-//! `Operation::used_keys`; recording happens in `api::call`.
+//! Wire adapter for GetKeyLastUsage. Which calls count as usage is a property of the operation
+//! (`Operation::usage`); `api` records it after every successful call.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::keys::key_ref;
-use super::wire::{EpochSeconds, Validate, Validator};
-use super::{ApiError, Operation};
-use crate::kms::Kms;
-use crate::kms::model::Scope;
+use super::keys::KeyIdRequest;
+use super::wire::{EpochSeconds, Validator};
+use super::{ApiError, Handler};
+use crate::kms::{Context, Kms};
+use crate::model::KeyRef;
 
 /// GetKeyLastUsage.
 pub(crate) struct GetKeyLastUsage;
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct GetKeyLastUsageRequest {
-    key_id: Option<String>,
-}
-
-impl Validate for GetKeyLastUsageRequest {
-    fn validate(&self, v: &mut Validator) {
-        v.key_id("keyId", self.key_id.as_deref(), true);
-    }
-}
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -49,16 +37,21 @@ struct KeyLastUsageData {
     kms_request_id: Option<String>,
 }
 
-impl Operation for GetKeyLastUsage {
-    type Request = GetKeyLastUsageRequest;
+impl Handler for GetKeyLastUsage {
+    type Request = KeyIdRequest;
+    type Input = KeyRef;
     type Response = GetKeyLastUsageResponse;
+
+    fn parse(r: KeyIdRequest, v: &mut Validator) -> Option<KeyRef> {
+        r.parse(v)
+    }
 
     fn handle(
         kms: &Kms,
-        caller: &Scope,
-        r: GetKeyLastUsageRequest,
+        cx: &mut Context,
+        key: KeyRef,
     ) -> Result<GetKeyLastUsageResponse, ApiError> {
-        let usage = kms.get_key_last_usage(caller, &key_ref(r.key_id.as_deref()))?;
+        let usage = kms.get_key_last_usage(cx, &key)?;
         let last = usage
             .last
             .map_or_else(KeyLastUsageData::default, |last| KeyLastUsageData {

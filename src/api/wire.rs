@@ -9,7 +9,7 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
 use super::error::{ApiError, ErrorCode};
-use crate::kms::model::{AwsEnum, Timestamp};
+use crate::model::{AwsEnum, KeyRef, Timestamp};
 
 /// A blob: base64 text on the wire, bytes here. `Debug` shows only the length, so plaintext
 /// and key material never reach a log.
@@ -77,9 +77,16 @@ impl<E: AwsEnum> EnumMember<E> {
     }
 }
 
-/// The value of an optional enum member that passed validation.
+/// The value of an enum member, `None` when it is absent or not one of the enum's spellings
+/// (which [`Validator::enumeration`] reports).
 pub fn known<E: AwsEnum>(member: Option<&EnumMember<E>>) -> Option<E> {
     member.and_then(EnumMember::value)
+}
+
+impl<E> Serialize for EnumMember<E> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.text)
+    }
 }
 
 impl<'de, E: AwsEnum> Deserialize<'de> for EnumMember<E> {
@@ -88,6 +95,18 @@ impl<'de, E: AwsEnum> Deserialize<'de> for EnumMember<E> {
         let value = E::parse(&text);
         Ok(EnumMember { text, value })
     }
+}
+
+/// `Recipient`: a Nitro Enclaves attestation document and the algorithm to encrypt for it.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct WireRecipient {
+    /// `KeyEncryptionAlgorithm`.
+    key_encryption_algorithm: Option<String>,
+    /// `AttestationDocument`: a blob, left out of the audit trail like every other.
+    #[serde(skip_serializing)]
+    #[allow(dead_code)] // Decoded so that its type is checked; kmsd refuses `Recipient` yet.
+    attestation_document: Option<Base64Blob>,
 }
 
 /// A `Tag` as the wire spells it.
@@ -121,17 +140,25 @@ pub fn validate_tags(v: &mut Validator, member: &str, tags: Option<&Vec<WireTag>
     }
 }
 
-/// Tags as (key, value) pairs, after [`validate_tags`].
-pub fn tag_pairs(tags: Option<Vec<WireTag>>) -> Vec<(String, String)> {
+/// Tags as (key, value) pairs; `None` when a tag lacks a member (which [`validate_tags`]
+/// reports).
+pub fn tag_pairs(tags: Option<Vec<WireTag>>) -> Option<Vec<(String, String)>> {
     tags.into_iter()
         .flatten()
-        .map(|t| {
-            (
-                t.tag_key.unwrap_or_default(),
-                t.tag_value.unwrap_or_default(),
-            )
-        })
+        .map(|t| Some((t.tag_key?, t.tag_value?)))
         .collect()
+}
+
+/// A `KeyId`-typed member as a key reference.
+pub fn key_ref(key_id: Option<String>) -> Option<KeyRef> {
+    key_id.as_deref().map(KeyRef::parse)
+}
+
+/// A validated `Limit`, or the operation's default.
+pub fn limit(limit: Option<i64>, default: usize) -> usize {
+    limit
+        .and_then(|l| usize::try_from(l).ok())
+        .unwrap_or(default)
 }
 
 /// Serializes a response body.
@@ -142,27 +169,45 @@ pub fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).expect("responses always serialize")
 }
 
-/// Collects constraint violations and reports them the way AWS does:
-/// `2 validation errors detected: Value null at 'keyId' failed to satisfy constraint: Member
-/// must not be null; Value '0' at 'limit' failed to satisfy constraint: ...`.
+/// What parsing a request learns besides its typed input: every constraint it breaks, reported
+/// the way AWS does (`2 validation errors detected: Value null at 'keyId' failed to satisfy
+/// constraint: Member must not be null; Value '0' at 'limit' failed to satisfy constraint:
+/// ...`), then the first KMS rule it breaks that needs no state; and the key it names and its
+/// `DryRun`, which the call's context takes over.
 #[derive(Debug, Default)]
 pub struct Validator {
     errors: Vec<String>,
-}
-
-/// The constraint checks a request makes before its handler runs.
-pub trait Validate {
-    /// The key the request names (its `KeyId`, or `DestinationKeyId` / `TargetKeyId`), as
-    /// given, for logs and the audit trail.
-    fn key_id(&self) -> Option<&str> {
-        None
-    }
-
-    /// Records every constraint this request breaks.
-    fn validate(&self, v: &mut Validator);
+    /// The first rule broken, reported only when every constraint holds.
+    rule: Option<ApiError>,
+    /// The key the request names, as given.
+    pub(super) named_key: Option<String>,
+    /// The request's `DryRun`.
+    pub(super) dry_run: bool,
 }
 
 impl Validator {
+    /// Notes the key the request names (its `KeyId`, or `DestinationKeyId` / `TargetKeyId`),
+    /// as given, for the log line and the audit trail.
+    pub fn names_key(&mut self, key_id: Option<&str>) {
+        if self.named_key.is_none() {
+            self.named_key = key_id.map(str::to_owned);
+        }
+    }
+
+    /// Notes the request's `DryRun` member.
+    pub fn dry_run(&mut self, dry_run: Option<bool>) {
+        self.dry_run = dry_run.unwrap_or(false);
+    }
+
+    /// Records a broken rule that needs no state (a member the operation cannot take, two
+    /// members that exclude each other). Only the first counts, and only when every
+    /// constraint holds: AWS checks the model first.
+    pub fn reject(&mut self, error: impl Into<ApiError>) {
+        if self.rule.is_none() {
+            self.rule = Some(error.into());
+        }
+    }
+
     fn fail(&mut self, value: Option<&str>, member: &str, constraint: &str) {
         let value = match value {
             Some(text) => format!("Value '{text}' at"),
@@ -368,7 +413,7 @@ impl Validator {
     /// Ends validation: `Ok` when nothing was recorded.
     pub fn finish(self) -> Result<(), ApiError> {
         match self.errors.len() {
-            0 => Ok(()),
+            0 => self.rule.map_or(Ok(()), Err),
             n => Err(ApiError::new(
                 ErrorCode::Validation,
                 format!(

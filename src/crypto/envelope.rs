@@ -25,42 +25,46 @@ use super::symmetric::{NONCE_LEN, TAG_LEN};
 /// The only format version written today.
 pub const VERSION: u8 = 1;
 
-/// A parsed ciphertext blob.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Envelope {
+/// What the header of a blob says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header<'a> {
     /// Account that owns the key.
-    pub account: String,
+    pub account: &'a str,
     /// Key id (not an ARN).
-    pub key_id: String,
+    pub key_id: &'a str,
     /// Id of the key material version that sealed the data.
-    pub material_id: [u8; 32],
+    pub material_id: &'a [u8; 32],
     /// AES-GCM nonce.
-    pub nonce: [u8; NONCE_LEN],
-    /// Ciphertext followed by the tag.
-    pub ciphertext: Vec<u8>,
+    pub nonce: &'a [u8; NONCE_LEN],
 }
 
-impl Envelope {
-    /// The header bytes, which are also the first part of the additional data.
-    pub fn header(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(3 + self.account.len() + self.key_id.len() + 44);
+impl Header<'_> {
+    /// Appends the header's bytes to `out`: the start of the blob, and also the start of the
+    /// additional data. Account and key ids are short ASCII strings (at most 255 bytes).
+    pub fn write(&self, out: &mut Vec<u8>) {
         out.push(VERSION);
-        push_short(&mut out, self.account.as_bytes());
-        push_short(&mut out, self.key_id.as_bytes());
-        out.extend_from_slice(&self.material_id);
-        out.extend_from_slice(&self.nonce);
-        out
+        push_short(out, self.account.as_bytes());
+        push_short(out, self.key_id.as_bytes());
+        out.extend_from_slice(self.material_id);
+        out.extend_from_slice(self.nonce);
     }
+}
 
-    /// The whole blob.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = self.header();
-        out.extend_from_slice(&self.ciphertext);
-        out
-    }
+/// A parsed ciphertext blob, borrowing from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Envelope<'a> {
+    /// What the header says.
+    pub header: Header<'a>,
+    /// The header's bytes, as they start the additional data.
+    pub header_bytes: &'a [u8],
+    /// Ciphertext followed by the tag.
+    pub ciphertext: &'a [u8],
+}
 
-    /// Parses a blob. Fails on anything that [`Envelope::to_bytes`] could not have produced.
-    pub fn parse(bytes: &[u8]) -> Result<Envelope, Error> {
+impl<'a> Envelope<'a> {
+    /// Parses a blob. Fails on anything that a header followed by a sealed message could not
+    /// be.
+    pub fn parse(bytes: &'a [u8]) -> Result<Envelope<'a>, Error> {
         let mut rest = bytes;
         let version = take(&mut rest, 1)?[0];
         if version != VERSION {
@@ -78,11 +82,14 @@ impl Envelope {
             return Err(Error::MalformedEnvelope("truncated ciphertext"));
         }
         Ok(Envelope {
-            account,
-            key_id,
-            material_id,
-            nonce,
-            ciphertext: rest.to_vec(),
+            header: Header {
+                account,
+                key_id,
+                material_id,
+                nonce,
+            },
+            header_bytes: &bytes[..bytes.len() - rest.len()],
+            ciphertext: rest,
         })
     }
 }
@@ -103,13 +110,13 @@ fn take<'a>(rest: &mut &'a [u8], n: usize) -> Result<&'a [u8], Error> {
     Ok(head)
 }
 
-fn take_short_str(rest: &mut &[u8]) -> Result<String, Error> {
+fn take_short_str<'a>(rest: &mut &'a [u8]) -> Result<&'a str, Error> {
     let len = usize::from(take(rest, 1)?[0]);
     let bytes = take(rest, len)?;
     if bytes.is_empty() || !bytes.is_ascii() {
         return Err(Error::MalformedEnvelope("identifier"));
     }
-    Ok(String::from_utf8_lossy(bytes).into_owned())
+    std::str::from_utf8(bytes).map_err(|_| Error::MalformedEnvelope("identifier"))
 }
 
 #[cfg(test)]

@@ -9,7 +9,6 @@ mod error;
 pub mod mac;
 pub mod montgomery;
 mod random;
-pub mod rsa_pool;
 pub mod symmetric;
 
 pub use error::Error;

@@ -1,9 +1,18 @@
-//! CreateAlias, UpdateAlias, DeleteAlias and ListAliases, and AWS's alias name rules.
-//! An alias always points to a key in its own account and region, never to another alias.
+//! CreateAlias, UpdateAlias, DeleteAlias and ListAliases. The alias name rules are
+//! `AliasName::parse` (in `model`); an alias always points to a key in its own account and
+//! region, never to another alias.
 
-use super::keys::invalid_state;
-use super::model::{Alias, AliasName, KeyRef, KeyState, Scope};
-use super::{Error, Kms, Page, Result, paginate};
+use super::{Context, Error, Kms, Page, Paging, Result, paginate};
+use crate::model::{Alias, AliasName, KeyRef, KeyState};
+
+/// CreateAlias's and UpdateAlias's request.
+#[derive(Debug)]
+pub struct AliasTargetInput {
+    /// The alias.
+    pub name: AliasName,
+    /// The key it is to point to.
+    pub target: KeyRef,
+}
 
 /// ListAliases's default and largest page size.
 pub const LIST_ALIASES_DEFAULT_LIMIT: usize = 50;
@@ -11,25 +20,6 @@ pub const LIST_ALIASES_DEFAULT_LIMIT: usize = 50;
 pub const LIST_ALIASES_MAX_LIMIT: usize = 100;
 
 const PREFIX: &str = "alias/";
-const RESERVED_PREFIX: &str = "alias/aws/";
-
-/// Parses an alias name that a caller wants to create, update or delete. The character set and
-/// length are checked by the wire layer against the model; these are KMS's own rules.
-pub fn parse_alias_name(name: &str) -> Result<AliasName> {
-    if !name.starts_with(PREFIX) || name.len() == PREFIX.len() {
-        return Err(Error::Validation(
-            "Alias must start with the prefix \"alias/\". Please see \
-             https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html"
-                .into(),
-        ));
-    }
-    if name.starts_with(RESERVED_PREFIX) {
-        return Err(Error::NotAuthorized(
-            "The alias/aws/ prefix is reserved for AWS managed keys.",
-        ));
-    }
-    Ok(AliasName::new_unchecked(name.to_owned()))
-}
 
 /// One ListAliases entry.
 #[derive(Debug, Clone)]
@@ -42,23 +32,24 @@ pub struct AliasEntry {
 
 impl Kms {
     /// CreateAlias.
-    pub fn create_alias(&self, caller: &Scope, name: AliasName, target: &KeyRef) -> Result<()> {
+    pub fn create_alias(&self, cx: &mut Context, input: AliasTargetInput) -> Result<()> {
         let now = self.clock.now();
-        self.mutate(|state, changes| {
-            let key = state.resolve_key_only(caller, target)?;
+        let caller = &cx.scope;
+        self.mutate(&mut cx.seen, |state, changes| {
+            let key = state.resolve_key_only(caller, &input.target)?;
             if key.state == KeyState::PendingDeletion {
-                return Err(invalid_state(&key));
+                return Err(key.invalid_state());
             }
             if state
                 .partition(caller)
-                .is_some_and(|p| p.aliases.contains_key(&name))
+                .is_some_and(|p| p.aliases.contains_key(&input.name))
             {
-                return Err(Error::AliasAlreadyExists(name.arn(caller)));
+                return Err(Error::AliasAlreadyExists(input.name.arn(caller)));
             }
             changes.put_alias(
                 caller,
                 Alias {
-                    name,
+                    name: input.name,
                     target: key.arn.key_id.clone(),
                     creation_date: now,
                     last_updated: now,
@@ -69,17 +60,19 @@ impl Kms {
     }
 
     /// UpdateAlias: points an existing alias at another key of the same type and usage.
-    pub fn update_alias(&self, caller: &Scope, name: AliasName, target: &KeyRef) -> Result<()> {
+    pub fn update_alias(&self, cx: &mut Context, input: AliasTargetInput) -> Result<()> {
         let now = self.clock.now();
-        self.mutate(|state, changes| {
+        let caller = &cx.scope;
+        let name = input.name;
+        self.mutate(&mut cx.seen, |state, changes| {
             let mut alias = state
                 .partition(caller)
                 .and_then(|p| p.aliases.get(&name))
                 .cloned()
                 .ok_or_else(|| Error::AliasNotFound(name.arn(caller)))?;
-            let key = state.resolve_key_only(caller, target)?;
+            let key = state.resolve_key_only(caller, &input.target)?;
             if key.state == KeyState::PendingDeletion {
-                return Err(invalid_state(&key));
+                return Err(key.invalid_state());
             }
             // The old key may be gone already (deleted keys leave no alias, but be defensive).
             if let Some(current) = state
@@ -105,8 +98,9 @@ impl Kms {
     }
 
     /// DeleteAlias.
-    pub fn delete_alias(&self, caller: &Scope, name: AliasName) -> Result<()> {
-        self.mutate(|state, changes| {
+    pub fn delete_alias(&self, cx: &mut Context, name: AliasName) -> Result<()> {
+        let caller = &cx.scope;
+        self.mutate(&mut cx.seen, |state, changes| {
             if !state
                 .partition(caller)
                 .is_some_and(|p| p.aliases.contains_key(&name))
@@ -122,33 +116,33 @@ impl Kms {
     /// name returned.
     pub fn list_aliases(
         &self,
-        caller: &Scope,
+        cx: &mut Context,
         key: Option<&KeyRef>,
-        limit: usize,
-        marker: Option<&str>,
+        paging: Paging,
     ) -> Result<Page<AliasEntry>> {
-        let state = self.read();
+        let state = self.read(cx);
+        let caller = &cx.scope;
         let target = key
             .map(|k| state.resolve_key_only(caller, k))
             .transpose()?
             .map(|k| k.arn.key_id.clone());
-        let after = marker
+        let after = paging
+            .marker
             .map(|m| {
-                m.starts_with(PREFIX)
-                    .then(|| AliasName::new_unchecked(m.to_owned()))
-                    .ok_or_else(|| Error::InvalidMarker(m.to_owned()))
+                if m.starts_with(PREFIX) {
+                    Ok(AliasName::new_unchecked(m))
+                } else {
+                    Err(Error::InvalidMarker(m))
+                }
             })
             .transpose()?;
         let Some(partition) = state.partition(caller) else {
-            return Ok(Page {
-                items: Vec::new(),
-                next_marker: None,
-            });
+            return Ok(Page::empty());
         };
         Ok(paginate(
             &partition.aliases,
             after.as_ref(),
-            limit.min(LIST_ALIASES_MAX_LIMIT),
+            paging.limit.min(LIST_ALIASES_MAX_LIMIT),
             |name| name.as_str().to_owned(),
             |name, alias| {
                 let wanted = target.as_ref().is_none_or(|t| *t == alias.target);

@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::model::Timestamp;
+use crate::model::Timestamp;
 
 /// The largest offset kmsd accepts: about a thousand years, far beyond any rotation period or
 /// deletion window, and small enough that no date arithmetic can overflow.

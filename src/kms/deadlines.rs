@@ -4,8 +4,10 @@
 
 use std::sync::atomic::Ordering;
 
-use super::model::{Key, KeyArn, KeyState, Timestamp};
-use super::{Change, Changes, Error, Kms, MAX_OFFSET_SECONDS, Result, State, deletion, rotation};
+use super::{
+    Change, Changes, Error, Kms, MAX_OFFSET_SECONDS, Result, State, WriteSeq, deletion, rotation,
+};
+use crate::model::{Key, KeyArn, KeyState, Timestamp};
 
 /// What fell due and was applied.
 #[derive(Debug, Default)]
@@ -39,9 +41,9 @@ impl Kms {
 
     /// Applies every rotation and deletion that is due at the clock's current time.
     pub fn apply_due(&self) -> Result<Applied> {
-        self.durably(|| {
+        self.durably(|seen| {
             let _writer = self.lock_writer();
-            self.apply_due_locked()
+            self.apply_due_locked(seen)
         })
     }
 
@@ -50,10 +52,10 @@ impl Kms {
     /// and the changes it causes are written to disk in one batch, which is flushed before this
     /// returns (and before any response that saw it).
     pub fn advance_clock(&self, seconds: u64) -> Result<Advanced> {
-        self.durably(|| self.advance_clock_locked(seconds))
+        self.durably(|seen| self.advance_clock_locked(seen, seconds))
     }
 
-    fn advance_clock_locked(&self, seconds: u64) -> Result<Advanced> {
+    fn advance_clock_locked(&self, seen: &mut WriteSeq, seconds: u64) -> Result<Advanced> {
         let _writer = self.lock_writer();
         let offset = self.clock.offset_after(seconds).ok_or_else(|| {
             Error::Validation(format!(
@@ -62,7 +64,7 @@ impl Kms {
                 self.clock.offset_seconds()
             ))
         })?;
-        let applied = self.apply_due_at(self.clock.at_offset(offset), Some(offset))?;
+        let applied = self.apply_due_at(seen, self.clock.at_offset(offset), Some(offset))?;
         Ok(Advanced {
             now: self.clock.now(),
             offset_seconds: self.clock.offset_seconds(),
@@ -72,19 +74,24 @@ impl Kms {
 
     /// [`Kms::apply_due`] for callers that hold the writer lock. Costs one comparison when
     /// nothing is due.
-    pub(super) fn apply_due_locked(&self) -> Result<Applied> {
+    pub(super) fn apply_due_locked(&self, seen: &mut WriteSeq) -> Result<Applied> {
         let now = self.clock.now();
         if now.0 < self.next_due.load(Ordering::Acquire) {
             return Ok(Applied::default());
         }
-        self.apply_due_at(now, None)
+        self.apply_due_at(seen, now, None)
     }
 
     /// Commits everything due at `now` (and the clock's new offset, if it moves), then
     /// recomputes the next deadline exactly.
-    fn apply_due_at(&self, now: Timestamp, clock_offset: Option<u64>) -> Result<Applied> {
+    fn apply_due_at(
+        &self,
+        seen: &mut WriteSeq,
+        now: Timestamp,
+        clock_offset: Option<u64>,
+    ) -> Result<Applied> {
         let mut applied = Applied::default();
-        self.commit_locked(|state, changes| {
+        self.commit_locked(seen, |state, changes| {
             if let Some(offset) = clock_offset {
                 changes.0.push(Change::PutClock(offset));
             }
@@ -92,7 +99,7 @@ impl Kms {
             Ok(())
         })?;
         self.next_due
-            .store(earliest(&self.state()), Ordering::Release);
+            .store(earliest(&self.state(seen)), Ordering::Release);
         Ok(applied)
     }
 }

@@ -2,8 +2,8 @@
 //! (material, tags, policy) and its aliases are removed from memory and from the store.
 //! ScheduleKeyDeletion and CancelKeyDeletion are in `keys.rs`; `deadlines.rs` decides when.
 
-use super::model::{Key, KeyState, Timestamp};
 use super::{Change, Changes, State};
+use crate::model::{Key, KeyState, Timestamp};
 
 /// Whether `key` is pending deletion with a date at or before `now`.
 pub(super) fn is_due(key: &Key, now: Timestamp) -> bool {

@@ -4,14 +4,13 @@
 //!
 //! Every applied batch gets a sequence number. A reader may see a change before it is durable,
 //! so whatever answers a request must first wait until the latest change the request could
-//! have seen is durable: [`observe`] reports that number for a piece of work, and
-//! [`Durability::wait`] / [`Durability::durable`] wait for it (blocking and async). Nothing
-//! reaches a client, success or error, that a crash could take back.
+//! have seen is durable: the request's `Context` records that number as the call reads and
+//! writes, and [`Durability::wait`] / [`Durability::durable`] wait for it (blocking and async).
+//! Nothing reaches a client, success or error, that a crash could take back.
 //!
 //! A failed flush is final: writes that were not flushed may or may not be on disk, so from
 //! then on every wait fails (`KMSInternalException`) instead of acknowledging anything else.
 
-use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,48 +23,7 @@ use crate::store::{self, Store};
 
 /// A position in the sequence of writes: the latest write some work could have seen.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
-pub struct WriteSeq(u64);
-
-thread_local! {
-    /// The latest write the work running on this thread has seen (see [`observe`]).
-    static SEEN: Cell<u64> = const { Cell::new(0) };
-    /// How many [`observe`] calls are running on this thread.
-    static OBSERVING: Cell<u32> = const { Cell::new(0) };
-}
-
-/// Runs `f` and returns its result with the latest write that `f` saw (read from the state, or
-/// made). The caller takes over the wait: mutations inside `f` return as soon as their writes
-/// are applied, and whatever is built from the result must not reach a client before
-/// [`Durability::durable`] says the returned write is on disk. (Outside `observe`, a mutation
-/// itself blocks until its writes are flushed.)
-pub fn observe<T>(f: impl FnOnce() -> T) -> (T, WriteSeq) {
-    /// Restores the thread's counters also when `f` panics.
-    struct Scope {
-        outer: u64,
-    }
-    impl Drop for Scope {
-        fn drop(&mut self) {
-            SEEN.set(self.outer.max(SEEN.get()));
-            OBSERVING.set(OBSERVING.get() - 1);
-        }
-    }
-    let _scope = Scope {
-        outer: SEEN.replace(0),
-    };
-    OBSERVING.set(OBSERVING.get() + 1);
-    let out = f();
-    (out, WriteSeq(SEEN.get()))
-}
-
-/// Whether an [`observe`] caller will wait for durability, so a mutation need not.
-pub(super) fn observed() -> bool {
-    OBSERVING.get() > 0
-}
-
-/// Records that the current work saw write `seq`.
-pub(super) fn saw(seq: u64) {
-    SEEN.set(SEEN.get().max(seq));
-}
+pub struct WriteSeq(pub(super) u64);
 
 /// Tracks which writes are applied and which are durable, and runs the flusher thread.
 #[derive(Debug)]
@@ -130,12 +88,12 @@ impl Durability {
 
     /// Numbers a batch just applied to the store. Called with the writer lock held, so the
     /// numbers follow the order of the writes.
-    pub(super) fn applied(&self) -> u64 {
+    pub(super) fn applied(&self) -> WriteSeq {
         let seq = self.shared.applied.fetch_add(1, Ordering::AcqRel) + 1;
         if self.flusher.is_none() && self.shared.lock().failed.is_none() {
             self.shared.durable.store(seq, Ordering::Release);
         }
-        seq
+        WriteSeq(seq)
     }
 
     /// Whether write `seq` is on disk.

@@ -4,12 +4,30 @@
 
 use std::sync::Arc;
 
-use super::encryption::require_enabled;
-use super::model::{EncapsulationAlgorithm, Key, KeyArn, KeyRef, KeyUsage, Scope};
 use super::resolve::Access;
-use super::signing::{invalid_usage, key_pair, require_usage};
-use super::{Error, Kms, Result};
+use super::{Context, Error, Kms, Result};
 use crate::crypto::asymmetric::AsymmetricKey;
+use crate::model::{EncapsulationAlgorithm, Key, KeyArn, KeyRef, KeyUsage};
+
+/// Encapsulate's request.
+#[derive(Debug)]
+pub struct EncapsulateInput {
+    /// The key.
+    pub key: KeyRef,
+    /// The algorithm.
+    pub algorithm: EncapsulationAlgorithm,
+}
+
+/// Decapsulate's request.
+#[derive(Debug)]
+pub struct DecapsulateInput {
+    /// The key.
+    pub key: KeyRef,
+    /// The algorithm.
+    pub algorithm: EncapsulationAlgorithm,
+    /// The ciphertext that carries the shared secret.
+    pub ciphertext: Vec<u8>,
+}
 
 /// What Encapsulate returns.
 #[derive(Debug)]
@@ -24,18 +42,11 @@ pub struct Encapsulated {
 
 impl Kms {
     /// Encapsulate: a fresh shared secret and its ciphertext under the key's public key.
-    pub fn encapsulate(
-        &self,
-        caller: &Scope,
-        key_ref: &KeyRef,
-        algorithm: EncapsulationAlgorithm,
-        dry_run: bool,
-    ) -> Result<Encapsulated> {
-        let (key, pair) = self.encapsulation_key(caller, key_ref, algorithm, "Encapsulate")?;
-        if dry_run {
-            return Err(Error::DryRun);
-        }
+    pub fn encapsulate(&self, cx: &mut Context, input: EncapsulateInput) -> Result<Encapsulated> {
+        let (key, pair) = self.encapsulation_key(cx, &input.key, input.algorithm)?;
+        cx.stop_if_dry_run()?;
         let sent = pair.encapsulate().map_err(Error::Crypto)?;
+        cx.uses(&key);
         Ok(Encapsulated {
             key_arn: key.arn.clone(),
             shared_secret: sent.shared_secret,
@@ -48,49 +59,46 @@ impl Kms {
     /// another key, or altered, is pseudo-random (FIPS 203 implicit rejection), as in AWS.
     pub fn decapsulate(
         &self,
-        caller: &Scope,
-        key_ref: &KeyRef,
-        ciphertext: &[u8],
-        algorithm: EncapsulationAlgorithm,
-        dry_run: bool,
+        cx: &mut Context,
+        input: DecapsulateInput,
     ) -> Result<(KeyArn, Vec<u8>)> {
-        let (key, pair) = self.encapsulation_key(caller, key_ref, algorithm, "Decapsulate")?;
+        let (key, pair) = self.encapsulation_key(cx, &input.key, input.algorithm)?;
         let expected = pair.ml_kem_ciphertext_len().unwrap_or_default();
-        if ciphertext.len() != expected {
+        if input.ciphertext.len() != expected {
             return Err(Error::CiphertextLength {
                 arn: key.arn.clone(),
                 spec: key.spec,
                 expected,
-                actual: ciphertext.len(),
+                actual: input.ciphertext.len(),
             });
         }
-        if dry_run {
-            return Err(Error::DryRun);
-        }
-        let secret = pair.decapsulate(ciphertext).map_err(Error::Crypto)?;
+        cx.stop_if_dry_run()?;
+        let secret = pair.decapsulate(&input.ciphertext).map_err(Error::Crypto)?;
+        cx.uses(&key);
         Ok((key.arn.clone(), secret))
     }
 
     /// The key and its pair, after the state, usage and algorithm checks both operations make.
     fn encapsulation_key(
         &self,
-        caller: &Scope,
+        cx: &mut Context,
         key_ref: &KeyRef,
         algorithm: EncapsulationAlgorithm,
-        operation: &str,
     ) -> Result<(Arc<Key>, Arc<AsymmetricKey>)> {
-        let key = self.read().resolve(caller, key_ref, Access::CrossAccount)?;
-        require_enabled(&key)?;
-        require_usage(&key, KeyUsage::EncapsulateDecapsulate, operation)?;
+        let operation = cx.operation.as_str();
+        let key = self.resolve(cx, key_ref, Access::CrossAccount)?;
+        key.require_enabled()?;
+        key.require_usage(KeyUsage::EncapsulateDecapsulate, operation)?;
         if !key.encapsulation_algorithms().contains(&algorithm) {
             return Err(Error::InvalidKeyUsage(format!(
                 "Encapsulation algorithm {algorithm} is not valid for {} (KeySpec {}).",
                 key.arn, key.spec
             )));
         }
-        let pair = key_pair(&key)
+        let pair = key
+            .key_pair()
             .cloned()
-            .ok_or_else(|| invalid_usage(&key, operation))?;
+            .ok_or_else(|| key.invalid_usage(operation))?;
         Ok((key, pair))
     }
 }

@@ -5,16 +5,15 @@
 
 use std::sync::Arc;
 
-use super::keys::invalid_state;
-use super::model::{
-    DataKeyPairSpec, EncryptionAlgorithm, EncryptionContext, Key, KeyArn, KeyRef, KeySpec,
-    KeyState, KeyUsage, MaterialId, Scope,
-};
 use super::resolve::Access;
-use super::signing::{invalid_usage, key_pair};
-use super::{Error, Kms, Result, State};
+use super::{Context, Error, Kms, Result};
 use crate::crypto::asymmetric::{AsymmetricKey, Hash, KeyPairKind};
-use crate::crypto::{self, KeyMaterial, envelope::Envelope, symmetric};
+use crate::crypto::envelope::{Envelope, Header};
+use crate::crypto::{self, KeyMaterial, symmetric};
+use crate::model::{
+    DataKeyPairSpec, EncryptionAlgorithm, EncryptionContext, Key, KeyArn, KeyRef, KeySpec,
+    KeyUsage, MaterialId, Operation,
+};
 
 /// What Encrypt returns.
 #[derive(Debug)]
@@ -62,63 +61,101 @@ pub struct DataKeyPair {
     pub sealed_private_key: Encrypted,
 }
 
-/// The parameters of one side of a decryption.
-#[derive(Debug, Clone, Copy)]
-pub struct Source<'a> {
+/// Encrypt's request.
+#[derive(Debug)]
+pub struct EncryptInput {
+    /// The key.
+    pub key: KeyRef,
+    /// The plaintext.
+    pub plaintext: Vec<u8>,
+    /// The encryption context (empty when none).
+    pub context: EncryptionContext,
+    /// The algorithm.
+    pub algorithm: EncryptionAlgorithm,
+}
+
+/// Decrypt's request, and the source side of ReEncrypt's.
+#[derive(Debug)]
+pub struct DecryptInput {
     /// The ciphertext blob.
-    pub ciphertext: &'a [u8],
-    /// The encryption context it was sealed with.
-    pub context: &'a EncryptionContext,
+    pub ciphertext: Vec<u8>,
+    /// The encryption context it was sealed with (empty when none).
+    pub context: EncryptionContext,
     /// The key the caller says sealed it, if any.
-    pub key: Option<&'a KeyRef>,
-    /// The algorithm the caller says sealed it, if any.
-    pub algorithm: Option<EncryptionAlgorithm>,
+    pub key: Option<KeyRef>,
+    /// The algorithm the caller says sealed it.
+    pub algorithm: EncryptionAlgorithm,
+}
+
+/// ReEncrypt's request.
+#[derive(Debug)]
+pub struct ReEncryptInput {
+    /// The ciphertext and how it was sealed.
+    pub source: DecryptInput,
+    /// The key to seal it under.
+    pub destination_key: KeyRef,
+    /// The encryption context to seal it with.
+    pub destination_context: EncryptionContext,
+    /// The algorithm to seal it with.
+    pub destination_algorithm: EncryptionAlgorithm,
+}
+
+/// GenerateDataKey's and GenerateDataKeyWithoutPlaintext's request.
+#[derive(Debug)]
+pub struct GenerateDataKeyInput {
+    /// The symmetric key that encrypts the data key.
+    pub key: KeyRef,
+    /// The data key's length in bytes.
+    pub len: usize,
+    /// The encryption context.
+    pub context: EncryptionContext,
+}
+
+/// GenerateDataKeyPair's and GenerateDataKeyPairWithoutPlaintext's request.
+#[derive(Debug)]
+pub struct GenerateDataKeyPairInput {
+    /// The symmetric key that encrypts the private key.
+    pub key: KeyRef,
+    /// The kind of key pair.
+    pub spec: DataKeyPairSpec,
+    /// The encryption context.
+    pub context: EncryptionContext,
 }
 
 impl Kms {
     /// Encrypt.
-    pub fn encrypt(
-        &self,
-        caller: &Scope,
-        key_ref: &KeyRef,
-        plaintext: &[u8],
-        context: &EncryptionContext,
-        algorithm: Option<EncryptionAlgorithm>,
-        dry_run: bool,
-    ) -> Result<Encrypted> {
-        let key = self.encryption_key(caller, key_ref, algorithm, "Encrypt")?;
-        dry_run_check(dry_run)?;
-        encrypt_with(&key, algorithm, plaintext, context)
+    pub fn encrypt(&self, cx: &mut Context, input: EncryptInput) -> Result<Encrypted> {
+        let key = self.resolve(cx, &input.key, Access::CrossAccount)?;
+        check_encryption_key(&key, input.algorithm, cx.operation)?;
+        cx.stop_if_dry_run()?;
+        let out = encrypt_with(&key, input.algorithm, &input.plaintext, &input.context)?;
+        cx.uses(&key);
+        Ok(out)
     }
 
     /// Decrypt.
-    pub fn decrypt(&self, caller: &Scope, source: Source<'_>, dry_run: bool) -> Result<Decrypted> {
-        let out = open(&self.read(), caller, source, "Decrypt")?;
-        dry_run_check(dry_run)?;
+    pub fn decrypt(&self, cx: &mut Context, input: DecryptInput) -> Result<Decrypted> {
+        let (key, out) = self.open_blob(cx, &input)?;
+        cx.stop_if_dry_run()?;
+        cx.uses(&key);
         Ok(out)
     }
 
     /// ReEncrypt: decrypts under the source key and encrypts under the destination key,
     /// without the plaintext leaving kmsd. Either side may be symmetric or asymmetric.
-    pub fn re_encrypt(
-        &self,
-        caller: &Scope,
-        source: Source<'_>,
-        destination_key: &KeyRef,
-        destination_context: &EncryptionContext,
-        destination_algorithm: Option<EncryptionAlgorithm>,
-        dry_run: bool,
-    ) -> Result<ReEncrypted> {
-        let source = open(&self.read(), caller, source, "ReEncrypt")?;
-        let key =
-            self.encryption_key(caller, destination_key, destination_algorithm, "ReEncrypt")?;
-        dry_run_check(dry_run)?;
+    pub fn re_encrypt(&self, cx: &mut Context, input: ReEncryptInput) -> Result<ReEncrypted> {
+        let (source_key, source) = self.open_blob(cx, &input.source)?;
+        let key = self.resolve(cx, &input.destination_key, Access::CrossAccount)?;
+        check_encryption_key(&key, input.destination_algorithm, cx.operation)?;
+        cx.stop_if_dry_run()?;
         let destination = encrypt_with(
             &key,
-            destination_algorithm,
+            input.destination_algorithm,
             &source.plaintext,
-            destination_context,
+            &input.destination_context,
         )?;
+        cx.uses(&source_key);
+        cx.uses(&key);
         Ok(ReEncrypted {
             source,
             destination,
@@ -129,17 +166,14 @@ impl Kms {
     /// together with their encryption under a symmetric key.
     pub fn generate_data_key(
         &self,
-        caller: &Scope,
-        key_ref: &KeyRef,
-        len: usize,
-        context: &EncryptionContext,
-        operation: &'static str,
-        dry_run: bool,
+        cx: &mut Context,
+        input: GenerateDataKeyInput,
     ) -> Result<(Vec<u8>, Encrypted)> {
-        let key = self.data_key_encryption_key(caller, key_ref, operation)?;
-        dry_run_check(dry_run)?;
-        let plaintext = crypto::random_bytes(len);
-        let sealed = seal(&key, &plaintext, context)?;
+        let key = self.data_key_encryption_key(cx, &input.key)?;
+        cx.stop_if_dry_run()?;
+        let plaintext = crypto::random_bytes(input.len);
+        let sealed = seal(&key, &plaintext, &input.context)?;
+        cx.uses(&key);
         Ok((plaintext, sealed))
     }
 
@@ -148,23 +182,20 @@ impl Kms {
     /// pool when it has one; call this off the async runtime.
     pub fn generate_data_key_pair(
         &self,
-        caller: &Scope,
-        key_ref: &KeyRef,
-        spec: DataKeyPairSpec,
-        context: &EncryptionContext,
-        operation: &'static str,
-        dry_run: bool,
+        cx: &mut Context,
+        input: GenerateDataKeyPairInput,
     ) -> Result<DataKeyPair> {
-        let key = self.data_key_encryption_key(caller, key_ref, operation)?;
-        dry_run_check(dry_run)?;
-        let pair = match data_key_pair_kind(spec) {
+        let key = self.data_key_encryption_key(cx, &input.key)?;
+        cx.stop_if_dry_run()?;
+        let pair = match data_key_pair_kind(input.spec) {
             KeyPairKind::Rsa(bits) => self.rsa_pool.take(bits),
             kind => AsymmetricKey::generate(kind),
         }
         .map_err(Error::Crypto)?;
         let private_key = pair.to_pkcs8_der().map_err(Error::Crypto)?;
         let public_key = pair.public_key_der().map_err(Error::Crypto)?;
-        let sealed_private_key = seal(&key, &private_key, context)?;
+        let sealed_private_key = seal(&key, &private_key, &input.context)?;
+        cx.uses(&key);
         Ok(DataKeyPair {
             private_key,
             public_key,
@@ -177,30 +208,13 @@ impl Kms {
         crypto::random_bytes(len)
     }
 
-    /// Resolves a key that must be usable for encryption with `algorithm`.
-    fn encryption_key(
-        &self,
-        caller: &Scope,
-        key_ref: &KeyRef,
-        algorithm: Option<EncryptionAlgorithm>,
-        operation: &'static str,
-    ) -> Result<Arc<Key>> {
-        let key = self.read().resolve(caller, key_ref, Access::CrossAccount)?;
-        check_encryption_key(&key, algorithm, operation)?;
-        Ok(key)
-    }
-
     /// Data keys and data key pairs are encrypted under a symmetric encryption key.
-    fn data_key_encryption_key(
-        &self,
-        caller: &Scope,
-        key_ref: &KeyRef,
-        operation: &'static str,
-    ) -> Result<Arc<Key>> {
-        let key = self.read().resolve(caller, key_ref, Access::CrossAccount)?;
-        require_enabled(&key)?;
+    fn data_key_encryption_key(&self, cx: &mut Context, key_ref: &KeyRef) -> Result<Arc<Key>> {
+        let key = self.resolve(cx, key_ref, Access::CrossAccount)?;
+        key.require_enabled()?;
+        let operation = cx.operation.as_str();
         if key.usage != KeyUsage::EncryptDecrypt {
-            return Err(invalid_usage(&key, operation));
+            return Err(key.invalid_usage(operation));
         }
         if key.spec != KeySpec::SymmetricDefault {
             return Err(Error::InvalidKeyUsage(format!(
@@ -210,6 +224,73 @@ impl Kms {
             )));
         }
         Ok(key)
+    }
+
+    /// Opens a blob for the call `cx`, returning the key that opened it. Asymmetric
+    /// ciphertext needs the caller to name the key; a symmetric envelope names its own key,
+    /// which must match the caller's `KeyId` if given.
+    fn open_blob(&self, cx: &mut Context, source: &DecryptInput) -> Result<(Arc<Key>, Decrypted)> {
+        let operation = cx.operation;
+        let envelope = Envelope::parse(&source.ciphertext).ok();
+        let key = match (&source.key, &envelope) {
+            (Some(key_ref), _) => self.resolve(cx, key_ref, Access::CrossAccount)?,
+            (None, Some(envelope)) => {
+                let state = self.read(cx);
+                state.resolve_named_in_blob(
+                    &cx.scope,
+                    envelope.header.account,
+                    envelope.header.key_id,
+                )?
+            }
+            // Only an envelope names its key; anything else needs the caller's KeyId.
+            (None, None) => return Err(Error::InvalidCiphertext),
+        };
+        check_encryption_key(&key, source.algorithm, operation)?;
+        let algorithm = source.algorithm;
+        if algorithm != EncryptionAlgorithm::SymmetricDefault {
+            let pair = key
+                .key_pair()
+                .ok_or_else(|| key.invalid_usage(operation.as_str()))?;
+            let plaintext = match oaep_hash(algorithm) {
+                Some(hash) => pair.decrypt_oaep(hash, &source.ciphertext),
+                None => pair.decrypt_sm2(&source.ciphertext),
+            }
+            .map_err(|_| Error::InvalidCiphertext)?;
+            let arn = key.arn.clone();
+            return Ok((
+                key,
+                Decrypted {
+                    plaintext,
+                    key_arn: arn,
+                    algorithm,
+                    material_id: None,
+                },
+            ));
+        }
+        let envelope = envelope.ok_or(Error::InvalidCiphertext)?;
+        // A key the caller named must be the one in the envelope; one found from the envelope
+        // is by construction.
+        if source.key.is_some()
+            && (key.arn.key_id.as_str() != envelope.header.key_id
+                || key.arn.scope.account.as_str() != envelope.header.account)
+        {
+            return Err(Error::IncorrectKey);
+        }
+        let material = key
+            .material(&MaterialId(*envelope.header.material_id))
+            .ok_or(Error::InvalidCiphertext)?;
+        let secret = aes_key(&key, &material.secret)?;
+        let mut aad = envelope.header_bytes.to_vec();
+        symmetric::context_aad(&source.context, &mut aad);
+        let plaintext = symmetric::open(&secret, envelope.header.nonce, &aad, envelope.ciphertext)
+            .map_err(|_| Error::InvalidCiphertext)?;
+        let decrypted = Decrypted {
+            plaintext,
+            key_arn: key.arn.clone(),
+            algorithm,
+            material_id: Some(material.id),
+        };
+        Ok((key, decrypted))
     }
 }
 
@@ -233,14 +314,11 @@ fn data_key_pair_kind(spec: DataKeyPairSpec) -> KeyPairKind {
 /// The state, usage and algorithm checks every encryption operation makes, in AWS's order.
 fn check_encryption_key(
     key: &Key,
-    algorithm: Option<EncryptionAlgorithm>,
-    operation: &'static str,
+    algorithm: EncryptionAlgorithm,
+    operation: Operation,
 ) -> Result<()> {
-    require_enabled(key)?;
-    if key.usage != KeyUsage::EncryptDecrypt {
-        return Err(invalid_usage(key, operation));
-    }
-    let algorithm = algorithm.unwrap_or(EncryptionAlgorithm::SymmetricDefault);
+    key.require_enabled()?;
+    key.require_usage(KeyUsage::EncryptDecrypt, operation.as_str())?;
     if !key.encryption_algorithms().contains(&algorithm) {
         let supported: Vec<&str> = key
             .encryption_algorithms()
@@ -257,19 +335,6 @@ fn check_encryption_key(
     Ok(())
 }
 
-/// Cryptographic operations need an enabled key.
-pub(super) fn require_enabled(key: &Key) -> Result<()> {
-    match key.state {
-        KeyState::Enabled => Ok(()),
-        KeyState::Disabled => Err(Error::Disabled(key.arn.clone())),
-        _ => Err(invalid_state(key)),
-    }
-}
-
-fn dry_run_check(dry_run: bool) -> Result<()> {
-    if dry_run { Err(Error::DryRun) } else { Ok(()) }
-}
-
 fn oaep_hash(algorithm: EncryptionAlgorithm) -> Option<Hash> {
     match algorithm {
         EncryptionAlgorithm::RsaesOaepSha1 => Some(Hash::Sha1),
@@ -281,15 +346,14 @@ fn oaep_hash(algorithm: EncryptionAlgorithm) -> Option<Hash> {
 /// Encrypts under a key already checked for `algorithm`.
 fn encrypt_with(
     key: &Key,
-    algorithm: Option<EncryptionAlgorithm>,
+    algorithm: EncryptionAlgorithm,
     plaintext: &[u8],
     context: &EncryptionContext,
 ) -> Result<Encrypted> {
-    let algorithm = algorithm.unwrap_or(EncryptionAlgorithm::SymmetricDefault);
     if algorithm == EncryptionAlgorithm::SymmetricDefault {
         return seal(key, plaintext, context);
     }
-    let pair = key_pair(key).ok_or_else(|| invalid_usage(key, "Encrypt"))?;
+    let pair = key.key_pair().ok_or_else(|| key.invalid_usage("Encrypt"))?;
     let ciphertext = match oaep_hash(algorithm) {
         Some(hash) => {
             let max = pair.oaep_max_plaintext(hash).unwrap_or_default();
@@ -316,92 +380,33 @@ fn encrypt_with(
 fn aes_key(key: &Key, material: &KeyMaterial) -> Result<[u8; 32]> {
     match material {
         KeyMaterial::Aes256(secret) => Ok(*secret),
-        _ => Err(invalid_usage(key, "Encrypt")),
+        _ => Err(key.invalid_usage("Encrypt")),
     }
 }
 
-/// Seals `plaintext` under a symmetric key's current material.
+/// Seals `plaintext` under a symmetric key's current material. The header is written once:
+/// it starts the additional data, and the blob is the header followed by the sealed message.
 fn seal(key: &Key, plaintext: &[u8], context: &EncryptionContext) -> Result<Encrypted> {
-    let material = key.current_material().ok_or_else(|| invalid_state(key))?;
+    let material = key.current_material().ok_or_else(|| key.invalid_state())?;
     let secret = aes_key(key, &material.secret)?;
-    let mut envelope = Envelope {
-        account: key.arn.scope.account.as_str().to_owned(),
-        key_id: key.arn.key_id.as_str().to_owned(),
-        material_id: material.id.0,
-        nonce: crypto::random_array(),
-        ciphertext: Vec::new(),
-    };
-    let mut aad = envelope.header();
-    symmetric::context_aad(context, &mut aad);
-    envelope.ciphertext = symmetric::seal(&secret, &envelope.nonce, &aad, plaintext);
+    let nonce = crypto::random_array();
+    let mut blob = Vec::with_capacity(128 + plaintext.len());
+    Header {
+        account: key.arn.scope.account.as_str(),
+        key_id: key.arn.key_id.as_str(),
+        material_id: &material.id.0,
+        nonce: &nonce,
+    }
+    .write(&mut blob);
+    let header_len = blob.len();
+    symmetric::context_aad(context, &mut blob);
+    let sealed = symmetric::seal(&secret, &nonce, &blob, plaintext);
+    blob.truncate(header_len);
+    blob.extend_from_slice(&sealed);
     Ok(Encrypted {
-        ciphertext: envelope.to_bytes(),
+        ciphertext: blob,
         key_arn: key.arn.clone(),
         algorithm: EncryptionAlgorithm::SymmetricDefault,
-        material_id: Some(material.id),
-    })
-}
-
-/// Opens a blob. Asymmetric ciphertext needs the caller to name the key; a symmetric envelope
-/// names its own key, which must match the caller's `KeyId` if given.
-fn open(
-    state: &State,
-    caller: &Scope,
-    source: Source<'_>,
-    operation: &'static str,
-) -> Result<Decrypted> {
-    let algorithm = source
-        .algorithm
-        .unwrap_or(EncryptionAlgorithm::SymmetricDefault);
-    let envelope = Envelope::parse(source.ciphertext).ok();
-    let key = match (source.key, &envelope) {
-        (Some(key_ref), _) => state.resolve(caller, key_ref, Access::CrossAccount)?,
-        (None, Some(envelope)) => {
-            let in_blob = KeyRef::Arn {
-                region: caller.region.as_str().to_owned(),
-                account: envelope.account.clone(),
-                key_id: envelope.key_id.clone(),
-            };
-            state.resolve(caller, &in_blob, Access::CrossAccount)?
-        }
-        // Only an envelope names its key; anything else needs the caller's KeyId.
-        (None, None) => return Err(Error::InvalidCiphertext),
-    };
-    check_encryption_key(&key, Some(algorithm), operation)?;
-
-    if algorithm != EncryptionAlgorithm::SymmetricDefault {
-        let pair = key_pair(&key).ok_or_else(|| invalid_usage(&key, operation))?;
-        let plaintext = match oaep_hash(algorithm) {
-            Some(hash) => pair.decrypt_oaep(hash, source.ciphertext),
-            None => pair.decrypt_sm2(source.ciphertext),
-        }
-        .map_err(|_| Error::InvalidCiphertext)?;
-        return Ok(Decrypted {
-            plaintext,
-            key_arn: key.arn.clone(),
-            algorithm,
-            material_id: None,
-        });
-    }
-
-    let envelope = envelope.ok_or(Error::InvalidCiphertext)?;
-    if key.arn.key_id.as_str() != envelope.key_id
-        || key.arn.scope.account.as_str() != envelope.account
-    {
-        return Err(Error::IncorrectKey);
-    }
-    let material = key
-        .material(&MaterialId(envelope.material_id))
-        .ok_or(Error::InvalidCiphertext)?;
-    let secret = aes_key(&key, &material.secret)?;
-    let mut aad = envelope.header();
-    symmetric::context_aad(source.context, &mut aad);
-    let plaintext = symmetric::open(&secret, &envelope.nonce, &aad, &envelope.ciphertext)
-        .map_err(|_| Error::InvalidCiphertext)?;
-    Ok(Decrypted {
-        plaintext,
-        key_arn: key.arn.clone(),
-        algorithm,
         material_id: Some(material.id),
     })
 }

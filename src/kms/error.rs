@@ -1,7 +1,7 @@
 //! `kms::Error`: one variant per failure that means something in KMS terms. `Display` is the
 //! message AWS sends; the wire name is chosen in `api::error`, nowhere else.
 
-use super::model::{KeyArn, KeySpec, KeyState};
+use crate::model::{AliasNameError, KeyArn, KeySpec, KeyState};
 
 /// A KMS operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -134,3 +134,12 @@ fn invalid_state_message(arn: &KeyArn, state: KeyState) -> String {
 
 /// Result of a KMS operation.
 pub type Result<T> = std::result::Result<T, Error>;
+
+impl From<AliasNameError> for Error {
+    fn from(error: AliasNameError) -> Error {
+        match error {
+            AliasNameError::MissingPrefix => Error::Validation(error.message().into()),
+            AliasNameError::Reserved => Error::NotAuthorized(error.message()),
+        }
+    }
+}

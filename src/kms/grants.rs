@@ -12,13 +12,12 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 
-use super::encryption::require_enabled;
-use super::model::{
-    Grant, GrantConstraints, GrantOperation, Key, KeyArn, KeyRef, KeySpec, KeyUsage, Scope, hex64,
-};
 use super::resolve::Access;
-use super::{Error, Kms, Page, Result};
+use super::{Context, Error, Kms, Page, Paging, Result};
 use crate::crypto::random_array;
+use crate::model::{
+    Grant, GrantConstraints, GrantOperation, Key, KeyArn, KeyRef, KeySpec, KeyUsage, hex64,
+};
 
 /// ListGrants's and ListRetirableGrants's most items per page (their documented maximum).
 pub const LIST_GRANTS_MAX_LIMIT: usize = 100;
@@ -27,9 +26,11 @@ pub const MAX_GRANTS_PER_KEY: usize = 50_000;
 /// The most grants one key can have for one grantee principal (a KMS quota).
 pub const MAX_GRANTS_PER_GRANTEE: usize = 500;
 
-/// What CreateGrant asks for, checked against the model's constraints.
+/// CreateGrant's request.
 #[derive(Debug, Clone)]
-pub struct NewGrant {
+pub struct CreateGrantInput {
+    /// The key.
+    pub key: KeyRef,
     /// `GranteePrincipal`.
     pub grantee: String,
     /// `RetiringPrincipal`.
@@ -60,6 +61,28 @@ pub struct GrantEntry {
     pub grant: Grant,
 }
 
+/// ListGrants's request.
+#[derive(Debug, Clone)]
+pub struct ListGrantsInput {
+    /// The key.
+    pub key: KeyRef,
+    /// `GrantId`: only this grant.
+    pub grant_id: Option<String>,
+    /// `GranteePrincipal`: only grants for this principal.
+    pub grantee: Option<String>,
+    /// Which page.
+    pub paging: Paging,
+}
+
+/// RevokeGrant's request.
+#[derive(Debug, Clone)]
+pub struct RevokeGrantInput {
+    /// The key.
+    pub key: KeyRef,
+    /// The grant.
+    pub grant_id: String,
+}
+
 /// Which grant RetireGrant retires.
 #[derive(Debug, Clone)]
 pub enum GrantSelector {
@@ -79,15 +102,14 @@ impl Kms {
     /// grant's id (and a new token) instead of creating another.
     pub fn create_grant(
         &self,
-        caller: &Scope,
-        key_ref: &KeyRef,
-        request: NewGrant,
-        dry_run: bool,
+        cx: &mut Context,
+        request: CreateGrantInput,
     ) -> Result<CreatedGrant> {
         let now = self.clock.now();
-        self.mutate(|state, changes| {
-            let stored = state.resolve(caller, key_ref, Access::CrossAccount)?;
-            require_enabled(&stored)?;
+        let (caller, dry_run) = (&cx.scope, cx.dry_run);
+        let (key, created) = self.mutate(&mut cx.seen, |state, changes| {
+            let stored = state.resolve(caller, &request.key, Access::CrossAccount)?;
+            stored.require_enabled()?;
             check_operations(&stored, &request.operations)?;
             if request.constraints.is_some() && stored.spec != KeySpec::SymmetricDefault {
                 return Err(Error::Validation(
@@ -117,10 +139,11 @@ impl Kms {
                 if dry_run {
                     return Err(Error::DryRun);
                 }
-                return Ok(CreatedGrant {
+                let found = CreatedGrant {
                     token: token(&stored.arn, &same.id),
                     id: same.id.clone(),
-                });
+                };
+                return Ok((stored.clone(), found));
             }
             if stored.grants.len() >= MAX_GRANTS_PER_KEY {
                 return Err(Error::LimitExceeded(format!(
@@ -149,9 +172,10 @@ impl Kms {
             };
             let mut key = Key::clone(&stored);
             key.grants.push(grant);
-            changes.put_key(key);
-            Ok(created)
-        })
+            Ok((changes.put_key(key), created))
+        })?;
+        cx.uses(&key);
+        Ok(created)
     }
 
     /// ListGrants: a key's grants, oldest first, optionally only the one with `grant_id` or
@@ -160,40 +184,39 @@ impl Kms {
     /// nothing.
     pub fn list_grants(
         &self,
-        caller: &Scope,
-        key_ref: &KeyRef,
-        filter: GrantFilter<'_>,
-        limit: usize,
-        marker: Option<&str>,
+        cx: &mut Context,
+        input: ListGrantsInput,
     ) -> Result<Page<GrantEntry>> {
-        if let Some(id) = filter.grant_id
+        if let Some(id) = &input.grant_id
             && !is_grant_id(id)
         {
-            return Err(Error::InvalidGrantId(id.to_owned()));
+            return Err(Error::InvalidGrantId(id.clone()));
         }
-        let key = self.read().resolve(caller, key_ref, Access::CrossAccount)?;
-        let start = match marker {
+        let key = self.resolve(cx, &input.key, Access::CrossAccount)?;
+        let start = match input.paging.marker {
             None => 0,
             Some(m) => {
                 key.grants
                     .iter()
                     .position(|g| g.id == m)
-                    .ok_or_else(|| Error::InvalidMarker(m.to_owned()))?
+                    .ok_or(Error::InvalidMarker(m))?
                     + 1
             }
         };
         let matching = key.grants[start..].iter().filter(|g| {
-            filter.grant_id.is_none_or(|id| g.id == id)
-                && filter.grantee.is_none_or(|p| g.grantee == p)
+            input.grant_id.as_ref().is_none_or(|id| g.id == *id)
+                && input.grantee.as_ref().is_none_or(|p| g.grantee == *p)
         });
-        Ok(page_of(
+        let page = page_of(
             matching.map(|g| (g.id.clone(), g.clone())),
-            limit,
+            input.paging.limit,
             |grant| GrantEntry {
                 key_arn: key.arn.clone(),
                 grant,
             },
-        ))
+        );
+        cx.uses(&key);
+        Ok(page)
     }
 
     /// ListRetirableGrants: the grants of every key in the caller's account and region that
@@ -201,17 +224,13 @@ impl Kms {
     /// marker is `<key id>/<grant id>` of the last grant returned.
     pub fn list_retirable_grants(
         &self,
-        caller: &Scope,
+        cx: &mut Context,
         retiring: &str,
-        limit: usize,
-        marker: Option<&str>,
+        paging: Paging,
     ) -> Result<Page<GrantEntry>> {
-        let state = self.read();
-        let Some(partition) = state.partition(caller) else {
-            return Ok(Page {
-                items: Vec::new(),
-                next_marker: None,
-            });
+        let state = self.read(cx);
+        let Some(partition) = state.partition(&cx.scope) else {
+            return Ok(Page::empty());
         };
         let all = partition.keys.values().flat_map(|key| {
             key.grants
@@ -220,82 +239,68 @@ impl Kms {
                 .map(move |g| (format!("{}/{}", key.arn.key_id, g.id), (key, g)))
         });
         let mut all = all.peekable();
-        if let Some(m) = marker {
+        if let Some(m) = paging.marker {
             // Skip up to and including the marker; a marker that names nothing is invalid.
             loop {
                 match all.next() {
                     Some((position, _)) if position == m => break,
                     Some(_) => {}
-                    None => return Err(Error::InvalidMarker(m.to_owned())),
+                    None => return Err(Error::InvalidMarker(m)),
                 }
             }
         }
-        Ok(page_of(all, limit, |(key, grant)| GrantEntry {
+        Ok(page_of(all, paging.limit, |(key, grant)| GrantEntry {
             key_arn: key.arn.clone(),
             grant: grant.clone(),
         }))
     }
 
     /// RetireGrant: removes the grant a token or a key and grant id name.
-    pub fn retire_grant(
-        &self,
-        caller: &Scope,
-        selector: &GrantSelector,
-        dry_run: bool,
-    ) -> Result<()> {
-        let (key_ref, grant_id) = match selector {
+    pub fn retire_grant(&self, cx: &mut Context, selector: GrantSelector) -> Result<()> {
+        let input = match selector {
             GrantSelector::Token(token) => {
-                let (arn, id) = parse_token(token).ok_or(Error::InvalidGrantToken)?;
-                (
-                    KeyRef::Arn {
+                let (arn, grant_id) = parse_token(&token).ok_or(Error::InvalidGrantToken)?;
+                RevokeGrantInput {
+                    key: KeyRef::Arn {
                         region: arn.scope.region.as_str().to_owned(),
                         account: arn.scope.account.as_str().to_owned(),
                         key_id: arn.key_id.as_str().to_owned(),
                     },
-                    id,
-                )
+                    grant_id,
+                }
             }
-            GrantSelector::Id { key_ref, grant_id } => (key_ref.clone(), grant_id.clone()),
+            GrantSelector::Id { key_ref, grant_id } => RevokeGrantInput {
+                key: key_ref,
+                grant_id,
+            },
         };
-        self.revoke_grant(caller, &key_ref, &grant_id, dry_run)
+        self.revoke_grant(cx, input)
     }
 
     /// RevokeGrant: removes a key's grant by id. RetireGrant ends here too.
-    pub fn revoke_grant(
-        &self,
-        caller: &Scope,
-        key_ref: &KeyRef,
-        grant_id: &str,
-        dry_run: bool,
-    ) -> Result<()> {
-        if !is_grant_id(grant_id) {
-            return Err(Error::InvalidGrantId(grant_id.to_owned()));
+    pub fn revoke_grant(&self, cx: &mut Context, input: RevokeGrantInput) -> Result<()> {
+        let grant_id = input.grant_id;
+        if !is_grant_id(&grant_id) {
+            return Err(Error::InvalidGrantId(grant_id));
         }
-        self.mutate(|state, changes| {
-            let stored = state.resolve(caller, key_ref, Access::CrossAccount)?;
+        let (caller, dry_run) = (&cx.scope, cx.dry_run);
+        let key = self.mutate(&mut cx.seen, |state, changes| {
+            let stored = state.resolve(caller, &input.key, Access::CrossAccount)?;
             let position = stored
                 .grants
                 .iter()
                 .position(|g| g.id == grant_id)
-                .ok_or_else(|| Error::GrantNotFound(grant_id.to_owned()))?;
+                .ok_or_else(|| Error::GrantNotFound(grant_id.clone()))?;
             if dry_run {
                 return Err(Error::DryRun);
             }
             let mut key = Key::clone(&stored);
             key.grants.remove(position);
-            changes.put_key(key);
-            Ok(())
-        })
+            Ok(changes.put_key(key))
+        })?;
+        cx.uses(&key);
+        Ok(())
     }
-}
-
-/// ListGrants's optional filters.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct GrantFilter<'a> {
-    /// `GrantId`.
-    pub grant_id: Option<&'a str>,
-    /// `GranteePrincipal`.
-    pub grantee: Option<&'a str>,
 }
 
 /// The first `limit` of `items` (each with its marker), and the marker of the last one when

@@ -4,18 +4,19 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::model::{
-    Deletion, Key, KeyArn, KeyId, KeyPolicy, KeyRef, KeyRotation, KeySpec, KeyState, KeyUsage,
-    Material, MaterialId, Origin, Scope,
-};
 use super::resolve::Access;
-use super::{Error, Kms, Page, Result, paginate, policies, rotation, tags};
+use super::rules::key_pair_kind;
+use super::{Context, Error, Kms, Page, Paging, Result, paginate, policies, rotation, seed, tags};
 use crate::crypto::asymmetric::{AsymmetricKey, KeyPairKind};
 use crate::crypto::{self, KeyMaterial};
+use crate::model::{
+    Deletion, Key, KeyArn, KeyId, KeyPolicy, KeyRef, KeyRotation, KeySpec, KeyState, KeyUsage,
+    Material, MaterialId, Origin,
+};
 
-/// What CreateKey was asked for, already parsed into domain types.
+/// CreateKey's request.
 #[derive(Debug, Default)]
-pub struct CreateKey {
+pub struct CreateKeyInput {
     /// `Description`.
     pub description: Option<String>,
     /// `KeyUsage`.
@@ -34,6 +35,24 @@ pub struct CreateKey {
     pub custom_key_store_id: Option<String>,
 }
 
+/// UpdateKeyDescription's request.
+#[derive(Debug)]
+pub struct UpdateKeyDescriptionInput {
+    /// The key.
+    pub key: KeyRef,
+    /// The new description.
+    pub description: String,
+}
+
+/// ScheduleKeyDeletion's request.
+#[derive(Debug)]
+pub struct ScheduleKeyDeletionInput {
+    /// The key.
+    pub key: KeyRef,
+    /// `PendingWindowInDays`, when the request gives one.
+    pub pending_window_days: Option<u32>,
+}
+
 /// Default and bounds of ScheduleKeyDeletion's `PendingWindowInDays`.
 const PENDING_WINDOW_DEFAULT: u32 = 30;
 const PENDING_WINDOW_RANGE: std::ops::RangeInclusive<u32> = 7..=30;
@@ -43,9 +62,9 @@ pub const LIST_KEYS_DEFAULT_LIMIT: usize = 100;
 
 impl Kms {
     /// CreateKey.
-    pub fn create_key(&self, caller: &Scope, request: CreateKey) -> Result<Arc<Key>> {
-        let spec = request.spec.unwrap_or(KeySpec::SymmetricDefault);
-        let usage = match (request.usage, spec) {
+    pub fn create_key(&self, cx: &mut Context, input: CreateKeyInput) -> Result<Arc<Key>> {
+        let spec = input.spec.unwrap_or(KeySpec::SymmetricDefault);
+        let usage = match (input.usage, spec) {
             (Some(usage), _) => usage,
             (None, KeySpec::SymmetricDefault) => KeyUsage::EncryptDecrypt,
             (None, _) => {
@@ -56,25 +75,25 @@ impl Kms {
                 ));
             }
         };
-        check_spec_and_usage(spec, usage)?;
-        let origin = request.origin.unwrap_or(Origin::AwsKms);
-        if origin != Origin::AwsKms || request.custom_key_store_id.is_some() {
+        super::rules::check_spec_and_usage(spec, usage)?;
+        let origin = input.origin.unwrap_or(Origin::AwsKms);
+        if origin != Origin::AwsKms || input.custom_key_store_id.is_some() {
             return Err(Error::Unsupported(format!(
                 "Origin {origin} and custom key stores are not supported by kmsd yet."
             )));
         }
-        if request.multi_region {
+        if input.multi_region {
             return Err(Error::Unsupported(
                 "Multi-Region keys are not supported by kmsd yet.".into(),
             ));
         }
-        if let Some(policy) = &request.policy {
+        if let Some(policy) = &input.policy {
             policies::check_policy(policy)?;
         }
-        let mut request = request;
-        let custom = LocalStackTags::take(&mut request.tags);
+        let mut input = input;
+        let custom = LocalStackTags::take(&mut input.tags);
         let mut key_tags = BTreeMap::new();
-        tags::merge_tags(&mut key_tags, request.tags)?;
+        tags::merge_tags(&mut key_tags, input.tags)?;
 
         let key_id = match &custom.key_id {
             Some(id) => KeyId::parse(id).ok_or_else(|| {
@@ -87,7 +106,7 @@ impl Kms {
         let (secret, material_id) = match &custom.key_material {
             Some(encoded) => {
                 let secret = custom_material(spec, encoded)?;
-                let id = super::seed::derived_material_id(key_id.as_str(), &secret);
+                let id = seed::derived_material_id(key_id.as_str(), &secret);
                 (secret, id)
             }
             None => (
@@ -97,15 +116,15 @@ impl Kms {
         };
         let now = self.clock.now();
         let arn = KeyArn {
-            scope: self.state().shared_scope(caller),
+            scope: self.state(&mut cx.seen).shared_scope(&cx.scope),
             key_id,
         };
         let key = Key {
-            policy: request.policy.map_or(KeyPolicy::Default, |text| {
-                KeyPolicy::new(&caller.account, text)
+            policy: input.policy.map_or(KeyPolicy::Default, |text| {
+                KeyPolicy::new(&cx.scope.account, text)
             }),
             creation_date: now,
-            description: request.description.unwrap_or_default(),
+            description: input.description.unwrap_or_default(),
             usage,
             spec,
             origin,
@@ -121,9 +140,9 @@ impl Kms {
             rotation: KeyRotation::default(),
             grants: Vec::new(),
         };
-        self.mutate(|state, changes| {
+        let key = self.mutate(&mut cx.seen, |state, changes| {
             if state
-                .partition(caller)
+                .partition(&cx.scope)
                 .is_some_and(|p| p.keys.contains_key(&key.arn.key_id))
             {
                 return Err(Error::Validation(format!(
@@ -132,7 +151,9 @@ impl Kms {
                 )));
             }
             Ok(changes.put_key(key))
-        })
+        })?;
+        cx.uses(&key);
+        Ok(key)
     }
 
     /// Fresh key material for a new key of `spec`. RSA keys come from the pool when it has one.
@@ -157,41 +178,36 @@ impl Kms {
     }
 
     /// DescribeKey. Works in every key state and across accounts.
-    pub fn describe_key(&self, caller: &Scope, key_ref: &KeyRef) -> Result<Arc<Key>> {
-        self.read().resolve(caller, key_ref, Access::CrossAccount)
+    pub fn describe_key(&self, cx: &mut Context, key_ref: &KeyRef) -> Result<Arc<Key>> {
+        let key = self.resolve(cx, key_ref, Access::CrossAccount)?;
+        cx.uses(&key);
+        Ok(key)
     }
 
     /// ListKeys: the caller's keys in key id order. The marker is the last key id returned.
-    pub fn list_keys(
-        &self,
-        caller: &Scope,
-        limit: usize,
-        marker: Option<&str>,
-    ) -> Result<Page<KeyArn>> {
-        let after = marker
-            .map(|m| KeyId::parse(m).ok_or_else(|| Error::InvalidMarker(m.to_owned())))
+    pub fn list_keys(&self, cx: &mut Context, paging: Paging) -> Result<Page<KeyArn>> {
+        let after = paging
+            .marker
+            .map(|m| KeyId::parse(&m).ok_or(Error::InvalidMarker(m)))
             .transpose()?;
-        let state = self.read();
-        let Some(partition) = state.partition(caller) else {
-            return Ok(Page {
-                items: Vec::new(),
-                next_marker: None,
-            });
+        let state = self.read(cx);
+        let Some(partition) = state.partition(&cx.scope) else {
+            return Ok(Page::empty());
         };
         Ok(paginate(
             &partition.keys,
             after.as_ref(),
-            limit,
+            paging.limit,
             |id| id.to_string(),
             |_, key| Some(key.arn.clone()),
         ))
     }
 
     /// EnableKey. A key whose automatic rotation fell due while it was disabled rotates now.
-    pub fn enable_key(&self, caller: &Scope, key_ref: &KeyRef) -> Result<()> {
+    pub fn enable_key(&self, cx: &mut Context, key_ref: &KeyRef) -> Result<()> {
         let now = self.clock.now();
-        self.update_key(caller, key_ref, |key| {
-            require_manageable(key)?;
+        self.update_key(cx, key_ref, |key| {
+            key.require_manageable()?;
             key.state = KeyState::Enabled;
             rotation::catch_up_after_enable(key, now);
             Ok(())
@@ -199,14 +215,10 @@ impl Kms {
     }
 
     /// DisableKey.
-    pub fn disable_key(&self, caller: &Scope, key_ref: &KeyRef) -> Result<()> {
-        self.set_enabled_state(caller, key_ref, KeyState::Disabled)
-    }
-
-    fn set_enabled_state(&self, caller: &Scope, key_ref: &KeyRef, target: KeyState) -> Result<()> {
-        self.update_key(caller, key_ref, |key| {
-            require_manageable(key)?;
-            key.state = target;
+    pub fn disable_key(&self, cx: &mut Context, key_ref: &KeyRef) -> Result<()> {
+        self.update_key(cx, key_ref, |key| {
+            key.require_manageable()?;
+            key.state = KeyState::Disabled;
             Ok(())
         })
     }
@@ -214,13 +226,12 @@ impl Kms {
     /// UpdateKeyDescription.
     pub fn update_key_description(
         &self,
-        caller: &Scope,
-        key_ref: &KeyRef,
-        description: String,
+        cx: &mut Context,
+        input: UpdateKeyDescriptionInput,
     ) -> Result<()> {
-        self.update_key(caller, key_ref, |key| {
-            require_manageable(key)?;
-            key.description = description;
+        self.update_key(cx, &input.key, |key| {
+            key.require_manageable()?;
+            key.description = input.description;
             Ok(())
         })
     }
@@ -228,11 +239,10 @@ impl Kms {
     /// ScheduleKeyDeletion: the key becomes `PendingDeletion` for 7–30 days (default 30).
     pub fn schedule_key_deletion(
         &self,
-        caller: &Scope,
-        key_ref: &KeyRef,
-        pending_window_days: Option<u32>,
+        cx: &mut Context,
+        input: ScheduleKeyDeletionInput,
     ) -> Result<Arc<Key>> {
-        let window_days = pending_window_days.unwrap_or(PENDING_WINDOW_DEFAULT);
+        let window_days = input.pending_window_days.unwrap_or(PENDING_WINDOW_DEFAULT);
         if !PENDING_WINDOW_RANGE.contains(&window_days) {
             return Err(Error::Validation(format!(
                 "PendingWindowInDays must be between {} and {}",
@@ -241,9 +251,9 @@ impl Kms {
             )));
         }
         let now = self.clock.now();
-        self.update_key_returning(caller, key_ref, |key| {
+        self.update_key_returning(cx, &input.key, |key| {
             if key.state == KeyState::PendingDeletion {
-                return Err(invalid_state(key));
+                return Err(key.invalid_state());
             }
             key.state = KeyState::PendingDeletion;
             key.deletion = Some(Deletion {
@@ -255,8 +265,8 @@ impl Kms {
     }
 
     /// CancelKeyDeletion: the key goes back to `Disabled`, as in AWS.
-    pub fn cancel_key_deletion(&self, caller: &Scope, key_ref: &KeyRef) -> Result<Arc<Key>> {
-        self.update_key_returning(caller, key_ref, |key| {
+    pub fn cancel_key_deletion(&self, cx: &mut Context, key_ref: &KeyRef) -> Result<Arc<Key>> {
+        self.update_key_returning(cx, key_ref, |key| {
             if key.state != KeyState::PendingDeletion {
                 return Err(Error::NotPendingDeletion(key.arn.clone()));
             }
@@ -264,46 +274,6 @@ impl Kms {
             key.deletion = None;
             Ok(())
         })
-    }
-
-    /// Applies `change` to a copy of the caller's own key named by `key_ref` and stores it.
-    pub(super) fn update_key(
-        &self,
-        caller: &Scope,
-        key_ref: &KeyRef,
-        change: impl FnOnce(&mut Key) -> Result<()>,
-    ) -> Result<()> {
-        self.update_key_returning(caller, key_ref, change).map(drop)
-    }
-
-    pub(super) fn update_key_returning(
-        &self,
-        caller: &Scope,
-        key_ref: &KeyRef,
-        change: impl FnOnce(&mut Key) -> Result<()>,
-    ) -> Result<Arc<Key>> {
-        self.mutate(|state, changes| {
-            let mut key = Key::clone(&*state.resolve(caller, key_ref, Access::Own)?);
-            change(&mut key)?;
-            Ok(changes.put_key(key))
-        })
-    }
-}
-
-/// Management operations (enable, disable, describe, tag) are refused while the key waits
-/// for deletion or for imported material.
-pub(super) fn require_manageable(key: &Key) -> Result<()> {
-    match key.state {
-        KeyState::Enabled | KeyState::Disabled => Ok(()),
-        _ => Err(invalid_state(key)),
-    }
-}
-
-/// The state error for a key whose state forbids the operation.
-pub(super) fn invalid_state(key: &Key) -> Error {
-    Error::InvalidState {
-        arn: key.arn.clone(),
-        state: key.state,
     }
 }
 
@@ -367,38 +337,4 @@ fn custom_material(spec: KeySpec, encoded: &str) -> Result<KeyMaterial> {
             Ok(KeyMaterial::Asymmetric(Arc::new(pair)))
         }
     }
-}
-
-/// The kind of key pair behind an asymmetric key spec.
-pub(super) fn key_pair_kind(spec: KeySpec) -> Option<KeyPairKind> {
-    Some(match spec {
-        KeySpec::Rsa2048 => KeyPairKind::Rsa(2048),
-        KeySpec::Rsa3072 => KeyPairKind::Rsa(3072),
-        KeySpec::Rsa4096 => KeyPairKind::Rsa(4096),
-        KeySpec::EccNistP256 => KeyPairKind::P256,
-        KeySpec::EccNistP384 => KeyPairKind::P384,
-        KeySpec::EccNistP521 => KeyPairKind::P521,
-        KeySpec::EccSecgP256k1 => KeyPairKind::Secp256k1,
-        KeySpec::Sm2 => KeyPairKind::Sm2,
-        KeySpec::EccNistEdwards25519 => KeyPairKind::Ed25519,
-        KeySpec::MlDsa44 => KeyPairKind::MlDsa44,
-        KeySpec::MlDsa65 => KeyPairKind::MlDsa65,
-        KeySpec::MlDsa87 => KeyPairKind::MlDsa87,
-        KeySpec::MlKem512 => KeyPairKind::MlKem512,
-        KeySpec::MlKem768 => KeyPairKind::MlKem768,
-        KeySpec::MlKem1024 => KeyPairKind::MlKem1024,
-        _ => return None,
-    })
-}
-
-/// AWS allows each key spec a fixed set of usages.
-pub(super) fn check_spec_and_usage(spec: KeySpec, usage: KeyUsage) -> Result<()> {
-    if spec.usages().contains(&usage) {
-        return Ok(());
-    }
-    let allowed: Vec<&str> = spec.usages().iter().map(|u| u.as_str()).collect();
-    Err(Error::Validation(format!(
-        "KeyUsage {usage} is not compatible with KeySpec {spec}; {spec} keys support {}.",
-        allowed.join(", ")
-    )))
 }

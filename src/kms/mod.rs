@@ -7,6 +7,7 @@
 
 pub mod aliases;
 mod clock;
+mod context;
 pub mod deadlines;
 mod deletion;
 mod durability;
@@ -15,26 +16,30 @@ pub mod encryption;
 mod error;
 pub mod grants;
 pub mod keys;
-pub mod model;
 pub mod policies;
 mod resolve;
 pub mod rotation;
+mod rules;
 pub mod seed;
 pub mod signing;
 pub mod tags;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod usage;
 
 pub use clock::{Clock, MAX_OFFSET_SECONDS};
-pub use durability::{Durable, WriteSeq, observe};
+pub use context::{Caller, Context};
+pub use durability::{Durable, WriteSeq};
 pub use error::{Error, Result};
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 
-use crate::crypto::rsa_pool::RsaPool;
+use crate::model::{Alias, AliasName, Key, KeyArn, KeyId, KeyRef, Scope, Timestamp};
+use crate::rsa_pool::RsaPool;
 use crate::store::{self, Batch, Store};
-use model::{Alias, AliasName, Key, KeyArn, KeyId, Scope, Timestamp};
+use resolve::Access;
 
 /// The KMS service: state, persistence and the clock.
 #[derive(Debug)]
@@ -110,6 +115,15 @@ impl Changes {
     }
 }
 
+/// Which page of a listing a request asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paging {
+    /// The most items to return (the request's `Limit`, or the operation's default).
+    pub limit: usize,
+    /// Where to start: the `NextMarker` of the previous page.
+    pub marker: Option<String>,
+}
+
 /// One page of a listing.
 #[derive(Debug)]
 pub struct Page<T> {
@@ -117,6 +131,16 @@ pub struct Page<T> {
     pub items: Vec<T>,
     /// Marker for the next page, when there is one.
     pub next_marker: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// A page with nothing on it, and nothing after it.
+    fn empty() -> Page<T> {
+        Page {
+            items: Vec::new(),
+            next_marker: None,
+        }
+    }
 }
 
 impl Kms {
@@ -151,7 +175,7 @@ impl Kms {
                 .partition(&arn.scope)
                 .is_some_and(|p| p.keys.contains_key(&arn.key_id))
             {
-                usage.restore(arn.to_string(), last);
+                usage.restore(arn, last);
             }
         }
         let tracking_start = match snapshot.usage_tracking_start {
@@ -204,7 +228,12 @@ impl Kms {
 
     /// Number of keys in all accounts and regions.
     pub fn key_count(&self) -> usize {
-        self.read().partitions.values().map(|p| p.keys.len()).sum()
+        // A count is not an answer that rests on any one write: no need to wait for a flush.
+        self.read_seeing(&mut WriteSeq::default())
+            .partitions
+            .values()
+            .map(|p| p.keys.len())
+            .sum()
     }
 
     /// Forgets every key and alias of every account and region, in memory and on disk. The
@@ -219,14 +248,14 @@ impl Kms {
         self.durability.sync()
     }
 
-    /// Whether write `seq` (see [`observe`]) is on disk.
+    /// Whether write `seq` (a call's [`Context::seen`]) is on disk.
     pub fn is_durable(&self, seq: WriteSeq) -> bool {
         self.durability.is_durable(seq)
     }
 
-    /// Resolves once write `seq` (see [`observe`]) is on disk, without blocking a thread.
-    /// Mutations wait for their own writes; this is for a reader that may have seen someone
-    /// else's write before it was flushed.
+    /// Resolves once write `seq` (a call's [`Context::seen`]) is on disk, without blocking a
+    /// thread. A call's answer may rest on a write that is not durable yet (its own, or another
+    /// client's that it read): the server awaits this before it answers.
     pub fn durable(&self, seq: WriteSeq) -> Durable<'_> {
         self.durability.durable(seq)
     }
@@ -236,50 +265,85 @@ impl Kms {
         self.durability.flushes()
     }
 
-    /// The state as every operation sees it: whatever fell due by now (a deletion, a rotation)
+    /// The state as the call `cx` sees it: whatever fell due by now (a deletion, a rotation)
     /// has been applied first, so no reader ever sees a key past its deletion date.
-    fn read(&self) -> RwLockReadGuard<'_, State> {
+    fn read(&self, cx: &mut Context) -> RwLockReadGuard<'_, State> {
+        self.read_seeing(&mut cx.seen)
+    }
+
+    /// [`Kms::read`] for work that is not a request; `seen` collects the latest write it saw.
+    fn read_seeing(&self, seen: &mut WriteSeq) -> RwLockReadGuard<'_, State> {
         if self.clock.now().0 >= self.next_due.load(Ordering::Acquire) {
             // Only in the moment between a deadline and the background task's sweep, or when
             // the clock was moved without the admin API's own sweep (tests of this module).
             let _writer = self.lock_writer();
-            if let Err(error) = self.apply_due_locked() {
+            if let Err(error) = self.apply_due_locked(seen) {
                 tracing::error!(%error, "applying due rotations and deletions failed");
             }
         }
-        self.state()
+        self.state(seen)
     }
 
     /// The state as it is, without applying what fell due.
-    fn state(&self) -> RwLockReadGuard<'_, State> {
+    fn state(&self, seen: &mut WriteSeq) -> RwLockReadGuard<'_, State> {
         // A panic while holding the lock cannot leave the state half-changed: changes are
         // applied only after they are built, so a poisoned lock is still consistent.
         let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
-        durability::saw(self.visible.load(Ordering::Acquire));
+        *seen = (*seen).max(WriteSeq(self.visible.load(Ordering::Acquire)));
         state
     }
 
-    /// Runs one mutation: `build` inspects the state and records its changes, which are then
-    /// applied to the store and made visible in memory; the method returns once they are on
-    /// disk (flushed together with whatever other writers applied meanwhile). Nothing changes
-    /// when `build` fails or the store cannot write. Whatever fell due is applied first, so a
+    /// Runs one mutation for a call: `build` inspects the state and records its changes,
+    /// which are then applied to the store and made visible in memory. It returns as soon as
+    /// they are applied; `seen` records the write, and the server answers once it is on disk
+    /// (flushed together with whatever other writers applied meanwhile). Nothing changes when
+    /// `build` fails or the store cannot write. Whatever fell due is applied first, so a
     /// mutation never sees (or revives) a key past its deletion date.
-    fn mutate<T>(&self, build: impl FnOnce(&State, &mut Changes) -> Result<T>) -> Result<T> {
-        self.durably(|| {
-            let _writer = self.lock_writer();
-            self.apply_due_locked()?;
-            self.commit_locked(build)
-        })
+    ///
+    /// `seen` is the call's `Context::seen`, passed on its own so that `build` can borrow the
+    /// rest of the context.
+    fn mutate<T>(
+        &self,
+        seen: &mut WriteSeq,
+        build: impl FnOnce(&State, &mut Changes) -> Result<T>,
+    ) -> Result<T> {
+        let _writer = self.lock_writer();
+        self.apply_due_locked(seen)?;
+        self.commit_locked(seen, build)
     }
 
-    /// Runs `work` (which takes the writer lock itself) and then waits until every write it
-    /// saw or made is on disk, also when it failed: its error may rest on such a write. Inside
-    /// [`observe`] it does not wait: the observer does, without blocking a thread.
-    fn durably<T>(&self, work: impl FnOnce() -> Result<T>) -> Result<T> {
-        if durability::observed() {
-            return work();
-        }
-        let (out, seen) = observe(work);
+    /// Applies `change` to a copy of the caller's own key named by `key_ref` and stores it.
+    fn update_key(
+        &self,
+        cx: &mut Context,
+        key_ref: &KeyRef,
+        change: impl FnOnce(&mut Key) -> Result<()>,
+    ) -> Result<()> {
+        self.update_key_returning(cx, key_ref, change).map(drop)
+    }
+
+    /// [`Kms::update_key`], returning the key as stored.
+    fn update_key_returning(
+        &self,
+        cx: &mut Context,
+        key_ref: &KeyRef,
+        change: impl FnOnce(&mut Key) -> Result<()>,
+    ) -> Result<Arc<Key>> {
+        let key = self.mutate(&mut cx.seen, |state, changes| {
+            let mut key = Key::clone(&*state.resolve(&cx.scope, key_ref, Access::Own)?);
+            change(&mut key)?;
+            Ok(changes.put_key(key))
+        })?;
+        cx.uses(&key);
+        Ok(key)
+    }
+
+    /// Runs `work` for something that is not a request (seeding, the admin API, the sweeper),
+    /// and blocks until every write it saw or made is on disk, also when it failed: its error
+    /// may rest on such a write.
+    fn durably<T>(&self, work: impl FnOnce(&mut WriteSeq) -> Result<T>) -> Result<T> {
+        let mut seen = WriteSeq::default();
+        let out = work(&mut seen);
         self.durability.wait(seen)?;
         out
     }
@@ -289,10 +353,15 @@ impl Kms {
         self.writer.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The body of [`Kms::mutate`], for callers that already hold the writer lock.
-    fn commit_locked<T>(&self, build: impl FnOnce(&State, &mut Changes) -> Result<T>) -> Result<T> {
+    /// The body of [`Kms::mutate`], for callers that already hold the writer lock. `seen`
+    /// collects what the mutation read and the write it made.
+    fn commit_locked<T>(
+        &self,
+        seen: &mut WriteSeq,
+        build: impl FnOnce(&State, &mut Changes) -> Result<T>,
+    ) -> Result<T> {
         let mut changes = Changes::default();
-        let out = build(&self.state(), &mut changes)?;
+        let out = build(&self.state(seen), &mut changes)?;
         if changes.0.is_empty() {
             return Ok(out);
         }
@@ -322,7 +391,7 @@ impl Kms {
                 }
                 Change::DeleteKey(arn) => {
                     state.partition_mut(&arn.scope).keys.remove(&arn.key_id);
-                    self.usage.forget(&arn.to_string());
+                    self.usage.forget(&arn);
                 }
                 Change::PutAlias(scope, alias) => {
                     state
@@ -336,8 +405,8 @@ impl Kms {
                 Change::PutClock(offset) => self.clock.raise_offset(offset),
             }
         }
-        self.visible.store(seq, Ordering::Release);
-        durability::saw(seq);
+        self.visible.store(seq.0, Ordering::Release);
+        *seen = (*seen).max(seq);
         Ok(out)
     }
 }

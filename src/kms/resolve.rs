@@ -7,21 +7,34 @@
 
 use std::sync::Arc;
 
-use super::model::{AccountId, AliasName, Key, KeyArn, KeyId, KeyRef, Scope};
-use super::{Error, Result, State};
+use super::{Context, Error, Kms, Result, State};
+use crate::model::{AccountId, AliasName, Key, KeyArn, KeyId, KeyRef, Scope};
 
 /// Whether an operation may use a key in another account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Access {
+pub(super) enum Access {
     /// Only the caller's account (key management operations).
     Own,
     /// Any account, when named by a full ARN (cryptographic operations, DescribeKey).
     CrossAccount,
 }
 
+impl Kms {
+    /// Finds the key `key_ref` names, as the call `cx` sees the state.
+    pub(super) fn resolve(
+        &self,
+        cx: &mut Context,
+        key_ref: &KeyRef,
+        access: Access,
+    ) -> Result<Arc<Key>> {
+        let state = self.read(cx);
+        state.resolve(&cx.scope, key_ref, access)
+    }
+}
+
 impl State {
     /// Finds the key `key_ref` names, as seen by `caller`.
-    pub(crate) fn resolve(
+    pub(super) fn resolve(
         &self,
         caller: &Scope,
         key_ref: &KeyRef,
@@ -60,13 +73,37 @@ impl State {
 
     /// Finds a key by id or key ARN only, as CreateAlias's `TargetKeyId` and ListAliases's
     /// `KeyId` require.
-    pub(crate) fn resolve_key_only(&self, caller: &Scope, key_ref: &KeyRef) -> Result<Arc<Key>> {
+    pub(super) fn resolve_key_only(&self, caller: &Scope, key_ref: &KeyRef) -> Result<Arc<Key>> {
         if key_ref.is_alias() {
             return Err(Error::Validation(
                 "Aliases are not supported for this operation; specify a key ID or key ARN.".into(),
             ));
         }
         self.resolve(caller, key_ref, Access::Own)
+    }
+
+    /// The key a ciphertext envelope names by its account and key id (as the envelope holds
+    /// them), in the caller's region: keys are regional, and the envelope does not say.
+    pub(super) fn resolve_named_in_blob(
+        &self,
+        caller: &Scope,
+        account: &str,
+        key_id: &str,
+    ) -> Result<Arc<Key>> {
+        let (Some(account), Some(key_id)) = (AccountId::parse(account), KeyId::parse(key_id))
+        else {
+            return Err(Error::KeyNotFound(arn_text(
+                caller.region.as_str(),
+                account,
+                "key/",
+                key_id,
+            )));
+        };
+        let scope = Scope {
+            account,
+            region: caller.region.clone(),
+        };
+        self.key_in(&scope, &key_id)
     }
 
     fn key_in(&self, scope: &Scope, key_id: &KeyId) -> Result<Arc<Key>> {

@@ -6,14 +6,13 @@
 
 use std::sync::Arc;
 
-use super::keys::invalid_state;
-use super::model::{
-    Key, KeyRef, KeySpec, KeyState, KeyUsage, Material, MaterialId, Origin, RotationRecord,
-    RotationSchedule, RotationType, Scope, Timestamp,
-};
 use super::resolve::Access;
-use super::{Error, Kms, Page, Result};
+use super::{Context, Error, Kms, Page, Paging, Result};
 use crate::crypto::{self, KeyMaterial};
+use crate::model::{
+    Key, KeyRef, KeySpec, KeyState, KeyUsage, Material, MaterialId, Origin, RotationRecord,
+    RotationSchedule, RotationType, Timestamp,
+};
 
 /// `RotationPeriodInDays` when EnableKeyRotation does not say.
 pub const ROTATION_PERIOD_DEFAULT: u32 = 365;
@@ -49,6 +48,26 @@ pub struct RotationEntry {
     pub rotation: Option<(Timestamp, RotationType)>,
 }
 
+/// EnableKeyRotation's request.
+#[derive(Debug)]
+pub struct EnableKeyRotationInput {
+    /// The key.
+    pub key: KeyRef,
+    /// `RotationPeriodInDays`, when given.
+    pub period_days: Option<u32>,
+}
+
+/// ListKeyRotations's request.
+#[derive(Debug)]
+pub struct ListKeyRotationsInput {
+    /// The key.
+    pub key: KeyRef,
+    /// `IncludeKeyMaterial` `ALL_KEY_MATERIAL`: list the key's first material too.
+    pub include_first: bool,
+    /// Which page.
+    pub paging: Paging,
+}
+
 impl Kms {
     /// EnableKeyRotation: rotate automatically every `period_days` (default 365), first
     /// `period_days` after now. Changing the period of a key that already rotates keeps its
@@ -56,11 +75,10 @@ impl Kms {
     /// period, and falls due at once if that has passed.
     pub fn enable_key_rotation(
         &self,
-        caller: &Scope,
-        key_ref: &KeyRef,
-        period_days: Option<u32>,
+        cx: &mut Context,
+        input: EnableKeyRotationInput,
     ) -> Result<()> {
-        let period_days = period_days.unwrap_or(ROTATION_PERIOD_DEFAULT);
+        let period_days = input.period_days.unwrap_or(ROTATION_PERIOD_DEFAULT);
         if !ROTATION_PERIOD_RANGE.contains(&period_days) {
             return Err(Error::Validation(format!(
                 "RotationPeriodInDays must be between {} and {}",
@@ -69,7 +87,7 @@ impl Kms {
             )));
         }
         let now = self.clock.now();
-        self.update_key(caller, key_ref, |key| {
+        self.update_key(cx, &input.key, |key| {
             require_rotation_state(key)?;
             check_rotatable(key)?;
             let since = match key.rotation.schedule {
@@ -85,8 +103,8 @@ impl Kms {
     }
 
     /// DisableKeyRotation. On-demand rotation stays possible.
-    pub fn disable_key_rotation(&self, caller: &Scope, key_ref: &KeyRef) -> Result<()> {
-        self.update_key(caller, key_ref, |key| {
+    pub fn disable_key_rotation(&self, cx: &mut Context, key_ref: &KeyRef) -> Result<()> {
+        self.update_key(cx, key_ref, |key| {
             require_rotation_state(key)?;
             check_rotatable(key)?;
             key.rotation.schedule = None;
@@ -98,39 +116,40 @@ impl Kms {
     /// keys simply do not rotate.
     pub fn get_key_rotation_status(
         &self,
-        caller: &Scope,
+        cx: &mut Context,
         key_ref: &KeyRef,
     ) -> Result<RotationStatus> {
-        let key = self.read().resolve(caller, key_ref, Access::CrossAccount)?;
-        match check_rotatable(&key) {
-            Ok(()) => {}
-            Err(Error::NotRotatable) => {
-                return Ok(RotationStatus {
+        let key = self.resolve(cx, key_ref, Access::CrossAccount)?;
+        let status = match check_rotatable(&key) {
+            Ok(()) => {
+                // While a key is pending deletion its rotation status is false; cancelling the
+                // deletion brings the schedule back.
+                let schedule = key
+                    .rotation
+                    .schedule
+                    .filter(|_| key.state != KeyState::PendingDeletion);
+                RotationStatus {
+                    enabled: schedule.is_some(),
+                    schedule,
                     key,
-                    enabled: false,
-                    schedule: None,
-                });
+                }
             }
+            Err(Error::NotRotatable) => RotationStatus {
+                key,
+                enabled: false,
+                schedule: None,
+            },
             Err(other) => return Err(other),
-        }
-        // While a key is pending deletion its rotation status is false; cancelling the
-        // deletion brings the schedule back.
-        let schedule = key
-            .rotation
-            .schedule
-            .filter(|_| key.state != KeyState::PendingDeletion);
-        Ok(RotationStatus {
-            enabled: schedule.is_some(),
-            schedule,
-            key,
-        })
+        };
+        cx.uses(&status.key);
+        Ok(status)
     }
 
     /// RotateKeyOnDemand: new material now. It completes at once, so GetKeyRotationStatus never
     /// shows an `OnDemandRotationStartDate`. The automatic schedule does not change.
-    pub fn rotate_key_on_demand(&self, caller: &Scope, key_ref: &KeyRef) -> Result<Arc<Key>> {
+    pub fn rotate_key_on_demand(&self, cx: &mut Context, key_ref: &KeyRef) -> Result<Arc<Key>> {
         let now = self.clock.now();
-        self.update_key_returning(caller, key_ref, |key| {
+        self.update_key_returning(cx, key_ref, |key| {
             require_rotation_state(key)?;
             check_rotatable(key)?;
             let done = key
@@ -167,13 +186,12 @@ impl Kms {
     /// `KeyMaterialId` returned.
     pub fn list_key_rotations(
         &self,
-        caller: &Scope,
-        key_ref: &KeyRef,
-        include_first: bool,
-        limit: usize,
-        marker: Option<&str>,
+        cx: &mut Context,
+        input: ListKeyRotationsInput,
     ) -> Result<(Arc<Key>, Page<RotationEntry>)> {
-        let key = self.read().resolve(caller, key_ref, Access::Own)?;
+        let key = self.resolve(cx, &input.key, Access::Own)?;
+        let include_first = input.include_first;
+        let Paging { limit, marker } = input.paging;
         if include_first {
             // "This parameter can only be used with KMS keys that support automatic or
             // on-demand key rotation."
@@ -203,7 +221,7 @@ impl Kms {
                 entries
                     .iter()
                     .position(|e| e.material_id.to_string() == m)
-                    .ok_or_else(|| Error::InvalidMarker(m.to_owned()))?
+                    .ok_or(Error::InvalidMarker(m))?
                     + 1
             }
         };
@@ -211,6 +229,7 @@ impl Kms {
         let next_marker = (start + items.len() < entries.len())
             .then(|| items.last().map(|e| e.material_id.to_string()))
             .flatten();
+        cx.uses(&key);
         Ok((key, Page { items, next_marker }))
     }
 }
@@ -285,10 +304,10 @@ fn require_rotation_state(key: &Key) -> Result<()> {
     match key.state {
         KeyState::Enabled => Ok(()),
         KeyState::Disabled => Err(Error::Disabled(key.arn.clone())),
-        KeyState::PendingDeletion => Err(invalid_state(key)),
+        KeyState::PendingDeletion => Err(key.invalid_state()),
         _ => {
             check_rotatable(key)?;
-            Err(invalid_state(key))
+            Err(key.invalid_state())
         }
     }
 }

@@ -9,13 +9,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::keys::check_spec_and_usage;
-use super::model::{
-    Alias, AliasName, Key, KeyArn, KeyPolicy, KeyRotation, KeySpec, KeyState, KeyUsage, Material,
-    MaterialId, Origin, RotationRecord, RotationSchedule, RotationType, Scope, Timestamp,
-};
-use super::{Error, Kms, Result, policies, tags};
+use super::rules::{check_spec_and_usage, key_pair_kind};
+use super::{Changes, Error, Kms, Result, State, WriteSeq, policies, tags};
 use crate::crypto::{self, KeyMaterial};
+use crate::model::{
+    Alias, AliasName, Key, KeyArn, KeyId, KeyPolicy, KeyRotation, KeySpec, KeyState, KeyUsage,
+    Material, MaterialId, Origin, RotationRecord, RotationSchedule, RotationType, Scope, Timestamp,
+};
 
 /// One key to create.
 #[derive(Debug)]
@@ -50,7 +50,7 @@ pub struct SeedAlias {
     /// Its name.
     pub name: AliasName,
     /// The key it points to (in the same scope).
-    pub target: super::model::KeyId,
+    pub target: KeyId,
 }
 
 /// Everything a seed file declares.
@@ -90,74 +90,18 @@ impl Kms {
         for seed in plan.keys {
             built.push(build_key(seed, now)?);
         }
-        self.mutate(|state, changes| {
-            let mut report = SeedReport::default();
-            let mut planned: std::collections::BTreeSet<(Scope, String)> = Default::default();
-            for key in built {
-                let scope = key.arn.scope.clone();
-                if !planned.insert((scope.clone(), key.arn.key_id.to_string())) {
-                    return Err(Error::Validation(format!(
-                        "The seed declares key {} twice.",
-                        key.arn.key_id
-                    )));
-                }
-                match state
-                    .partition(&scope)
-                    .and_then(|p| p.keys.get(&key.arn.key_id))
-                {
-                    Some(existing) if same_material(existing, &key) => report.keys_unchanged += 1,
-                    Some(_) => {
-                        return Err(Error::Validation(format!(
-                            "Key {} already exists with different key material; kmsd will not \
-                             replace it.",
-                            key.arn
-                        )));
-                    }
-                    None => {
-                        changes.put_key(key);
-                        report.keys_created += 1;
-                    }
-                }
-            }
-            for alias in plan.aliases {
-                let target_exists = planned
-                    .contains(&(alias.scope.clone(), alias.target.to_string()))
-                    || state
-                        .partition(&alias.scope)
-                        .is_some_and(|p| p.keys.contains_key(&alias.target));
-                if !target_exists {
-                    return Err(Error::Validation(format!(
-                        "Alias {} points to key {}, which the seed does not declare and which \
-                         does not exist.",
-                        alias.name.as_str(),
-                        alias.target
-                    )));
-                }
-                let current = state
-                    .partition(&alias.scope)
-                    .and_then(|p| p.aliases.get(&alias.name));
-                if current.is_some_and(|a| a.target == alias.target) {
-                    continue;
-                }
-                let created = current.map_or(now, |a| a.creation_date);
-                changes.put_alias(
-                    &alias.scope,
-                    Alias {
-                        name: alias.name,
-                        target: alias.target,
-                        creation_date: created,
-                        last_updated: now,
-                    },
-                );
-                report.aliases_set += 1;
-            }
-            Ok(report)
+        self.durably(|seen| {
+            let _writer = self.lock_writer();
+            self.apply_due_locked(seen)?;
+            self.commit_locked(seen, |state, changes| {
+                seed_changes(state, changes, built, plan.aliases, now)
+            })
         })
     }
 
     /// Every key and alias of every account and region.
     pub fn snapshot(&self) -> Snapshot {
-        let state = self.read();
+        let state = self.read_seeing(&mut WriteSeq::default());
         let mut snapshot = Snapshot::default();
         for (scope, partition) in &state.partitions {
             snapshot.keys.extend(partition.keys.values().cloned());
@@ -176,6 +120,76 @@ impl Kms {
             .sort_by(|a, b| (&a.0, &a.1.name).cmp(&(&b.0, &b.1.name)));
         snapshot
     }
+}
+
+/// The changes that apply a seed's built keys and its aliases to `state`.
+fn seed_changes(
+    state: &State,
+    changes: &mut Changes,
+    built: Vec<Key>,
+    aliases: Vec<SeedAlias>,
+    now: Timestamp,
+) -> Result<SeedReport> {
+    let mut report = SeedReport::default();
+    let mut planned: std::collections::BTreeSet<(Scope, String)> = Default::default();
+    for key in built {
+        let scope = key.arn.scope.clone();
+        if !planned.insert((scope.clone(), key.arn.key_id.to_string())) {
+            return Err(Error::Validation(format!(
+                "The seed declares key {} twice.",
+                key.arn.key_id
+            )));
+        }
+        match state
+            .partition(&scope)
+            .and_then(|p| p.keys.get(&key.arn.key_id))
+        {
+            Some(existing) if same_material(existing, &key) => report.keys_unchanged += 1,
+            Some(_) => {
+                return Err(Error::Validation(format!(
+                    "Key {} already exists with different key material; kmsd will not \
+                     replace it.",
+                    key.arn
+                )));
+            }
+            None => {
+                changes.put_key(key);
+                report.keys_created += 1;
+            }
+        }
+    }
+    for alias in aliases {
+        let target_exists = planned.contains(&(alias.scope.clone(), alias.target.to_string()))
+            || state
+                .partition(&alias.scope)
+                .is_some_and(|p| p.keys.contains_key(&alias.target));
+        if !target_exists {
+            return Err(Error::Validation(format!(
+                "Alias {} points to key {}, which the seed does not declare and which \
+                 does not exist.",
+                alias.name.as_str(),
+                alias.target
+            )));
+        }
+        let current = state
+            .partition(&alias.scope)
+            .and_then(|p| p.aliases.get(&alias.name));
+        if current.is_some_and(|a| a.target == alias.target) {
+            continue;
+        }
+        let created = current.map_or(now, |a| a.creation_date);
+        changes.put_alias(
+            &alias.scope,
+            Alias {
+                name: alias.name,
+                target: alias.target,
+                creation_date: created,
+                last_updated: now,
+            },
+        );
+        report.aliases_set += 1;
+    }
+    Ok(report)
 }
 
 /// The id of seeded material that names none: derived from the key id and the material, so
@@ -287,11 +301,7 @@ fn check_material(spec: KeySpec, material: &KeyMaterial) -> std::result::Result<
                 ))
             }
         }
-        (_, KeyMaterial::Asymmetric(pair))
-            if super::keys::key_pair_kind(spec) == Some(pair.kind()) =>
-        {
-            Ok(())
-        }
+        (_, KeyMaterial::Asymmetric(pair)) if key_pair_kind(spec) == Some(pair.kind()) => Ok(()),
         (_, KeyMaterial::Asymmetric(pair)) => Err(format!(
             "the private key is a {:?} key, not a {spec} key.",
             pair.kind()

@@ -3,28 +3,67 @@
 
 use std::sync::Arc;
 
-use super::encryption::require_enabled;
-use super::model::{
-    Key, KeyAgreementAlgorithm, KeyArn, KeyRef, KeyUsage, MacAlgorithm, MessageType, Scope,
-    SigningAlgorithm,
-};
 use super::resolve::Access;
-use super::{Error, Kms, Result};
+use super::{Context, Error, Kms, Result};
 use crate::crypto::KeyMaterial;
 use crate::crypto::asymmetric::{AsymmetricKey, Hash, Message, Scheme};
 use crate::crypto::mac::{self, MacHash};
+use crate::model::{
+    Key, KeyAgreementAlgorithm, KeyArn, KeyRef, KeyUsage, MacAlgorithm, MessageType,
+    SigningAlgorithm,
+};
 
-/// A Sign or Verify request, in domain terms.
-#[derive(Debug, Clone, Copy)]
-pub struct SignInput<'a> {
+/// Sign's request, and Verify's without the signature.
+#[derive(Debug)]
+pub struct SignInput {
     /// The key.
-    pub key: &'a KeyRef,
+    pub key: KeyRef,
     /// The message, digest or μ.
-    pub message: &'a [u8],
-    /// How to read `message` (RAW when absent).
-    pub message_type: Option<MessageType>,
+    pub message: Vec<u8>,
+    /// How to read `message`.
+    pub message_type: MessageType,
     /// The algorithm.
     pub algorithm: SigningAlgorithm,
+}
+
+/// Verify's request.
+#[derive(Debug)]
+pub struct VerifyInput {
+    /// What was signed, how and with which key.
+    pub signed: SignInput,
+    /// The signature to check.
+    pub signature: Vec<u8>,
+}
+
+/// GenerateMac's request, and VerifyMac's without the MAC.
+#[derive(Debug)]
+pub struct MacInput {
+    /// The key.
+    pub key: KeyRef,
+    /// The message.
+    pub message: Vec<u8>,
+    /// The algorithm.
+    pub algorithm: MacAlgorithm,
+}
+
+/// VerifyMac's request.
+#[derive(Debug)]
+pub struct VerifyMacInput {
+    /// What was MACed, how and with which key.
+    pub maced: MacInput,
+    /// The MAC to check.
+    pub mac: Vec<u8>,
+}
+
+/// DeriveSharedSecret's request.
+#[derive(Debug)]
+pub struct DeriveSharedSecretInput {
+    /// The key.
+    pub key: KeyRef,
+    /// The algorithm.
+    pub algorithm: KeyAgreementAlgorithm,
+    /// The other party's public key (DER SubjectPublicKeyInfo).
+    pub public_key: Vec<u8>,
 }
 
 /// What GetPublicKey returns.
@@ -38,46 +77,35 @@ pub struct PublicKeyInfo {
 
 impl Kms {
     /// Sign.
-    pub fn sign(
-        &self,
-        caller: &Scope,
-        input: SignInput<'_>,
-        dry_run: bool,
-    ) -> Result<(KeyArn, Vec<u8>)> {
-        let (key, pair, scheme, message) = self.signing_key(caller, &input, "Sign")?;
-        if dry_run {
-            return Err(Error::DryRun);
-        }
+    pub fn sign(&self, cx: &mut Context, input: SignInput) -> Result<(KeyArn, Vec<u8>)> {
+        let (key, pair, scheme, message) = self.signing_key(cx, &input)?;
+        cx.stop_if_dry_run()?;
         let signature = pair.sign(scheme, message).map_err(Error::Crypto)?;
+        cx.uses(&key);
         Ok((key.arn.clone(), signature))
     }
 
     /// Verify: `Ok` only for a valid signature; an invalid one is `InvalidSignature`.
-    pub fn verify(
-        &self,
-        caller: &Scope,
-        input: SignInput<'_>,
-        signature: &[u8],
-        dry_run: bool,
-    ) -> Result<KeyArn> {
-        let (key, pair, scheme, message) = self.signing_key(caller, &input, "Verify")?;
-        if dry_run {
-            return Err(Error::DryRun);
-        }
+    pub fn verify(&self, cx: &mut Context, input: VerifyInput) -> Result<KeyArn> {
+        let (key, pair, scheme, message) = self.signing_key(cx, &input.signed)?;
+        cx.stop_if_dry_run()?;
         match pair
-            .verify(scheme, message, signature)
+            .verify(scheme, message, &input.signature)
             .map_err(Error::Crypto)?
         {
-            true => Ok(key.arn.clone()),
+            true => {
+                cx.uses(&key);
+                Ok(key.arn.clone())
+            }
             false => Err(Error::InvalidSignature),
         }
     }
 
     /// GetPublicKey.
-    pub fn get_public_key(&self, caller: &Scope, key_ref: &KeyRef) -> Result<PublicKeyInfo> {
-        let key = self.read().resolve(caller, key_ref, Access::CrossAccount)?;
-        require_enabled(&key)?;
-        let Some(pair) = key_pair(&key) else {
+    pub fn get_public_key(&self, cx: &mut Context, key_ref: &KeyRef) -> Result<PublicKeyInfo> {
+        let key = self.resolve(cx, key_ref, Access::CrossAccount)?;
+        key.require_enabled()?;
+        let Some(pair) = key.key_pair() else {
             return Err(Error::Unsupported(format!(
                 "{} key spec {} is not valid for GetPublicKey; only asymmetric keys have a \
                  public key.",
@@ -85,41 +113,28 @@ impl Kms {
             )));
         };
         let public_key = pair.public_key_der().map_err(Error::Crypto)?;
+        cx.uses(&key);
         Ok(PublicKeyInfo { key, public_key })
     }
 
     /// GenerateMac.
-    pub fn generate_mac(
-        &self,
-        caller: &Scope,
-        key_ref: &KeyRef,
-        message: &[u8],
-        algorithm: MacAlgorithm,
-        dry_run: bool,
-    ) -> Result<(KeyArn, Vec<u8>)> {
-        let (key, secret, hash) = self.mac_key(caller, key_ref, algorithm, "GenerateMac")?;
-        if dry_run {
-            return Err(Error::DryRun);
-        }
-        Ok((key.arn.clone(), mac::generate(hash, &secret, message)))
+    pub fn generate_mac(&self, cx: &mut Context, input: MacInput) -> Result<(KeyArn, Vec<u8>)> {
+        let (key, secret, hash) = self.mac_key(cx, &input)?;
+        cx.stop_if_dry_run()?;
+        let tag = mac::generate(hash, &secret, &input.message);
+        cx.uses(&key);
+        Ok((key.arn.clone(), tag))
     }
 
     /// VerifyMac: `Ok` only for a valid MAC; an invalid one is `InvalidMac`.
-    pub fn verify_mac(
-        &self,
-        caller: &Scope,
-        key_ref: &KeyRef,
-        message: &[u8],
-        algorithm: MacAlgorithm,
-        tag: &[u8],
-        dry_run: bool,
-    ) -> Result<KeyArn> {
-        let (key, secret, hash) = self.mac_key(caller, key_ref, algorithm, "VerifyMac")?;
-        if dry_run {
-            return Err(Error::DryRun);
-        }
-        match mac::verify(hash, &secret, message, tag) {
-            true => Ok(key.arn.clone()),
+    pub fn verify_mac(&self, cx: &mut Context, input: VerifyMacInput) -> Result<KeyArn> {
+        let (key, secret, hash) = self.mac_key(cx, &input.maced)?;
+        cx.stop_if_dry_run()?;
+        match mac::verify(hash, &secret, &input.maced.message, &input.mac) {
+            true => {
+                cx.uses(&key);
+                Ok(key.arn.clone())
+            }
             false => Err(Error::InvalidMac),
         }
     }
@@ -127,47 +142,43 @@ impl Kms {
     /// DeriveSharedSecret: ECDH between the key and the caller's public key.
     pub fn derive_shared_secret(
         &self,
-        caller: &Scope,
-        key_ref: &KeyRef,
-        algorithm: KeyAgreementAlgorithm,
-        public_key: &[u8],
-        dry_run: bool,
+        cx: &mut Context,
+        input: DeriveSharedSecretInput,
     ) -> Result<(KeyArn, Vec<u8>)> {
-        let key = self.read().resolve(caller, key_ref, Access::CrossAccount)?;
-        require_enabled(&key)?;
-        require_usage(&key, KeyUsage::KeyAgreement, "DeriveSharedSecret")?;
-        if !key.key_agreement_algorithms().contains(&algorithm) {
+        let key = self.resolve(cx, &input.key, Access::CrossAccount)?;
+        key.require_enabled()?;
+        key.require_usage(KeyUsage::KeyAgreement, "DeriveSharedSecret")?;
+        if !key.key_agreement_algorithms().contains(&input.algorithm) {
             return Err(Error::InvalidKeyUsage(format!(
-                "{} does not support the key agreement algorithm {algorithm}.",
-                key.arn
+                "{} does not support the key agreement algorithm {}.",
+                key.arn, input.algorithm
             )));
         }
-        let pair = key_pair(&key).ok_or_else(|| invalid_usage(&key, "DeriveSharedSecret"))?;
-        if dry_run {
-            return Err(Error::DryRun);
-        }
-        let secret = pair.derive_shared_secret(public_key).map_err(|_| {
+        let pair = key
+            .key_pair()
+            .ok_or_else(|| key.invalid_usage("DeriveSharedSecret"))?;
+        cx.stop_if_dry_run()?;
+        let secret = pair.derive_shared_secret(&input.public_key).map_err(|_| {
             Error::Validation(format!(
                 "PublicKey must be a DER-encoded X.509 SubjectPublicKeyInfo on the curve of \
                  {} ({}).",
                 key.arn, key.spec
             ))
         })?;
+        cx.uses(&key);
         Ok((key.arn.clone(), secret))
     }
 
     /// The key, its pair, the scheme and the message of a Sign or Verify, after every check.
     fn signing_key<'a>(
         &self,
-        caller: &Scope,
-        input: &SignInput<'a>,
-        operation: &str,
+        cx: &mut Context,
+        input: &'a SignInput,
     ) -> Result<(Arc<Key>, Arc<AsymmetricKey>, Scheme, Message<'a>)> {
-        let key = self
-            .read()
-            .resolve(caller, input.key, Access::CrossAccount)?;
-        require_enabled(&key)?;
-        require_usage(&key, KeyUsage::SignVerify, operation)?;
+        let operation = cx.operation.as_str();
+        let key = self.resolve(cx, &input.key, Access::CrossAccount)?;
+        key.require_enabled()?;
+        key.require_usage(KeyUsage::SignVerify, operation)?;
         let algorithm = input.algorithm;
         if !key.signing_algorithms().contains(&algorithm) {
             let supported: Vec<&str> = key
@@ -182,22 +193,22 @@ impl Kms {
                 supported.join(", ")
             )));
         }
-        let message = message(algorithm, input.message_type, input.message)?;
-        let pair = key_pair(&key).ok_or_else(|| invalid_usage(&key, operation))?;
-        let pair = Arc::clone(pair);
+        let message = message(algorithm, input.message_type, &input.message)?;
+        let pair = key
+            .key_pair()
+            .cloned()
+            .ok_or_else(|| key.invalid_usage(operation))?;
         Ok((key, pair, scheme(algorithm), message))
     }
 
-    fn mac_key(
-        &self,
-        caller: &Scope,
-        key_ref: &KeyRef,
-        algorithm: MacAlgorithm,
-        operation: &str,
-    ) -> Result<(Arc<Key>, Vec<u8>, MacHash)> {
-        let key = self.read().resolve(caller, key_ref, Access::CrossAccount)?;
-        require_enabled(&key)?;
-        require_usage(&key, KeyUsage::GenerateVerifyMac, operation)?;
+    /// The key, its secret and the hash of a GenerateMac or VerifyMac, after the state, usage
+    /// and algorithm checks.
+    fn mac_key(&self, cx: &mut Context, input: &MacInput) -> Result<(Arc<Key>, Vec<u8>, MacHash)> {
+        let operation = cx.operation.as_str();
+        let key = self.resolve(cx, &input.key, Access::CrossAccount)?;
+        key.require_enabled()?;
+        key.require_usage(KeyUsage::GenerateVerifyMac, operation)?;
+        let algorithm = input.algorithm;
         if !key.mac_algorithms().contains(&algorithm) {
             return Err(Error::InvalidKeyUsage(format!(
                 "MAC algorithm {algorithm} is not valid for {} (KeySpec {}).",
@@ -205,7 +216,7 @@ impl Kms {
             )));
         }
         let Some(KeyMaterial::Hmac(secret)) = key.current_material().map(|m| &m.secret) else {
-            return Err(invalid_usage(&key, operation));
+            return Err(key.invalid_usage(operation));
         };
         let secret = secret.clone();
         let hash = match algorithm {
@@ -216,31 +227,6 @@ impl Kms {
         };
         Ok((key, secret, hash))
     }
-}
-
-/// The key pair of an asymmetric key.
-pub(super) fn key_pair(key: &Key) -> Option<&Arc<AsymmetricKey>> {
-    match &key.current_material()?.secret {
-        KeyMaterial::Asymmetric(pair) => Some(pair),
-        _ => None,
-    }
-}
-
-/// The usage check every operation makes, with AWS's message.
-pub(super) fn require_usage(key: &Key, usage: KeyUsage, operation: &str) -> Result<()> {
-    if key.usage == usage {
-        Ok(())
-    } else {
-        Err(invalid_usage(key, operation))
-    }
-}
-
-/// `<arn> key usage is X which is not valid for <Operation>.`
-pub(super) fn invalid_usage(key: &Key, operation: &str) -> Error {
-    Error::InvalidKeyUsage(format!(
-        "{} key usage is {} which is not valid for {operation}.",
-        key.arn, key.usage
-    ))
 }
 
 fn scheme(algorithm: SigningAlgorithm) -> Scheme {
@@ -266,11 +252,10 @@ fn scheme(algorithm: SigningAlgorithm) -> Scheme {
 /// KMS does before signing.
 fn message(
     algorithm: SigningAlgorithm,
-    message_type: Option<MessageType>,
+    message_type: MessageType,
     message: &[u8],
 ) -> Result<Message<'_>> {
     use SigningAlgorithm::*;
-    let message_type = message_type.unwrap_or(MessageType::Raw);
     let invalid = |why: String| Err(Error::Validation(why));
     match (algorithm, message_type) {
         (Ed25519Sha512, MessageType::Raw) => Ok(Message::Raw(message)),

@@ -2,38 +2,45 @@
 
 use std::collections::BTreeMap;
 
-use super::keys::require_manageable;
-use super::model::{KeyRef, Scope};
 use super::resolve::Access;
-use super::{Error, Kms, Page, Result, paginate};
+use super::{Context, Error, Kms, Page, Paging, Result, paginate};
+use crate::model::KeyRef;
 
 /// The most tags one key can carry (a KMS quota).
 pub const MAX_TAGS_PER_KEY: usize = 50;
 
+/// TagResource's request.
+#[derive(Debug)]
+pub struct TagResourceInput {
+    /// The key.
+    pub key: KeyRef,
+    /// The tags, in request order.
+    pub tags: Vec<(String, String)>,
+}
+
+/// UntagResource's request.
+#[derive(Debug)]
+pub struct UntagResourceInput {
+    /// The key.
+    pub key: KeyRef,
+    /// The tag keys to remove.
+    pub tag_keys: Vec<String>,
+}
+
 impl Kms {
     /// TagResource: adds tags, replacing the value of keys that already exist.
-    pub fn tag_resource(
-        &self,
-        caller: &Scope,
-        key_ref: &KeyRef,
-        tags: Vec<(String, String)>,
-    ) -> Result<()> {
-        self.update_key(caller, key_ref, |key| {
-            require_manageable(key)?;
-            merge_tags(&mut key.tags, tags)
+    pub fn tag_resource(&self, cx: &mut Context, input: TagResourceInput) -> Result<()> {
+        self.update_key(cx, &input.key, |key| {
+            key.require_manageable()?;
+            merge_tags(&mut key.tags, input.tags)
         })
     }
 
     /// UntagResource: removes tags; keys that are not there are ignored, as in AWS.
-    pub fn untag_resource(
-        &self,
-        caller: &Scope,
-        key_ref: &KeyRef,
-        tag_keys: &[String],
-    ) -> Result<()> {
-        self.update_key(caller, key_ref, |key| {
-            require_manageable(key)?;
-            for tag_key in tag_keys {
+    pub fn untag_resource(&self, cx: &mut Context, input: UntagResourceInput) -> Result<()> {
+        self.update_key(cx, &input.key, |key| {
+            key.require_manageable()?;
+            for tag_key in &input.tag_keys {
                 key.tags.remove(tag_key);
             }
             Ok(())
@@ -43,20 +50,20 @@ impl Kms {
     /// ListResourceTags: tags in key order. The marker is the last tag key returned.
     pub fn list_resource_tags(
         &self,
-        caller: &Scope,
+        cx: &mut Context,
         key_ref: &KeyRef,
-        limit: usize,
-        marker: Option<&str>,
+        paging: Paging,
     ) -> Result<Page<(String, String)>> {
-        let key = self.read().resolve(caller, key_ref, Access::Own)?;
-        let after = marker.map(str::to_owned);
-        Ok(paginate(
+        let key = self.resolve(cx, key_ref, Access::Own)?;
+        let page = paginate(
             &key.tags,
-            after.as_ref(),
-            limit,
+            paging.marker.as_ref(),
+            paging.limit,
             String::clone,
             |k, v| Some((k.clone(), v.clone())),
-        ))
+        );
+        cx.uses(&key);
+        Ok(page)
     }
 }
 

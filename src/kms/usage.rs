@@ -1,14 +1,14 @@
 //! GetKeyLastUsage, and recording each successful cryptographic operation per key. Recording
 //! is on the hot path, so it touches neither the state lock nor the disk: it updates one slot
-//! in a small sharded map. [`Kms::flush_usage`] writes what changed, lazily (the server calls
+//! in a small sharded map, keyed by the key's ARN as the call's `Context` names it. [`Kms::flush_usage`] writes what changed, lazily (the server calls
 //! it every few seconds and at shutdown), so a crash can lose the last few seconds of usage.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use super::model::{Key, KeyArn, KeyRef, LastUsage, Scope, Timestamp, UsageOperation};
-use super::{Kms, Result};
+use super::{Context, Kms, Result};
+use crate::model::{Key, KeyArn, KeyRef, LastUsage, Timestamp, UsageOperation};
 use crate::store::Batch;
 
 /// Independent locks, so that concurrent calls on different keys rarely wait for each other.
@@ -26,11 +26,10 @@ pub struct KeyLastUsage {
     pub tracking_start: Timestamp,
 }
 
-/// The last usage of every key that has one, by key ARN (the text the responses carry, so
-/// recording needs no parsing).
+/// The last usage of every key that has one, by key ARN.
 #[derive(Debug, Default)]
 pub(super) struct UsageLog {
-    shards: [Mutex<HashMap<String, Slot>>; SHARDS],
+    shards: [Mutex<HashMap<KeyArn, Slot>>; SHARDS],
     /// Whether some slot may be dirty; lets an idle flush return at once.
     dirty: AtomicBool,
 }
@@ -43,18 +42,24 @@ struct Slot {
 }
 
 impl Kms {
-    /// Records a successful cryptographic operation with the key `key_arn` (as the response
-    /// names it), for the call whose `x-amzn-RequestId` is `request_id`.
-    pub fn record_usage(&self, key_arn: &str, operation: UsageOperation, request_id: &str) {
-        self.usage
-            .record(key_arn, operation, self.clock.now(), request_id);
+    /// Records what the successful call `cx` did with its keys, if its operation counts as a
+    /// use of them (the cryptographic operations; ReEncrypt uses both of its keys).
+    pub fn record_usage(&self, cx: &Context) {
+        let Some(operation) = cx.operation.usage() else {
+            return;
+        };
+        let now = self.clock.now();
+        for arn in cx.used_keys() {
+            self.usage.record(arn, operation, now, &cx.request_id);
+        }
     }
 
     /// GetKeyLastUsage: by key id or key ARN (not an alias), in the caller's account, in
     /// every key state.
-    pub fn get_key_last_usage(&self, caller: &Scope, key_ref: &KeyRef) -> Result<KeyLastUsage> {
-        let key = self.read().resolve_key_only(caller, key_ref)?;
-        let last = self.usage.get(&key.arn.to_string());
+    pub fn get_key_last_usage(&self, cx: &mut Context, key_ref: &KeyRef) -> Result<KeyLastUsage> {
+        let key = self.read(cx).resolve_key_only(&cx.scope, key_ref)?;
+        let last = self.usage.get(&key.arn);
+        cx.uses(&key);
         Ok(KeyLastUsage {
             tracking_start: self.tracking_start.max(key.creation_date),
             last,
@@ -78,18 +83,16 @@ impl Kms {
         let mut batch = Batch::default();
         let mut written = Vec::new();
         {
-            let state = self.state();
-            for (text, last) in self.usage.take_dirty() {
-                match KeyArn::parse(&text).filter(|arn| {
-                    state
-                        .partition(&arn.scope)
-                        .is_some_and(|p| p.keys.contains_key(&arn.key_id))
-                }) {
-                    Some(arn) => {
-                        batch.put_usage(&arn, &last);
-                        written.push(text);
-                    }
-                    None => self.usage.forget(&text),
+            let state = self.state(&mut super::WriteSeq::default());
+            for (arn, last) in self.usage.take_dirty() {
+                let exists = state
+                    .partition(&arn.scope)
+                    .is_some_and(|p| p.keys.contains_key(&arn.key_id));
+                if exists {
+                    batch.put_usage(&arn, &last);
+                    written.push(arn);
+                } else {
+                    self.usage.forget(&arn);
                 }
             }
         }
@@ -105,9 +108,11 @@ impl Kms {
 }
 
 impl UsageLog {
-    fn shard(&self, key_arn: &str) -> MutexGuard<'_, HashMap<String, Slot>> {
+    fn shard(&self, key_arn: &KeyArn) -> MutexGuard<'_, HashMap<KeyArn, Slot>> {
         // Key ids end in a random hex digit, which spreads keys evenly over the shards.
         let index = key_arn
+            .key_id
+            .as_str()
             .bytes()
             .last()
             .and_then(|b| char::from(b).to_digit(16))
@@ -122,7 +127,7 @@ impl UsageLog {
 
     pub(super) fn record(
         &self,
-        key_arn: &str,
+        key_arn: &KeyArn,
         operation: UsageOperation,
         at: Timestamp,
         request_id: &str,
@@ -140,7 +145,7 @@ impl UsageLog {
                 }
                 None => {
                     shard.insert(
-                        key_arn.to_owned(),
+                        key_arn.clone(),
                         Slot {
                             last: LastUsage {
                                 operation,
@@ -161,7 +166,7 @@ impl UsageLog {
     }
 
     /// The last usage of `key_arn`, with its event id made up if it had none yet.
-    pub(super) fn get(&self, key_arn: &str) -> Option<LastUsage> {
+    pub(super) fn get(&self, key_arn: &KeyArn) -> Option<LastUsage> {
         let mut shard = self.shard(key_arn);
         let slot = shard.get_mut(key_arn)?;
         if slot.last.event_id.is_none() {
@@ -173,7 +178,7 @@ impl UsageLog {
     }
 
     /// Every dirty slot (event ids made up where missing), now marked clean.
-    fn take_dirty(&self) -> Vec<(String, LastUsage)> {
+    fn take_dirty(&self) -> Vec<(KeyArn, LastUsage)> {
         self.dirty.store(false, Ordering::Release);
         let mut out = Vec::new();
         for index in 0..SHARDS {
@@ -192,7 +197,7 @@ impl UsageLog {
     }
 
     /// Marks slots dirty again after a failed write.
-    fn mark_dirty(&self, key_arns: &[String]) {
+    fn mark_dirty(&self, key_arns: &[KeyArn]) {
         for key_arn in key_arns {
             if let Some(slot) = self.shard(key_arn).get_mut(key_arn) {
                 slot.dirty = true;
@@ -202,13 +207,13 @@ impl UsageLog {
     }
 
     /// Loads a usage read from the store.
-    pub(super) fn restore(&self, key_arn: String, last: LastUsage) {
+    pub(super) fn restore(&self, key_arn: KeyArn, last: LastUsage) {
         self.shard(&key_arn)
             .insert(key_arn, Slot { last, dirty: false });
     }
 
     /// Drops the usage of a deleted key.
-    pub(super) fn forget(&self, key_arn: &str) {
+    pub(super) fn forget(&self, key_arn: &KeyArn) {
         self.shard(key_arn).remove(key_arn);
     }
 

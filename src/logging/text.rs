@@ -3,12 +3,11 @@
 //! written straight into the line buffer. The default formatter styles every field name and
 //! separator through `nu_ansi_term` even with colour off, and formats the date from scratch
 //! for every line; with one line per request that was some 8 % of server CPU under load.
-//! Here the date and time to the second are formatted once per second per thread, and
-//! fields are written with one `write!` each.
+//! Here the date is a few integer divisions into a fixed buffer (no thread-local cache: the
+//! request path keeps no per-thread state), and fields are written with one `write!` each.
 //!
 //! On a terminal kmsd keeps the default formatter, for its colours.
 
-use std::cell::Cell;
 use std::fmt::{self, Write as _};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -76,18 +75,9 @@ fn level_label(level: &Level) -> &'static str {
     }
 }
 
-thread_local! {
-    /// The second last formatted on this thread and its `YYYY-MM-DDTHH:MM:SS`.
-    static SECOND: Cell<(u64, [u8; 19])> = const { Cell::new((u64::MAX, [0; 19])) };
-}
-
 /// Writes `YYYY-MM-DDTHH:MM:SS.ffffffZ ` (UTC, microseconds, then a space).
 fn write_timestamp(writer: &mut impl fmt::Write, secs: u64, micros: u32) -> fmt::Result {
-    let (cached, mut text) = SECOND.get();
-    if cached != secs {
-        text = date_time(secs);
-        SECOND.set((secs, text));
-    }
+    let text = date_time(secs);
     // The bytes are ASCII digits and separators by construction.
     writer.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?)?;
     write!(writer, ".{micros:06}Z ")

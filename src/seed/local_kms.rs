@@ -23,9 +23,8 @@ use serde_saphyr::Spanned;
 use super::{Problem, aes_material, key_arn, private_key, timestamp};
 use crate::crypto::KeyMaterial;
 use crate::crypto::asymmetric::KeyPairKind;
-use crate::kms::aliases::parse_alias_name;
-use crate::kms::model::{KeySpec, KeyUsage, Origin, Scope};
 use crate::kms::seed::{SeedAlias, SeedKey, SeedPlan};
+use crate::model::{AliasName, KeySpec, KeyUsage, Origin, Scope};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -191,7 +190,7 @@ pub(super) fn parse(text: &str, home: &Scope) -> Result<SeedPlan, Problem> {
         let line = entry.referenced.line();
         plan.aliases.push(SeedAlias {
             scope: home.clone(),
-            name: parse_alias_name(&entry.value.alias_name)
+            name: AliasName::parse(&entry.value.alias_name)
                 .map_err(|e| Problem::at(line, e.to_string()))?,
             target: key_arn(home, &entry.value.target_key_id, line)?.key_id,
         });

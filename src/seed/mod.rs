@@ -15,8 +15,8 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use crate::crypto::KeyMaterial;
 use crate::crypto::asymmetric;
 use crate::kms::Kms;
-use crate::kms::model::{AccountId, KeyArn, KeyId, Region, Scope, Timestamp};
 use crate::kms::seed::SeedPlan;
+use crate::model::{AccountId, KeyArn, KeyId, Region, Scope, Timestamp};
 
 pub use native::export;
 
@@ -225,54 +225,12 @@ fn private_key(bytes: &[u8], line: u64) -> Result<KeyMaterial, Problem> {
 
 /// An ISO-8601 / RFC 3339 date-time (`2026-01-31T12:00:00Z`, offsets allowed) as a timestamp.
 fn timestamp(text: &str, line: u64) -> Result<Timestamp, Problem> {
-    parse_rfc3339(text.trim()).ok_or_else(|| {
+    Timestamp::parse_rfc3339(text.trim()).ok_or_else(|| {
         Problem::at(
             line,
             format!("{text:?} is not an ISO-8601 date-time like 2026-01-31T12:00:00Z"),
         )
     })
-}
-
-fn parse_rfc3339(s: &str) -> Option<Timestamp> {
-    let digits = |t: &str| -> Option<i64> {
-        (!t.is_empty() && t.bytes().all(|b| b.is_ascii_digit())).then(|| t.parse().ok())?
-    };
-    let (date, rest) = s.split_once(['T', 't', ' '])?;
-    let mut d = date.split('-');
-    let (year, month, day) = (digits(d.next()?)?, digits(d.next()?)?, digits(d.next()?)?);
-    let (time, offset_secs) = if let Some(t) = rest.strip_suffix(['Z', 'z']) {
-        (t, 0)
-    } else {
-        let at = rest.rfind(['+', '-'])?;
-        let (t, off) = rest.split_at(at);
-        let sign = if off.starts_with('-') { -1 } else { 1 };
-        let (h, m) = off[1..]
-            .split_once(':')
-            .unwrap_or((&off[1..3.min(off.len())], "0"));
-        (t, sign * (digits(h)? * 3600 + digits(m)? * 60))
-    };
-    let (hms, frac) = time.split_once('.').unwrap_or((time, "0"));
-    let mut t = hms.split(':');
-    let (hour, minute, second) = (digits(t.next()?)?, digits(t.next()?)?, digits(t.next()?)?);
-    if !(1..=12).contains(&month)
-        || !(1..=31).contains(&day)
-        || hour > 23
-        || minute > 59
-        || second > 60
-    {
-        return None;
-    }
-    let millis: i64 = digits(&format!("{frac:0<3}")[..3])?;
-    // Days since the epoch (Howard Hinnant's days_from_civil).
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset_secs;
-    u64::try_from(secs * 1000 + millis).ok().map(Timestamp)
 }
 
 #[cfg(test)]

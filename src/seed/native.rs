@@ -31,9 +31,8 @@ use super::{Problem, aes_material, key_arn, private_key, scope, symmetric_bytes,
 use crate::crypto::KeyMaterial;
 use crate::crypto::asymmetric::to_pem;
 use crate::kms::Kms;
-use crate::kms::aliases::parse_alias_name;
-use crate::kms::model::{AwsEnum, KeySpec, KeyState, KeyUsage, MaterialId, Origin, Scope};
 use crate::kms::seed::{SeedAlias, SeedKey, SeedPlan};
+use crate::model::{AliasName, AwsEnum, KeySpec, KeyState, KeyUsage, MaterialId, Origin, Scope};
 
 /// The file: its own scope's fields (not `#[serde(flatten)]`ed from `ScopeSection`, because
 /// flattening reads values without type hints and digit-only hex would become a number), and
@@ -154,7 +153,7 @@ pub(super) fn parse(text: &str, home: &Scope) -> Result<SeedPlan, Problem> {
         }
         for entry in section.aliases {
             let line = entry.referenced.line();
-            let name = parse_alias_name(&entry.value.alias_name)
+            let name = AliasName::parse(&entry.value.alias_name)
                 .map_err(|e| Problem::at(line, e.to_string()))?;
             plan.aliases.push(SeedAlias {
                 target: key_arn(&scope, &entry.value.target_key_id, line)?.key_id,
@@ -289,7 +288,7 @@ pub fn export(kms: &Kms) -> Result<String, String> {
             rotation: key.rotation.schedule.map(|s| RotationEntry {
                 enabled: None,
                 rotation_period_in_days: Some(s.period_days),
-                next_rotation_date: Some(crate::audit::rfc3339(s.next.0)),
+                next_rotation_date: Some(s.next.rfc3339()),
             }),
             ..SeedKeyEntry::default()
         };

@@ -1,25 +1,6 @@
 use super::*;
 
 #[test]
-fn rfc3339_dates_parse_with_offsets_and_fractions() {
-    assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(Timestamp(0)));
-    assert_eq!(
-        parse_rfc3339("2030-10-01T12:00:00Z"),
-        Some(Timestamp(1_917_086_400_000))
-    );
-    assert_eq!(
-        parse_rfc3339("2030-10-01T14:00:00+02:00"),
-        Some(Timestamp(1_917_086_400_000))
-    );
-    assert_eq!(
-        parse_rfc3339("2000-02-29T00:00:00.5Z"),
-        Some(Timestamp(951_782_400_500))
-    );
-    assert_eq!(parse_rfc3339("2030-13-01T00:00:00Z"), None);
-    assert_eq!(parse_rfc3339("yesterday"), None);
-}
-
-#[test]
 fn formats_are_told_apart_by_the_shape_of_keys() {
     let home = Scope {
         account: AccountId::parse("123456789012").unwrap(),

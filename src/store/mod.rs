@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::kms::model::{Alias, AliasName, Key, KeyArn, LastUsage, Scope, Timestamp};
+use crate::model::{Alias, AliasName, Key, KeyArn, LastUsage, Scope, Timestamp};
 
 /// The most sled may cache of its tree, in bytes as stored (sled's default is 1 GiB). Requests
 /// never read sled: `kms` holds everything in memory and writes through, so this cache only

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Error;
 use crate::crypto::KeyMaterial;
-use crate::kms::model::{
+use crate::model::{
     AccountId, Alias, AliasName, Deletion, Grant, GrantConstraints, GrantOperation, Key, KeyArn,
     KeyId, KeyPolicy, KeyRotation, KeySpec, KeyState, KeyUsage, LastUsage, Material, MaterialId,
     Origin, Region, RotationRecord, RotationSchedule, RotationType, Scope, Timestamp,

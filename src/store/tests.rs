@@ -45,7 +45,7 @@ fn a_clock_record_of_an_unknown_version_is_corrupt() {
 
 #[test]
 fn clearing_resources_keeps_the_clock() {
-    use crate::kms::model::{AccountId, Alias, AliasName, KeyId, Region, Scope, Timestamp};
+    use crate::model::{AccountId, Alias, AliasName, KeyId, Region, Scope, Timestamp};
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let scope = Scope {
@@ -74,7 +74,7 @@ fn clearing_resources_keeps_the_clock() {
 
 #[test]
 fn single_writes_and_batches_are_applied_and_survive_reopening() {
-    use crate::kms::model::{AccountId, Alias, AliasName, KeyId, Region, Scope, Timestamp};
+    use crate::model::{AccountId, Alias, AliasName, KeyId, Region, Scope, Timestamp};
     let dir = tempfile::tempdir().unwrap();
     let scope = Scope {
         account: AccountId::parse("111122223333").unwrap(),
@@ -125,7 +125,7 @@ fn key_records_from_before_rotation_still_load() {
         panic!("the old record did not load as a key");
     };
     assert_eq!(key.description, "old");
-    assert_eq!(key.rotation, crate::kms::model::KeyRotation::default());
+    assert_eq!(key.rotation, crate::model::KeyRotation::default());
     assert_eq!(key.policy_text(), "{}");
     // Written back (as version 2) without rotation state, it has the same fields, less those
     // that version 2 leaves out: what the path says, and empty members.
@@ -148,7 +148,7 @@ const KEY_RECORD_V2_DEFAULT_POLICY: &str = r#"{"v":2,"created_ms":1700000000000,
 
 const KEY_PATH: &[u8] = b"k/111122223333/us-east-1/0b2f6f3e-1c1d-4a4b-9c9d-0e0f10111213";
 
-fn decode_key(record: &str) -> crate::kms::model::Key {
+fn decode_key(record: &str) -> crate::model::Key {
     match records::decode(KEY_PATH, record.as_bytes()) {
         Ok(records::Record::Key(key)) => key,
         Ok(_) => panic!("not a key record"),
@@ -158,7 +158,7 @@ fn decode_key(record: &str) -> crate::kms::model::Key {
 
 #[test]
 fn a_version_1_record_with_the_default_policy_loads_and_is_written_as_version_2() {
-    use crate::kms::model::KeyPolicy;
+    use crate::model::KeyPolicy;
     let old = decode_key(KEY_RECORD_V1_DEFAULT_POLICY);
     let stored: serde_json::Value = serde_json::from_str(KEY_RECORD_V1_DEFAULT_POLICY).unwrap();
     assert_eq!(old.policy, KeyPolicy::Default);
@@ -184,7 +184,7 @@ fn a_version_1_record_with_the_default_policy_loads_and_is_written_as_version_2(
 
 #[test]
 fn custom_policies_and_every_member_round_trip() {
-    use crate::kms::model::{Deletion, KeyPolicy, KeyState, Timestamp};
+    use crate::model::{Deletion, KeyPolicy, KeyState, Timestamp};
     let mut key = decode_key(KEY_RECORD_V1_DEFAULT_POLICY);
     let policy = "{\"Statement\" : [ ],\n \"x\": \"\u{e9}\\\"q\\\"\"}".to_owned();
     key.policy = KeyPolicy::new(&key.arn.scope.account, policy.clone());
@@ -207,7 +207,7 @@ fn custom_policies_and_every_member_round_trip() {
 
 #[test]
 fn the_default_policy_of_another_account_is_kept_as_a_document() {
-    use crate::kms::model::KeyPolicy;
+    use crate::model::KeyPolicy;
     let record = KEY_RECORD_V1_DEFAULT_POLICY.replace(":111122223333:root", ":444455556666:root");
     let key = decode_key(&record);
     assert!(matches!(key.policy, KeyPolicy::Document(_)));
@@ -235,9 +235,7 @@ fn a_version_1_key_record_needs_its_policy_and_unknown_versions_are_corrupt() {
 
 #[test]
 fn rotation_state_round_trips() {
-    use crate::kms::model::{
-        MaterialId, RotationRecord, RotationSchedule, RotationType, Timestamp,
-    };
+    use crate::model::{MaterialId, RotationRecord, RotationSchedule, RotationType, Timestamp};
     let path = b"k/111122223333/us-east-1/0b2f6f3e-1c1d-4a4b-9c9d-0e0f10111213";
     let Ok(records::Record::Key(mut key)) =
         records::decode(path, KEY_RECORD_BEFORE_ROTATION.as_bytes())

@@ -80,12 +80,14 @@ fn layers_only_use_what_they_may() {
 }
 
 #[test]
-fn the_dispatch_table_covers_every_implemented_operation() {
+fn readme_lists_every_implemented_operation() {
     let readme = include_str!("../../README.md");
-    for op in kmsd::api::OPERATIONS {
-        assert!(readme.contains(op), "README's list misses {op}");
+    let implemented = kmsd::model::Operation::ALL
+        .iter()
+        .filter(|op| kmsd::api::decoder(**op).is_some());
+    for op in implemented {
+        assert!(readme.contains(op.as_str()), "README's list misses {op}");
     }
-    assert_eq!(kmsd::api::OPERATIONS.len(), 45);
 }
 
 /// The Dockerfile's stages, each as its instruction lines (comments and blank lines dropped).

@@ -1,5 +1,5 @@
 use super::*;
-use crate::kms::model::KeySpec;
+use crate::model::KeySpec;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]

@@ -1,5 +1,5 @@
 use super::*;
-use crate::kms::model::{AccountId, KeyId, Region};
+use crate::model::{AccountId, KeyId, Region, Scope};
 
 fn arn() -> KeyArn {
     KeyArn {

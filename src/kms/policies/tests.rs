@@ -1,4 +1,5 @@
 use super::*;
+use crate::model::{AccountId, default_policy, is_default_policy};
 
 /// The default policy as AWS writes it, spelled out once more, so that changing how kmsd builds
 /// or stores it can never change a byte of what GetKeyPolicy returns.

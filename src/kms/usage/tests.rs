@@ -1,39 +1,27 @@
 use super::*;
-use crate::kms::keys::CreateKey;
-use crate::kms::model::{AccountId, EncryptionContext, Region};
-use crate::kms::{Clock, Error};
+use crate::kms::Error;
+use crate::kms::encryption::EncryptInput;
+use crate::kms::testing::{DAY, create_key, cx, home, in_memory, kms_in, record_use, reference};
+use crate::model::{EncryptionAlgorithm, EncryptionContext, Operation};
 use crate::store::Store;
-use crate::store::tests::reopen;
-
-const DAY: u64 = 86_400;
-
-fn home() -> Scope {
-    Scope {
-        account: AccountId::parse("111122223333").unwrap(),
-        region: Region::parse("us-east-1").unwrap(),
-    }
-}
-
-fn kms_in(dir: &std::path::Path) -> Kms {
-    Kms::open(reopen(dir), home(), Clock::system()).unwrap()
-}
-
-fn reference(key: &Key) -> KeyRef {
-    KeyRef::parse(key.arn.key_id.as_str())
-}
 
 #[test]
 fn recording_never_touches_the_disk_and_a_flush_writes_once() {
     let dir = tempfile::tempdir().unwrap();
     let kms = kms_in(dir.path());
-    let key = kms.create_key(&home(), CreateKey::default()).unwrap();
-    let arn = key.arn.to_string();
+    let key = create_key(&kms);
     let before = kms.store.batches_written();
     let context = EncryptionContext::new();
     for i in 0..1000 {
-        kms.encrypt(&home(), &reference(&key), b"x", &context, None, false)
-            .unwrap();
-        kms.record_usage(&arn, UsageOperation::Encrypt, &format!("request-{i}"));
+        let mut call = Context::new(home(), Operation::Encrypt, format!("request-{i}"));
+        let input = EncryptInput {
+            key: reference(&key),
+            plaintext: b"x".to_vec(),
+            context: context.clone(),
+            algorithm: EncryptionAlgorithm::SymmetricDefault,
+        };
+        kms.encrypt(&mut call, input).unwrap();
+        kms.record_usage(&call);
     }
     assert_eq!(
         kms.store.batches_written(),
@@ -55,18 +43,19 @@ fn recording_never_touches_the_disk_and_a_flush_writes_once() {
 
 #[test]
 fn the_last_usage_wins_and_its_event_id_is_stable() {
-    let kms = Kms::open(Store::in_memory(), home(), Clock::system()).unwrap();
-    let key = kms.create_key(&home(), CreateKey::default()).unwrap();
-    let arn = key.arn.to_string();
-    let fresh = kms.get_key_last_usage(&home(), &reference(&key)).unwrap();
+    let kms = in_memory();
+    let key = create_key(&kms);
+    let fresh = kms
+        .get_key_last_usage(&mut cx(Operation::GetKeyLastUsage), &reference(&key))
+        .unwrap();
     assert_eq!(fresh.last, None);
     assert_eq!(fresh.tracking_start, key.creation_date);
 
-    kms.record_usage(&arn, UsageOperation::Encrypt, "first");
+    record_use(&kms, &key, Operation::Encrypt, "first");
     kms.advance_clock(DAY).unwrap();
-    kms.record_usage(&arn, UsageOperation::Decrypt, "second");
+    record_use(&kms, &key, Operation::Decrypt, "second");
     let last = kms
-        .get_key_last_usage(&home(), &reference(&key))
+        .get_key_last_usage(&mut cx(Operation::GetKeyLastUsage), &reference(&key))
         .unwrap()
         .last
         .unwrap();
@@ -79,15 +68,15 @@ fn the_last_usage_wins_and_its_event_id_is_stable() {
     let event = last.event_id.clone().unwrap();
     assert!(uuid::Uuid::parse_str(&event).is_ok());
     let again = kms
-        .get_key_last_usage(&home(), &reference(&key))
+        .get_key_last_usage(&mut cx(Operation::GetKeyLastUsage), &reference(&key))
         .unwrap()
         .last
         .unwrap();
     assert_eq!(again, last, "reading twice gives the same event id");
 
-    kms.record_usage(&arn, UsageOperation::Encrypt, "third");
+    record_use(&kms, &key, Operation::Encrypt, "third");
     let newer = kms
-        .get_key_last_usage(&home(), &reference(&key))
+        .get_key_last_usage(&mut cx(Operation::GetKeyLastUsage), &reference(&key))
         .unwrap()
         .last
         .unwrap();
@@ -99,14 +88,18 @@ fn usage_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let (key, last, tracking_start) = {
         let kms = kms_in(dir.path());
-        let key = kms.create_key(&home(), CreateKey::default()).unwrap();
-        kms.record_usage(&key.arn.to_string(), UsageOperation::GenerateDataKey, "r");
-        let usage = kms.get_key_last_usage(&home(), &reference(&key)).unwrap();
+        let key = create_key(&kms);
+        record_use(&kms, &key, Operation::GenerateDataKey, "r");
+        let usage = kms
+            .get_key_last_usage(&mut cx(Operation::GetKeyLastUsage), &reference(&key))
+            .unwrap();
         kms.flush_usage().unwrap();
         (key, usage.last, kms.tracking_start)
     };
     let kms = kms_in(dir.path());
-    let usage = kms.get_key_last_usage(&home(), &reference(&key)).unwrap();
+    let usage = kms
+        .get_key_last_usage(&mut cx(Operation::GetKeyLastUsage), &reference(&key))
+        .unwrap();
     assert_eq!(usage.last, last);
     assert_eq!(kms.tracking_start, tracking_start);
 }
@@ -116,8 +109,8 @@ fn keys_older_than_tracking_report_when_tracking_began() {
     let dir = tempfile::tempdir().unwrap();
     // A key written by a kmsd that did not track usage yet: no m/usage-tracking record.
     let old = {
-        let scratch = Kms::open(Store::in_memory(), home(), Clock::system()).unwrap();
-        let mut key = Key::clone(&scratch.create_key(&home(), CreateKey::default()).unwrap());
+        let scratch = in_memory();
+        let mut key = Key::clone(&create_key(&scratch));
         key.creation_date = Timestamp(key.creation_date.0 - 100 * DAY * 1000);
         let store = Store::open(dir.path()).unwrap();
         let mut batch = Batch::default();
@@ -126,13 +119,17 @@ fn keys_older_than_tracking_report_when_tracking_began() {
         key
     };
     let kms = kms_in(dir.path());
-    let usage = kms.get_key_last_usage(&home(), &reference(&old)).unwrap();
+    let usage = kms
+        .get_key_last_usage(&mut cx(Operation::GetKeyLastUsage), &reference(&old))
+        .unwrap();
     assert_eq!(usage.tracking_start, kms.tracking_start);
     assert!(usage.tracking_start > old.creation_date);
     assert_eq!(usage.key.creation_date, old.creation_date);
     // A key created since is tracked from its creation.
-    let new = kms.create_key(&home(), CreateKey::default()).unwrap();
-    let usage = kms.get_key_last_usage(&home(), &reference(&new)).unwrap();
+    let new = create_key(&kms);
+    let usage = kms
+        .get_key_last_usage(&mut cx(Operation::GetKeyLastUsage), &reference(&new))
+        .unwrap();
     assert_eq!(usage.tracking_start, new.creation_date);
 }
 
@@ -140,33 +137,43 @@ fn keys_older_than_tracking_report_when_tracking_began() {
 fn the_usage_of_a_deleted_key_is_deleted_with_it() {
     let dir = tempfile::tempdir().unwrap();
     let kms = kms_in(dir.path());
-    let key = kms.create_key(&home(), CreateKey::default()).unwrap();
-    let arn = key.arn.to_string();
-    kms.record_usage(&arn, UsageOperation::Encrypt, "r");
+    let key = create_key(&kms);
+    record_use(&kms, &key, Operation::Encrypt, "r");
     kms.flush_usage().unwrap();
-    kms.schedule_key_deletion(&home(), &reference(&key), Some(7))
+    let deletion = crate::kms::keys::ScheduleKeyDeletionInput {
+        key: reference(&key),
+        pending_window_days: Some(7),
+    };
+    kms.schedule_key_deletion(&mut cx(Operation::ScheduleKeyDeletion), deletion)
         .unwrap();
     kms.advance_clock(8 * DAY).unwrap();
     assert!(kms.store.load().unwrap().usage.is_empty());
     assert!(matches!(
-        kms.get_key_last_usage(&home(), &reference(&key)),
+        kms.get_key_last_usage(&mut cx(Operation::GetKeyLastUsage), &reference(&key)),
         Err(Error::KeyNotFound(_))
     ));
     // A call that was in flight when the key went records after the deletion: the flush drops
     // it instead of writing a record for a key that no longer exists.
-    kms.record_usage(&arn, UsageOperation::Decrypt, "late");
+    record_use(&kms, &key, Operation::Decrypt, "late");
     assert_eq!(kms.flush_usage().unwrap(), 0);
     assert!(kms.store.load().unwrap().usage.is_empty());
 }
 
 #[test]
 fn aliases_are_not_accepted() {
-    let kms = Kms::open(Store::in_memory(), home(), Clock::system()).unwrap();
-    let key = kms.create_key(&home(), CreateKey::default()).unwrap();
-    let alias = crate::kms::aliases::parse_alias_name("alias/used").unwrap();
-    kms.create_alias(&home(), alias, &reference(&key)).unwrap();
+    let kms = in_memory();
+    let key = create_key(&kms);
+    let input = crate::kms::aliases::AliasTargetInput {
+        name: crate::model::AliasName::parse("alias/used").unwrap(),
+        target: reference(&key),
+    };
+    kms.create_alias(&mut cx(Operation::CreateAlias), input)
+        .unwrap();
     assert!(matches!(
-        kms.get_key_last_usage(&home(), &KeyRef::parse("alias/used")),
+        kms.get_key_last_usage(
+            &mut cx(Operation::GetKeyLastUsage),
+            &KeyRef::parse("alias/used")
+        ),
         Err(Error::Validation(_))
     ));
 }

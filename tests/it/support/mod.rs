@@ -11,8 +11,8 @@ use aws_sdk_kms::Client;
 use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region, retry::RetryConfig};
 use aws_sdk_kms::error::ProvideErrorMetadata;
 use kmsd::ServeOptions;
-use kmsd::kms::model::{AccountId, Scope};
 use kmsd::kms::{Clock, Kms};
+use kmsd::model::{AccountId, Scope};
 use kmsd::store::Store;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -70,7 +70,7 @@ impl TestServer {
     async fn start_with(store: Store, options: ServeOptions) -> TestServer {
         let home = Scope {
             account: AccountId::parse(ACCOUNT).unwrap(),
-            region: kmsd::kms::model::Region::parse(REGION).unwrap(),
+            region: kmsd::model::Region::parse(REGION).unwrap(),
         };
         let kms = Kms::open(store, home, Clock::system()).unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();

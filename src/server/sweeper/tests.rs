@@ -1,33 +1,18 @@
 use super::*;
-use crate::kms::Clock;
-use crate::kms::keys::CreateKey;
-use crate::kms::model::{AccountId, KeyRef, Region, Scope};
-use crate::store::Store;
-
-const DAY: u64 = 86_400;
-
-fn home() -> Scope {
-    Scope {
-        account: AccountId::parse("111122223333").unwrap(),
-        region: Region::parse("us-east-1").unwrap(),
-    }
-}
+use crate::kms::testing::{DAY, create_key, in_memory, schedule_deletion};
 
 /// The deadline is about a second away in real time and nobody calls kmsd: the task alone
 /// deletes the key. The test waits for the task's report (bounded), not for a fixed time.
 #[tokio::test]
 async fn a_deadline_fires_with_nobody_touching_the_key() {
-    let kms = Arc::new(Kms::open(Store::in_memory(), home(), Clock::system()).unwrap());
+    let kms = Arc::new(in_memory());
     let wake = Arc::new(Notify::new());
     let (stop, stopped) = oneshot::channel();
     let (report, mut reports) = mpsc::unbounded_channel();
     let task = tokio::spawn(run(kms.clone(), wake.clone(), stopped, Some(report)));
 
-    let key = kms.create_key(&home(), CreateKey::default()).unwrap();
-    let key_ref = KeyRef::parse(key.arn.key_id.as_str());
-    let scheduled = kms
-        .schedule_key_deletion(&home(), &key_ref, Some(7))
-        .unwrap();
+    let key = create_key(&kms);
+    let scheduled = schedule_deletion(&kms, &key, 7).unwrap();
     // Seven days minus one second: the advance itself applies nothing.
     let advanced = kms.advance_clock(7 * DAY - 1).unwrap();
     assert!(advanced.applied.deleted.is_empty());
@@ -48,7 +33,7 @@ async fn a_deadline_fires_with_nobody_touching_the_key() {
 
 #[tokio::test]
 async fn the_task_stops_when_told_and_releases_kms() {
-    let kms = Arc::new(Kms::open(Store::in_memory(), home(), Clock::system()).unwrap());
+    let kms = Arc::new(in_memory());
     let (stop, stopped) = oneshot::channel();
     let task = tokio::spawn(run(kms.clone(), Arc::new(Notify::new()), stopped, None));
     stop.send(()).unwrap();

@@ -165,7 +165,7 @@ async fn blocking<T: Send + 'static>(
     }
 }
 
-fn arns(arns: &[kms::model::KeyArn]) -> Vec<String> {
+fn arns(arns: &[crate::model::KeyArn]) -> Vec<String> {
     arns.iter().map(ToString::to_string).collect()
 }
 

@@ -182,3 +182,42 @@ fn new_enum_spellings_round_trip() {
         "GenerateDataKeyPairWithoutPlaintext"
     );
 }
+
+#[test]
+fn rfc3339_dates_parse_with_offsets_and_fractions() {
+    assert_eq!(
+        Timestamp::parse_rfc3339("1970-01-01T00:00:00Z"),
+        Some(Timestamp(0))
+    );
+    assert_eq!(
+        Timestamp::parse_rfc3339("2030-10-01T12:00:00Z"),
+        Some(Timestamp(1_917_086_400_000))
+    );
+    assert_eq!(
+        Timestamp::parse_rfc3339("2030-10-01T14:00:00+02:00"),
+        Some(Timestamp(1_917_086_400_000))
+    );
+    assert_eq!(
+        Timestamp::parse_rfc3339("2000-02-29T00:00:00.5Z"),
+        Some(Timestamp(951_782_400_500))
+    );
+    assert_eq!(Timestamp::parse_rfc3339("2030-13-01T00:00:00Z"), None);
+    assert_eq!(Timestamp::parse_rfc3339("yesterday"), None);
+}
+
+#[test]
+fn rfc3339_formats_known_instants() {
+    assert_eq!(Timestamp(0).rfc3339(), "1970-01-01T00:00:00.000Z");
+    assert_eq!(
+        Timestamp(951_782_400_000).rfc3339(),
+        "2000-02-29T00:00:00.000Z"
+    );
+    assert_eq!(
+        Timestamp(1_795_926_692_396).rfc3339(),
+        "2026-11-29T04:31:32.396Z"
+    );
+    assert_eq!(
+        Timestamp(4_102_444_799_999).rfc3339(),
+        "2099-12-31T23:59:59.999Z"
+    );
+}

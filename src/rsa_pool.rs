@@ -12,8 +12,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
-use super::Error;
-use super::asymmetric::{AsymmetricKey, KeyPairKind};
+use crate::crypto::Error;
+use crate::crypto::asymmetric::{AsymmetricKey, KeyPairKind};
 
 /// The RSA sizes KMS offers.
 pub const SIZES: [usize; 3] = [2048, 3072, 4096];

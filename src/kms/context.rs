@@ -1,0 +1,85 @@
+//! One request's context: who calls, in which account and region, under which request id,
+//! which operation, whether it is a dry run, and what the call saw and used. The server makes
+//! one for each call and passes it to the `Kms` method that serves it; nothing about a request
+//! travels any other way (no thread-locals, no loose flags).
+
+use super::{Error, Result, WriteSeq};
+use crate::model::{Key, KeyArn, Operation, Scope};
+
+/// Everything `kms` knows about the call it is serving.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// The account and region the call acts in.
+    pub scope: Scope,
+    /// Who calls, as far as kmsd knows.
+    pub caller: Caller,
+    /// The call's `x-amzn-RequestId`.
+    pub request_id: String,
+    /// The operation being served.
+    pub operation: Operation,
+    /// `DryRun`: check everything the call would check, change nothing, and answer
+    /// `DryRunOperationException` where the call would have succeeded.
+    pub dry_run: bool,
+    /// The key the request names, as given (for the log line and the audit trail).
+    pub named_key: Option<String>,
+    /// The latest write the call saw or made: its answer rests on it, so it must not be sent
+    /// before that write is on disk.
+    pub(super) seen: WriteSeq,
+    /// The keys a successful call acted on, at most two (ReEncrypt uses its source and its
+    /// destination key).
+    used: [Option<KeyArn>; 2],
+}
+
+/// The caller's identity. kmsd does not authenticate; these are what the request says.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Caller {
+    /// The SigV4 access key id, if the request was signed.
+    pub access_key_id: Option<String>,
+    /// The caller's principal ARN, once kmsd knows identities.
+    pub principal: Option<String>,
+}
+
+impl Context {
+    /// A context for `operation` in `scope`, by an unknown caller, not a dry run.
+    pub fn new(scope: Scope, operation: Operation, request_id: impl Into<String>) -> Context {
+        Context {
+            scope,
+            caller: Caller::default(),
+            request_id: request_id.into(),
+            operation,
+            dry_run: false,
+            named_key: None,
+            seen: WriteSeq::default(),
+            used: [None, None],
+        }
+    }
+
+    /// The latest write the call saw or made (see [`super::Kms::durable`]).
+    pub fn seen(&self) -> WriteSeq {
+        self.seen
+    }
+
+    /// The keys the call acted on, in the order it used them.
+    pub fn used_keys(&self) -> impl Iterator<Item = &KeyArn> {
+        self.used.iter().flatten()
+    }
+
+    /// Records that the call acted on `key` (called once the call has succeeded with it).
+    pub(super) fn uses(&mut self, key: &Key) {
+        if self.used.iter().flatten().any(|arn| *arn == key.arn) {
+            return;
+        }
+        if let Some(slot) = self.used.iter_mut().find(|slot| slot.is_none()) {
+            *slot = Some(key.arn.clone());
+        }
+    }
+
+    /// The `DryRun` check: everything before it passed, so a dry run ends here, successfully.
+    pub(super) fn stop_if_dry_run(&self) -> Result<()> {
+        if self.dry_run {
+            Err(Error::DryRun)
+        } else {
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! Helpers for the unit tests of `kms`: a home scope, contexts, a `Kms` in memory or on a
+//! directory, key references.
+
+use std::sync::Arc;
+
+use super::aliases::AliasTargetInput;
+use super::encryption::{DecryptInput, Decrypted, EncryptInput, Encrypted};
+use super::keys::{CreateKeyInput, ScheduleKeyDeletionInput};
+use super::{Clock, Context, Kms, Paging, Result};
+use crate::model::{
+    AccountId, AliasName, EncryptionAlgorithm, EncryptionContext, Key, KeyArn, KeyRef, Operation,
+    Region, Scope,
+};
+use crate::store::Store;
+
+/// Seconds in a day.
+pub(crate) const DAY: u64 = 86_400;
+
+/// The account and region of every test `Kms`.
+pub(crate) fn home() -> Scope {
+    Scope {
+        account: AccountId::parse("111122223333").unwrap(),
+        region: Region::parse("us-east-1").unwrap(),
+    }
+}
+
+/// A context for one call of `operation` in [`home`].
+pub(crate) fn cx(operation: Operation) -> Context {
+    Context::new(home(), operation, "request-id")
+}
+
+/// A `Kms` that keeps nothing on disk.
+pub(crate) fn in_memory() -> Kms {
+    Kms::open(Store::in_memory(), home(), Clock::system()).unwrap()
+}
+
+/// A `Kms` on `dir`, waiting for a just-dropped one to release it.
+pub(crate) fn kms_in(dir: &std::path::Path) -> Kms {
+    Kms::open(crate::store::tests::reopen(dir), home(), Clock::system()).unwrap()
+}
+
+/// A new symmetric key.
+pub(crate) fn create_key(kms: &Kms) -> Arc<Key> {
+    kms.create_key(&mut cx(Operation::CreateKey), CreateKeyInput::default())
+        .unwrap()
+}
+
+/// A reference to `key` by its key id.
+pub(crate) fn reference(key: &Key) -> KeyRef {
+    KeyRef::parse(key.arn.key_id.as_str())
+}
+
+/// Records a successful `operation` with `key` by the request `request_id`, as `api` does
+/// after a call.
+pub(crate) fn record_use(kms: &Kms, key: &Key, operation: Operation, request_id: &str) {
+    let mut cx = Context::new(home(), operation, request_id);
+    cx.uses(key);
+    kms.record_usage(&cx);
+}
+
+/// DescribeKey of `key`.
+pub(crate) fn describe(kms: &Kms, key: &Key) -> Result<Arc<Key>> {
+    kms.describe_key(&mut cx(Operation::DescribeKey), &reference(key))
+}
+
+/// ScheduleKeyDeletion of `key` with a waiting period of `days`.
+pub(crate) fn schedule_deletion(kms: &Kms, key: &Key, days: u32) -> Result<Arc<Key>> {
+    let input = ScheduleKeyDeletionInput {
+        key: reference(key),
+        pending_window_days: Some(days),
+    };
+    kms.schedule_key_deletion(&mut cx(Operation::ScheduleKeyDeletion), input)
+}
+
+/// CancelKeyDeletion of `key`.
+pub(crate) fn cancel_deletion(kms: &Kms, key: &Key) -> Result<Arc<Key>> {
+    kms.cancel_key_deletion(&mut cx(Operation::CancelKeyDeletion), &reference(key))
+}
+
+/// CreateAlias `name` for `key`.
+pub(crate) fn create_alias(kms: &Kms, name: &str, key: &Key) -> Result<()> {
+    let input = AliasTargetInput {
+        name: AliasName::parse(name).unwrap(),
+        target: reference(key),
+    };
+    kms.create_alias(&mut cx(Operation::CreateAlias), input)
+}
+
+/// The names of the aliases in [`home`].
+pub(crate) fn alias_names(kms: &Kms) -> Vec<String> {
+    let paging = Paging {
+        limit: 100,
+        marker: None,
+    };
+    kms.list_aliases(&mut cx(Operation::ListAliases), None, paging)
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|entry| entry.alias.name.as_str().to_owned())
+        .collect()
+}
+
+/// The keys in [`home`].
+pub(crate) fn key_arns(kms: &Kms) -> Vec<KeyArn> {
+    let paging = Paging {
+        limit: 1000,
+        marker: None,
+    };
+    kms.list_keys(&mut cx(Operation::ListKeys), paging)
+        .unwrap()
+        .items
+}
+
+/// Encrypt of `plaintext` under `key`, with no encryption context.
+pub(crate) fn encrypt(kms: &Kms, key: &Key, plaintext: &[u8]) -> Result<Encrypted> {
+    let input = EncryptInput {
+        key: reference(key),
+        plaintext: plaintext.to_vec(),
+        context: EncryptionContext::new(),
+        algorithm: EncryptionAlgorithm::SymmetricDefault,
+    };
+    kms.encrypt(&mut cx(Operation::Encrypt), input)
+}
+
+/// Decrypt of a symmetric ciphertext with no encryption context, naming no key.
+pub(crate) fn decrypt(kms: &Kms, ciphertext: &[u8]) -> Result<Decrypted> {
+    let input = DecryptInput {
+        ciphertext: ciphertext.to_vec(),
+        context: EncryptionContext::new(),
+        key: None,
+        algorithm: EncryptionAlgorithm::SymmetricDefault,
+    };
+    kms.decrypt(&mut cx(Operation::Decrypt), input)
+}

@@ -1,0 +1,232 @@
+//! The key record and what belongs to it: material versions, policy, rotation, grants, last
+//! usage; and aliases. These are the values `kms` reasons about and `store` persists.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::*;
+use crate::crypto::KeyMaterial;
+
+/// A grant: permission for a principal to use a key for some operations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// `GrantId`: 64 lowercase hex digits.
+    pub id: String,
+    /// `Name`, when the grant was given one.
+    pub name: Option<String>,
+    /// `CreationDate`.
+    pub creation_date: Timestamp,
+    /// `GranteePrincipal`.
+    pub grantee: String,
+    /// `RetiringPrincipal`.
+    pub retiring: Option<String>,
+    /// The account that created the grant (`IssuingAccount` is its root ARN).
+    pub issuing_account: AccountId,
+    /// `Operations`, in the order given, without repeats.
+    pub operations: Vec<GrantOperation>,
+    /// `Constraints`.
+    pub constraints: Option<GrantConstraints>,
+}
+
+/// `GrantConstraints`: the encryption context a grant's operations must carry.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GrantConstraints {
+    /// `EncryptionContextSubset`: pairs the request's context must include.
+    pub subset: Option<EncryptionContext>,
+    /// `EncryptionContextEquals`: the exact context the request must have.
+    pub equals: Option<EncryptionContext>,
+}
+
+/// The last successful cryptographic operation with a key (`KeyLastUsage`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastUsage {
+    /// `Operation`.
+    pub operation: UsageOperation,
+    /// `Timestamp`.
+    pub at: Timestamp,
+    /// `KmsRequestId`: the `x-amzn-RequestId` of the call.
+    pub request_id: String,
+    /// `CloudTrailEventId`. kmsd has no CloudTrail; it makes one up, once per usage, when the
+    /// usage is first read or written to disk (not on the hot path).
+    pub event_id: Option<String>,
+}
+
+/// One version of a key's material.
+#[derive(Debug, Clone)]
+pub struct Material {
+    /// Its id, recorded in every ciphertext it seals.
+    pub id: MaterialId,
+    /// The secret.
+    pub secret: KeyMaterial,
+    /// When it became the key's material.
+    pub created: Timestamp,
+}
+
+/// A pending deletion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deletion {
+    /// When the key will be deleted.
+    pub date: Timestamp,
+    /// The waiting period that was requested.
+    pub window_days: u32,
+}
+
+/// Automatic rotation of a key's material, when it is enabled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RotationSchedule {
+    /// Days between automatic rotations (`RotationPeriodInDays`, 90–2560).
+    pub period_days: u32,
+    /// When the material is next rotated automatically (`NextRotationDate`).
+    pub next: Timestamp,
+}
+
+/// One completed rotation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RotationRecord {
+    /// The material the rotation made current.
+    pub material_id: MaterialId,
+    /// When the rotation completed (`RotationDate`).
+    pub date: Timestamp,
+    /// Automatic or on demand.
+    pub kind: RotationType,
+}
+
+/// A key's rotation settings and history.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyRotation {
+    /// Set while automatic rotation is enabled.
+    pub schedule: Option<RotationSchedule>,
+    /// Every rotation so far, oldest first.
+    pub history: Vec<RotationRecord>,
+}
+
+/// The encryption context: sorted, so its canonical encoding is order-independent.
+pub type EncryptionContext = BTreeMap<String, String>;
+
+/// A KMS key with everything that belongs to it except its aliases.
+#[derive(Debug, Clone)]
+pub struct Key {
+    /// Identity and location.
+    pub arn: KeyArn,
+    /// When it was created.
+    pub creation_date: Timestamp,
+    /// Free text, `""` when unset.
+    pub description: String,
+    /// What it is for.
+    pub usage: KeyUsage,
+    /// What kind of key it is.
+    pub spec: KeySpec,
+    /// Where its material came from.
+    pub origin: Origin,
+    /// Lifecycle state.
+    pub state: KeyState,
+    /// Set while the state is `PendingDeletion`.
+    pub deletion: Option<Deletion>,
+    /// Material versions, oldest first; the last one is current. Shared, because a key record
+    /// is copied on every change and the material itself never changes.
+    pub materials: Arc<[Material]>,
+    /// Tags by key; ListResourceTags pages through them in this order.
+    pub tags: BTreeMap<String, String>,
+    /// The key policy document (name `default`); [`Key::policy_text`] is its text.
+    pub policy: KeyPolicy,
+    /// Automatic rotation and the rotations so far.
+    pub rotation: KeyRotation,
+    /// Grants, oldest first; ListGrants pages through them in this order.
+    pub grants: Vec<Grant>,
+}
+
+/// A key policy (name `default`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyPolicy {
+    /// The policy AWS writes when a key gets none. Its text names the key's account, so it is
+    /// written out when asked for, not kept with every key.
+    Default,
+    /// Any other document, exactly as it was given.
+    Document(String),
+}
+
+impl KeyPolicy {
+    /// The policy with this text for a key of `account`: [`KeyPolicy::Default`] when the text
+    /// is exactly the default policy's, so that both ways of getting it are one value.
+    pub fn new(account: &AccountId, text: String) -> KeyPolicy {
+        if super::is_default_policy(account, &text) {
+            KeyPolicy::Default
+        } else {
+            KeyPolicy::Document(text)
+        }
+    }
+}
+
+impl Key {
+    /// The text of the key policy, as GetKeyPolicy returns it.
+    pub fn policy_text(&self) -> std::borrow::Cow<'_, str> {
+        match &self.policy {
+            KeyPolicy::Default => super::default_policy(&self.arn.scope.account).into(),
+            KeyPolicy::Document(text) => text.as_str().into(),
+        }
+    }
+
+    /// The material that seals new data.
+    pub fn current_material(&self) -> Option<&Material> {
+        self.materials.last()
+    }
+
+    /// The material version with this id.
+    pub fn material(&self, id: &MaterialId) -> Option<&Material> {
+        self.materials.iter().find(|m| &m.id == id)
+    }
+
+    /// The encryption algorithms this key supports (none unless its usage is ENCRYPT_DECRYPT).
+    pub fn encryption_algorithms(&self) -> &'static [EncryptionAlgorithm] {
+        if self.usage != KeyUsage::EncryptDecrypt {
+            return &[];
+        }
+        self.spec.encryption_algorithms()
+    }
+
+    /// The signing algorithms this key supports (none unless its usage is SIGN_VERIFY).
+    pub fn signing_algorithms(&self) -> &'static [SigningAlgorithm] {
+        if self.usage != KeyUsage::SignVerify {
+            return &[];
+        }
+        self.spec.signing_algorithms()
+    }
+
+    /// The MAC algorithms this key supports.
+    pub fn mac_algorithms(&self) -> &'static [MacAlgorithm] {
+        if self.usage != KeyUsage::GenerateVerifyMac {
+            return &[];
+        }
+        self.spec.mac_algorithm().map_or(&[], std::slice::from_ref)
+    }
+
+    /// The key agreement algorithms this key supports.
+    pub fn key_agreement_algorithms(&self) -> &'static [KeyAgreementAlgorithm] {
+        if self.usage != KeyUsage::KeyAgreement {
+            return &[];
+        }
+        &[KeyAgreementAlgorithm::Ecdh]
+    }
+
+    /// The key encapsulation algorithms this key supports (none unless its usage is
+    /// ENCAPSULATE_DECAPSULATE).
+    pub fn encapsulation_algorithms(&self) -> &'static [EncapsulationAlgorithm] {
+        if self.usage != KeyUsage::EncapsulateDecapsulate {
+            return &[];
+        }
+        self.spec.encapsulation_algorithms()
+    }
+}
+
+/// An alias and the key it points to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alias {
+    /// `alias/...`.
+    pub name: AliasName,
+    /// The key it points to, always in the alias's own account and region.
+    pub target: KeyId,
+    /// When it was created.
+    pub creation_date: Timestamp,
+    /// When it was last pointed at a key.
+    pub last_updated: Timestamp,
+}

@@ -1,0 +1,281 @@
+//! The KMS API over HTTP: `POST /` with `X-Amz-Target: TrentService.<Operation>`. One call
+//! goes: target → [`Operation`] (once) → content type → body → `api` decodes it → a
+//! `kms::Context` → the call runs (on the blocking pool when it is heavy) → the server awaits
+//! the durability of what the call saw → one log line, the audit record, the response.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::AppState;
+use super::audit::{AuditRecord, CallFacts};
+use super::sigv4;
+use crate::api::{self, ApiError, ErrorCode};
+use crate::kms::{Context, Kms};
+use crate::model::Operation;
+
+/// The largest request body kmsd reads.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+const JSON_1_1: &str = "application/x-amz-json-1.1";
+const TARGET_PREFIX: &str = "TrentService.";
+
+/// What the HTTP layer knows of one call once it has run (or failed to start).
+struct Served {
+    /// The response body, or the error.
+    result: Result<Vec<u8>, ApiError>,
+    /// The call's context, once its operation was known and its request decoded.
+    cx: Option<Context>,
+    /// The request's members for the audit trail, when the trail is on and the request was
+    /// decoded.
+    parameters: Option<serde_json::Value>,
+}
+
+impl Served {
+    /// A call that failed before its request was understood.
+    fn failed(error: ApiError) -> Served {
+        Served {
+            result: Err(error),
+            cx: None,
+            parameters: None,
+        }
+    }
+}
+
+pub(super) async fn kms_call(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    method: Method,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let started = Instant::now();
+    state.kms.note_request();
+    let request_id = state.request_ids.next();
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let name = target.strip_prefix(TARGET_PREFIX).unwrap_or_default();
+    tracing::debug!(request_id = %request_id, op = %name, "request received");
+    let request = Request {
+        method,
+        headers: &headers,
+        target,
+        body,
+        request_id: &request_id,
+    };
+    let served = serve(&state, request).await;
+    // A call that failed before it had a context acted nowhere yet: say where it would have.
+    let fallback;
+    let (scope, caller) = match &served.cx {
+        Some(cx) => (&cx.scope, &cx.caller),
+        None => {
+            fallback = sigv4::caller(&headers, state.kms.home());
+            (&fallback.0, &fallback.1)
+        }
+    };
+    let status = match &served.result {
+        Ok(_) => 200,
+        Err(e) => e.status(),
+    };
+    let named_key = served.cx.as_ref().and_then(|cx| cx.named_key.as_deref());
+    tracing::info!(
+        request_id = %request_id,
+        op = %name,
+        account = scope.account.as_str(),
+        region = scope.region.as_str(),
+        key_id = named_key,
+        status,
+        error = served.result.as_ref().err().map(|e| e.code.as_str()),
+        // Whole microseconds, so the line shows 0.467 rather than 0.46731300000000003.
+        ms = started.elapsed().as_micros() as f64 / 1000.0,
+        "request"
+    );
+    if let Some(audit) = &state.audit {
+        let facts = CallFacts {
+            time: state.kms.clock().now(),
+            operation: name,
+            scope,
+            caller,
+            source_ip: peer.ip().to_string(),
+            user_agent: headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default(),
+            request_id: &request_id,
+            parameters: served.parameters,
+            used_keys: served
+                .cx
+                .as_ref()
+                .map(|cx| cx.used_keys().collect())
+                .unwrap_or_default(),
+            named_key,
+            error: served.result.as_ref().err(),
+        };
+        audit.record(&AuditRecord::of_call(facts, state.request_ids.next()));
+    }
+    match served.result {
+        Ok(body) => json_response(StatusCode::OK, body, &request_id),
+        Err(error) => error_response(&error, &request_id),
+    }
+}
+
+/// One HTTP request to the KMS API, as [`kms_call`] received it.
+struct Request<'a> {
+    method: Method,
+    headers: &'a HeaderMap,
+    target: &'a str,
+    body: Body,
+    request_id: &'a str,
+}
+
+/// Checks the request, reads and decodes its body and runs it.
+async fn serve(state: &AppState, request: Request<'_>) -> Served {
+    if request.method != Method::POST {
+        let error = ApiError::new(
+            ErrorCode::UnknownOperation,
+            format!(
+                "kmsd serves the KMS API at POST / only, not {}.",
+                request.method
+            ),
+        );
+        return Served::failed(error);
+    }
+    let Some(operation) = request
+        .target
+        .strip_prefix(TARGET_PREFIX)
+        .and_then(Operation::parse)
+    else {
+        return Served::failed(ApiError::unknown_operation(request.target));
+    };
+    if let Err(error) = check_content_type(request.headers) {
+        return Served::failed(error);
+    }
+    let Some(decode) = api::decoder(operation) else {
+        return Served::failed(ApiError::not_supported(operation));
+    };
+    let body = match read_body(request.headers, request.body).await {
+        Ok(body) => body,
+        Err(error) => return Served::failed(error),
+    };
+    let call = match decode(&body) {
+        Ok(call) => call,
+        Err(error) => return Served::failed(error),
+    };
+    let parameters = state.audit.is_some().then(|| call.audit_parameters());
+    let (scope, caller) = sigv4::caller(request.headers, state.kms.home());
+    let mut cx = Context::new(scope, operation, request.request_id);
+    cx.caller = caller;
+    // When the next rotation or deletion falls due (u64::MAX: never).
+    let next_due = |kms: &Kms| kms.next_deadline().map_or(u64::MAX, |due| due.0);
+    let due_before = next_due(&state.kms);
+    let (mut result, cx) = if call.heavy() {
+        // Key pair generation takes milliseconds to seconds: keep it off the async workers.
+        // The task holds a copy of the state, so `serve` also waits for a task whose client
+        // went away.
+        let task_state = state.clone();
+        let (task_cx, fallback_cx) = (cx.clone(), cx);
+        tokio::task::spawn_blocking(move || {
+            let mut cx = task_cx;
+            let result = call.run(&task_state.kms, &mut cx);
+            (result, cx)
+        })
+        .await
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "operation task failed");
+            let error = ApiError::new(
+                ErrorCode::KmsInternal,
+                "kmsd could not complete the request.",
+            );
+            (Err(error), fallback_cx)
+        })
+    } else {
+        let result = call.run(&state.kms, &mut cx);
+        (result, cx)
+    };
+    if next_due(&state.kms) < due_before {
+        // A write scheduled a deletion or rotation earlier than the sweeper is waiting for.
+        state.wake.notify_one();
+    }
+    // The result may rest on a write that is not on disk yet (another client's, still in its
+    // group flush): answer only once it is, so a crash cannot take back what was said.
+    if !state.kms.is_durable(cx.seen())
+        && let Err(error) = state.kms.durable(cx.seen()).await
+    {
+        result = Err(error.into());
+    }
+    Served {
+        result,
+        cx: Some(cx),
+        parameters,
+    }
+}
+
+fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let media_type = value
+        .to_str()
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    match media_type.as_str() {
+        JSON_1_1 | "application/x-amz-json-1.0" | "application/json" => Ok(()),
+        _ => Err(ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            format!("Content-Type must be {JSON_1_1}, not {media_type:?}."),
+        )),
+    }
+}
+
+async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, ApiError> {
+    let too_large = || {
+        ApiError::new(
+            ErrorCode::RequestEntityTooLarge,
+            format!("The request body is larger than {MAX_BODY_BYTES} bytes."),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return Err(too_large());
+    }
+    axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|e| {
+            if std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+            {
+                too_large()
+            } else {
+                ApiError::serialization(format!("The request body could not be read: {e}"))
+            }
+        })
+}
+
+fn json_response(status: StatusCode, body: Vec<u8>, request_id: &str) -> Response {
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_1_1));
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        headers.insert("x-amzn-requestid", id);
+    }
+    response
+}
+
+/// An error response: its status, the JSON 1.1 content type and the request id.
+pub(super) fn error_response(error: &ApiError, request_id: &str) -> Response {
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    json_response(status, error.to_body(), request_id)
+}

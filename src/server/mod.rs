@@ -1,0 +1,145 @@
+//! HTTP: one axum route, `POST /` (`call.rs`), that reads the target and body, works out the
+//! caller (`sigv4.rs`), makes the call's `kms::Context` and hands the decoded request to `api`.
+//! No JSON decoding here. `serve` also mounts the admin routes (`admin.rs`), runs the deadline
+//! sweep (`sweeper.rs`) and, with `--audit-log`, writes the audit trail (`audit.rs`).
+
+mod admin;
+pub mod audit;
+mod call;
+mod request_id;
+mod sigv4;
+mod sweeper;
+
+pub use audit::AuditLog;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::response::Response;
+use axum::routing::any;
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, mpsc, oneshot};
+
+use crate::api::{ApiError, ErrorCode};
+use crate::kms::Kms;
+use admin::AdminState;
+use request_id::RequestIds;
+
+pub use call::MAX_BODY_BYTES;
+
+/// How [`serve_with_options`] runs, beyond the KMS API itself.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Whether the admin routes under `/_kmsd/` and `/moto-api/` are served. The health routes
+    /// always are.
+    pub admin: bool,
+    /// Where to write the audit trail, if anywhere.
+    pub audit: Option<AuditLog>,
+}
+
+impl Default for ServeOptions {
+    fn default() -> ServeOptions {
+        ServeOptions {
+            admin: true,
+            audit: None,
+        }
+    }
+}
+
+/// [`serve_with_options`] with the default options (admin routes on, no audit trail).
+pub async fn serve(
+    listener: TcpListener,
+    kms: Arc<Kms>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve_with_options(listener, kms, ServeOptions::default(), shutdown).await
+}
+
+/// Serves the KMS API (and the admin API) on `listener` until `shutdown` completes, then
+/// finishes in-flight requests and returns once nothing of the server holds `kms` any more
+/// (so that, when the caller holds no other reference, the store is closed and its lock
+/// released). Meanwhile a background task applies rotations and deletions as they fall due.
+pub async fn serve_with_options(
+    listener: TcpListener,
+    kms: Arc<Kms>,
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (in_use, mut released) = mpsc::channel::<()>(1);
+    let wake = Arc::new(Notify::new());
+    let (stop_sweeper, sweeper_stopped) = oneshot::channel();
+    let sweeper = tokio::spawn(sweeper::run(
+        kms.clone(),
+        wake.clone(),
+        sweeper_stopped,
+        None,
+    ));
+    let admin = admin::routes(
+        AdminState {
+            kms: kms.clone(),
+            wake: wake.clone(),
+            started: Instant::now(),
+            _in_use: in_use.clone(),
+        },
+        options.admin,
+    );
+    let flusher = kms.clone();
+    let router = Router::new()
+        .route("/", any(call::kms_call))
+        .with_state(AppState {
+            kms,
+            audit: options.audit,
+            wake,
+            request_ids: Arc::new(RequestIds::new()),
+            _in_use: in_use,
+        })
+        .merge(admin)
+        .fallback(not_found);
+    let result = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
+    let _ = stop_sweeper.send(());
+    if let Err(error) = sweeper.await {
+        tracing::error!(%error, "the deadline sweep task failed");
+    }
+    // Key usage is written lazily; write what the last requests recorded.
+    match tokio::task::spawn_blocking(move || flusher.flush_usage()).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(error)) => tracing::error!(%error, "writing key usage at shutdown failed"),
+        Err(error) => tracing::error!(%error, "writing key usage at shutdown failed"),
+    }
+    // axum returns when every connection has ended, but a connection task may still be
+    // dropping its copy of the state. Each copy holds a sender: `recv` yields `None` only
+    // after the last one, and with it the last reference to `kms`, is gone.
+    let _ = released.recv().await;
+    result
+}
+
+/// What every request handler gets. Fields drop in order, so `kms` is released before the
+/// sender that reports its release.
+#[derive(Clone)]
+struct AppState {
+    kms: Arc<Kms>,
+    audit: Option<AuditLog>,
+    /// Tells the background sweep that a write may have brought a deadline closer.
+    wake: Arc<Notify>,
+    /// Hands out `x-amzn-RequestId`s.
+    request_ids: Arc<RequestIds>,
+    _in_use: mpsc::Sender<()>,
+}
+
+async fn not_found() -> Response {
+    call::error_response(
+        &ApiError::new(
+            ErrorCode::UnknownOperation,
+            "kmsd serves the KMS API at POST / only.",
+        ),
+        &RequestIds::new().next(),
+    )
+}
