@@ -1,5 +1,8 @@
 //! Tidy checks that keep ARCHITECTURE.md's invariants true by construction.
 
+mod paths;
+
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -44,25 +47,239 @@ fn every_module_says_what_it_holds() {
     }
 }
 
+/// Every file under `src/` but unit tests, with the paths it names.
+fn layered_sources() -> Vec<paths::SourceFile> {
+    sources()
+        .into_iter()
+        .filter(|(path, _)| !path.ends_with("/tests.rs"))
+        .map(|(path, text)| paths::SourceFile::new(&path, &text))
+        .collect()
+}
+
+/// The crate's top-level modules, as `lib.rs` declares them.
+fn top_level_modules() -> Vec<String> {
+    include_str!("../../src/lib.rs")
+        .lines()
+        .filter_map(|l| {
+            l.trim()
+                .strip_prefix("pub mod ")
+                .or(l.trim().strip_prefix("mod "))
+        })
+        .map(|l| l.trim_end_matches(';').to_owned())
+        .collect()
+}
+
+/// The top-level module a resolved path reaches, if it is one of the crate's (`lib.rs`
+/// re-exports count as their module: `crate::Kms` is `kms`).
+fn reached(path: &[String], modules: &[String]) -> Option<String> {
+    let first = path.first()?;
+    if modules.contains(first) {
+        return Some(first.clone());
+    }
+    match first.as_str() {
+        "Kms" => Some("kms".into()),
+        "ServeOptions" | "serve" | "serve_with_options" => Some("server".into()),
+        _ => None,
+    }
+}
+
+/// The layering rules of ARCHITECTURE.md, on the paths each file names. Returns every
+/// violation, one line each.
+fn layering_violations(files: &[paths::SourceFile]) -> Vec<String> {
+    let modules = top_level_modules();
+    let mut violations = Vec::new();
+    let mut edges: BTreeSet<(String, String)> = BTreeSet::new();
+    for file in files {
+        let layer = file.layer();
+        for path in &file.paths {
+            let shown = path.join("::");
+            let first = path.first().map_or("", String::as_str);
+            if let Some(target) = reached(path, &modules)
+                && target != layer
+                && !layer.is_empty()
+            {
+                edges.insert((layer.to_owned(), target.clone()));
+                let forbidden = match layer {
+                    "store" | "crypto" | "model" | "rsa_pool" => {
+                        ["api", "kms", "server", "seed", "store", "rsa_pool", "model"]
+                            .contains(&target.as_str())
+                            && !(layer == "store" && target == "model")
+                            && !(layer == "rsa_pool" && target == "model")
+                            && !(layer == "store" && target == "crypto")
+                    }
+                    "api" => {
+                        ["store", "crypto", "rsa_pool", "server", "seed"].contains(&target.as_str())
+                    }
+                    "kms" => ["api", "server", "seed"].contains(&target.as_str()),
+                    _ => false,
+                };
+                if forbidden {
+                    violations.push(format!("{} uses {shown}", file.path));
+                }
+            }
+            let synchronous = ["kms", "crypto", "store", "model"].contains(&layer);
+            if synchronous && ["axum", "tokio", "hyper", "http"].contains(&first) {
+                violations.push(format!("{} uses {shown}", file.path));
+            }
+            if layer != "store" && first == "sled" {
+                violations.push(format!(
+                    "{} names sled ({shown}); only src/store/ may",
+                    file.path
+                ));
+            }
+        }
+    }
+    if let Some(cycle) = find_cycle(&edges) {
+        violations.push(format!(
+            "the top-level modules form a cycle: {}",
+            cycle.join(" -> ")
+        ));
+    }
+    // Inside `kms`, the operation files share the façade (`mod.rs`) and the key rules
+    // (`rules.rs`) and never import each other both ways.
+    let mut kms_edges = BTreeSet::new();
+    for file in files
+        .iter()
+        .filter(|f| f.layer() == "kms" && f.module.len() == 2)
+    {
+        for path in &file.paths {
+            if path.len() > 1 && path[0] == "kms" && path[1] != file.module[1] {
+                let sibling = &path[1];
+                let is_file = files.iter().any(|f| f.module == ["kms", sibling.as_str()]);
+                if is_file {
+                    kms_edges.insert((file.module[1].clone(), sibling.clone()));
+                }
+            }
+        }
+    }
+    if let Some(cycle) = find_cycle(&kms_edges) {
+        violations.push(format!(
+            "files of kms/ import each other: {}",
+            cycle.join(" -> ")
+        ));
+    }
+    violations
+}
+
+/// A cycle in a directed graph, as the nodes along it, if there is one.
+fn find_cycle(edges: &BTreeSet<(String, String)>) -> Option<Vec<String>> {
+    fn visit(
+        node: &str,
+        edges: &BTreeSet<(String, String)>,
+        stack: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = stack.iter().position(|n| n == node) {
+            let mut cycle = stack[at..].to_vec();
+            cycle.push(node.to_owned());
+            return Some(cycle);
+        }
+        if done.contains(node) {
+            return None;
+        }
+        stack.push(node.to_owned());
+        for (_, next) in edges.iter().filter(|(from, _)| from == node) {
+            if let Some(cycle) = visit(next, edges, stack, done) {
+                return Some(cycle);
+            }
+        }
+        stack.pop();
+        done.insert(node.to_owned());
+        None
+    }
+    let mut done = BTreeSet::new();
+    edges
+        .iter()
+        .find_map(|(from, _)| visit(from, edges, &mut Vec::new(), &mut done))
+}
+
 #[test]
 fn layers_only_use_what_they_may() {
+    let violations = layering_violations(&layered_sources());
+    assert!(violations.is_empty(), "{}", violations.join("\n"));
+}
+
+#[test]
+fn the_layering_rules_catch_what_they_forbid() {
+    let file = |path: &str, text: &str| paths::SourceFile::new(path, text);
+    for (files, expected) in [
+        (
+            vec![file("src/store/x.rs", "use crate::kms::Kms;")],
+            "src/store/x.rs uses kms::Kms",
+        ),
+        (
+            vec![file(
+                "src/crypto/x.rs",
+                "fn f() { crate::api::dispatch(); }",
+            )],
+            "src/crypto/x.rs uses api::dispatch",
+        ),
+        (
+            vec![file("src/kms/x.rs", "use tokio::task;")],
+            "src/kms/x.rs uses tokio::task",
+        ),
+        (
+            vec![file("src/api/x.rs", "use crate::store::Store;")],
+            "src/api/x.rs uses store::Store",
+        ),
+        (
+            vec![file("src/api/x.rs", "use crate::crypto::random_bytes;")],
+            "src/api/x.rs uses crypto::random_bytes",
+        ),
+        (
+            vec![file("src/model/x.rs", "use crate::kms::Error;")],
+            "src/model/x.rs uses kms::Error",
+        ),
+        (
+            vec![file("src/server/x.rs", "use sled::Db;")],
+            "src/server/x.rs names sled",
+        ),
+        (
+            vec![
+                file("src/seed/x.rs", "use crate::config::X;"),
+                file("src/config/x.rs", "use crate::seed::Y;"),
+            ],
+            "the top-level modules form a cycle",
+        ),
+        (
+            vec![
+                file("src/kms/a.rs", "use super::b::f;"),
+                file("src/kms/b.rs", "use super::{a, Kms};"),
+            ],
+            "files of kms/ import each other",
+        ),
+    ] {
+        let violations = layering_violations(&files);
+        assert!(
+            violations.iter().any(|v| v.starts_with(expected)),
+            "{expected:?} not in {violations:?}"
+        );
+    }
+    let allowed = [
+        file(
+            "src/kms/x.rs",
+            "use crate::store::Store; use crate::model::Key;",
+        ),
+        file(
+            "src/api/x.rs",
+            "use crate::kms::Kms; use crate::model::KeyRef;",
+        ),
+        file(
+            "src/store/x.rs",
+            "use crate::model::Key; use crate::crypto::KeyMaterial;",
+        ),
+    ];
+    assert_eq!(layering_violations(&allowed), Vec::<String>::new());
+}
+
+#[test]
+fn secrets_json_and_wire_names_stay_where_they_belong() {
     for (path, text) in sources() {
         let code: String = text
             .lines()
             .filter(|l| !l.trim_start().starts_with("//"))
             .collect::<Vec<_>>()
             .join("\n");
-        if !path.starts_with("src/store/") {
-            assert!(
-                !code.contains("sled::"),
-                "{path} names sled; only src/store/ may"
-            );
-        }
-        if path.starts_with("src/kms/") || path.starts_with("src/crypto/") {
-            for banned in ["axum", "tokio", "hyper", "http::"] {
-                assert!(!code.contains(banned), "{path} uses {banned}");
-            }
-        }
         // Unit tests may read their known answers from JSON.
         if path.starts_with("src/crypto/") && !path.ends_with("/tests.rs") {
             assert!(!code.contains("serde_json"), "{path} uses serde_json");
@@ -76,6 +293,20 @@ fn layers_only_use_what_they_may() {
                 "{path} spells a wire error name; only src/api/error.rs may"
             );
         }
+    }
+}
+
+#[test]
+fn nothing_on_the_request_path_keeps_per_thread_state() {
+    for (path, text) in sources() {
+        // The per-thread randomness buffer goes with the hand-written cryptography (issue 12).
+        if path.ends_with("/tests.rs") || path == "src/crypto/random.rs" {
+            continue;
+        }
+        assert!(
+            !text.contains("thread_local!"),
+            "{path} keeps per-thread state; a request's state travels in its kms::Context"
+        );
     }
 }
 
