@@ -8,12 +8,14 @@ use crate::kms::aliases::{AliasTargetInput, LIST_ALIASES_DEFAULT_LIMIT};
 use crate::kms::{self, Context, Kms, Paging};
 use crate::model::{AliasName, KeyRef};
 
-/// The model's constraints on an `AliasName` member, then KMS's own alias name rules (which
-/// AWS reports only when every constraint holds).
+/// The constraints on an `AliasName` member, then KMS's own alias name rules (which AWS
+/// reports only when every constraint holds). The model's pattern lets `:` through; the
+/// service does not ("It can contain only alphanumeric characters, forward slashes (/),
+/// underscores (_), and dashes (-)"), and says so with the stricter pattern.
 fn alias_name(v: &mut Validator, name: Option<String>) -> Option<AliasName> {
     v.string("aliasName", name.as_deref(), 1, 256, true);
-    v.pattern("aliasName", name.as_deref(), "^[a-zA-Z0-9:/_-]+$", |c| {
-        c.is_ascii_alphanumeric() || matches!(c, ':' | '/' | '_' | '-')
+    v.pattern("aliasName", name.as_deref(), "^[a-zA-Z0-9/_-]+$", |c| {
+        c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-')
     });
     match AliasName::parse(&name?) {
         Ok(name) => Some(name),
@@ -131,14 +133,19 @@ pub(crate) struct ListAliasesResponse {
     truncated: bool,
 }
 
+/// An `AliasListEntry`; a predefined AWS alias with no key behind it yet has only its name and
+/// ARN.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct AliasListEntry {
     alias_name: String,
     alias_arn: String,
-    target_key_id: String,
-    creation_date: EpochSeconds,
-    last_updated_date: EpochSeconds,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target_key_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    creation_date: Option<EpochSeconds>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_updated_date: Option<EpochSeconds>,
 }
 
 impl Handler for ListAliases {
@@ -170,11 +177,11 @@ impl Handler for ListAliases {
                 .items
                 .into_iter()
                 .map(|entry| AliasListEntry {
-                    alias_name: entry.alias.name.as_str().to_owned(),
+                    alias_name: entry.name.as_str().to_owned(),
                     alias_arn: entry.arn,
-                    target_key_id: entry.alias.target.to_string(),
-                    creation_date: entry.alias.creation_date.into(),
-                    last_updated_date: entry.alias.last_updated.into(),
+                    target_key_id: entry.alias.as_ref().map(|a| a.target.to_string()),
+                    creation_date: entry.alias.as_ref().map(|a| a.creation_date.into()),
+                    last_updated_date: entry.alias.as_ref().map(|a| a.last_updated.into()),
                 })
                 .collect(),
             truncated: page.next_marker.is_some(),

@@ -9,6 +9,8 @@ use crate::model::Operation;
 /// Every `__type` kmsd sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
+    /// The key's policy does not allow the call.
+    AccessDenied,
     /// An alias with this name exists.
     AlreadyExists,
     /// The request conflicts with work in progress on the key.
@@ -65,6 +67,7 @@ impl ErrorCode {
     /// The `__type` value.
     pub fn as_str(self) -> &'static str {
         match self {
+            ErrorCode::AccessDenied => "AccessDeniedException",
             ErrorCode::AlreadyExists => "AlreadyExistsException",
             ErrorCode::Conflict => "ConflictException",
             ErrorCode::Disabled => "DisabledException",
@@ -97,7 +100,6 @@ impl ErrorCode {
     pub fn status(self) -> u16 {
         match self {
             ErrorCode::KmsInternal => 500,
-            ErrorCode::DryRunOperation => 412,
             ErrorCode::RequestEntityTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
             _ => 400,
@@ -198,22 +200,25 @@ impl From<kms::Error> for ApiError {
             E::InvalidGrantToken => ErrorCode::InvalidGrantToken,
             E::Disabled(_) => ErrorCode::Disabled,
             E::InvalidState { .. } | E::NotPendingDeletion(_) => ErrorCode::KmsInvalidState,
-            // AWS sends these three without a message.
+            // AWS sends these without a message.
             E::InvalidCiphertext => return ApiError::bare(ErrorCode::InvalidCiphertext),
             E::InvalidSignature => return ApiError::bare(ErrorCode::KmsInvalidSignature),
             E::InvalidMac => return ApiError::bare(ErrorCode::KmsInvalidMac),
+            E::NotRotatable => return ApiError::bare(ErrorCode::UnsupportedOperation),
+            E::InvalidPublicKey => return ApiError::bare(ErrorCode::Validation),
             E::CiphertextLength { .. } => ErrorCode::InvalidCiphertext,
             E::IncorrectKey => ErrorCode::IncorrectKey,
             E::InvalidKeyUsage(_) => ErrorCode::InvalidKeyUsage,
             E::AliasAlreadyExists(_) => ErrorCode::AlreadyExists,
             E::NotAuthorized(_) => ErrorCode::NotAuthorized,
+            E::AccessDenied { .. } => ErrorCode::AccessDenied,
             E::Validation(_) => ErrorCode::Validation,
             E::Tag(_) => ErrorCode::Tag,
             E::LimitExceeded(_) => ErrorCode::LimitExceeded,
             E::MalformedPolicy(_) => ErrorCode::MalformedPolicyDocument,
             E::InvalidMarker(_) => ErrorCode::InvalidMarker,
             E::DryRun => ErrorCode::DryRunOperation,
-            E::Unsupported(_) | E::NotRotatable => ErrorCode::UnsupportedOperation,
+            E::Unsupported(_) => ErrorCode::UnsupportedOperation,
             E::Conflict(_) => ErrorCode::Conflict,
             E::Crypto(source) => {
                 tracing::error!(error = %source, "cryptographic failure");

@@ -64,7 +64,7 @@ impl From<&Key> for KeyMetadata {
             deletion_date: key.deletion.map(|d| d.date.into()),
             pending_deletion_window_in_days: None,
             origin: key.origin.as_str(),
-            key_manager: "CUSTOMER",
+            key_manager: key.manager.as_str(),
             customer_master_key_spec: customer_master_key_spec(key.spec),
             key_spec: key.spec.as_str(),
             encryption_algorithms: names(key.encryption_algorithms()),

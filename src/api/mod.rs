@@ -7,6 +7,7 @@ mod encapsulation;
 mod encryption;
 pub mod error;
 mod grants;
+mod import;
 mod keys;
 mod policies;
 mod rotation;
@@ -81,8 +82,8 @@ macro_rules! operations {
         not_supported: { $($unsupported:ident,)+ }
     ) => {
         /// How to decode requests of `operation`; `None` for the operations of the API that
-        /// kmsd does not implement (imported key material, multi-Region keys, custom key
-        /// stores), which are valid requests kmsd cannot do: they answer
+        /// kmsd does not implement (multi-Region keys, custom key stores), which are valid
+        /// requests kmsd cannot do: they answer
         /// `UnsupportedOperationException` ([`ApiError::not_supported`]).
         pub fn decoder(operation: Operation) -> Option<Decode> {
             match operation {
@@ -140,11 +141,11 @@ operations! {
         grants::ListRetirableGrants,
         grants::RetireGrant,
         grants::RevokeGrant,
+        import::GetParametersForImport,
+        import::ImportKeyMaterial,
+        import::DeleteImportedKeyMaterial,
     }
     not_supported: {
-        GetParametersForImport,
-        ImportKeyMaterial,
-        DeleteImportedKeyMaterial,
         ReplicateKey,
         UpdatePrimaryRegion,
         CreateCustomKeyStore,

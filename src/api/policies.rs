@@ -116,23 +116,24 @@ pub(crate) struct ListKeyPoliciesResponse {
 
 impl Handler for ListKeyPolicies {
     type Request = ListKeyPoliciesRequest;
-    type Input = KeyRef;
+    /// The key and the marker.
+    type Input = (KeyRef, Option<String>);
     type Response = ListKeyPoliciesResponse;
 
-    fn parse(r: ListKeyPoliciesRequest, v: &mut Validator) -> Option<KeyRef> {
+    fn parse(r: ListKeyPoliciesRequest, v: &mut Validator) -> Option<(KeyRef, Option<String>)> {
         v.key_id("keyId", r.key_id.as_deref(), true);
         v.paging(r.limit, r.marker.as_deref());
         v.names_key(r.key_id.as_deref());
-        key_ref(r.key_id)
+        Some((key_ref(r.key_id)?, r.marker))
     }
 
     fn handle(
         kms: &Kms,
         cx: &mut Context,
-        key: KeyRef,
+        (key, marker): (KeyRef, Option<String>),
     ) -> Result<ListKeyPoliciesResponse, ApiError> {
         Ok(ListKeyPoliciesResponse {
-            policy_names: kms.list_key_policies(cx, &key)?,
+            policy_names: kms.list_key_policies(cx, &key, marker.as_deref())?,
             truncated: false,
         })
     }

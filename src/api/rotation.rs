@@ -1,5 +1,6 @@
 //! Wire adapters for EnableKeyRotation, DisableKeyRotation, GetKeyRotationStatus,
-//! RotateKeyOnDemand and ListKeyRotations. Responses name the key by its key id, as AWS's
+//! RotateKeyOnDemand and ListKeyRotations. RotateKeyOnDemand names the key by its ARN, as
+//! ScheduleKeyDeletion does; GetKeyRotationStatus and ListKeyRotations by its key id, as AWS's
 //! examples show.
 
 use serde::{Deserialize, Serialize};
@@ -139,7 +140,7 @@ impl Handler for RotateKeyOnDemand {
     ) -> Result<RotateKeyOnDemandResponse, ApiError> {
         let key = kms.rotate_key_on_demand(cx, &key)?;
         Ok(RotateKeyOnDemandResponse {
-            key_id: key.arn.key_id.to_string(),
+            key_id: key.arn.to_string(),
         })
     }
 }

@@ -390,7 +390,7 @@ impl Validator {
             None if required => self.fail(None, member, "must not be null"),
             None => {}
             Some(m) if m.value.is_none() => {
-                let set: Vec<&str> = E::ALL.iter().map(|e| e.as_str()).collect();
+                let set: Vec<&str> = E::LISTED.iter().map(|e| e.as_str()).collect();
                 self.fail(
                     Some(&m.text),
                     member,

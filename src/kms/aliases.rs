@@ -2,7 +2,9 @@
 //! `AliasName::parse` (in `model`); an alias always points to a key in its own account and
 //! region, never to another alias.
 
-use super::{Context, Error, Kms, Page, Paging, Result, paginate};
+use std::collections::BTreeMap;
+
+use super::{Context, Error, Kms, Page, Paging, Result, managed, paginate};
 use crate::model::{Alias, AliasName, KeyRef, KeyState};
 
 /// CreateAlias's and UpdateAlias's request.
@@ -24,19 +26,22 @@ const PREFIX: &str = "alias/";
 /// One ListAliases entry.
 #[derive(Debug, Clone)]
 pub struct AliasEntry {
-    /// The alias.
-    pub alias: Alias,
+    /// The alias's name.
+    pub name: AliasName,
     /// Its ARN.
     pub arn: String,
+    /// The alias itself; `None` for a predefined AWS alias with no key behind it yet.
+    pub alias: Option<Alias>,
 }
 
 impl Kms {
     /// CreateAlias.
     pub fn create_alias(&self, cx: &mut Context, input: AliasTargetInput) -> Result<()> {
         let now = self.clock.now();
-        let caller = &cx.scope;
+        let (caller, who, operation) = (&cx.scope, &cx.caller, cx.operation);
         self.mutate(&mut cx.seen, |state, changes| {
             let key = state.resolve_key_only(caller, &input.target)?;
+            key.require_customer_managed(who, caller, operation)?;
             if key.state == KeyState::PendingDeletion {
                 return Err(key.invalid_state());
             }
@@ -62,7 +67,7 @@ impl Kms {
     /// UpdateAlias: points an existing alias at another key of the same type and usage.
     pub fn update_alias(&self, cx: &mut Context, input: AliasTargetInput) -> Result<()> {
         let now = self.clock.now();
-        let caller = &cx.scope;
+        let (caller, who, operation) = (&cx.scope, &cx.caller, cx.operation);
         let name = input.name;
         self.mutate(&mut cx.seen, |state, changes| {
             let mut alias = state
@@ -71,6 +76,7 @@ impl Kms {
                 .cloned()
                 .ok_or_else(|| Error::AliasNotFound(name.arn(caller)))?;
             let key = state.resolve_key_only(caller, &input.target)?;
+            key.require_customer_managed(who, caller, operation)?;
             if key.state == KeyState::PendingDeletion {
                 return Err(key.invalid_state());
             }
@@ -136,19 +142,33 @@ impl Kms {
                 }
             })
             .transpose()?;
-        let Some(partition) = state.partition(caller) else {
-            return Ok(Page::empty());
-        };
+        // The caller's aliases and, unless a key filters them out, AWS's predefined aliases
+        // that have no key behind them yet.
+        let mut listed: BTreeMap<AliasName, Option<&Alias>> = BTreeMap::new();
+        if target.is_none() {
+            for service in managed::PREDEFINED {
+                listed.insert(AliasName::new_unchecked(service.alias.to_owned()), None);
+            }
+        }
+        if let Some(partition) = state.partition(caller) {
+            listed.extend(
+                partition
+                    .aliases
+                    .iter()
+                    .filter(|(_, alias)| target.as_ref().is_none_or(|t| *t == alias.target))
+                    .map(|(name, alias)| (name.clone(), Some(alias))),
+            );
+        }
         Ok(paginate(
-            &partition.aliases,
+            &listed,
             after.as_ref(),
             paging.limit.min(LIST_ALIASES_MAX_LIMIT),
             |name| name.as_str().to_owned(),
             |name, alias| {
-                let wanted = target.as_ref().is_none_or(|t| *t == alias.target);
-                wanted.then(|| AliasEntry {
-                    alias: alias.clone(),
+                Some(AliasEntry {
+                    name: name.clone(),
                     arn: name.arn(caller),
+                    alias: alias.cloned(),
                 })
             },
         ))

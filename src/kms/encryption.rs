@@ -245,8 +245,17 @@ impl Kms {
             // Only an envelope names its key; anything else needs the caller's KeyId.
             (None, None) => return Err(Error::InvalidCiphertext),
         };
-        check_encryption_key(&key, source.algorithm, operation)?;
         let algorithm = source.algorithm;
+        // A key the caller named must be the one the envelope names (one found from the
+        // envelope is by construction); AWS says so before it looks at the key's usage.
+        if let (Some(_), Some(envelope)) = (&source.key, &envelope)
+            && algorithm == EncryptionAlgorithm::SymmetricDefault
+            && (key.arn.key_id.as_str() != envelope.header.key_id
+                || key.arn.scope.account.as_str() != envelope.header.account)
+        {
+            return Err(Error::IncorrectKey);
+        }
+        check_encryption_key(&key, algorithm, operation)?;
         if algorithm != EncryptionAlgorithm::SymmetricDefault {
             let pair = key
                 .key_pair()
@@ -268,14 +277,6 @@ impl Kms {
             ));
         }
         let envelope = envelope.ok_or(Error::InvalidCiphertext)?;
-        // A key the caller named must be the one in the envelope; one found from the envelope
-        // is by construction.
-        if source.key.is_some()
-            && (key.arn.key_id.as_str() != envelope.header.key_id
-                || key.arn.scope.account.as_str() != envelope.header.account)
-        {
-            return Err(Error::IncorrectKey);
-        }
         let material = key
             .material(&MaterialId(*envelope.header.material_id))
             .ok_or(Error::InvalidCiphertext)?;

@@ -1,7 +1,7 @@
 //! `kms::Error`: one variant per failure that means something in KMS terms. `Display` is the
 //! message AWS sends; the wire name is chosen in `api::error`, nowhere else.
 
-use crate::model::{AliasNameError, KeyArn, KeySpec, KeyState};
+use crate::model::{AliasNameError, KeyArn, KeySpec, KeyState, Operation};
 
 /// A KMS operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +63,20 @@ pub enum Error {
     /// An alias with this name already exists. Holds the alias ARN.
     #[error("An alias with the name {0} already exists")]
     AliasAlreadyExists(String),
+    /// The key's policy allows the caller no such thing (an AWS managed key's policy allows
+    /// the account only to read it).
+    #[error(
+        "User: {principal} is not authorized to perform: kms:{action} on resource: {resource} \
+         because no resource-based policy allows the kms:{action} action"
+    )]
+    AccessDenied {
+        /// The caller.
+        principal: String,
+        /// The operation.
+        action: Operation,
+        /// The key's ARN.
+        resource: String,
+    },
     /// The caller may not do this (reserved `alias/aws/` names).
     #[error("{0}")]
     NotAuthorized(&'static str),
@@ -112,6 +126,10 @@ pub enum Error {
     /// A MAC did not verify. AWS sends no message.
     #[error("")]
     InvalidMac,
+    /// DeriveSharedSecret's `PublicKey` is not a public key on the key's curve. AWS answers
+    /// this ValidationException without a message.
+    #[error("")]
+    InvalidPublicKey,
     /// A cryptographic primitive failed where it should not (key generation, encoding).
     #[error("cryptographic failure: {0}")]
     Crypto(crate::crypto::Error),

@@ -108,7 +108,7 @@ impl Kms {
         let now = self.clock.now();
         let (caller, dry_run) = (&cx.scope, cx.dry_run);
         let (key, created) = self.mutate(&mut cx.seen, |state, changes| {
-            let stored = state.resolve(caller, &request.key, Access::CrossAccount)?;
+            let stored = state.resolve(caller, &request.key, Access::CrossAccountKeyOnly)?;
             stored.require_enabled()?;
             check_operations(&stored, &request.operations)?;
             if request.constraints.is_some() && stored.spec != KeySpec::SymmetricDefault {
@@ -192,7 +192,7 @@ impl Kms {
         {
             return Err(Error::InvalidGrantId(id.clone()));
         }
-        let key = self.resolve(cx, &input.key, Access::CrossAccount)?;
+        let key = self.resolve(cx, &input.key, Access::CrossAccountKeyOnly)?;
         let start = match input.paging.marker {
             None => 0,
             Some(m) => {
@@ -261,11 +261,7 @@ impl Kms {
             GrantSelector::Token(token) => {
                 let (arn, grant_id) = parse_token(&token).ok_or(Error::InvalidGrantToken)?;
                 RevokeGrantInput {
-                    key: KeyRef::Arn {
-                        region: arn.scope.region.as_str().to_owned(),
-                        account: arn.scope.account.as_str().to_owned(),
-                        key_id: arn.key_id.as_str().to_owned(),
-                    },
+                    key: KeyRef::to_key(&arn),
                     grant_id,
                 }
             }
@@ -285,7 +281,7 @@ impl Kms {
         }
         let (caller, dry_run) = (&cx.scope, cx.dry_run);
         let key = self.mutate(&mut cx.seen, |state, changes| {
-            let stored = state.resolve(caller, &input.key, Access::CrossAccount)?;
+            let stored = state.resolve(caller, &input.key, Access::CrossAccountKeyOnly)?;
             let position = stored
                 .grants
                 .iter()

@@ -10,8 +10,8 @@ use super::{Context, Error, Kms, Page, Paging, Result, paginate, policies, rotat
 use crate::crypto::asymmetric::{AsymmetricKey, KeyPairKind};
 use crate::crypto::{self, KeyMaterial};
 use crate::model::{
-    Deletion, Key, KeyArn, KeyId, KeyPolicy, KeyRef, KeyRotation, KeySpec, KeyState, KeyUsage,
-    Material, MaterialId, Origin,
+    Deletion, Key, KeyArn, KeyId, KeyManager, KeyPolicy, KeyRef, KeyRotation, KeySpec, KeyState,
+    KeyUsage, Material, MaterialId, Origin,
 };
 
 /// CreateKey's request.
@@ -128,6 +128,7 @@ impl Kms {
             usage,
             spec,
             origin,
+            manager: KeyManager::Customer,
             state: KeyState::Enabled,
             deletion: None,
             materials: Arc::new([Material {

@@ -15,7 +15,9 @@ pub mod encapsulation;
 pub mod encryption;
 mod error;
 pub mod grants;
+mod import;
 pub mod keys;
+mod managed;
 pub mod policies;
 mod resolve;
 pub mod rotation;
@@ -112,6 +114,14 @@ impl Changes {
 
     fn delete_alias(&mut self, scope: &Scope, name: AliasName) {
         self.0.push(Change::DeleteAlias(scope.clone(), name));
+    }
+
+    /// The keys put so far.
+    fn keys(&self) -> impl Iterator<Item = &Key> {
+        self.0.iter().filter_map(|change| match change {
+            Change::PutKey(key) => Some(&**key),
+            _ => None,
+        })
     }
 }
 
@@ -330,7 +340,9 @@ impl Kms {
         change: impl FnOnce(&mut Key) -> Result<()>,
     ) -> Result<Arc<Key>> {
         let key = self.mutate(&mut cx.seen, |state, changes| {
-            let mut key = Key::clone(&*state.resolve(&cx.scope, key_ref, Access::Own)?);
+            let stored = state.resolve(&cx.scope, key_ref, Access::Own)?;
+            stored.require_customer_managed(&cx.caller, &cx.scope, cx.operation)?;
+            let mut key = Key::clone(&stored);
             change(&mut key)?;
             Ok(changes.put_key(key))
         })?;

@@ -50,13 +50,18 @@ impl Kms {
         })
     }
 
-    /// ListKeyPolicies: always `["default"]` for an existing key.
+    /// ListKeyPolicies: always `["default"]` for an existing key, on one page, so no marker is
+    /// one kmsd issued.
     pub fn list_key_policies(
         &self,
         cx: &mut Context,
         key_ref: &KeyRef,
+        marker: Option<&str>,
     ) -> Result<Vec<&'static str>> {
         let key = self.resolve(cx, key_ref, Access::Own)?;
+        if let Some(marker) = marker {
+            return Err(Error::InvalidMarker(marker.to_owned()));
+        }
         cx.uses(&key);
         Ok(vec![POLICY_NAME])
     }

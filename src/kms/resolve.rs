@@ -1,22 +1,38 @@
 //! Turning a [`KeyRef`] into a key: the one place where NotFound, alias and cross-account
 //! semantics live.
 //!
-//! Keys are regional: an ARN naming another region is not found. An ARN naming another account
-//! is looked up in that account when the operation allows cross-account use (the cryptographic
-//! operations and DescribeKey); management operations only see the caller's own keys.
+//! Keys are regional: an ARN naming another region or partition is not found. An ARN naming
+//! another account is looked up in that account when the operation allows cross-account use
+//! (the cryptographic operations, DescribeKey, the grant operations, GetKeyRotationStatus);
+//! management operations only see the caller's own keys. Operations whose `KeyId` the API
+//! Reference documents as "key ID or key ARN" take no alias.
 
 use std::sync::Arc;
 
-use super::{Context, Error, Kms, Result, State};
-use crate::model::{AccountId, AliasName, Key, KeyArn, KeyId, KeyRef, Scope};
+use super::{Context, Error, Kms, Result, State, managed};
+use crate::model::{AccountId, AliasName, Key, KeyArn, KeyId, KeyRef, PARTITION, Scope};
 
-/// Whether an operation may use a key in another account.
+/// How an operation may name its key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Access {
-    /// Only the caller's account (key management operations).
+    /// Key id or key ARN of the caller's own account (key management operations).
     Own,
-    /// Any account, when named by a full ARN (cryptographic operations, DescribeKey).
+    /// Key id, key ARN, alias name or alias ARN; a key of another account when an ARN names
+    /// it (the cryptographic operations, DescribeKey).
     CrossAccount,
+    /// Key id or key ARN; a key of another account when its ARN names it (the grant
+    /// operations, GetKeyRotationStatus).
+    CrossAccountKeyOnly,
+}
+
+impl Access {
+    fn takes_aliases(self) -> bool {
+        self == Access::CrossAccount
+    }
+
+    fn crosses_accounts(self) -> bool {
+        self != Access::Own
+    }
 }
 
 impl Kms {
@@ -27,8 +43,15 @@ impl Kms {
         key_ref: &KeyRef,
         access: Access,
     ) -> Result<Arc<Key>> {
-        let state = self.read(cx);
-        state.resolve(&cx.scope, key_ref, access)
+        let found = self.read(cx).resolve(&cx.scope, key_ref, access);
+        match found {
+            // The first use of a predefined alias creates the AWS managed key behind it.
+            Err(Error::AliasNotFound(_)) => match managed::predefined_ref(key_ref, &cx.scope) {
+                Some(service) => self.managed_key(cx, service),
+                None => found,
+            },
+            found => found,
+        }
     }
 }
 
@@ -40,32 +63,53 @@ impl State {
         key_ref: &KeyRef,
         access: Access,
     ) -> Result<Arc<Key>> {
+        if !access.takes_aliases() {
+            // "Specify the key ID or key ARN of the KMS key": an alias is no key id.
+            let alias = match key_ref {
+                KeyRef::Alias(name) => Some(name.clone()),
+                KeyRef::AliasArn {
+                    partition,
+                    region,
+                    account,
+                    name,
+                } => Some(arn_text(partition, region, account, "", name)),
+                KeyRef::Id(_) | KeyRef::Arn { .. } => None,
+            };
+            if let Some(text) = alias {
+                return Err(Error::InvalidKeyId(text));
+            }
+        }
         match key_ref {
             KeyRef::Id(id) => {
                 let key_id = KeyId::parse(id).ok_or_else(|| Error::InvalidKeyId(id.clone()))?;
                 self.key_in(caller, &key_id)
             }
             KeyRef::Arn {
+                partition,
                 region,
                 account,
                 key_id,
             } => {
-                let not_found = || Error::KeyNotFound(arn_text(region, account, "key/", key_id));
+                let not_found =
+                    || Error::KeyNotFound(arn_text(partition, region, account, "key/", key_id));
                 let scope = self
-                    .foreign_scope(caller, region, account, access)?
+                    .foreign_scope(caller, partition, region, account, access)?
                     .ok_or_else(not_found)?;
                 let key_id = KeyId::parse(key_id).ok_or_else(not_found)?;
                 self.key_in(&scope, &key_id)
             }
             KeyRef::Alias(name) => self.key_by_alias(caller, name),
             KeyRef::AliasArn {
+                partition,
                 region,
                 account,
                 name,
             } => {
                 let scope = self
-                    .foreign_scope(caller, region, account, access)?
-                    .ok_or_else(|| Error::AliasNotFound(arn_text(region, account, "", name)))?;
+                    .foreign_scope(caller, partition, region, account, access)?
+                    .ok_or_else(|| {
+                        Error::AliasNotFound(arn_text(partition, region, account, "", name))
+                    })?;
                 self.key_by_alias(&scope, name)
             }
         }
@@ -90,14 +134,11 @@ impl State {
         account: &str,
         key_id: &str,
     ) -> Result<Arc<Key>> {
+        // A header that does not name a well-formed key is a damaged ciphertext, whatever its
+        // bytes spell.
         let (Some(account), Some(key_id)) = (AccountId::parse(account), KeyId::parse(key_id))
         else {
-            return Err(Error::KeyNotFound(arn_text(
-                caller.region.as_str(),
-                account,
-                "key/",
-                key_id,
-            )));
+            return Err(Error::InvalidCiphertext);
         };
         let scope = Scope {
             account,
@@ -130,22 +171,27 @@ impl State {
         self.key_in(scope, &alias.target)
     }
 
-    /// The scope an ARN names, `None` if the caller may not look there. An ARN for another
-    /// region is an error of its own, as in AWS.
+    /// The scope an ARN names, `None` if the caller may not look there (another partition,
+    /// another account when the operation does not cross accounts). An ARN for another region
+    /// is an error of its own, as in AWS.
     fn foreign_scope(
         &self,
         caller: &Scope,
+        partition: &str,
         region: &str,
         account: &str,
         access: Access,
     ) -> Result<Option<Scope>> {
+        if partition != PARTITION {
+            return Ok(None);
+        }
         if region != caller.region.as_str() {
             return Err(Error::OtherRegion(region.to_owned()));
         }
         let Some(account) = AccountId::parse(account) else {
             return Ok(None);
         };
-        if account != caller.account && access == Access::Own {
+        if account != caller.account && !access.crosses_accounts() {
             return Ok(None);
         }
         Ok(Some(Scope {
@@ -155,6 +201,6 @@ impl State {
     }
 }
 
-fn arn_text(region: &str, account: &str, kind: &str, rest: &str) -> String {
-    format!("arn:aws:kms:{region}:{account}:{kind}{rest}")
+fn arn_text(partition: &str, region: &str, account: &str, kind: &str, rest: &str) -> String {
+    format!("arn:{partition}:kms:{region}:{account}:{kind}{rest}")
 }

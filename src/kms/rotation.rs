@@ -119,7 +119,7 @@ impl Kms {
         cx: &mut Context,
         key_ref: &KeyRef,
     ) -> Result<RotationStatus> {
-        let key = self.resolve(cx, key_ref, Access::CrossAccount)?;
+        let key = self.resolve(cx, key_ref, Access::CrossAccountKeyOnly)?;
         let status = match check_rotatable(&key) {
             Ok(()) => {
                 // While a key is pending deletion its rotation status is false; cancelling the
@@ -160,8 +160,8 @@ impl Kms {
                 .count();
             if done >= ON_DEMAND_ROTATION_LIMIT {
                 return Err(Error::LimitExceeded(format!(
-                    "On-demand rotations per key quota for {} is {ON_DEMAND_ROTATION_LIMIT}, \
-                     current usage is {done}.",
+                    "The on-demand rotations limit has been reached for the given keyId. No more \
+                     on-demand rotations can be performed for this key: {}",
                     key.arn
                 )));
             }
@@ -286,12 +286,7 @@ pub(super) fn catch_up_after_enable(key: &mut Key, now: Timestamp) {
 /// Only symmetric encryption keys whose material KMS generated can rotate. Keys with other
 /// origins get AWS's origin message; asymmetric and HMAC keys get AWS's (empty) one.
 pub(super) fn check_rotatable(key: &Key) -> Result<()> {
-    if key.origin != Origin::AwsKms {
-        return Err(Error::Unsupported(format!(
-            "{} origin is {} which is not valid for this operation.",
-            key.arn, key.origin
-        )));
-    }
+    key.require_origin(Origin::AwsKms)?;
     if key.spec != KeySpec::SymmetricDefault || key.usage != KeyUsage::EncryptDecrypt {
         return Err(Error::NotRotatable);
     }

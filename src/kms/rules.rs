@@ -5,10 +5,10 @@
 
 use std::sync::Arc;
 
-use super::{Error, Result};
+use super::{Caller, Error, Result};
 use crate::crypto::KeyMaterial;
 use crate::crypto::asymmetric::{AsymmetricKey, KeyPairKind};
-use crate::model::{Key, KeySpec, KeyState, KeyUsage};
+use crate::model::{Key, KeyManager, KeySpec, KeyState, KeyUsage, Operation, Origin, Scope};
 
 impl Key {
     /// Cryptographic operations need an enabled key: `DisabledException` for a disabled one,
@@ -55,6 +55,39 @@ impl Key {
         ))
     }
 
+    /// Operations that only keys of one origin support: "<arn> origin is AWS_KMS which is not
+    /// valid for this operation."
+    pub(super) fn require_origin(&self, origin: Origin) -> Result<()> {
+        if self.origin == origin {
+            return Ok(());
+        }
+        Err(Error::Unsupported(format!(
+            "{} origin is {} which is not valid for this operation.",
+            self.arn, self.origin
+        )))
+    }
+
+    /// Management operations are denied on AWS managed keys: their policy lets the account
+    /// read them and nothing more. The caller is the account's root unless kmsd knows better.
+    pub(super) fn require_customer_managed(
+        &self,
+        caller: &Caller,
+        scope: &Scope,
+        operation: Operation,
+    ) -> Result<()> {
+        if self.manager == KeyManager::Customer {
+            return Ok(());
+        }
+        Err(Error::AccessDenied {
+            principal: caller
+                .principal
+                .clone()
+                .unwrap_or_else(|| format!("arn:aws:iam::{}:root", scope.account.as_str())),
+            action: operation,
+            resource: self.arn.to_string(),
+        })
+    }
+
     /// The key pair of an asymmetric key.
     pub(super) fn key_pair(&self) -> Option<&Arc<AsymmetricKey>> {
         match &self.current_material()?.secret {
@@ -91,9 +124,7 @@ pub(super) fn check_spec_and_usage(spec: KeySpec, usage: KeyUsage) -> Result<()>
     if spec.usages().contains(&usage) {
         return Ok(());
     }
-    let allowed: Vec<&str> = spec.usages().iter().map(|u| u.as_str()).collect();
     Err(Error::Validation(format!(
-        "KeyUsage {usage} is not compatible with KeySpec {spec}; {spec} keys support {}.",
-        allowed.join(", ")
+        "KeyUsage {usage} is not compatible with KeySpec {spec}"
     )))
 }

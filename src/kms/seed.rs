@@ -13,8 +13,9 @@ use super::rules::{check_spec_and_usage, key_pair_kind};
 use super::{Changes, Error, Kms, Result, State, WriteSeq, policies, tags};
 use crate::crypto::{self, KeyMaterial};
 use crate::model::{
-    Alias, AliasName, Key, KeyArn, KeyId, KeyPolicy, KeyRotation, KeySpec, KeyState, KeyUsage,
-    Material, MaterialId, Origin, RotationRecord, RotationSchedule, RotationType, Scope, Timestamp,
+    Alias, AliasName, Key, KeyArn, KeyId, KeyManager, KeyPolicy, KeyRotation, KeySpec, KeyState,
+    KeyUsage, Material, MaterialId, Origin, RotationRecord, RotationSchedule, RotationType, Scope,
+    Timestamp,
 };
 
 /// One key to create.
@@ -28,6 +29,8 @@ pub struct SeedKey {
     pub usage: Option<KeyUsage>,
     /// Its origin (`EXTERNAL` with no material: the key waits for imported material).
     pub origin: Origin,
+    /// Who manages it (an AWS managed key comes with its `alias/aws/...` alias).
+    pub manager: KeyManager,
     /// Its description.
     pub description: String,
     /// Enabled or disabled.
@@ -159,6 +162,17 @@ fn seed_changes(
         }
     }
     for alias in aliases {
+        if alias.name.as_str().starts_with("alias/aws/") {
+            let managed = |key: &Key| key.manager == KeyManager::Aws;
+            let target = seeded_or_stored(state, changes, &alias.scope, &alias.target);
+            if !target.is_some_and(managed) {
+                return Err(Error::Validation(format!(
+                    "Alias {} is reserved for AWS managed keys; key {} is not one.",
+                    alias.name.as_str(),
+                    alias.target
+                )));
+            }
+        }
         let target_exists = planned.contains(&(alias.scope.clone(), alias.target.to_string()))
             || state
                 .partition(&alias.scope)
@@ -190,6 +204,24 @@ fn seed_changes(
         report.aliases_set += 1;
     }
     Ok(report)
+}
+
+/// The key `key_id` of `scope` as the seed leaves it: one it puts, or one already stored.
+fn seeded_or_stored<'a>(
+    state: &'a State,
+    changes: &'a Changes,
+    scope: &Scope,
+    key_id: &KeyId,
+) -> Option<&'a Key> {
+    changes
+        .keys()
+        .find(|key| key.arn.scope == *scope && key.arn.key_id == *key_id)
+        .or_else(|| {
+            state
+                .partition(scope)
+                .and_then(|p| p.keys.get(key_id))
+                .map(|key| &**key)
+        })
 }
 
 /// The id of seeded material that names none: derived from the key id and the material, so
@@ -275,6 +307,7 @@ fn build_key(seed: SeedKey, now: Timestamp) -> Result<Key> {
         usage,
         spec: seed.spec,
         origin: seed.origin,
+        manager: seed.manager,
         state,
         deletion: None,
         materials: materials.into(),

@@ -9,7 +9,7 @@ use crate::crypto::KeyMaterial;
 use crate::crypto::asymmetric::{AsymmetricKey, Hash, Message, Scheme};
 use crate::crypto::mac::{self, MacHash};
 use crate::model::{
-    Key, KeyAgreementAlgorithm, KeyArn, KeyRef, KeyUsage, MacAlgorithm, MessageType,
+    Key, KeyAgreementAlgorithm, KeyArn, KeyRef, KeySpec, KeyUsage, MacAlgorithm, MessageType,
     SigningAlgorithm,
 };
 
@@ -158,13 +158,9 @@ impl Kms {
             .key_pair()
             .ok_or_else(|| key.invalid_usage("DeriveSharedSecret"))?;
         cx.stop_if_dry_run()?;
-        let secret = pair.derive_shared_secret(&input.public_key).map_err(|_| {
-            Error::Validation(format!(
-                "PublicKey must be a DER-encoded X.509 SubjectPublicKeyInfo on the curve of \
-                 {} ({}).",
-                key.arn, key.spec
-            ))
-        })?;
+        let secret = pair
+            .derive_shared_secret(&input.public_key)
+            .map_err(|_| Error::InvalidPublicKey)?;
         cx.uses(&key);
         Ok((key.arn.clone(), secret))
     }
@@ -193,7 +189,7 @@ impl Kms {
                 supported.join(", ")
             )));
         }
-        let message = message(algorithm, input.message_type, &input.message)?;
+        let message = message(key.spec, algorithm, input.message_type, &input.message)?;
         let pair = key
             .key_pair()
             .cloned()
@@ -211,8 +207,8 @@ impl Kms {
         let algorithm = input.algorithm;
         if !key.mac_algorithms().contains(&algorithm) {
             return Err(Error::InvalidKeyUsage(format!(
-                "MAC algorithm {algorithm} is not valid for {} (KeySpec {}).",
-                key.arn, key.spec
+                "Algorithm {algorithm} is incompatible with key spec {}.",
+                key.spec
             )));
         }
         let Some(KeyMaterial::Hmac(secret)) = key.current_material().map(|m| &m.secret) else {
@@ -251,6 +247,7 @@ fn scheme(algorithm: SigningAlgorithm) -> Scheme {
 /// Checks the message type against the algorithm, and a digest's length against its hash, as
 /// KMS does before signing.
 fn message(
+    spec: KeySpec,
     algorithm: SigningAlgorithm,
     message_type: MessageType,
     message: &[u8],
@@ -278,9 +275,9 @@ fn message(
         (MlDsaShake256, MessageType::ExternalMu) => {
             invalid("An EXTERNAL_MU message must be 64 bytes long.".into())
         }
-        (MlDsaShake256, MessageType::Digest) => {
-            invalid("ML_DSA_SHAKE_256 supports MessageType RAW and EXTERNAL_MU, not DIGEST.".into())
-        }
+        (MlDsaShake256, MessageType::Digest) => invalid(format!(
+            "Message type DIGEST is incompatible with key spec {spec}."
+        )),
         (_, MessageType::ExternalMu) => invalid(format!(
             "MessageType EXTERNAL_MU is only valid with ML_DSA_SHAKE_256, not {algorithm}."
         )),

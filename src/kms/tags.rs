@@ -55,6 +55,12 @@ impl Kms {
         paging: Paging,
     ) -> Result<Page<(String, String)>> {
         let key = self.resolve(cx, key_ref, Access::Own)?;
+        // A marker is the last tag key of the previous page: anything else kmsd did not issue.
+        if let Some(marker) = &paging.marker
+            && !key.tags.contains_key(marker)
+        {
+            return Err(Error::InvalidMarker(marker.clone()));
+        }
         let page = paginate(
             &key.tags,
             paging.marker.as_ref(),

@@ -86,7 +86,7 @@ pub(crate) fn create_alias(kms: &Kms, name: &str, key: &Key) -> Result<()> {
     kms.create_alias(&mut cx(Operation::CreateAlias), input)
 }
 
-/// The names of the aliases in [`home`].
+/// The names of the aliases in [`home`] that point at a key (not AWS's predefined ones).
 pub(crate) fn alias_names(kms: &Kms) -> Vec<String> {
     let paging = Paging {
         limit: 100,
@@ -96,7 +96,8 @@ pub(crate) fn alias_names(kms: &Kms) -> Vec<String> {
         .unwrap()
         .items
         .into_iter()
-        .map(|entry| entry.alias.name.as_str().to_owned())
+        .filter(|entry| entry.alias.is_some())
+        .map(|entry| entry.name.as_str().to_owned())
         .collect()
 }
 

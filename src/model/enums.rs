@@ -6,15 +6,27 @@ use std::fmt;
 pub trait AwsEnum: Sized + Copy + 'static {
     /// Every value, in the order of AWS's model.
     const ALL: &'static [Self];
+    /// Every value, in the order AWS lists them in a validation message ("Member must satisfy
+    /// enum value set: [...]"): the model's order unless AWS's is known to differ.
+    const LISTED: &'static [Self];
     /// The AWS spelling.
     fn as_str(self) -> &'static str;
     /// Parses the AWS spelling.
     fn parse(s: &str) -> Option<Self>;
 }
 
-/// Declares a KMS enum with its exact AWS spelling, `as_str`, `parse` and the full value list.
+/// Declares a KMS enum with its exact AWS spelling, `as_str`, `parse` and the full value list;
+/// `listed [A, B, ...]` before the name gives the order of AWS's validation messages.
 macro_rules! aws_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $wire:literal,)+ }) => {
+    ($(#[$meta:meta])* $name:ident { $($body:tt)+ }) => {
+        aws_enum!(@define ($name::ALL) $(#[$meta])* $name { $($body)+ });
+    };
+    (listed [$($listed:ident),+] $(#[$meta:meta])* $name:ident { $($body:tt)+ }) => {
+        aws_enum!(@define (&[$($name::$listed),+]) $(#[$meta])* $name { $($body)+ });
+    };
+    (@define ($listed:expr) $(#[$meta:meta])* $name:ident {
+        $($(#[$vmeta:meta])* $variant:ident = $wire:literal,)+
+    }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum $name {
@@ -43,6 +55,7 @@ macro_rules! aws_enum {
 
         impl AwsEnum for $name {
             const ALL: &'static [$name] = $name::ALL;
+            const LISTED: &'static [$name] = $listed;
 
             fn as_str(self) -> &'static str {
                 $name::as_str(self)
@@ -208,6 +221,7 @@ aws_enum! {
 }
 
 aws_enum! {
+    listed [HmacSha384, HmacSha256, HmacSha224, HmacSha512]
     /// `MacAlgorithm`.
     MacAlgorithm {
         /// HMAC-SHA-224.
@@ -493,5 +507,67 @@ aws_enum! {
         VerifyMac = "VerifyMac",
         /// DeriveSharedSecret.
         DeriveSharedSecret = "DeriveSharedSecret",
+    }
+}
+
+aws_enum! {
+    /// `KeyManagerType`.
+    KeyManager {
+        /// An AWS managed key: AWS creates it for a service, manages and rotates it.
+        Aws = "AWS",
+        /// A customer managed key.
+        Customer = "CUSTOMER",
+    }
+}
+
+aws_enum! {
+    /// `AlgorithmSpec`: how material to import is wrapped.
+    WrappingAlgorithm {
+        /// RSAES-PKCS1-v1_5 (no longer accepted for new imports).
+        RsaesPkcs1V15 = "RSAES_PKCS1_V1_5",
+        /// RSA-OAEP with SHA-1.
+        RsaesOaepSha1 = "RSAES_OAEP_SHA_1",
+        /// RSA-OAEP with SHA-256.
+        RsaesOaepSha256 = "RSAES_OAEP_SHA_256",
+        /// An AES key wrapped with RSA-OAEP (SHA-1), then the material with it (RFC 5649).
+        RsaAesKeyWrapSha1 = "RSA_AES_KEY_WRAP_SHA_1",
+        /// An AES key wrapped with RSA-OAEP (SHA-256), then the material with it (RFC 5649).
+        RsaAesKeyWrapSha256 = "RSA_AES_KEY_WRAP_SHA_256",
+        /// SM2 public-key encryption (China Regions).
+        Sm2pke = "SM2PKE",
+    }
+}
+
+aws_enum! {
+    /// `WrappingKeySpec`: the public key GetParametersForImport returns.
+    WrappingKeySpec {
+        /// RSA 2048.
+        Rsa2048 = "RSA_2048",
+        /// RSA 3072.
+        Rsa3072 = "RSA_3072",
+        /// RSA 4096.
+        Rsa4096 = "RSA_4096",
+        /// SM2 (China Regions).
+        Sm2 = "SM2",
+    }
+}
+
+aws_enum! {
+    /// `ExpirationModelType`: whether imported material expires.
+    ExpirationModel {
+        /// It expires at `ValidTo`.
+        KeyMaterialExpires = "KEY_MATERIAL_EXPIRES",
+        /// It does not expire.
+        KeyMaterialDoesNotExpire = "KEY_MATERIAL_DOES_NOT_EXPIRE",
+    }
+}
+
+aws_enum! {
+    /// `ImportType`: whether ImportKeyMaterial brings new material or re-imports known material.
+    ImportType {
+        /// New material (for a key that has none yet, or a rotation).
+        NewKeyMaterial = "NEW_KEY_MATERIAL",
+        /// Material the key had before.
+        ExistingKeyMaterial = "EXISTING_KEY_MATERIAL",
     }
 }

@@ -106,6 +106,9 @@ impl fmt::Display for KeyId {
     }
 }
 
+/// The partition of every ARN kmsd issues.
+pub const PARTITION: &str = "aws";
+
 /// `arn:aws:kms:<region>:<account>:key/<key-id>`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct KeyArn {
@@ -119,6 +122,7 @@ impl KeyArn {
     /// Parses `arn:<partition>:kms:<region>:<account>:key/<key-id>`.
     pub fn parse(s: &str) -> Option<KeyArn> {
         let KeyRef::Arn {
+            partition,
             region,
             account,
             key_id,
@@ -126,6 +130,9 @@ impl KeyArn {
         else {
             return None;
         };
+        if partition != PARTITION {
+            return None;
+        }
         Some(KeyArn {
             scope: Scope {
                 account: AccountId::parse(&account)?,
@@ -224,6 +231,9 @@ pub enum KeyRef {
     Id(String),
     /// A key ARN.
     Arn {
+        /// Partition named by the ARN (`aws`, `aws-cn`, `aws-us-gov`, ...); kmsd's keys are
+        /// all in `aws`.
+        partition: String,
         /// Region named by the ARN.
         region: String,
         /// Account named by the ARN.
@@ -235,6 +245,8 @@ pub enum KeyRef {
     Alias(String),
     /// An alias ARN.
     AliasArn {
+        /// Partition named by the ARN.
+        partition: String,
         /// Region named by the ARN.
         region: String,
         /// Account named by the ARN.
@@ -257,6 +269,7 @@ impl KeyRef {
         {
             if let Some(id) = resource.strip_prefix("key/") {
                 return KeyRef::Arn {
+                    partition: partition.to_owned(),
                     region: region.to_owned(),
                     account: account.to_owned(),
                     key_id: id.to_owned(),
@@ -264,6 +277,7 @@ impl KeyRef {
             }
             if resource.starts_with("alias/") {
                 return KeyRef::AliasArn {
+                    partition: partition.to_owned(),
                     region: region.to_owned(),
                     account: account.to_owned(),
                     name: resource.to_owned(),
@@ -271,6 +285,16 @@ impl KeyRef {
             }
         }
         KeyRef::Id(s.to_owned())
+    }
+
+    /// A reference to the key `arn`, as a key ARN.
+    pub fn to_key(arn: &KeyArn) -> KeyRef {
+        KeyRef::Arn {
+            partition: PARTITION.to_owned(),
+            region: arn.scope.region.as_str().to_owned(),
+            account: arn.scope.account.as_str().to_owned(),
+            key_id: arn.key_id.as_str().to_owned(),
+        }
     }
 
     /// Whether the reference names an alias rather than a key.

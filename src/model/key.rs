@@ -118,6 +118,8 @@ pub struct Key {
     pub spec: KeySpec,
     /// Where its material came from.
     pub origin: Origin,
+    /// Who manages it: the customer, or AWS (the keys behind the `alias/aws/...` aliases).
+    pub manager: KeyManager,
     /// Lifecycle state.
     pub state: KeyState,
     /// Set while the state is `PendingDeletion`.

@@ -43,6 +43,7 @@ fn key_ref_parsing() {
     assert_eq!(
         KeyRef::parse(&format!("arn:aws:kms:eu-west-1:111122223333:key/{id}")),
         KeyRef::Arn {
+            partition: "aws".into(),
             region: "eu-west-1".into(),
             account: "111122223333".into(),
             key_id: id.into()
@@ -51,10 +52,26 @@ fn key_ref_parsing() {
     assert_eq!(
         KeyRef::parse("arn:aws:kms:eu-west-1:111122223333:alias/a/b"),
         KeyRef::AliasArn {
+            partition: "aws".into(),
             region: "eu-west-1".into(),
             account: "111122223333".into(),
             name: "alias/a/b".into()
         }
+    );
+    assert_eq!(
+        KeyRef::parse(&format!("arn:aws-cn:kms:cn-north-1:111122223333:key/{id}")),
+        KeyRef::Arn {
+            partition: "aws-cn".into(),
+            region: "cn-north-1".into(),
+            account: "111122223333".into(),
+            key_id: id.into()
+        }
+    );
+    assert_eq!(
+        KeyArn::parse(&format!(
+            "arn:aws-us-gov:kms:us-gov-west-1:111122223333:key/{id}"
+        )),
+        None
     );
     assert_eq!(
         KeyRef::parse("arn:aws:s3:::bucket"),

@@ -24,7 +24,7 @@ use super::{Problem, aes_material, key_arn, private_key, timestamp};
 use crate::crypto::KeyMaterial;
 use crate::crypto::asymmetric::KeyPairKind;
 use crate::kms::seed::{SeedAlias, SeedKey, SeedPlan};
-use crate::model::{AliasName, KeySpec, KeyUsage, Origin, Scope};
+use crate::model::{AliasName, KeyManager, KeySpec, KeyUsage, Origin, Scope};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -127,6 +127,7 @@ pub(super) fn parse(text: &str, home: &Scope) -> Result<SeedPlan, Problem> {
             spec: KeySpec::SymmetricDefault,
             usage: Some(KeyUsage::EncryptDecrypt),
             origin,
+            manager: KeyManager::Customer,
             description: key.metadata.description.clone().unwrap_or_default(),
             enabled: true,
             materials,
@@ -178,6 +179,7 @@ pub(super) fn parse(text: &str, home: &Scope) -> Result<SeedPlan, Problem> {
             spec,
             usage: usage.or(Some(KeyUsage::SignVerify)),
             origin: Origin::AwsKms,
+            manager: KeyManager::Customer,
             description: key.metadata.description.clone().unwrap_or_default(),
             enabled: true,
             materials: vec![(None, material)],

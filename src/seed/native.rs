@@ -32,7 +32,10 @@ use crate::crypto::KeyMaterial;
 use crate::crypto::asymmetric::to_pem;
 use crate::kms::Kms;
 use crate::kms::seed::{SeedAlias, SeedKey, SeedPlan};
-use crate::model::{AliasName, AwsEnum, KeySpec, KeyState, KeyUsage, MaterialId, Origin, Scope};
+use crate::model::{
+    AliasName, AliasNameError, AwsEnum, KeyManager, KeySpec, KeyState, KeyUsage, MaterialId,
+    Origin, Scope,
+};
 
 /// The file: its own scope's fields (not `#[serde(flatten)]`ed from `ScopeSection`, because
 /// flattening reads values without type hints and digit-only hex would become a number), and
@@ -79,6 +82,8 @@ struct SeedKeyEntry {
     key_usage: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     origin: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_manager: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     enabled: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -153,8 +158,14 @@ pub(super) fn parse(text: &str, home: &Scope) -> Result<SeedPlan, Problem> {
         }
         for entry in section.aliases {
             let line = entry.referenced.line();
-            let name = AliasName::parse(&entry.value.alias_name)
-                .map_err(|e| Problem::at(line, e.to_string()))?;
+            // `alias/aws/...` aliases belong to AWS managed keys, which a seed may declare.
+            let name = match AliasName::parse(&entry.value.alias_name) {
+                Ok(name) => name,
+                Err(AliasNameError::Reserved) => {
+                    AliasName::new_unchecked(entry.value.alias_name.clone())
+                }
+                Err(error) => return Err(Problem::at(line, error.to_string())),
+            };
             plan.aliases.push(SeedAlias {
                 target: key_arn(&scope, &entry.value.target_key_id, line)?.key_id,
                 scope: scope.clone(),
@@ -189,6 +200,8 @@ fn key(scope: &Scope, entry: &SeedKeyEntry, line: u64) -> Result<SeedKey, Proble
     let usage = enum_value::<KeyUsage>("KeyUsage", entry.key_usage.as_deref(), line)?;
     let origin =
         enum_value::<Origin>("Origin", entry.origin.as_deref(), line)?.unwrap_or(Origin::AwsKms);
+    let manager = enum_value::<KeyManager>("KeyManager", entry.key_manager.as_deref(), line)?
+        .unwrap_or(KeyManager::Customer);
     let mut materials = Vec::new();
     let symmetric: Option<Vec<(Option<&str>, &str)>> =
         match (&entry.key_material, &entry.key_materials) {
@@ -248,6 +261,7 @@ fn key(scope: &Scope, entry: &SeedKeyEntry, line: u64) -> Result<SeedKey, Proble
         spec,
         usage,
         origin,
+        manager,
         description: entry.description.clone().unwrap_or_default(),
         enabled: entry.enabled.unwrap_or(true),
         materials,
@@ -282,6 +296,8 @@ pub fn export(kms: &Kms) -> Result<String, String> {
             key_spec: Some(key.spec.as_str().to_owned()),
             key_usage: Some(key.usage.as_str().to_owned()),
             origin: (key.origin != Origin::AwsKms).then(|| key.origin.as_str().to_owned()),
+            key_manager: (key.manager != KeyManager::Customer)
+                .then(|| key.manager.as_str().to_owned()),
             enabled: (key.state == KeyState::Disabled).then_some(false),
             tags: (!key.tags.is_empty()).then(|| key.tags.clone()),
             policy: Some(key.policy_text().into_owned()),

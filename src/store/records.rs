@@ -19,8 +19,8 @@ use super::Error;
 use crate::crypto::KeyMaterial;
 use crate::model::{
     AccountId, Alias, AliasName, Deletion, Grant, GrantConstraints, GrantOperation, Key, KeyArn,
-    KeyId, KeyPolicy, KeyRotation, KeySpec, KeyState, KeyUsage, LastUsage, Material, MaterialId,
-    Origin, Region, RotationRecord, RotationSchedule, RotationType, Scope, Timestamp,
+    KeyId, KeyManager, KeyPolicy, KeyRotation, KeySpec, KeyState, KeyUsage, LastUsage, Material,
+    MaterialId, Origin, Region, RotationRecord, RotationSchedule, RotationType, Scope, Timestamp,
     UsageOperation,
 };
 
@@ -57,6 +57,8 @@ struct KeyRecordOut<'a> {
     usage: &'static str,
     spec: &'static str,
     origin: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    manager: Option<&'static str>,
     state: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     deletion: Option<StoredDeletion>,
@@ -88,6 +90,9 @@ struct KeyRecordIn<'a> {
     spec: Cow<'a, str>,
     #[serde(borrow)]
     origin: Cow<'a, str>,
+    /// Added in version 2 for AWS managed keys; absent for customer managed keys.
+    #[serde(default, borrow)]
+    manager: Option<Cow<'a, str>>,
     #[serde(borrow)]
     state: Cow<'a, str>,
     #[serde(default)]
@@ -226,6 +231,7 @@ pub(super) fn encode_key(key: &Key) -> Vec<u8> {
         usage: key.usage.as_str(),
         spec: key.spec.as_str(),
         origin: key.origin.as_str(),
+        manager: (key.manager != KeyManager::Customer).then(|| key.manager.as_str()),
         state: key.state.as_str(),
         deletion: key.deletion.map(|d| StoredDeletion {
             date_ms: d.date.0,
@@ -520,6 +526,10 @@ fn decode_key(stored: KeyRecordIn<'_>, arn: KeyArn) -> Result<Key, String> {
         spec: KeySpec::parse(&stored.spec).ok_or_else(|| enum_field("spec", &stored.spec))?,
         origin: Origin::parse(&stored.origin)
             .ok_or_else(|| enum_field("origin", &stored.origin))?,
+        manager: match &stored.manager {
+            None => KeyManager::Customer,
+            Some(text) => KeyManager::parse(text).ok_or_else(|| enum_field("manager", text))?,
+        },
         state: KeyState::parse(&stored.state).ok_or_else(|| enum_field("state", &stored.state))?,
         deletion: stored.deletion.map(|d| Deletion {
             date: Timestamp(d.date_ms),

@@ -5,7 +5,9 @@
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{KeyState, Tag};
 
-use crate::support::{ACCOUNT, DAY, REGION, TestServer, check_error, create_key, key_state};
+use crate::support::{
+    ACCOUNT, DAY, REGION, TestServer, aliases_with_keys, check_error, create_key, key_state,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_key_its_alias_and_its_ciphertexts_are_gone_after_the_deletion_date() {
@@ -116,8 +118,7 @@ async fn the_key_its_alias_and_its_ciphertexts_are_gone_after_the_deletion_date(
     let listed: Vec<&str> = keys.keys().iter().filter_map(|k| k.key_id()).collect();
     assert_eq!(listed, [kept.as_str()]);
     let aliases = client.list_aliases().send().await.unwrap();
-    let names: Vec<&str> = aliases
-        .aliases()
+    let names: Vec<&str> = aliases_with_keys(&aliases)
         .iter()
         .filter_map(|a| a.alias_name())
         .collect();

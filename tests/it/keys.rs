@@ -271,12 +271,14 @@ async fn enable_disable_and_describe_by_every_reference() {
     assert!(!meta.enabled);
     // Disabling twice is fine, as in AWS.
     client.disable_key().key_id(&key_id).send().await.unwrap();
-    client
-        .enable_key()
-        .key_id("alias/ref")
-        .send()
-        .await
-        .unwrap();
+    // EnableKey takes a key ID or key ARN, not an alias.
+    let message = check_error(
+        client.enable_key().key_id("alias/ref").send().await,
+        "NotFoundException",
+    );
+    assert_eq!(message, "Invalid keyId 'alias/ref'");
+    assert_eq!(key_state(&client, &key_id).await, "Disabled");
+    client.enable_key().key_id(&arn).send().await.unwrap();
     assert_eq!(key_state(&client, &key_id).await, "Enabled");
 
     client
@@ -316,7 +318,7 @@ async fn unknown_keys_are_not_found_with_aws_messages() {
     );
     assert_eq!(message, "Invalid keyId 'not-a-key'");
     let message = check_error(
-        client.disable_key().key_id("alias/nothing").send().await,
+        client.describe_key().key_id("alias/nothing").send().await,
         "NotFoundException",
     );
     assert_eq!(

@@ -19,6 +19,7 @@ mod encryption;
 mod grants;
 mod keys;
 mod observability;
+mod parity;
 mod persistence;
 mod policies;
 mod rotation;

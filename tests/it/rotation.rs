@@ -303,7 +303,11 @@ async fn on_demand_rotation_and_its_quota() {
             .send()
             .await
             .unwrap();
-        assert_eq!(rotated.key_id.as_deref(), Some(key_id.as_str()));
+        // RotateKeyOnDemand names the key by its ARN, as ScheduleKeyDeletion does.
+        assert_eq!(
+            rotated.key_id,
+            Some(format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{key_id}"))
+        );
         let material = current_material(&client, &key_id).await;
         assert_ne!(material, blobs.last().unwrap().1);
         blobs.push((encrypt(&client, &key_id, &[b'0' + i % 10]).await, material));
@@ -314,7 +318,10 @@ async fn on_demand_rotation_and_its_quota() {
     );
     assert_eq!(
         message,
-        format!("On-demand rotations per key quota for {arn} is 25, current usage is 25.")
+        format!(
+            "The on-demand rotations limit has been reached for the given keyId. No more \
+             on-demand rotations can be performed for this key: {arn}"
+        )
     );
     // Every ciphertext, from every material, still decrypts with the material that sealed it.
     for (i, (blob, material)) in blobs.iter().enumerate() {

@@ -570,6 +570,17 @@ async fn export_then_seed_recreates_the_state_exactly() {
         .mac
         .unwrap();
     client_a.disable_key().key_id(&hmac).send().await.unwrap();
+    // The AWS managed key behind alias/aws/s3, made by its first use, goes along too.
+    let managed_blob = client_a
+        .encrypt()
+        .key_id("alias/aws/s3")
+        .plaintext(Blob::new(b"managed".to_vec()))
+        .send()
+        .await
+        .unwrap()
+        .ciphertext_blob
+        .unwrap();
+    let managed = crate::support::metadata(&client_a, "alias/aws/s3").await;
     a.kill();
 
     let file = dir.path().join("export.yaml");
@@ -638,6 +649,17 @@ async fn export_then_seed_recreates_the_state_exactly() {
         .unwrap();
     assert_eq!(state.key_state.unwrap().as_str(), "Disabled");
     client_b.enable_key().key_id(&hmac).send().await.unwrap();
+    let seeded = crate::support::metadata(&client_b, "alias/aws/s3").await;
+    assert_eq!(seeded.key_id, managed.key_id);
+    assert_eq!(seeded.key_manager.unwrap().as_str(), "AWS");
+    assert_eq!(seeded.description, managed.description);
+    let back = client_b
+        .decrypt()
+        .ciphertext_blob(managed_blob)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(back.plaintext.unwrap().into_inner(), b"managed");
     let ok = client_b
         .verify_mac()
         .key_id(&hmac)

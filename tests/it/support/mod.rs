@@ -402,3 +402,15 @@ pub fn tool_available(tool: &str, version_arg: &str) -> bool {
     }
     found
 }
+
+/// The aliases of a ListAliases answer that point at a key: all but AWS's predefined aliases
+/// that no AWS managed key is behind yet.
+pub fn aliases_with_keys(
+    listed: &aws_sdk_kms::operation::list_aliases::ListAliasesOutput,
+) -> Vec<&aws_sdk_kms::types::AliasListEntry> {
+    listed
+        .aliases()
+        .iter()
+        .filter(|a| a.target_key_id.is_some())
+        .collect()
+}
