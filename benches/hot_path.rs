@@ -171,6 +171,30 @@ fn crypto_benches(c: &mut Criterion) {
         })
     });
 
+    let p384 = AsymmetricKey::generate(KeyPairKind::P384).unwrap();
+    let scheme = Scheme::Ecdsa(Hash::Sha384);
+    let signature = p384.sign(scheme, Message::Raw(&message)).unwrap();
+    assert!(
+        p384.verify(scheme, Message::Raw(&message), &signature)
+            .unwrap()
+    );
+    c.bench_function("crypto/ecdsa_p384/sign", |b| {
+        b.iter(|| {
+            p384.sign(scheme, Message::Raw(black_box(&message)))
+                .unwrap()
+        })
+    });
+    c.bench_function("crypto/ecdsa_p384/verify", |b| {
+        b.iter(|| {
+            p384.verify(
+                scheme,
+                Message::Raw(black_box(&message)),
+                black_box(&signature),
+            )
+            .unwrap()
+        })
+    });
+
     // RSA-OAEP as Encrypt and Decrypt with an RSA_2048 key and RSAES_OAEP_SHA_256 run it:
     // the public-key operation and the private (CRT) one, 32 bytes of plaintext.
     let rsa = AsymmetricKey::generate(KeyPairKind::Rsa(2048)).unwrap();
@@ -191,6 +215,17 @@ fn crypto_benches(c: &mut Criterion) {
             rsa.decrypt_oaep(Hash::Sha256, black_box(&ciphertext))
                 .unwrap()
         })
+    });
+
+    // Sign with RSASSA_PSS_SHA_256 and an RSA_2048 key, over 32 bytes.
+    let scheme = Scheme::RsaPss(Hash::Sha256);
+    let signature = rsa.sign(scheme, Message::Raw(&message)).unwrap();
+    assert!(
+        rsa.verify(scheme, Message::Raw(&message), &signature)
+            .unwrap()
+    );
+    c.bench_function("crypto/rsa2048_pss_sha256/sign", |b| {
+        b.iter(|| rsa.sign(scheme, Message::Raw(black_box(&message))).unwrap())
     });
 
     montgomery_benches::<16>(c);
