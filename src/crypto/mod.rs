@@ -140,19 +140,19 @@ pub fn derive_id(parts: &[&[u8]]) -> [u8; 32] {
     hasher.finalize().into()
 }
 
-/// The operating system's CSPRNG, for APIs that take a generator.
+/// The system's generator, for APIs that take one (the RustCrypto crates).
 pub fn rng() -> OsRandom {
     OsRandom
 }
 
-/// `n` bytes from the operating system's CSPRNG, the one source of randomness in kmsd.
+/// `n` bytes from the system's generator (AWS-LC's), the one source of randomness in kmsd.
 pub fn random_bytes(n: usize) -> Vec<u8> {
     let mut out = vec![0u8; n];
     fill_random(&mut out);
     out
 }
 
-/// A fixed-size array from the operating system's CSPRNG.
+/// A fixed-size array from the system's generator.
 pub fn random_array<const N: usize>() -> [u8; N] {
     let mut out = [0u8; N];
     fill_random(&mut out);
