@@ -17,8 +17,6 @@ use base64::engine::general_purpose::STANDARD as B64;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use kmsd::api::dispatch;
 use kmsd::crypto::asymmetric::{AsymmetricKey, Hash, KeyPairKind, Message, Scheme};
-use kmsd::crypto::montgomery::Modulus;
-use kmsd::crypto::montgomery::lazy::{self, LazyModulus};
 use kmsd::crypto::{mac, random_array, random_bytes, symmetric};
 use kmsd::kms::model::{AccountId, Region, Scope};
 use kmsd::kms::{Clock, Kms};
@@ -228,60 +226,10 @@ fn crypto_benches(c: &mut Criterion) {
         b.iter(|| rsa.sign(scheme, Message::Raw(black_box(&message))).unwrap())
     });
 
-    montgomery_benches::<16>(c);
-    montgomery_benches::<32>(c);
-    lazy_montgomery_benches(c);
-
     let hmac_key = random_bytes(32);
     c.bench_function("crypto/hmac_sha256/32", |b| {
         b.iter(|| mac::generate(mac::MacHash::Sha256, &hmac_key, black_box(&message)))
     });
-}
-
-/// The Montgomery product and square that RSA spends its time in, for a random odd modulus
-/// of `N` limbs: 16 for the primes of an RSA_2048 key, 32 for its modulus.
-fn montgomery_benches<const N: usize>(c: &mut Criterion) {
-    let limbs = || -> [u64; N] {
-        let mut x = [0u64; N];
-        for limb in x.iter_mut() {
-            *limb = u64::from_le_bytes(random_array());
-        }
-        x
-    };
-    let mut m = limbs();
-    m[0] |= 1;
-    m[N - 1] |= 1 << 63;
-    let modulus = Modulus::new(m).unwrap();
-    let a = modulus.to_montgomery(&limbs());
-    let b = modulus.to_montgomery(&limbs());
-    let mut group = c.benchmark_group(format!("crypto/montgomery_{}", 64 * N));
-    group.bench_function("mul", |bench| {
-        bench.iter(|| modulus.mul(black_box(&a), black_box(&b)))
-    });
-    group.bench_function("square", |bench| {
-        bench.iter(|| modulus.square(black_box(&a)))
-    });
-    group.finish();
-}
-
-/// The same for the lazy arithmetic the RSA public operation uses modulo a prime: a random
-/// 1024-bit odd modulus in 17 limbs of 61 bits.
-fn lazy_montgomery_benches(c: &mut Criterion) {
-    let limbs = || -> [u64; 16] { std::array::from_fn(|_| u64::from_le_bytes(random_array())) };
-    let mut m = limbs();
-    m[0] |= 1;
-    m[15] |= 1 << 63;
-    let modulus = LazyModulus::<17, 34>::new(&m).unwrap();
-    let a = modulus.to_montgomery(&lazy::split(&limbs(), 61));
-    let b = modulus.to_montgomery(&lazy::split(&limbs(), 61));
-    let mut group = c.benchmark_group("crypto/lazy_montgomery_1024");
-    group.bench_function("mul", |bench| {
-        bench.iter(|| modulus.mul(black_box(&a), black_box(&b)))
-    });
-    group.bench_function("square", |bench| {
-        bench.iter(|| modulus.square(black_box(&a)))
-    });
-    group.finish();
 }
 
 /// Short runs: these numbers are for spotting large changes, not for a paper.

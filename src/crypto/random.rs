@@ -3,8 +3,8 @@
 
 use std::convert::Infallible;
 
-/// A generator for APIs that take one (`rand_core`, the RustCrypto crates): AWS-LC's, through
-/// [`fill`].
+/// A generator for APIs that take one (`rand_core`, the RustCrypto crates): AWS-LC's, the same
+/// as [`super::random_bytes`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OsRandom;
 
