@@ -232,80 +232,6 @@ fn crypto_benches(c: &mut Criterion) {
     });
 }
 
-/// AES-256-GCM from the two libraries the envelope could use, each called the way
-/// `symmetric::seal` and `open` call one: the key set up on every call, 100 bytes of additional
-/// data (about an envelope header). kmsd keeps the faster (ARCHITECTURE.md).
-fn aes_gcm_engines(c: &mut Criterion) {
-    use aes_gcm::aead::{Aead, KeyInit, Payload};
-    use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
-
-    fn rust_crypto_seal(key: &[u8; 32], nonce: &[u8; 12], aad: &[u8], pt: &[u8]) -> Vec<u8> {
-        let cipher = aes_gcm::Aes256Gcm::new(key.into());
-        let payload = Payload { msg: pt, aad };
-        cipher
-            .encrypt(&aes_gcm::Nonce::from(*nonce), payload)
-            .unwrap()
-    }
-    fn rust_crypto_open(key: &[u8; 32], nonce: &[u8; 12], aad: &[u8], ct: &[u8]) -> Vec<u8> {
-        let cipher = aes_gcm::Aes256Gcm::new(key.into());
-        let payload = Payload { msg: ct, aad };
-        cipher
-            .decrypt(&aes_gcm::Nonce::from(*nonce), payload)
-            .unwrap()
-    }
-    fn aws_lc_seal(key: &[u8; 32], nonce: &[u8; 12], aad: &[u8], pt: &[u8]) -> Vec<u8> {
-        let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).unwrap());
-        let mut out = Vec::with_capacity(pt.len() + 16);
-        out.extend_from_slice(pt);
-        let nonce = Nonce::assume_unique_for_key(*nonce);
-        key.seal_in_place_append_tag(nonce, Aad::from(aad), &mut out)
-            .unwrap();
-        out
-    }
-    fn aws_lc_open(key: &[u8; 32], nonce: &[u8; 12], aad: &[u8], ct: &[u8]) -> Vec<u8> {
-        let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).unwrap());
-        let mut out = ct.to_vec();
-        let nonce = Nonce::assume_unique_for_key(*nonce);
-        let len = key
-            .open_in_place(nonce, Aad::from(aad), &mut out)
-            .unwrap()
-            .len();
-        out.truncate(len);
-        out
-    }
-
-    let key: [u8; 32] = random_array();
-    let nonce: [u8; 12] = random_array();
-    let aad = random_bytes(100);
-    let mut group = c.benchmark_group("crypto/aes_gcm_engines");
-    for size in [32usize, 4096] {
-        let plaintext = random_bytes(size);
-        let sealed = rust_crypto_seal(&key, &nonce, &aad, &plaintext);
-        assert_eq!(aws_lc_seal(&key, &nonce, &aad, &plaintext), sealed);
-        assert_eq!(aws_lc_open(&key, &nonce, &aad, &sealed), plaintext);
-        group.throughput(Throughput::Bytes(size as u64));
-        group.bench_with_input(
-            BenchmarkId::new("aes-gcm/seal", size),
-            &plaintext,
-            |b, pt| b.iter(|| rust_crypto_seal(&key, &nonce, black_box(&aad), black_box(pt))),
-        );
-        group.bench_with_input(
-            BenchmarkId::new("aws-lc-rs/seal", size),
-            &plaintext,
-            |b, pt| b.iter(|| aws_lc_seal(&key, &nonce, black_box(&aad), black_box(pt))),
-        );
-        group.bench_with_input(BenchmarkId::new("aes-gcm/open", size), &sealed, |b, ct| {
-            b.iter(|| rust_crypto_open(&key, &nonce, black_box(&aad), black_box(ct)))
-        });
-        group.bench_with_input(
-            BenchmarkId::new("aws-lc-rs/open", size),
-            &sealed,
-            |b, ct| b.iter(|| aws_lc_open(&key, &nonce, black_box(&aad), black_box(ct))),
-        );
-    }
-    group.finish();
-}
-
 /// Short runs: these numbers are for spotting large changes, not for a paper.
 fn config() -> Criterion {
     Criterion::default()
@@ -317,6 +243,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = dispatch_benches, crypto_benches, aes_gcm_engines
+    targets = dispatch_benches, crypto_benches
 }
 criterion_main!(benches);
