@@ -1,11 +1,12 @@
 //! Cryptography as plain functions: key material, randomness, AES-256-GCM, the ciphertext
-//! envelope, HMAC and key pairs (including ML-KEM key encapsulation). Bytes in, bytes out:
+//! envelope, HMAC, AES key wrap and key pairs (including ML-KEM key encapsulation). Bytes in, bytes out:
 //! nothing here knows about ARNs, key states or JSON. Every primitive is a library call:
 //! aws-lc-rs, and RustCrypto crates where aws-lc-rs has no safe API (ARCHITECTURE.md says which).
 
 pub mod asymmetric;
 pub mod envelope;
 mod error;
+pub mod key_wrap;
 pub mod mac;
 mod random;
 pub mod rsa_pool;
