@@ -30,3 +30,4 @@ mod tags;
 mod tidy;
 mod usage;
 mod wire_errors;
+mod wycheproof;

@@ -162,14 +162,8 @@ impl EcKey {
             })
             .as_ref()
             .ok_or(Error::MalformedKey)?;
-        // aws-lc-rs also reads bare points; KMS takes a SubjectPublicKeyInfo only.
-        let peer = agreement::ParsedPublicKey::try_from(agreement::UnparsedPublicKey::new(
-            algorithm, peer_spki,
-        ))
-        .map_err(|_| Error::MalformedPublicKey)?;
-        if peer.format() != agreement::ParsedPublicKeyFormat::X509 {
-            return Err(Error::MalformedPublicKey);
-        }
+        require_named_curve(peer_spki)?;
+        let peer = agreement::UnparsedPublicKey::new(algorithm, peer_spki);
         agreement::agree(private, peer, Error::MalformedPublicKey, |secret| {
             Ok(secret.to_vec())
         })
@@ -180,10 +174,7 @@ impl EcPublicKey {
     /// Reads a DER SubjectPublicKeyInfo on the curve of `kind`.
     pub(super) fn from_der(kind: KeyPairKind, spki: &[u8]) -> Result<EcPublicKey, Error> {
         let curve = curve(kind)?;
-        // aws-lc-rs also reads bare points; a public key here is a SubjectPublicKeyInfo.
-        if spki.first() != Some(&0x30) {
-            return Err(Error::MalformedPublicKey);
-        }
+        require_named_curve(spki)?;
         let parsed =
             ParsedPublicKey::new(curve.verifying, spki).map_err(|_| Error::MalformedPublicKey)?;
         Ok(EcPublicKey {
@@ -218,4 +209,18 @@ impl EcPublicKey {
             Message::ExternalMu(_) => return Err(Error::UnsupportedMessageType),
         })
     }
+}
+
+/// Refuses anything but a DER SubjectPublicKeyInfo whose curve is named by its OID. aws-lc-rs
+/// would also read a bare point, or a curve spelled out parameter by parameter (and accepts
+/// some that RFC 3279 forbids, such as parameters without the cofactor: Wycheproof's ECDH
+/// vectors caught it). KMS's public keys name their curve, and kmsd read them that way before
+/// aws-lc-rs; which curve it is, aws-lc-rs then checks.
+fn require_named_curve(spki: &[u8]) -> Result<(), Error> {
+    let info =
+        pkcs8::SubjectPublicKeyInfoRef::try_from(spki).map_err(|_| Error::MalformedPublicKey)?;
+    info.algorithm
+        .parameters_oid()
+        .map(drop)
+        .map_err(|_| Error::MalformedPublicKey)
 }

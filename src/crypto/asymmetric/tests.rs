@@ -1,6 +1,6 @@
 //! ML-KEM known answers and encapsulation properties, verification with a public key alone,
-//! ECDH and RSA-OAEP edge cases. Other key pairs are checked against independent
-//! implementations in `tests/it/asymmetric.rs`.
+//! ECDH and RSA-OAEP edge cases. Independent implementations check key pairs in
+//! `tests/it/asymmetric.rs`, Wycheproof's vectors in `tests/it/wycheproof.rs`.
 
 use sha2::{Digest, Sha256};
 

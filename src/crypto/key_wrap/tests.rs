@@ -1,5 +1,6 @@
 //! The shape of wrapped keys and the refusals. RFC 5649's own examples use a 192-bit key,
-//! which aws-lc-rs does not offer.
+//! which aws-lc-rs does not offer; Wycheproof's AES-256 vectors (tests/it/wycheproof.rs) check
+//! the algorithm.
 
 use super::*;
 
