@@ -10,6 +10,7 @@ mod ec;
 mod ed25519;
 mod rsa;
 
+use elliptic_curve::Generate;
 use hybrid_array::Array;
 use hybrid_array::typenum::Unsigned;
 use ml_dsa::{MlDsa44, MlDsa65, MlDsa87};
@@ -17,7 +18,6 @@ use ml_kem::kem::{Decapsulate, Encapsulate};
 use ml_kem::{Kem, MlKem512, MlKem768, MlKem1024};
 use pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
 use sm2::dsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
-use sm2::elliptic_curve::Generate;
 
 pub use ec::{EcKey, EcPublicKey};
 pub use ed25519::{Ed25519Key, Ed25519PublicKey};
@@ -588,12 +588,11 @@ impl AsymmetricKey {
             AsymmetricKey::Sm2(key) => {
                 let peer = sm2::PublicKey::from_public_key_der(peer_spki)
                     .map_err(|_| Error::MalformedPublicKey)?;
-                Ok(sm2::elliptic_curve::ecdh::diffie_hellman(
-                    key.to_nonzero_scalar(),
-                    peer.as_affine(),
+                Ok(
+                    elliptic_curve::ecdh::diffie_hellman(key.to_nonzero_scalar(), peer.as_affine())
+                        .raw_secret_bytes()
+                        .to_vec(),
                 )
-                .raw_secret_bytes()
-                .to_vec())
             }
             _ => Err(Error::WrongKeyType),
         }
