@@ -19,8 +19,6 @@ use base64::engine::general_purpose::STANDARD as B64;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use kmsd::api::dispatch;
 use kmsd::crypto::asymmetric::{AsymmetricKey, Hash, KeyPairKind, Message, Scheme};
-use kmsd::crypto::montgomery::Modulus;
-use kmsd::crypto::montgomery::lazy::{self, LazyModulus};
 use kmsd::crypto::{mac, random_array, random_bytes, symmetric};
 use kmsd::kms::{Clock, Context, Kms};
 use kmsd::model::{AccountId, Operation, Region, Scope};
@@ -173,6 +171,30 @@ fn crypto_benches(c: &mut Criterion) {
         })
     });
 
+    let p384 = AsymmetricKey::generate(KeyPairKind::P384).unwrap();
+    let scheme = Scheme::Ecdsa(Hash::Sha384);
+    let signature = p384.sign(scheme, Message::Raw(&message)).unwrap();
+    assert!(
+        p384.verify(scheme, Message::Raw(&message), &signature)
+            .unwrap()
+    );
+    c.bench_function("crypto/ecdsa_p384/sign", |b| {
+        b.iter(|| {
+            p384.sign(scheme, Message::Raw(black_box(&message)))
+                .unwrap()
+        })
+    });
+    c.bench_function("crypto/ecdsa_p384/verify", |b| {
+        b.iter(|| {
+            p384.verify(
+                scheme,
+                Message::Raw(black_box(&message)),
+                black_box(&signature),
+            )
+            .unwrap()
+        })
+    });
+
     // RSA-OAEP as Encrypt and Decrypt with an RSA_2048 key and RSAES_OAEP_SHA_256 run it:
     // the public-key operation and the private (CRT) one, 32 bytes of plaintext.
     let rsa = AsymmetricKey::generate(KeyPairKind::Rsa(2048)).unwrap();
@@ -195,60 +217,21 @@ fn crypto_benches(c: &mut Criterion) {
         })
     });
 
-    montgomery_benches::<16>(c);
-    montgomery_benches::<32>(c);
-    lazy_montgomery_benches(c);
+    // Sign with RSASSA_PSS_SHA_256 and an RSA_2048 key, over 32 bytes.
+    let scheme = Scheme::RsaPss(Hash::Sha256);
+    let signature = rsa.sign(scheme, Message::Raw(&message)).unwrap();
+    assert!(
+        rsa.verify(scheme, Message::Raw(&message), &signature)
+            .unwrap()
+    );
+    c.bench_function("crypto/rsa2048_pss_sha256/sign", |b| {
+        b.iter(|| rsa.sign(scheme, Message::Raw(black_box(&message))).unwrap())
+    });
 
     let hmac_key = random_bytes(32);
     c.bench_function("crypto/hmac_sha256/32", |b| {
         b.iter(|| mac::generate(mac::MacHash::Sha256, &hmac_key, black_box(&message)))
     });
-}
-
-/// The Montgomery product and square that RSA spends its time in, for a random odd modulus
-/// of `N` limbs: 16 for the primes of an RSA_2048 key, 32 for its modulus.
-fn montgomery_benches<const N: usize>(c: &mut Criterion) {
-    let limbs = || -> [u64; N] {
-        let mut x = [0u64; N];
-        for limb in x.iter_mut() {
-            *limb = u64::from_le_bytes(random_array());
-        }
-        x
-    };
-    let mut m = limbs();
-    m[0] |= 1;
-    m[N - 1] |= 1 << 63;
-    let modulus = Modulus::new(m).unwrap();
-    let a = modulus.to_montgomery(&limbs());
-    let b = modulus.to_montgomery(&limbs());
-    let mut group = c.benchmark_group(format!("crypto/montgomery_{}", 64 * N));
-    group.bench_function("mul", |bench| {
-        bench.iter(|| modulus.mul(black_box(&a), black_box(&b)))
-    });
-    group.bench_function("square", |bench| {
-        bench.iter(|| modulus.square(black_box(&a)))
-    });
-    group.finish();
-}
-
-/// The same for the lazy arithmetic the RSA public operation uses modulo a prime: a random
-/// 1024-bit odd modulus in 17 limbs of 61 bits.
-fn lazy_montgomery_benches(c: &mut Criterion) {
-    let limbs = || -> [u64; 16] { std::array::from_fn(|_| u64::from_le_bytes(random_array())) };
-    let mut m = limbs();
-    m[0] |= 1;
-    m[15] |= 1 << 63;
-    let modulus = LazyModulus::<17, 34>::new(&m).unwrap();
-    let a = modulus.to_montgomery(&lazy::split(&limbs(), 61));
-    let b = modulus.to_montgomery(&lazy::split(&limbs(), 61));
-    let mut group = c.benchmark_group("crypto/lazy_montgomery_1024");
-    group.bench_function("mul", |bench| {
-        bench.iter(|| modulus.mul(black_box(&a), black_box(&b)))
-    });
-    group.bench_function("square", |bench| {
-        bench.iter(|| modulus.square(black_box(&a)))
-    });
-    group.finish();
 }
 
 /// Short runs: these numbers are for spotting large changes, not for a paper.

@@ -1,9 +1,15 @@
 //! Asymmetric key pairs: RSA, ECDSA/ECDH on the NIST curves and secp256k1, SM2, Ed25519,
 //! ML-DSA and ML-KEM. Generation, PKCS#8 / SubjectPublicKeyInfo encoding, signing,
 //! verification, public key encryption, key agreement and key encapsulation. Bytes in, bytes out.
+//!
+//! RSA, ECDSA/ECDH and Ed25519 run on aws-lc-rs (`rsa.rs`, `ec.rs`, `ed25519.rs`); SM2,
+//! Ed25519ph, ML-DSA and ML-KEM on RustCrypto crates, here, because aws-lc-rs has no safe API
+//! for them (ML-DSA with an external μ, ML-KEM from its 64-byte seed).
 
-use ecdsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
-use ed25519_dalek::Signer as _;
+mod ec;
+mod ed25519;
+mod rsa;
+
 use elliptic_curve::Generate;
 use hybrid_array::Array;
 use hybrid_array::typenum::Unsigned;
@@ -11,13 +17,13 @@ use ml_dsa::{MlDsa44, MlDsa65, MlDsa87};
 use ml_kem::kem::{Decapsulate, Encapsulate};
 use ml_kem::{Kem, MlKem512, MlKem768, MlKem1024};
 use pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
-use rsa::{Oaep, Pkcs1v15Sign, PrivateKey as RsaPrivateKey, Pss};
-use sha2::{Digest, Sha256, Sha384, Sha512};
-use std::sync::OnceLock;
+use sm2::dsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
 
-use super::{Error, comb, rng};
+pub use ec::{EcKey, EcPublicKey};
+pub use ed25519::{Ed25519Key, Ed25519PublicKey};
+pub use rsa::{RsaKey, RsaPublicKey};
 
-mod rsa_fast;
+use super::{Error, rng};
 
 /// The SM2 distinguishing identifier KMS uses: the GM/T 0009-2012 default.
 pub const SM2_DISTID: &str = "1234567812345678";
@@ -82,14 +88,20 @@ impl Hash {
         false
     }
 
-    fn digest(self, message: &[u8]) -> Vec<u8> {
+    fn algorithm(self) -> &'static aws_lc_rs::digest::Algorithm {
         match self {
-            Hash::Sha1 => <sha1::Sha1 as Digest>::digest(message).to_vec(),
-            Hash::Sha256 => Sha256::digest(message).to_vec(),
-            Hash::Sha384 => Sha384::digest(message).to_vec(),
-            Hash::Sha512 => Sha512::digest(message).to_vec(),
+            Hash::Sha1 => &aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY,
+            Hash::Sha256 => &aws_lc_rs::digest::SHA256,
+            Hash::Sha384 => &aws_lc_rs::digest::SHA384,
+            Hash::Sha512 => &aws_lc_rs::digest::SHA512,
         }
     }
+}
+
+/// A digest the caller computed with `hash`, for aws-lc-rs's signing and verification.
+fn digest(hash: Hash, bytes: &[u8]) -> Result<aws_lc_rs::digest::Digest, Error> {
+    aws_lc_rs::digest::Digest::import_less_safe(bytes, hash.algorithm())
+        .map_err(|_| Error::DigestLength)
 }
 
 /// A signature scheme.
@@ -99,7 +111,8 @@ pub enum Scheme {
     RsaPss(Hash),
     /// RSASSA-PKCS1-v1_5.
     RsaPkcs1(Hash),
-    /// ECDSA with a DER-encoded signature.
+    /// ECDSA with a DER-encoded signature, with the curve's hash (SHA-256 for P-256 and
+    /// secp256k1, SHA-384 for P-384, SHA-512 for P-521).
     Ecdsa(Hash),
     /// SM2 digital signature with the default distinguishing id, DER-encoded.
     Sm2Dsa,
@@ -122,109 +135,22 @@ pub enum Message<'a> {
     ExternalMu(&'a [u8]),
 }
 
-/// An ECDSA key on a NIST curve, with the table that speeds up verification by its public key
-/// (built on its first verification, some tens of KB).
-pub struct NistKey<C: comb::Generator + ecdsa::EcdsaCurve> {
-    signing: ecdsa::SigningKey<C>,
-    table: OnceLock<comb::Table<C>>,
-}
-
-macro_rules! nist_key_verify {
-    ($curve:ty) => {
-        impl NistKey<$curve> {
-            /// Verifies a DER signature over `digest`, accepting both values of s as other
-            /// ECDSA implementations do (signers like OpenSSL do not normalise it).
-            fn verify(&self, digest: &[u8], signature: &[u8]) -> bool {
-                let Ok(parsed) = ecdsa::Signature::<$curve>::from_der(signature) else {
-                    return false;
-                };
-                let table = self
-                    .table
-                    .get_or_init(|| comb::Table::for_key(self.signing.verifying_key().as_affine()));
-                comb::verify_prehash(table, digest, &parsed)
-            }
-
-            /// Signs `digest` (DER), with a random nonce; `None` for a digest of another length
-            /// than the curve's field.
-            fn sign(&self, digest: &[u8]) -> Option<Vec<u8>> {
-                comb::sign_prehash(self.signing.as_nonzero_scalar(), digest)
-                    .map(|signature| signature.to_der().as_bytes().to_vec())
-            }
-        }
-    };
-}
-
-nist_key_verify!(p256::NistP256);
-nist_key_verify!(p384::NistP384);
-
-impl<C: comb::Generator + ecdsa::EcdsaCurve> From<ecdsa::SigningKey<C>> for NistKey<C> {
-    fn from(signing: ecdsa::SigningKey<C>) -> NistKey<C> {
-        NistKey {
-            signing,
-            table: OnceLock::new(),
-        }
-    }
-}
-
-impl<C: comb::Generator + ecdsa::EcdsaCurve> std::ops::Deref for NistKey<C> {
-    type Target = ecdsa::SigningKey<C>;
-
-    fn deref(&self) -> &ecdsa::SigningKey<C> {
-        &self.signing
-    }
-}
-
-/// An RSA private key, with the precomputed context of the fast RSA-OAEP path (see
-/// `rsa_fast`), built on its first OAEP encryption or decryption (about a millisecond for
-/// RSA_2048, a few kilobytes). Everything else uses the `rsa` crate's key it dereferences to.
-pub struct RsaKey {
-    key: RsaPrivateKey,
-    fast: OnceLock<Option<rsa_fast::FastRsa>>,
-}
-
-impl RsaKey {
-    /// The fast RSA-OAEP context, `None` for keys it does not handle (other sizes than 2048,
-    /// 3072 and 4096 bits, multi-prime keys), which keep the `rsa` crate's code.
-    fn fast(&self) -> Option<&rsa_fast::FastRsa> {
-        self.fast
-            .get_or_init(|| rsa_fast::FastRsa::new(&self.key))
-            .as_ref()
-    }
-}
-
-impl From<RsaPrivateKey> for RsaKey {
-    fn from(key: RsaPrivateKey) -> RsaKey {
-        RsaKey {
-            key,
-            fast: OnceLock::new(),
-        }
-    }
-}
-
-impl std::ops::Deref for RsaKey {
-    type Target = RsaPrivateKey;
-
-    fn deref(&self) -> &RsaPrivateKey {
-        &self.key
-    }
-}
-
 /// A private key of an asymmetric key pair.
 pub enum AsymmetricKey {
     /// RSA.
     Rsa(Box<RsaKey>),
     /// NIST P-256.
-    P256(NistKey<p256::NistP256>),
+    P256(EcKey),
     /// NIST P-384.
-    P384(NistKey<p384::NistP384>),
+    P384(EcKey),
     /// NIST P-521.
-    P521(p521::ecdsa::SigningKey),
+    P521(EcKey),
     /// secp256k1.
-    Secp256k1(k256::ecdsa::SigningKey),
+    Secp256k1(EcKey),
     /// SM2.
     Sm2(sm2::SecretKey),
     /// Ed25519.
-    Ed25519(ed25519_dalek::SigningKey),
+    Ed25519(Box<Ed25519Key>),
     /// ML-DSA-44, kept as its 32-byte seed and the expanded key.
     MlDsa44(Box<ml_dsa::SigningKey<MlDsa44>>),
     /// ML-DSA-65.
@@ -237,6 +163,25 @@ pub enum AsymmetricKey {
     MlKem768(Box<ml_kem::DecapsulationKey<MlKem768>>),
     /// ML-KEM-1024.
     MlKem1024(Box<ml_kem::DecapsulationKey<MlKem1024>>),
+}
+
+/// The public key of a signing or RSA key pair, read from its DER SubjectPublicKeyInfo: what
+/// anyone holding GetPublicKey's answer can verify or encrypt with. ML-KEM keys have none here.
+pub enum PublicKey {
+    /// RSA.
+    Rsa(Box<RsaPublicKey>),
+    /// ECDSA on P-256, P-384, P-521 or secp256k1.
+    Ecdsa(Box<EcPublicKey>),
+    /// Ed25519 (and Ed25519ph).
+    Ed25519(Box<Ed25519PublicKey>),
+    /// SM2.
+    Sm2(Box<sm2::PublicKey>),
+    /// ML-DSA-44.
+    MlDsa44(Box<ml_dsa::VerifyingKey<MlDsa44>>),
+    /// ML-DSA-65.
+    MlDsa65(Box<ml_dsa::VerifyingKey<MlDsa65>>),
+    /// ML-DSA-87.
+    MlDsa87(Box<ml_dsa::VerifyingKey<MlDsa87>>),
 }
 
 /// The ciphertext and shared secret of one ML-KEM encapsulation.
@@ -263,6 +208,21 @@ impl std::fmt::Debug for AsymmetricKey {
     }
 }
 
+impl std::fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self {
+            PublicKey::Rsa(_) => "Rsa",
+            PublicKey::Ecdsa(_) => "Ecdsa",
+            PublicKey::Ed25519(_) => "Ed25519",
+            PublicKey::Sm2(_) => "Sm2",
+            PublicKey::MlDsa44(_) => "MlDsa44",
+            PublicKey::MlDsa65(_) => "MlDsa65",
+            PublicKey::MlDsa87(_) => "MlDsa87",
+        };
+        write!(f, "PublicKey({kind})")
+    }
+}
+
 /// Runs the same code for each ML-KEM parameter set, with `$key` bound to its decapsulation key.
 macro_rules! on_ml_kem {
     ($self:expr, $key:ident => $body:expr, else $other:expr) => {
@@ -275,46 +235,18 @@ macro_rules! on_ml_kem {
     };
 }
 
-/// Runs the same code for each ECDSA curve, with `$key` bound to its signing key.
-macro_rules! on_ecdsa_curve {
-    ($self:expr, $key:ident => $body:expr, else $other:expr) => {
-        match $self {
-            AsymmetricKey::P256($key) => $body,
-            AsymmetricKey::P384($key) => $body,
-            AsymmetricKey::P521($key) => $body,
-            AsymmetricKey::Secp256k1($key) => $body,
-            _ => $other,
-        }
-    };
-}
-
 impl AsymmetricKey {
     /// Generates a fresh key pair. RSA takes from 100 ms (2048 bits) to seconds (4096 bits):
     /// call it off the async runtime.
     pub fn generate(kind: KeyPairKind) -> Result<AsymmetricKey, Error> {
-        let mut rng = rng();
         Ok(match kind {
-            KeyPairKind::Rsa(bits) => AsymmetricKey::Rsa(Box::new(
-                RsaPrivateKey::new(&mut rng, bits)
-                    .map_err(|_| Error::KeyGeneration)?
-                    .into(),
-            )),
-            KeyPairKind::P256 => {
-                AsymmetricKey::P256(p256::ecdsa::SigningKey::generate_from_rng(&mut rng).into())
-            }
-            KeyPairKind::P384 => {
-                AsymmetricKey::P384(p384::ecdsa::SigningKey::generate_from_rng(&mut rng).into())
-            }
-            KeyPairKind::P521 => {
-                AsymmetricKey::P521(p521::ecdsa::SigningKey::generate_from_rng(&mut rng))
-            }
-            KeyPairKind::Secp256k1 => {
-                AsymmetricKey::Secp256k1(k256::ecdsa::SigningKey::generate_from_rng(&mut rng))
-            }
-            KeyPairKind::Sm2 => AsymmetricKey::Sm2(sm2::SecretKey::generate_from_rng(&mut rng)),
-            KeyPairKind::Ed25519 => {
-                AsymmetricKey::Ed25519(ed25519_dalek::SigningKey::generate(&mut rng))
-            }
+            KeyPairKind::Rsa(bits) => AsymmetricKey::Rsa(Box::new(RsaKey::generate(bits)?)),
+            KeyPairKind::P256 => AsymmetricKey::P256(EcKey::generate(kind)?),
+            KeyPairKind::P384 => AsymmetricKey::P384(EcKey::generate(kind)?),
+            KeyPairKind::P521 => AsymmetricKey::P521(EcKey::generate(kind)?),
+            KeyPairKind::Secp256k1 => AsymmetricKey::Secp256k1(EcKey::generate(kind)?),
+            KeyPairKind::Sm2 => AsymmetricKey::Sm2(sm2::SecretKey::generate_from_rng(&mut rng())),
+            KeyPairKind::Ed25519 => AsymmetricKey::Ed25519(Box::new(Ed25519Key::generate()?)),
             KeyPairKind::MlDsa44 | KeyPairKind::MlDsa65 | KeyPairKind::MlDsa87 => {
                 AsymmetricKey::from_ml_dsa_seed(kind, &super::random_array::<32>())?
             }
@@ -327,9 +259,7 @@ impl AsymmetricKey {
     /// What kind of key pair this is.
     pub fn kind(&self) -> KeyPairKind {
         match self {
-            AsymmetricKey::Rsa(key) => {
-                KeyPairKind::Rsa(rsa::traits::PublicKeyParts::n_bits_precision(&key.key) as usize)
-            }
+            AsymmetricKey::Rsa(key) => KeyPairKind::Rsa(key.bits()),
             AsymmetricKey::P256(_) => KeyPairKind::P256,
             AsymmetricKey::P384(_) => KeyPairKind::P384,
             AsymmetricKey::P521(_) => KeyPairKind::P521,
@@ -342,6 +272,15 @@ impl AsymmetricKey {
             AsymmetricKey::MlKem512(_) => KeyPairKind::MlKem512,
             AsymmetricKey::MlKem768(_) => KeyPairKind::MlKem768,
             AsymmetricKey::MlKem1024(_) => KeyPairKind::MlKem1024,
+        }
+    }
+
+    fn from_ec(key: EcKey) -> AsymmetricKey {
+        match key.kind() {
+            KeyPairKind::P256 => AsymmetricKey::P256(key),
+            KeyPairKind::P384 => AsymmetricKey::P384(key),
+            KeyPairKind::P521 => AsymmetricKey::P521(key),
+            _ => AsymmetricKey::Secp256k1(key),
         }
     }
 
@@ -382,13 +321,13 @@ impl AsymmetricKey {
     /// 64-byte seeds.
     pub fn to_private_bytes(&self) -> Result<Vec<u8>, Error> {
         let der = match self {
-            AsymmetricKey::Rsa(key) => key.to_pkcs8_der(),
-            AsymmetricKey::P256(key) => key.to_pkcs8_der(),
-            AsymmetricKey::P384(key) => key.to_pkcs8_der(),
-            AsymmetricKey::P521(key) => key.to_pkcs8_der(),
-            AsymmetricKey::Secp256k1(key) => key.to_pkcs8_der(),
+            AsymmetricKey::Rsa(key) => return key.to_pkcs8(),
+            AsymmetricKey::P256(key)
+            | AsymmetricKey::P384(key)
+            | AsymmetricKey::P521(key)
+            | AsymmetricKey::Secp256k1(key) => return key.to_pkcs8(),
+            AsymmetricKey::Ed25519(key) => return key.to_pkcs8(),
             AsymmetricKey::Sm2(key) => key.to_pkcs8_der(),
-            AsymmetricKey::Ed25519(key) => return Ok(ed25519_pkcs8_v1(key)),
             AsymmetricKey::MlDsa44(key) => return Ok(key.as_seed().to_vec()),
             AsymmetricKey::MlDsa65(key) => return Ok(key.as_seed().to_vec()),
             AsymmetricKey::MlDsa87(key) => return Ok(key.as_seed().to_vec()),
@@ -403,33 +342,17 @@ impl AsymmetricKey {
 
     /// Reads what [`AsymmetricKey::to_private_bytes`] wrote, or any PKCS#8 key of `kind`.
     pub fn from_private_bytes(kind: KeyPairKind, bytes: &[u8]) -> Result<AsymmetricKey, Error> {
-        let bad = |_| Error::MalformedKey;
         let key = match kind {
-            KeyPairKind::Rsa(_) => AsymmetricKey::Rsa(Box::new(
-                RsaPrivateKey::from_pkcs8_der(bytes).map_err(bad)?.into(),
-            )),
-            KeyPairKind::P256 => AsymmetricKey::P256(
-                p256::ecdsa::SigningKey::from_pkcs8_der(bytes)
-                    .map_err(bad)?
-                    .into(),
-            ),
-            KeyPairKind::P384 => AsymmetricKey::P384(
-                p384::ecdsa::SigningKey::from_pkcs8_der(bytes)
-                    .map_err(bad)?
-                    .into(),
-            ),
-            KeyPairKind::P521 => {
-                AsymmetricKey::P521(p521::ecdsa::SigningKey::from_pkcs8_der(bytes).map_err(bad)?)
+            KeyPairKind::Rsa(_) => AsymmetricKey::Rsa(Box::new(RsaKey::from_pkcs8(bytes)?)),
+            KeyPairKind::P256 | KeyPairKind::P384 | KeyPairKind::P521 | KeyPairKind::Secp256k1 => {
+                AsymmetricKey::from_ec(EcKey::from_pkcs8(kind, bytes)?)
             }
-            KeyPairKind::Secp256k1 => AsymmetricKey::Secp256k1(
-                k256::ecdsa::SigningKey::from_pkcs8_der(bytes).map_err(bad)?,
+            KeyPairKind::Sm2 => AsymmetricKey::Sm2(
+                sm2::SecretKey::from_pkcs8_der(bytes).map_err(|_| Error::MalformedKey)?,
             ),
-            KeyPairKind::Sm2 => {
-                AsymmetricKey::Sm2(sm2::SecretKey::from_pkcs8_der(bytes).map_err(bad)?)
+            KeyPairKind::Ed25519 => {
+                AsymmetricKey::Ed25519(Box::new(Ed25519Key::from_pkcs8(bytes)?))
             }
-            KeyPairKind::Ed25519 => AsymmetricKey::Ed25519(
-                ed25519_dalek::SigningKey::from_pkcs8_der(bytes).map_err(bad)?,
-            ),
             KeyPairKind::MlDsa44 | KeyPairKind::MlDsa65 | KeyPairKind::MlDsa87 => {
                 return AsymmetricKey::from_ml_dsa_seed(kind, bytes);
             }
@@ -463,13 +386,13 @@ impl AsymmetricKey {
     /// The public key as DER SubjectPublicKeyInfo (what GetPublicKey returns).
     pub fn public_key_der(&self) -> Result<Vec<u8>, Error> {
         let der = match self {
-            AsymmetricKey::Rsa(key) => key.to_public_key().to_public_key_der(),
-            AsymmetricKey::P256(key) => key.verifying_key().to_public_key_der(),
-            AsymmetricKey::P384(key) => key.verifying_key().to_public_key_der(),
-            AsymmetricKey::P521(key) => key.verifying_key().to_public_key_der(),
-            AsymmetricKey::Secp256k1(key) => key.verifying_key().to_public_key_der(),
+            AsymmetricKey::Rsa(key) => return Ok(key.public().spki().to_vec()),
+            AsymmetricKey::P256(key)
+            | AsymmetricKey::P384(key)
+            | AsymmetricKey::P521(key)
+            | AsymmetricKey::Secp256k1(key) => return Ok(key.public().spki().to_vec()),
+            AsymmetricKey::Ed25519(key) => return Ok(key.public().spki().to_vec()),
             AsymmetricKey::Sm2(key) => key.public_key().to_public_key_der(),
-            AsymmetricKey::Ed25519(key) => key.verifying_key().to_public_key_der(),
             AsymmetricKey::MlDsa44(key) => {
                 ml_dsa::signature::Keypair::verifying_key(key.as_ref()).to_public_key_der()
             }
@@ -491,46 +414,29 @@ impl AsymmetricKey {
     /// has the scheme's length.
     pub fn sign(&self, scheme: Scheme, message: Message<'_>) -> Result<Vec<u8>, Error> {
         match (self, scheme) {
-            (AsymmetricKey::Rsa(key), Scheme::RsaPss(hash)) => {
-                let digest = prehash(hash, message)?;
-                let mut rng = rng();
-                match hash {
-                    Hash::Sha256 => key.sign_with_rng(&mut rng, Pss::<Sha256>::new(), &digest),
-                    Hash::Sha384 => key.sign_with_rng(&mut rng, Pss::<Sha384>::new(), &digest),
-                    Hash::Sha512 => key.sign_with_rng(&mut rng, Pss::<Sha512>::new(), &digest),
-                    Hash::Sha1 => return Err(Error::WrongKeyType),
-                }
-                .map_err(|_| Error::Signing)
+            (AsymmetricKey::Rsa(key), Scheme::RsaPss(_) | Scheme::RsaPkcs1(_)) => {
+                key.sign(scheme, message)
             }
-            (AsymmetricKey::Rsa(key), Scheme::RsaPkcs1(hash)) => {
-                let digest = prehash(hash, message)?;
-                key.sign(pkcs1(hash)?, &digest).map_err(|_| Error::Signing)
-            }
+            (
+                AsymmetricKey::P256(key)
+                | AsymmetricKey::P384(key)
+                | AsymmetricKey::P521(key)
+                | AsymmetricKey::Secp256k1(key),
+                Scheme::Ecdsa(hash),
+            ) => key.sign(hash, message),
             (AsymmetricKey::Sm2(key), Scheme::Sm2Dsa) => {
                 let signer =
                     sm2::dsa::SigningKey::new(SM2_DISTID, key).map_err(|_| Error::Signing)?;
                 let signature: sm2::dsa::Signature = match message {
-                    Message::Raw(m) => ecdsa::signature::Signer::try_sign(&signer, m),
+                    Message::Raw(m) => sm2::dsa::signature::Signer::try_sign(&signer, m),
                     Message::Digest(d) => signer.sign_prehash(d),
                     Message::ExternalMu(_) => return Err(Error::UnsupportedMessageType),
                 }
                 .map_err(|_| Error::Signing)?;
                 Ok(signature.to_der().as_bytes().to_vec())
             }
-            (AsymmetricKey::Ed25519(key), Scheme::Ed25519) => match message {
-                Message::Raw(m) => Ok(key.sign(m).to_bytes().to_vec()),
-                _ => Err(Error::UnsupportedMessageType),
-            },
-            (AsymmetricKey::Ed25519(key), Scheme::Ed25519Ph) => {
-                let input = match message {
-                    Message::Raw(m) | Message::Digest(m) => m,
-                    Message::ExternalMu(_) => return Err(Error::UnsupportedMessageType),
-                };
-                // Ed25519ph always hashes its input with SHA-512, also in DIGEST mode, as KMS does.
-                key.sign_prehashed(Sha512::new().chain_update(input), None)
-                    .map(|s| s.to_bytes().to_vec())
-                    .map_err(|_| Error::Signing)
-            }
+            (AsymmetricKey::Ed25519(key), Scheme::Ed25519) => key.sign(message),
+            (AsymmetricKey::Ed25519(key), Scheme::Ed25519Ph) => key.sign_prehashed(message),
             (AsymmetricKey::MlDsa44(key), Scheme::MlDsa) => {
                 ml_dsa_sign(key.expanded_key(), message)
             }
@@ -539,24 +445,6 @@ impl AsymmetricKey {
             }
             (AsymmetricKey::MlDsa87(key), Scheme::MlDsa) => {
                 ml_dsa_sign(key.expanded_key(), message)
-            }
-            (AsymmetricKey::P256(key), Scheme::Ecdsa(hash))
-                if let Some(signature) = key.sign(&prehash(hash, message)?) =>
-            {
-                Ok(signature)
-            }
-            (AsymmetricKey::P384(key), Scheme::Ecdsa(hash))
-                if let Some(signature) = key.sign(&prehash(hash, message)?) =>
-            {
-                Ok(signature)
-            }
-            (_, Scheme::Ecdsa(hash)) => {
-                let digest = prehash(hash, message)?;
-                on_ecdsa_curve!(self, key => {
-                    let signature: ecdsa::der::Signature<_> =
-                        key.sign_prehash(&digest).map_err(|_| Error::Signing)?;
-                    Ok(signature.as_bytes().to_vec())
-                }, else Err(Error::WrongKeyType))
             }
             _ => Err(Error::WrongKeyType),
         }
@@ -571,59 +459,24 @@ impl AsymmetricKey {
         signature: &[u8],
     ) -> Result<bool, Error> {
         match (self, scheme) {
-            (AsymmetricKey::Rsa(key), Scheme::RsaPss(hash)) => {
-                let digest = prehash(hash, message)?;
-                let public = key.to_public_key();
-                Ok(match hash {
-                    Hash::Sha256 => public.verify(Pss::<Sha256>::new(), &digest, signature),
-                    Hash::Sha384 => public.verify(Pss::<Sha384>::new(), &digest, signature),
-                    Hash::Sha512 => public.verify(Pss::<Sha512>::new(), &digest, signature),
-                    Hash::Sha1 => return Err(Error::WrongKeyType),
-                }
-                .is_ok())
+            (AsymmetricKey::Rsa(key), Scheme::RsaPss(_) | Scheme::RsaPkcs1(_)) => {
+                key.public().verify(scheme, message, signature)
             }
-            (AsymmetricKey::Rsa(key), Scheme::RsaPkcs1(hash)) => {
-                let digest = prehash(hash, message)?;
-                Ok(key
-                    .to_public_key()
-                    .verify(pkcs1(hash)?, &digest, signature)
-                    .is_ok())
-            }
+            (
+                AsymmetricKey::P256(key)
+                | AsymmetricKey::P384(key)
+                | AsymmetricKey::P521(key)
+                | AsymmetricKey::Secp256k1(key),
+                Scheme::Ecdsa(hash),
+            ) => key.public().verify(hash, message, signature),
             (AsymmetricKey::Sm2(key), Scheme::Sm2Dsa) => {
-                let Ok(signature) = sm2::dsa::Signature::from_der(signature) else {
-                    return Ok(false);
-                };
-                let verifier = sm2::dsa::VerifyingKey::new(SM2_DISTID, key.public_key())
-                    .map_err(|_| Error::WrongKeyType)?;
-                Ok(match message {
-                    Message::Raw(m) => {
-                        ecdsa::signature::Verifier::verify(&verifier, m, &signature).is_ok()
-                    }
-                    Message::Digest(d) => verifier.verify_prehash(d, &signature).is_ok(),
-                    Message::ExternalMu(_) => return Err(Error::UnsupportedMessageType),
-                })
+                sm2_verify(&key.public_key(), message, signature)
             }
             (AsymmetricKey::Ed25519(key), Scheme::Ed25519) => {
-                let Message::Raw(m) = message else {
-                    return Err(Error::UnsupportedMessageType);
-                };
-                let Ok(signature) = ed25519_dalek::Signature::from_slice(signature) else {
-                    return Ok(false);
-                };
-                Ok(key.verifying_key().verify_strict(m, &signature).is_ok())
+                key.public().verify(message, signature)
             }
             (AsymmetricKey::Ed25519(key), Scheme::Ed25519Ph) => {
-                let input = match message {
-                    Message::Raw(m) | Message::Digest(m) => m,
-                    Message::ExternalMu(_) => return Err(Error::UnsupportedMessageType),
-                };
-                let Ok(signature) = ed25519_dalek::Signature::from_slice(signature) else {
-                    return Ok(false);
-                };
-                Ok(key
-                    .verifying_key()
-                    .verify_prehashed_strict(Sha512::new().chain_update(input), None, &signature)
-                    .is_ok())
+                key.public().verify_prehashed(message, signature)
             }
             (AsymmetricKey::MlDsa44(key), Scheme::MlDsa) => ml_dsa_verify(
                 &ml_dsa::signature::Keypair::verifying_key(key.as_ref()),
@@ -640,23 +493,6 @@ impl AsymmetricKey {
                 message,
                 signature,
             ),
-            (AsymmetricKey::P256(key), Scheme::Ecdsa(hash)) => {
-                Ok(key.verify(&prehash(hash, message)?, signature))
-            }
-            (AsymmetricKey::P384(key), Scheme::Ecdsa(hash)) => {
-                Ok(key.verify(&prehash(hash, message)?, signature))
-            }
-            (_, Scheme::Ecdsa(hash)) => {
-                let digest = prehash(hash, message)?;
-                on_ecdsa_curve!(self, key => {
-                    let Ok(parsed) = ecdsa::Signature::from_der(signature) else {
-                        return Ok(false);
-                    };
-                    // Accept both values of s, as other ECDSA implementations do; signers like
-                    // OpenSSL do not normalise it.
-                    Ok(key.verifying_key().verify_prehash(&digest, &parsed.normalize_s()).is_ok())
-                }, else Err(Error::WrongKeyType))
-            }
             _ => Err(Error::WrongKeyType),
         }
     }
@@ -668,21 +504,7 @@ impl AsymmetricKey {
         let AsymmetricKey::Rsa(key) = self else {
             return Err(Error::WrongKeyType);
         };
-        if let Some(fast) = key.fast() {
-            return match hash {
-                Hash::Sha1 => fast.encrypt::<sha1::Sha1>(plaintext),
-                Hash::Sha256 => fast.encrypt::<Sha256>(plaintext),
-                _ => return Err(Error::WrongKeyType),
-            }
-            .ok_or(Error::PlaintextTooLarge);
-        }
-        let public = key.to_public_key();
-        match hash {
-            Hash::Sha1 => public.encrypt(&mut rng(), Oaep::<sha1::Sha1>::new(), plaintext),
-            Hash::Sha256 => public.encrypt(&mut rng(), Oaep::<Sha256>::new(), plaintext),
-            _ => return Err(Error::WrongKeyType),
-        }
-        .map_err(|_| Error::PlaintextTooLarge)
+        key.public().encrypt_oaep(hash, plaintext)
     }
 
     /// RSA-OAEP decryption. Every invalid ciphertext fails alike, with
@@ -691,20 +513,7 @@ impl AsymmetricKey {
         let AsymmetricKey::Rsa(key) = self else {
             return Err(Error::WrongKeyType);
         };
-        if let Some(fast) = key.fast() {
-            return match hash {
-                Hash::Sha1 => fast.decrypt::<sha1::Sha1>(ciphertext),
-                Hash::Sha256 => fast.decrypt::<Sha256>(ciphertext),
-                _ => return Err(Error::WrongKeyType),
-            }
-            .ok_or(Error::Authentication);
-        }
-        match hash {
-            Hash::Sha1 => key.decrypt(Oaep::<sha1::Sha1>::new(), ciphertext),
-            Hash::Sha256 => key.decrypt(Oaep::<Sha256>::new(), ciphertext),
-            _ => return Err(Error::WrongKeyType),
-        }
-        .map_err(|_| Error::Authentication)
+        key.decrypt_oaep(hash, ciphertext)
     }
 
     /// The largest plaintext RSA-OAEP with `hash` can encrypt under this key.
@@ -712,8 +521,7 @@ impl AsymmetricKey {
         let AsymmetricKey::Rsa(key) = self else {
             return None;
         };
-        let modulus_bytes = rsa::traits::PublicKeyParts::size(&key.key);
-        Some(modulus_bytes - 2 * hash.len() - 2)
+        Some(key.public().oaep_max_plaintext(hash))
     }
 
     /// SM2 public key encryption (GB/T 32918.4), ciphertext in ASN.1 DER form.
@@ -773,69 +581,111 @@ impl AsymmetricKey {
     /// ECDH with a peer's DER SubjectPublicKeyInfo on the same curve: the shared secret is the
     /// x-coordinate of the shared point, as KMS returns it.
     pub fn derive_shared_secret(&self, peer_spki: &[u8]) -> Result<Vec<u8>, Error> {
-        let bad = |_| Error::MalformedPublicKey;
-        Ok(match self {
-            AsymmetricKey::P256(key) => {
-                let peer = p256::PublicKey::from_public_key_der(peer_spki).map_err(bad)?;
-                elliptic_curve::ecdh::diffie_hellman(key.as_nonzero_scalar(), peer.as_affine())
-                    .raw_secret_bytes()
-                    .to_vec()
-            }
-            AsymmetricKey::P384(key) => {
-                let peer = p384::PublicKey::from_public_key_der(peer_spki).map_err(bad)?;
-                elliptic_curve::ecdh::diffie_hellman(key.as_nonzero_scalar(), peer.as_affine())
-                    .raw_secret_bytes()
-                    .to_vec()
-            }
-            AsymmetricKey::P521(key) => {
-                let peer = p521::PublicKey::from_public_key_der(peer_spki).map_err(bad)?;
-                elliptic_curve::ecdh::diffie_hellman(key.as_nonzero_scalar(), peer.as_affine())
-                    .raw_secret_bytes()
-                    .to_vec()
+        match self {
+            AsymmetricKey::P256(key) | AsymmetricKey::P384(key) | AsymmetricKey::P521(key) => {
+                key.derive_shared_secret(peer_spki)
             }
             AsymmetricKey::Sm2(key) => {
-                let peer = sm2::PublicKey::from_public_key_der(peer_spki).map_err(bad)?;
-                elliptic_curve::ecdh::diffie_hellman(key.to_nonzero_scalar(), peer.as_affine())
-                    .raw_secret_bytes()
-                    .to_vec()
+                let peer = sm2::PublicKey::from_public_key_der(peer_spki)
+                    .map_err(|_| Error::MalformedPublicKey)?;
+                Ok(
+                    elliptic_curve::ecdh::diffie_hellman(key.to_nonzero_scalar(), peer.as_affine())
+                        .raw_secret_bytes()
+                        .to_vec(),
+                )
             }
-            _ => return Err(Error::WrongKeyType),
-        })
+            _ => Err(Error::WrongKeyType),
+        }
     }
 }
 
-/// The RFC 8410 PKCS#8 v1 encoding of an Ed25519 private key (48 bytes, no public key), which
-/// every library reads; ed25519-dalek writes the v2 form that some (Python's `cryptography`)
-/// refuse.
-fn ed25519_pkcs8_v1(key: &ed25519_dalek::SigningKey) -> Vec<u8> {
-    const PREFIX: [u8; 16] = [
-        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
-        0x20,
-    ];
-    let mut der = PREFIX.to_vec();
-    der.extend_from_slice(&key.to_bytes());
-    der
+impl PublicKey {
+    /// Reads the DER SubjectPublicKeyInfo of a key pair of `kind`: RSA (2048 to 8192 bits),
+    /// ECDSA, SM2, Ed25519 or ML-DSA.
+    pub fn from_der(kind: KeyPairKind, spki: &[u8]) -> Result<PublicKey, Error> {
+        let bad = |_| Error::MalformedPublicKey;
+        let key = match kind {
+            KeyPairKind::Rsa(bits) => {
+                let key = RsaPublicKey::from_der(spki)?;
+                if key.bits() != bits {
+                    return Err(Error::MalformedPublicKey);
+                }
+                PublicKey::Rsa(Box::new(key))
+            }
+            KeyPairKind::P256 | KeyPairKind::P384 | KeyPairKind::P521 | KeyPairKind::Secp256k1 => {
+                PublicKey::Ecdsa(Box::new(EcPublicKey::from_der(kind, spki)?))
+            }
+            KeyPairKind::Ed25519 => PublicKey::Ed25519(Box::new(Ed25519PublicKey::from_der(spki)?)),
+            KeyPairKind::Sm2 => PublicKey::Sm2(Box::new(
+                sm2::PublicKey::from_public_key_der(spki).map_err(bad)?,
+            )),
+            KeyPairKind::MlDsa44 => PublicKey::MlDsa44(Box::new(
+                ml_dsa::VerifyingKey::from_public_key_der(spki).map_err(bad)?,
+            )),
+            KeyPairKind::MlDsa65 => PublicKey::MlDsa65(Box::new(
+                ml_dsa::VerifyingKey::from_public_key_der(spki).map_err(bad)?,
+            )),
+            KeyPairKind::MlDsa87 => PublicKey::MlDsa87(Box::new(
+                ml_dsa::VerifyingKey::from_public_key_der(spki).map_err(bad)?,
+            )),
+            KeyPairKind::MlKem512 | KeyPairKind::MlKem768 | KeyPairKind::MlKem1024 => {
+                return Err(Error::WrongKeyType);
+            }
+        };
+        Ok(key)
+    }
+
+    /// Verifies `signature` over `message`, like [`AsymmetricKey::verify`].
+    pub fn verify(
+        &self,
+        scheme: Scheme,
+        message: Message<'_>,
+        signature: &[u8],
+    ) -> Result<bool, Error> {
+        match (self, scheme) {
+            (PublicKey::Rsa(key), Scheme::RsaPss(_) | Scheme::RsaPkcs1(_)) => {
+                key.verify(scheme, message, signature)
+            }
+            (PublicKey::Ecdsa(key), Scheme::Ecdsa(hash)) => key.verify(hash, message, signature),
+            (PublicKey::Ed25519(key), Scheme::Ed25519) => key.verify(message, signature),
+            (PublicKey::Ed25519(key), Scheme::Ed25519Ph) => {
+                key.verify_prehashed(message, signature)
+            }
+            (PublicKey::Sm2(key), Scheme::Sm2Dsa) => sm2_verify(key, message, signature),
+            (PublicKey::MlDsa44(key), Scheme::MlDsa) => ml_dsa_verify(key, message, signature),
+            (PublicKey::MlDsa65(key), Scheme::MlDsa) => ml_dsa_verify(key, message, signature),
+            (PublicKey::MlDsa87(key), Scheme::MlDsa) => ml_dsa_verify(key, message, signature),
+            _ => Err(Error::WrongKeyType),
+        }
+    }
+
+    /// RSA-OAEP encryption, like [`AsymmetricKey::encrypt_oaep`].
+    pub fn encrypt_oaep(&self, hash: Hash, plaintext: &[u8]) -> Result<Vec<u8>, Error> {
+        let PublicKey::Rsa(key) = self else {
+            return Err(Error::WrongKeyType);
+        };
+        key.encrypt_oaep(hash, plaintext)
+    }
 }
 
 fn ml_kem_seed(seed: Option<ml_kem::Seed>) -> Result<Vec<u8>, Error> {
     seed.map(|s| s.to_vec()).ok_or(Error::MalformedKey)
 }
 
-fn prehash(hash: Hash, message: Message<'_>) -> Result<Vec<u8>, Error> {
-    match message {
-        Message::Raw(m) => Ok(hash.digest(m)),
-        Message::Digest(d) if d.len() == hash.len() => Ok(d.to_vec()),
-        Message::Digest(_) => Err(Error::DigestLength),
-        Message::ExternalMu(_) => Err(Error::UnsupportedMessageType),
-    }
-}
-
-fn pkcs1(hash: Hash) -> Result<Pkcs1v15Sign, Error> {
-    Ok(match hash {
-        Hash::Sha256 => Pkcs1v15Sign::new::<Sha256>(),
-        Hash::Sha384 => Pkcs1v15Sign::new::<Sha384>(),
-        Hash::Sha512 => Pkcs1v15Sign::new::<Sha512>(),
-        Hash::Sha1 => return Err(Error::WrongKeyType),
+fn sm2_verify(
+    public: &sm2::PublicKey,
+    message: Message<'_>,
+    signature: &[u8],
+) -> Result<bool, Error> {
+    let Ok(signature) = sm2::dsa::Signature::from_der(signature) else {
+        return Ok(false);
+    };
+    let verifier =
+        sm2::dsa::VerifyingKey::new(SM2_DISTID, *public).map_err(|_| Error::WrongKeyType)?;
+    Ok(match message {
+        Message::Raw(m) => sm2::dsa::signature::Verifier::verify(&verifier, m, &signature).is_ok(),
+        Message::Digest(d) => verifier.verify_prehash(d, &signature).is_ok(),
+        Message::ExternalMu(_) => return Err(Error::UnsupportedMessageType),
     })
 }
 
@@ -887,31 +737,19 @@ pub fn import_private_key(bytes: &[u8]) -> Result<AsymmetricKey, Error> {
     let der = document.as_bytes();
     match label {
         "PRIVATE KEY" => import_pkcs8(der),
-        "RSA PRIVATE KEY" => {
-            use rsa::pkcs1::DecodeRsaPrivateKey;
-            let key = RsaPrivateKey::from_pkcs1_der(der).map_err(|_| Error::MalformedKey)?;
-            Ok(AsymmetricKey::Rsa(Box::new(key.into())))
-        }
+        "RSA PRIVATE KEY" => Ok(AsymmetricKey::Rsa(Box::new(RsaKey::from_pkcs1(der)?))),
         "EC PRIVATE KEY" => {
-            // SEC1 names its curve; each decoder refuses keys on other curves.
-            if let Ok(key) = p256::SecretKey::from_sec1_der(der) {
-                return Ok(AsymmetricKey::P256(
-                    p256::ecdsa::SigningKey::from(key).into(),
-                ));
-            }
-            if let Ok(key) = p384::SecretKey::from_sec1_der(der) {
-                return Ok(AsymmetricKey::P384(
-                    p384::ecdsa::SigningKey::from(key).into(),
-                ));
-            }
-            if let Ok(key) = p521::SecretKey::from_sec1_der(der) {
-                return Ok(AsymmetricKey::P521(
-                    p521::ecdsa::SigningKey::from_bytes(&key.to_bytes())
-                        .map_err(|_| Error::MalformedKey)?,
-                ));
-            }
-            if let Ok(key) = k256::SecretKey::from_sec1_der(der) {
-                return Ok(AsymmetricKey::Secp256k1(key.into()));
+            // SEC1 names its curve; each reader refuses keys on other curves.
+            let curves = [
+                KeyPairKind::P256,
+                KeyPairKind::P384,
+                KeyPairKind::P521,
+                KeyPairKind::Secp256k1,
+            ];
+            for kind in curves {
+                if let Ok(key) = EcKey::from_sec1(kind, der) {
+                    return Ok(AsymmetricKey::from_ec(key));
+                }
             }
             sm2::SecretKey::from_sec1_der(der)
                 .map(AsymmetricKey::Sm2)
@@ -921,10 +759,10 @@ pub fn import_private_key(bytes: &[u8]) -> Result<AsymmetricKey, Error> {
     }
 }
 
-/// Reads DER PKCS#8 of any kind: each decoder checks the algorithm identifier.
+/// Reads DER PKCS#8 of any kind: each reader checks the algorithm identifier.
 fn import_pkcs8(der: &[u8]) -> Result<AsymmetricKey, Error> {
-    if let Ok(key) = RsaPrivateKey::from_pkcs8_der(der) {
-        return Ok(AsymmetricKey::Rsa(Box::new(key.into())));
+    if let Ok(key) = RsaKey::from_pkcs8(der) {
+        return Ok(AsymmetricKey::Rsa(Box::new(key)));
     }
     let kinds = [
         KeyPairKind::P256,

@@ -36,4 +36,7 @@ pub enum Error {
     /// The plaintext is too large for the public key encryption scheme.
     #[error("plaintext too large")]
     PlaintextTooLarge,
+    /// Key wrap with padding takes 1 to 2³² − 1 bytes.
+    #[error("the key to wrap is empty or too long")]
+    KeyWrapInput,
 }

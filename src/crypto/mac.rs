@@ -1,7 +1,6 @@
-//! HMAC with SHA-224, SHA-256, SHA-384 and SHA-512.
+//! HMAC with SHA-224, SHA-256, SHA-384 and SHA-512, on aws-lc-rs.
 
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::{Sha224, Sha256, Sha384, Sha512};
+use aws_lc_rs::hmac;
 
 /// The hash of an HMAC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,38 +15,27 @@ pub enum MacHash {
     Sha512,
 }
 
-/// HMAC of `message` under `key`.
-pub fn generate(hash: MacHash, key: &[u8], message: &[u8]) -> Vec<u8> {
-    fn run<M: Mac + KeyInit>(key: &[u8], message: &[u8]) -> Vec<u8> {
-        // Invariant: HMAC accepts keys of any length.
-        #[allow(clippy::expect_used)]
-        let mut mac = <M as KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
-        mac.update(message);
-        mac.finalize().into_bytes().to_vec()
-    }
-    match hash {
-        MacHash::Sha224 => run::<Hmac<Sha224>>(key, message),
-        MacHash::Sha256 => run::<Hmac<Sha256>>(key, message),
-        MacHash::Sha384 => run::<Hmac<Sha384>>(key, message),
-        MacHash::Sha512 => run::<Hmac<Sha512>>(key, message),
+impl MacHash {
+    fn algorithm(self) -> hmac::Algorithm {
+        match self {
+            MacHash::Sha224 => hmac::HMAC_SHA224,
+            MacHash::Sha256 => hmac::HMAC_SHA256,
+            MacHash::Sha384 => hmac::HMAC_SHA384,
+            MacHash::Sha512 => hmac::HMAC_SHA512,
+        }
     }
 }
 
-/// Whether `tag` is the HMAC of `message`, compared in constant time.
+/// HMAC of `message` under `key` (any length).
+pub fn generate(hash: MacHash, key: &[u8], message: &[u8]) -> Vec<u8> {
+    let key = hmac::Key::new(hash.algorithm(), key);
+    hmac::sign(&key, message).as_ref().to_vec()
+}
+
+/// Whether `tag` is the whole HMAC of `message`, compared in constant time.
 pub fn verify(hash: MacHash, key: &[u8], message: &[u8], tag: &[u8]) -> bool {
-    fn run<M: Mac + KeyInit>(key: &[u8], message: &[u8], tag: &[u8]) -> bool {
-        let Ok(mut mac) = <M as KeyInit>::new_from_slice(key) else {
-            return false;
-        };
-        mac.update(message);
-        mac.verify_slice(tag).is_ok()
-    }
-    match hash {
-        MacHash::Sha224 => run::<Hmac<Sha224>>(key, message, tag),
-        MacHash::Sha256 => run::<Hmac<Sha256>>(key, message, tag),
-        MacHash::Sha384 => run::<Hmac<Sha384>>(key, message, tag),
-        MacHash::Sha512 => run::<Hmac<Sha512>>(key, message, tag),
-    }
+    let key = hmac::Key::new(hash.algorithm(), key);
+    hmac::verify(&key, message, tag).is_ok()
 }
 
 #[cfg(test)]

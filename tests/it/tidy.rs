@@ -299,8 +299,7 @@ fn secrets_json_and_wire_names_stay_where_they_belong() {
 #[test]
 fn nothing_on_the_request_path_keeps_per_thread_state() {
     for (path, text) in sources() {
-        // The per-thread randomness buffer goes with the hand-written cryptography (issue 12).
-        if path.ends_with("/tests.rs") || path == "src/crypto/random.rs" {
+        if path.ends_with("/tests.rs") {
             continue;
         }
         assert!(

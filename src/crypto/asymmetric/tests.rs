@@ -1,5 +1,6 @@
-//! ML-KEM known answers and encapsulation properties. Other key pairs are checked against
-//! independent implementations in `tests/it/asymmetric.rs`.
+//! ML-KEM known answers and encapsulation properties, verification with a public key alone,
+//! ECDH and RSA-OAEP edge cases. Independent implementations check key pairs in
+//! `tests/it/asymmetric.rs`, Wycheproof's vectors in `tests/it/wycheproof.rs`.
 
 use sha2::{Digest, Sha256};
 
@@ -130,4 +131,164 @@ fn ml_kem_operations_need_an_ml_kem_key() {
         AsymmetricKey::from_private_bytes(KeyPairKind::MlKem768, &[0; 32]).err(),
         Some(Error::MalformedKey)
     );
+}
+
+/// Every signing kind with each of its schemes, and a digest of the right length for it.
+fn signing_cases() -> Vec<(KeyPairKind, Scheme)> {
+    vec![
+        (KeyPairKind::Rsa(2048), Scheme::RsaPss(Hash::Sha256)),
+        (KeyPairKind::Rsa(2048), Scheme::RsaPss(Hash::Sha384)),
+        (KeyPairKind::Rsa(2048), Scheme::RsaPss(Hash::Sha512)),
+        (KeyPairKind::Rsa(2048), Scheme::RsaPkcs1(Hash::Sha256)),
+        (KeyPairKind::Rsa(2048), Scheme::RsaPkcs1(Hash::Sha384)),
+        (KeyPairKind::Rsa(2048), Scheme::RsaPkcs1(Hash::Sha512)),
+        (KeyPairKind::P256, Scheme::Ecdsa(Hash::Sha256)),
+        (KeyPairKind::P384, Scheme::Ecdsa(Hash::Sha384)),
+        (KeyPairKind::P521, Scheme::Ecdsa(Hash::Sha512)),
+        (KeyPairKind::Secp256k1, Scheme::Ecdsa(Hash::Sha256)),
+        (KeyPairKind::Sm2, Scheme::Sm2Dsa),
+        (KeyPairKind::Ed25519, Scheme::Ed25519),
+        (KeyPairKind::Ed25519, Scheme::Ed25519Ph),
+        (KeyPairKind::MlDsa44, Scheme::MlDsa),
+    ]
+}
+
+/// What the private key signs, its public key alone (as GetPublicKey gives it) verifies, in
+/// every message mode the scheme has; a changed message or signature does not verify.
+#[test]
+fn public_keys_verify_what_their_private_keys_sign() {
+    let mut keys: Vec<(KeyPairKind, AsymmetricKey)> = Vec::new();
+    for (kind, scheme) in signing_cases() {
+        if !keys.iter().any(|(k, _)| *k == kind) {
+            keys.push((kind, AsymmetricKey::generate(kind).unwrap()));
+        }
+        let key = &keys.iter().find(|(k, _)| *k == kind).unwrap().1;
+        let public = PublicKey::from_der(kind, &key.public_key_der().unwrap()).unwrap();
+        let digest = vec![
+            0x5a;
+            match scheme {
+                Scheme::RsaPss(h) | Scheme::RsaPkcs1(h) | Scheme::Ecdsa(h) => h.len(),
+                Scheme::Ed25519Ph => 64,
+                _ => 32,
+            }
+        ];
+        let mut messages = vec![Message::Raw(b"signed by kmsd")];
+        if !matches!(scheme, Scheme::Ed25519 | Scheme::MlDsa) {
+            messages.push(Message::Digest(&digest));
+        }
+        for message in messages {
+            let signature = key.sign(scheme, message).unwrap();
+            assert_eq!(key.verify(scheme, message, &signature), Ok(true));
+            assert_eq!(
+                public.verify(scheme, message, &signature),
+                Ok(true),
+                "{scheme:?}"
+            );
+            let mut altered = signature.clone();
+            let middle = altered.len() / 2;
+            altered[middle] ^= 1;
+            assert_eq!(
+                public.verify(scheme, message, &altered),
+                Ok(false),
+                "{scheme:?}"
+            );
+            let other = match message {
+                Message::Raw(_) => Message::Raw(b"signed by someone else"),
+                _ => Message::Digest(&[0xa5; 64][..digest.len()]),
+            };
+            assert_eq!(
+                public.verify(scheme, other, &signature),
+                Ok(false),
+                "{scheme:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn ecdsa_keys_sign_with_their_curves_hash_only() {
+    let p384 = AsymmetricKey::generate(KeyPairKind::P384).unwrap();
+    assert_eq!(
+        p384.sign(Scheme::Ecdsa(Hash::Sha256), Message::Raw(b"x")),
+        Err(Error::WrongKeyType)
+    );
+    assert_eq!(
+        p384.sign(Scheme::Ecdsa(Hash::Sha384), Message::Digest(&[0; 32])),
+        Err(Error::DigestLength)
+    );
+}
+
+/// ECDH is symmetric, and the peer's key is a SubjectPublicKeyInfo on the same curve, never a
+/// bare point (aws-lc-rs would read one; KMS does not).
+#[test]
+fn ecdh_takes_a_subject_public_key_info_on_the_same_curve() {
+    for kind in [KeyPairKind::P256, KeyPairKind::P384, KeyPairKind::P521] {
+        let (a, b) = (
+            AsymmetricKey::generate(kind).unwrap(),
+            AsymmetricKey::generate(kind).unwrap(),
+        );
+        let (a_spki, b_spki) = (a.public_key_der().unwrap(), b.public_key_der().unwrap());
+        let secret = a.derive_shared_secret(&b_spki).unwrap();
+        assert_eq!(secret, b.derive_shared_secret(&a_spki).unwrap(), "{kind:?}");
+        // The uncompressed point is the tail of the SubjectPublicKeyInfo.
+        let point_len = 1 + 2 * secret.len();
+        let point = &b_spki[b_spki.len() - point_len..];
+        assert_eq!(point[0], 0x04);
+        assert_eq!(
+            a.derive_shared_secret(point),
+            Err(Error::MalformedPublicKey),
+            "{kind:?}"
+        );
+        assert!(PublicKey::from_der(kind, point).is_err());
+        let other_curve = if kind == KeyPairKind::P256 {
+            KeyPairKind::P384
+        } else {
+            KeyPairKind::P256
+        };
+        let other = AsymmetricKey::generate(other_curve).unwrap();
+        assert_eq!(
+            a.derive_shared_secret(&other.public_key_der().unwrap()),
+            Err(Error::MalformedPublicKey)
+        );
+    }
+    let k1 = AsymmetricKey::generate(KeyPairKind::Secp256k1).unwrap();
+    assert_eq!(
+        k1.derive_shared_secret(&k1.public_key_der().unwrap()),
+        Err(Error::WrongKeyType)
+    );
+}
+
+#[test]
+fn rsa_oaep_round_trips_at_the_size_limit_and_refuses_beyond_it() {
+    let key = AsymmetricKey::generate(KeyPairKind::Rsa(2048)).unwrap();
+    let public =
+        PublicKey::from_der(KeyPairKind::Rsa(2048), &key.public_key_der().unwrap()).unwrap();
+    for (hash, max) in [(Hash::Sha1, 214), (Hash::Sha256, 190)] {
+        assert_eq!(key.oaep_max_plaintext(hash), Some(max));
+        let plaintext = vec![7u8; max];
+        let ciphertext = public.encrypt_oaep(hash, &plaintext).unwrap();
+        assert_eq!(ciphertext.len(), 256);
+        assert_eq!(key.decrypt_oaep(hash, &ciphertext).unwrap(), plaintext);
+        // Fresh padding every time, and the other hash does not decrypt it.
+        assert_ne!(key.encrypt_oaep(hash, &plaintext).unwrap(), ciphertext);
+        let other = if hash == Hash::Sha1 {
+            Hash::Sha256
+        } else {
+            Hash::Sha1
+        };
+        assert_eq!(
+            key.decrypt_oaep(other, &ciphertext),
+            Err(Error::Authentication)
+        );
+        assert_eq!(
+            key.encrypt_oaep(hash, &vec![7u8; max + 1]),
+            Err(Error::PlaintextTooLarge)
+        );
+    }
+    assert_eq!(
+        key.encrypt_oaep(Hash::Sha512, b"x"),
+        Err(Error::WrongKeyType)
+    );
+    // Another key size than the kind says is not that kind.
+    assert!(PublicKey::from_der(KeyPairKind::Rsa(3072), &key.public_key_der().unwrap()).is_err());
 }
