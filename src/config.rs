@@ -2,10 +2,12 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::model::{AccountId, Region, Scope};
+use crate::server::{AdminToken, AllowedHosts, Limits};
 
 /// A local server that speaks the AWS KMS API.
 #[derive(Debug, Parser)]
@@ -118,6 +120,44 @@ pub struct ServeArgs {
     /// Turn off the admin API (/_kmsd/ and /moto-api/: the clock, reset); /health stays.
     #[arg(long, env = "KMS_NO_ADMIN", value_parser = clap::builder::BoolishValueParser::new())]
     pub no_admin: bool,
+    /// Bearer token every admin request but /health must carry (`Authorization: Bearer
+    /// TOKEN`); empty: none.
+    #[arg(long, env = "KMS_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+    /// Host names to answer besides IP addresses, localhost, single-label names (kms) and
+    /// names under .localhost, .local, .internal and .home.arpa: comma-separated; * answers
+    /// any name (no protection against DNS rebinding).
+    #[arg(
+        long,
+        env = "KMS_ALLOWED_HOSTS",
+        value_name = "NAMES",
+        default_value = ""
+    )]
+    pub allowed_hosts: String,
+    /// Seconds a client may take to send a request head: from connecting, or from its first
+    /// byte after a keep-alive wait.
+    #[arg(long, env = "KMS_HEADER_TIMEOUT", value_name = "SECONDS", value_parser = seconds, default_value = "30")]
+    pub header_timeout: Duration,
+    /// Seconds a client may take to send a request body, once its head has arrived.
+    #[arg(long, env = "KMS_BODY_TIMEOUT", value_name = "SECONDS", value_parser = seconds, default_value = "30")]
+    pub body_timeout: Duration,
+    /// Seconds a keep-alive connection may wait for its next request.
+    #[arg(long, env = "KMS_IDLE_TIMEOUT", value_name = "SECONDS", value_parser = seconds, default_value = "75")]
+    pub idle_timeout: Duration,
+    /// Connections served at once; more are answered 503 and closed [default: 1024, fewer
+    /// when the open-files limit is low].
+    #[arg(long, env = "KMS_MAX_CONNECTIONS", value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: Option<u32>,
+}
+
+/// A duration in seconds, fractions allowed (`0.5`), greater than zero.
+fn seconds(text: &str) -> Result<Duration, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 86_400.0)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| "expected a number of seconds greater than 0, at most 86400".into())
 }
 
 /// `--log-format`.
@@ -146,6 +186,14 @@ pub struct Config {
     pub seed: Option<PathBuf>,
     /// Whether the admin API is served.
     pub admin: bool,
+    /// The admin API's token, if any.
+    pub admin_token: Option<AdminToken>,
+    /// The `Host` names answered.
+    pub allowed_hosts: AllowedHosts,
+    /// Timeouts; `max_connections` is the default unless `max_connections` below is set.
+    pub limits: Limits,
+    /// `--max-connections`, when given.
+    pub max_connections: Option<usize>,
 }
 
 impl ServeArgs {
@@ -164,6 +212,15 @@ impl ServeArgs {
             audit_log: self.audit_log,
             seed: self.seed,
             admin: !self.no_admin,
+            admin_token: self.admin_token.as_deref().and_then(AdminToken::new),
+            allowed_hosts: AllowedHosts::parse(&self.allowed_hosts),
+            limits: Limits {
+                header_timeout: self.header_timeout,
+                body_timeout: self.body_timeout,
+                idle_timeout: self.idle_timeout,
+                ..Limits::default()
+            },
+            max_connections: self.max_connections.map(|n| n as usize),
         })
     }
 }

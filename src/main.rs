@@ -7,7 +7,7 @@ use clap::Parser;
 use kmsd::config::{Cli, Command, Config, ExportArgs, SeedArgs, StoreArgs};
 use kmsd::kms::{Clock, Kms};
 use kmsd::rsa_pool::RsaPool;
-use kmsd::server::AuditLog;
+use kmsd::server::{AuditLog, Limits};
 use kmsd::store::Store;
 
 #[tokio::main]
@@ -73,7 +73,8 @@ fn seed(args: SeedArgs) -> anyhow::Result<()> {
 fn export(args: ExportArgs) -> anyhow::Result<()> {
     use anyhow::Context;
     let kms = open_store(&args.store)?;
-    let text = kmsd::seed::export(&kms).map_err(|m| anyhow::anyhow!(m))?;
+    let text = kmsd::seed::export(&kms, &kmsd::seed::ExportFilter::default())
+        .map_err(|m| anyhow::anyhow!(m))?;
     match &args.output {
         Some(path) => std::fs::write(path, text)
             .with_context(|| format!("cannot write {}", path.display()))?,
@@ -84,6 +85,7 @@ fn export(args: ExportArgs) -> anyhow::Result<()> {
 
 async fn run(config: Config) -> anyhow::Result<()> {
     use anyhow::Context;
+    let open_files = kmsd::server::raise_open_files_limit();
     let store = match &config.data_dir {
         Some(dir) => {
             Store::open(dir).with_context(|| format!("cannot open data dir {}", dir.display()))?
@@ -112,13 +114,27 @@ async fn run(config: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let limits = Limits {
+        max_connections: config
+            .max_connections
+            .unwrap_or_else(|| Limits::max_connections_for(open_files)),
+        ..config.limits
+    };
     tracing::info!(
         address = %listener.local_addr()?,
         data_dir = %config.data_dir.as_ref().map_or("(in memory)".into(), |d| d.display().to_string()),
         keys = kms.key_count(),
         admin = config.admin,
+        max_connections = limits.max_connections,
         "kmsd listening"
     );
+    if config.admin && config.admin_token.is_none() && !config.listen.ip().is_loopback() {
+        tracing::warn!(
+            address = %config.listen,
+            "the admin API (reset, clock, export) is open to anyone who can reach this \
+             address: set --admin-token (KMS_ADMIN_TOKEN) or --no-admin"
+        );
+    }
     let audit = match &config.audit_log {
         Some(path) => Some(
             AuditLog::open(path)
@@ -129,6 +145,9 @@ async fn run(config: Config) -> anyhow::Result<()> {
     let options = kmsd::ServeOptions {
         admin: config.admin,
         audit,
+        allowed_hosts: config.allowed_hosts,
+        admin_token: config.admin_token,
+        limits,
     };
     kmsd::serve_with_options(listener, Arc::new(kms), options, shutdown_signal()).await?;
     tracing::info!("kmsd stopped");

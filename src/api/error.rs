@@ -9,6 +9,9 @@ use crate::model::Operation;
 /// Every `__type` kmsd sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
+    /// kmsd refuses the request before reading it: its `Host` is not one kmsd answers
+    /// (HTTP 403).
+    AccessDenied,
     /// An alias with this name exists.
     AlreadyExists,
     /// The request conflicts with work in progress on the key.
@@ -57,6 +60,8 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// The operation is not supported for this key, or not by kmsd yet.
     UnsupportedOperation,
+    /// kmsd serves as many connections as it may (HTTP 503; SDKs retry).
+    ServiceUnavailable,
     /// A member breaks the model's constraints or a KMS rule.
     Validation,
 }
@@ -65,6 +70,7 @@ impl ErrorCode {
     /// The `__type` value.
     pub fn as_str(self) -> &'static str {
         match self {
+            ErrorCode::AccessDenied => "AccessDeniedException",
             ErrorCode::AlreadyExists => "AlreadyExistsException",
             ErrorCode::Conflict => "ConflictException",
             ErrorCode::Disabled => "DisabledException",
@@ -89,6 +95,7 @@ impl ErrorCode {
             ErrorCode::UnknownOperation => "UnknownOperationException",
             ErrorCode::UnsupportedMediaType => "UnsupportedMediaTypeException",
             ErrorCode::UnsupportedOperation => "UnsupportedOperationException",
+            ErrorCode::ServiceUnavailable => "ServiceUnavailableException",
             ErrorCode::Validation => "ValidationException",
         }
     }
@@ -97,6 +104,8 @@ impl ErrorCode {
     pub fn status(self) -> u16 {
         match self {
             ErrorCode::KmsInternal => 500,
+            ErrorCode::AccessDenied => 403,
+            ErrorCode::ServiceUnavailable => 503,
             ErrorCode::DryRunOperation => 412,
             ErrorCode::RequestEntityTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
