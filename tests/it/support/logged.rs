@@ -125,6 +125,17 @@ impl Logged {
         }
         (status, self.lines.split_off(self.cursor))
     }
+
+    /// Sends SIGKILL, as a crash would, and waits until the process is gone.
+    pub fn kill_hard(mut self) -> ExitStatus {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap()
+    }
+
+    /// The `http://` endpoint.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
 }
 
 impl Drop for Logged {
