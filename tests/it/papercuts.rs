@@ -1,7 +1,11 @@
-//! What a new user runs into first: `--host localhost` and an empty `KMS_NO_ADMIN`.
+//! What a new user runs into first: `--host localhost`, an empty `KMS_NO_ADMIN`, and log lines
+//! that name the key of calls that name none.
 
 use std::process::Command;
 
+use aws_sdk_kms::primitives::Blob;
+
+use crate::support::client_at;
 use crate::support::logged;
 use crate::support::process::{KMSD, Running, run_to_exit};
 
@@ -91,4 +95,32 @@ fn an_empty_kms_no_admin_is_unset_and_help_lists_the_accepted_values() {
     ] {
         assert!(help.contains(flag), "{flag} missing from {help}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_log_line_names_the_key_createkey_made_and_decrypt_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Running::start(
+        dir.path(),
+        &["--in-memory", "--port", "0", "--log-format", "json"],
+    );
+    let client = client_at(&server.endpoint(), "us-east-1", "AKIDEXAMPLE");
+    let key = crate::support::create_key(&client).await;
+    let blob = client
+        .encrypt()
+        .key_id(&key)
+        .plaintext(Blob::new(b"x".to_vec()))
+        .send()
+        .await
+        .unwrap()
+        .ciphertext_blob
+        .unwrap();
+    client.decrypt().ciphertext_blob(blob).send().await.unwrap();
+    let created: serde_json::Value =
+        serde_json::from_str(&server.wait_for("\"op\":\"CreateKey\"")).unwrap();
+    let decrypted: serde_json::Value =
+        serde_json::from_str(&server.wait_for("\"op\":\"Decrypt\"")).unwrap();
+    server.kill();
+    assert_eq!(created["fields"]["key_id"], key.as_str(), "{created}");
+    assert_eq!(decrypted["fields"]["key_id"], key.as_str(), "{decrypted}");
 }
