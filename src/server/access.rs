@@ -188,9 +188,12 @@ impl AdminToken {
     /// Whether `Authorization: Bearer <token>` names this token. Digests are compared, so
     /// the comparison's time tells nothing about the token.
     pub(crate) fn accepts(&self, authorization: Option<&HeaderValue>) -> bool {
+        // The scheme's name is case-insensitive (RFC 9110, section 11.1).
         let Some(given) = authorization
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token)
         else {
             return false;
         };

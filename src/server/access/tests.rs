@@ -139,6 +139,7 @@ fn the_admin_token_is_checked_and_never_shown() {
     let token = AdminToken::new("s3cret").unwrap();
     let bearer = |v: &str| HeaderValue::from_str(v).unwrap();
     assert!(token.accepts(Some(&bearer("Bearer s3cret"))));
+    assert!(token.accepts(Some(&bearer("bearer s3cret"))));
     assert!(!token.accepts(Some(&bearer("Bearer s3cret2"))));
     assert!(!token.accepts(Some(&bearer("Basic s3cret"))));
     assert!(!token.accepts(Some(&bearer("s3cret"))));
