@@ -21,7 +21,8 @@ STOPSIGNAL SIGTERM
 ENTRYPOINT ["/kmsd"]
 CMD ["serve"]
 
-# Builds the static binary. glibc's static libc is enough: kmsd resolves no host names.
+# Builds the static binary. glibc's static libc is enough: the image listens on 0.0.0.0, and
+# kmsd reads `--host localhost` without a resolver (a static glibc finds no NSS modules here).
 FROM rust:1.95-bookworm AS builder
 # Another Linux target (aarch64-unknown-linux-gnu on an arm64 machine) works the same way.
 ARG TARGET=x86_64-unknown-linux-gnu

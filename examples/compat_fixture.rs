@@ -101,7 +101,11 @@ async fn main() {
     server.await.unwrap().unwrap();
 
     let seed_path = out.join("seed.yaml");
-    std::fs::write(&seed_path, kmsd::seed::export(&kms).unwrap()).unwrap();
+    std::fs::write(
+        &seed_path,
+        kmsd::seed::export(&kms, &kmsd::seed::ExportFilter::default()).unwrap(),
+    )
+    .unwrap();
 
     // Seed the file into a second, empty kmsd: what it stores is what a data dir seeded from
     // this file holds, with the material ids derived from the material.

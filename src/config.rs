@@ -1,11 +1,13 @@
 //! Command line and environment: `kmsd [serve] [--host ..] [--port ..] ...`.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::model::{AccountId, Region, Scope};
+use crate::server::{AdminToken, AllowedHosts, Limits};
 
 /// A local server that speaks the AWS KMS API.
 #[derive(Debug, Parser)]
@@ -28,8 +30,12 @@ pub enum Command {
     Healthcheck(HealthcheckArgs),
     /// Apply a seed file (kmsd's or local-kms's format) to a data dir, then exit.
     Seed(SeedArgs),
-    /// Write every key and alias of a data dir as a seed file (it holds key material).
+    /// Write the keys and aliases of a data dir, or of a running kmsd, as a seed file (it
+    /// holds key material).
     Export(ExportArgs),
+    /// Rewrite a data dir so that it holds nothing of deleted keys, then exit (kmsd does this
+    /// itself when it stops cleanly after a deletion; run it after a crash).
+    Compact(CompactArgs),
 }
 
 /// Options of `kmsd seed`.
@@ -45,15 +51,63 @@ pub struct SeedArgs {
 /// Options of `kmsd export`.
 #[derive(Debug, Clone, Args)]
 pub struct ExportArgs {
-    /// Write the seed file here instead of standard output.
+    /// Write the seed file here (readable by its owner only) instead of standard output.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
-    /// The data dir and default scope.
-    #[command(flatten)]
-    pub store: StoreArgs,
+    /// The data dir to read; it must exist and not be in use by a running kmsd.
+    #[arg(long, env = "KMS_DATA_PATH", default_value = "kmsd-data")]
+    pub data_dir: PathBuf,
+    /// Ask the kmsd running at this URL (`http://localhost:8080`) instead of reading a data
+    /// dir: what to do while a server holds the data dir.
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// The admin token of the server at --endpoint, if it was started with one.
+    #[arg(long, env = "KMS_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+    /// Export only this account's keys and aliases [default: every account's].
+    #[arg(long, value_name = "ID")]
+    pub account_id: Option<String>,
+    /// Export only this region's keys and aliases [default: every region's].
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
 }
 
-/// Where the data is, and the default account and region, for `seed` and `export`.
+impl ExportArgs {
+    /// The account and region to export, checked.
+    pub fn filter(&self) -> Result<crate::seed::ExportFilter, String> {
+        let account = match &self.account_id {
+            Some(text) => Some(
+                AccountId::parse(text)
+                    .ok_or_else(|| format!("invalid --account-id {text:?}: expected 12 digits"))?,
+            ),
+            None => None,
+        };
+        let region = match &self.region {
+            Some(text) => {
+                Some(Region::parse(text).ok_or_else(|| format!("invalid --region {text:?}"))?)
+            }
+            None => None,
+        };
+        Ok(crate::seed::ExportFilter { account, region })
+    }
+}
+
+/// Options of `kmsd compact`.
+#[derive(Debug, Clone, Args)]
+pub struct CompactArgs {
+    /// The data dir to compact; it must exist and not be in use by a running kmsd.
+    #[arg(long, env = "KMS_DATA_PATH", default_value = "kmsd-data")]
+    pub data_dir: PathBuf,
+}
+
+/// The account and region that `--account-id` and `--region` default to.
+pub fn default_home() -> Scope {
+    // Invariant: the defaults of the flags are a valid account id and region.
+    #[allow(clippy::expect_used)]
+    home("123456789012", "us-east-1").expect("the default account and region are valid")
+}
+
+/// Where the data is, and the default account and region, for `seed`.
 #[derive(Debug, Clone, Args)]
 pub struct StoreArgs {
     /// Directory of the sled database.
@@ -115,9 +169,67 @@ pub struct ServeArgs {
     /// Apply this seed file at startup (skipped, with a log line, when the file does not exist).
     #[arg(long, env = "KMS_SEED_PATH")]
     pub seed: Option<PathBuf>,
-    /// Turn off the admin API (/_kmsd/ and /moto-api/: the clock, reset); /health stays.
-    #[arg(long, env = "KMS_NO_ADMIN", value_parser = clap::builder::BoolishValueParser::new())]
+    /// Turn off the admin API (/_kmsd/ and /moto-api/: the clock, reset, export); /health
+    /// stays. KMS_NO_ADMIN takes 1, true, yes or on; 0, false, no, off or empty leave it on.
+    #[arg(
+        long,
+        env = "KMS_NO_ADMIN",
+        value_parser = switch,
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        default_value = "false"
+    )]
     pub no_admin: bool,
+    /// Bearer token every admin request but /health must carry (`Authorization: Bearer
+    /// TOKEN`); empty: none.
+    #[arg(long, env = "KMS_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+    /// Host names to answer besides IP addresses, localhost, single-label names (kms) and
+    /// names under .localhost, .local, .internal and .home.arpa: comma-separated; * answers
+    /// any name (no protection against DNS rebinding).
+    #[arg(
+        long,
+        env = "KMS_ALLOWED_HOSTS",
+        value_name = "NAMES",
+        default_value = ""
+    )]
+    pub allowed_hosts: String,
+    /// Seconds a client may take to send a request head: from connecting, or from its first
+    /// byte after a keep-alive wait.
+    #[arg(long, env = "KMS_HEADER_TIMEOUT", value_name = "SECONDS", value_parser = seconds, default_value = "30")]
+    pub header_timeout: Duration,
+    /// Seconds a client may take to send a request body, once its head has arrived.
+    #[arg(long, env = "KMS_BODY_TIMEOUT", value_name = "SECONDS", value_parser = seconds, default_value = "30")]
+    pub body_timeout: Duration,
+    /// Seconds a keep-alive connection may wait for its next request.
+    #[arg(long, env = "KMS_IDLE_TIMEOUT", value_name = "SECONDS", value_parser = seconds, default_value = "75")]
+    pub idle_timeout: Duration,
+    /// Connections served at once; more are answered 503 and closed [default: 1024, fewer
+    /// when the open-files limit is low].
+    #[arg(long, env = "KMS_MAX_CONNECTIONS", value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: Option<u32>,
+}
+
+/// A yes/no value from the environment: `1`, `true`, `yes`, `on`, or `0`, `false`, `no`,
+/// `off`, any case; empty means no, as if the variable were not set.
+fn switch(text: &str) -> Result<bool, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "" | "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err("expected 1, true, yes, on, or 0, false, no, off (or empty)".into()),
+    }
+}
+
+/// A duration in seconds, fractions allowed (`0.5`), greater than zero.
+fn seconds(text: &str) -> Result<Duration, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 86_400.0)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| "expected a number of seconds greater than 0, at most 86400".into())
 }
 
 /// `--log-format`.
@@ -146,26 +258,60 @@ pub struct Config {
     pub seed: Option<PathBuf>,
     /// Whether the admin API is served.
     pub admin: bool,
+    /// The admin API's token, if any.
+    pub admin_token: Option<AdminToken>,
+    /// The `Host` names answered.
+    pub allowed_hosts: AllowedHosts,
+    /// Timeouts; `max_connections` is the default unless `max_connections` below is set.
+    pub limits: Limits,
+    /// `--max-connections`, when given.
+    pub max_connections: Option<usize>,
 }
 
 impl ServeArgs {
     /// Checks the options.
     pub fn into_config(self) -> Result<Config, String> {
         let port = port_or_env(self.port)?;
-        let ip = self
-            .host
-            .parse()
-            .map_err(|_| format!("invalid --host {:?}: expected an IP address", self.host))?;
         Ok(Config {
-            listen: SocketAddr::new(ip, port),
+            listen: listen_address(&self.host, port)?,
             home: home(&self.account_id, &self.region)?,
             data_dir: (!self.in_memory).then_some(self.data_dir),
             rsa_pool_size: self.rsa_pool_size,
             audit_log: self.audit_log,
             seed: self.seed,
             admin: !self.no_admin,
+            admin_token: self.admin_token.as_deref().and_then(AdminToken::new),
+            allowed_hosts: AllowedHosts::parse(&self.allowed_hosts),
+            limits: Limits {
+                header_timeout: self.header_timeout,
+                body_timeout: self.body_timeout,
+                idle_timeout: self.idle_timeout,
+                ..Limits::default()
+            },
+            max_connections: self.max_connections.map(|n| n as usize),
         })
     }
+}
+
+/// Where `--host` and the port say to listen. An IP address is used as it is; `localhost` is
+/// the IPv4 loopback address without asking a resolver (a static binary in a scratch image has
+/// none); any other name is resolved, and its first address used.
+fn listen_address(host: &str, port: u16) -> Result<SocketAddr, String> {
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    if let Ok(ip) = bare.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, port));
+    }
+    if bare.eq_ignore_ascii_case("localhost") || bare.eq_ignore_ascii_case("localhost.") {
+        return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port));
+    }
+    (bare, port)
+        .to_socket_addrs()
+        .map_err(|e| format!("invalid --host {host:?}: cannot resolve it: {e}"))?
+        .next()
+        .ok_or_else(|| format!("invalid --host {host:?}: it resolves to no address"))
 }
 
 /// Options of `kmsd healthcheck`.

@@ -19,7 +19,7 @@
 //! Beside them: [`seed`] turns seed files into a plan for [`kms`], as `api` turns requests;
 //! [`config`] turns the command line into a [`config::Config`]; [`logging`] writes log lines
 //! from a background thread; [`healthcheck`] is `kmsd healthcheck`, the client a container's
-//! `HEALTHCHECK` runs.
+//! `HEALTHCHECK` runs, and [`remote`] is `kmsd export --endpoint`, which asks a running kmsd.
 
 pub mod api;
 pub mod config;
@@ -28,6 +28,7 @@ pub mod healthcheck;
 pub mod kms;
 pub mod logging;
 pub mod model;
+pub mod remote;
 pub mod rsa_pool;
 pub mod seed;
 pub mod server;

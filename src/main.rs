@@ -3,20 +3,26 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use std::path::Path;
+
 use clap::Parser;
-use kmsd::config::{Cli, Command, Config, ExportArgs, SeedArgs, StoreArgs};
+use kmsd::config::{Cli, Command, CompactArgs, Config, ExportArgs, SeedArgs};
 use kmsd::kms::{Clock, Kms};
 use kmsd::rsa_pool::RsaPool;
-use kmsd::server::AuditLog;
-use kmsd::store::Store;
+use kmsd::server::{AuditLog, Limits};
+use kmsd::store::{self, Store};
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Every file and directory kmsd creates (the data dir and its files, exports, the audit
+    // log) holds key material or what was done with it: its owner's only.
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     let cli = Cli::parse();
     let args = match cli.command {
         Some(Command::Serve(args)) => args,
         Some(Command::Seed(args)) => return finish(seed(args)),
         Some(Command::Export(args)) => return finish(export(args)),
+        Some(Command::Compact(args)) => return finish(compact(args)),
         Some(Command::Healthcheck(args)) => return kmsd::healthcheck::run(&args),
         None => cli.serve,
     };
@@ -46,19 +52,36 @@ fn finish(result: anyhow::Result<()>) -> ExitCode {
     }
 }
 
-/// Opens the data dir of `seed` and `export`.
-fn open_store(args: &StoreArgs) -> anyhow::Result<Kms> {
-    use anyhow::Context;
-    let home = args.home().map_err(|m| anyhow::anyhow!(m))?;
-    let store = Store::open(&args.data_dir)
-        .with_context(|| format!("cannot open data dir {}", args.data_dir.display()))?;
-    Kms::open(store, home, Clock::system()).context("cannot load the data dir")
+/// Opens the data dir of a command other than `serve`; `existing` refuses one that does not
+/// exist yet. A data dir in use is one line that says what to do instead (`instead`).
+fn open_data_dir(dir: &Path, existing: bool, instead: &str) -> anyhow::Result<Store> {
+    let opened = if existing {
+        Store::open_existing(dir)
+    } else {
+        Store::open(dir)
+    };
+    opened.map_err(|error| match error {
+        store::Error::InUse(_) => anyhow::anyhow!("{error}: {instead}"),
+        store::Error::Missing(_) | store::Error::NotADataDir(_) => anyhow::anyhow!("{error}"),
+        _ => anyhow::Error::new(error).context(format!("cannot open data dir {}", dir.display())),
+    })
 }
 
-/// `kmsd seed FILE`.
+/// `kmsd seed FILE`. The file is read and checked before the data dir is touched, so a file
+/// that cannot be applied creates nothing.
 fn seed(args: SeedArgs) -> anyhow::Result<()> {
-    let kms = open_store(&args.store)?;
-    let report = kmsd::seed::apply(&kms, &args.file)?;
+    use anyhow::Context;
+    let home = args.store.home().map_err(|m| anyhow::anyhow!(m))?;
+    let plan = kmsd::seed::load(&args.file, &home)?;
+    let store = open_data_dir(
+        &args.store.data_dir,
+        false,
+        "stop it first, or let it apply the file at startup (--seed)",
+    )?;
+    let kms = Kms::open(store, home, Clock::system()).context("cannot load the data dir")?;
+    let report = kms
+        .seed(plan)
+        .map_err(|e| anyhow::anyhow!("seed file {}: {e}", args.file.display()))?;
     println!(
         "seeded {}: {} keys created, {} unchanged, {} aliases set",
         args.file.display(),
@@ -69,27 +92,70 @@ fn seed(args: SeedArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `kmsd export`.
+/// `kmsd export`: from a data dir, or from a running server with `--endpoint`.
 fn export(args: ExportArgs) -> anyhow::Result<()> {
     use anyhow::Context;
-    let kms = open_store(&args.store)?;
-    let text = kmsd::seed::export(&kms).map_err(|m| anyhow::anyhow!(m))?;
+    let filter = args.filter().map_err(|m| anyhow::anyhow!(m))?;
+    let text = match &args.endpoint {
+        Some(endpoint) => {
+            kmsd::remote::fetch_export(endpoint, &filter, args.admin_token.as_deref())
+                .map_err(|m| anyhow::anyhow!(m))?
+        }
+        None => {
+            let store = open_data_dir(
+                &args.data_dir,
+                true,
+                "stop it, or export from it with `kmsd export --endpoint http://HOST:PORT`",
+            )?;
+            let kms = Kms::open(store, kmsd::config::default_home(), Clock::system())
+                .context("cannot load the data dir")?;
+            kmsd::seed::export(&kms, &filter).map_err(|m| anyhow::anyhow!(m))?
+        }
+    };
     match &args.output {
-        Some(path) => std::fs::write(path, text)
+        Some(path) => write_private(path, text.as_bytes())
             .with_context(|| format!("cannot write {}", path.display()))?,
         None => print!("{text}"),
     }
     Ok(())
 }
 
+/// Writes `bytes` to `path`, creating it readable by its owner only (an export holds key
+/// material); an existing file keeps its permissions.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?
+        .write_all(bytes)
+}
+
+/// `kmsd compact`.
+fn compact(args: CompactArgs) -> anyhow::Result<()> {
+    let store = open_data_dir(&args.data_dir, true, "stop it first")?;
+    let (_, compacted) = store.compact()?;
+    println!(
+        "compacted {}: {} bytes before, {} after",
+        args.data_dir.display(),
+        compacted.bytes_before,
+        compacted.bytes_after
+    );
+    Ok(())
+}
+
 async fn run(config: Config) -> anyhow::Result<()> {
     use anyhow::Context;
+    let open_files = kmsd::server::raise_open_files_limit();
+    let exposed = config.data_dir.as_deref().and_then(store::exposure);
     let store = match &config.data_dir {
-        Some(dir) => {
-            Store::open(dir).with_context(|| format!("cannot open data dir {}", dir.display()))?
-        }
+        Some(dir) => open_data_dir(dir, false, "stop it, or give this one another --data-dir")?,
         None => Store::in_memory(),
     };
+    let data = store.clone();
     let kms = Kms::open(store, config.home.clone(), Clock::system())
         .context("cannot load the data dir")?
         .with_rsa_pool(RsaPool::new(config.rsa_pool_size));
@@ -112,13 +178,33 @@ async fn run(config: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let limits = Limits {
+        max_connections: config
+            .max_connections
+            .unwrap_or_else(|| Limits::max_connections_for(open_files)),
+        ..config.limits
+    };
     tracing::info!(
         address = %listener.local_addr()?,
         data_dir = %config.data_dir.as_ref().map_or("(in memory)".into(), |d| d.display().to_string()),
         keys = kms.key_count(),
         admin = config.admin,
+        max_connections = limits.max_connections,
         "kmsd listening"
     );
+    if let Some(exposure) = exposed {
+        tracing::warn!(
+            "{exposure}, and it holds key material: kmsd leaves permissions as they are \
+             (chmod -R go-rwx the data dir)"
+        );
+    }
+    if config.admin && config.admin_token.is_none() && !config.listen.ip().is_loopback() {
+        tracing::warn!(
+            address = %config.listen,
+            "the admin API (reset, clock, export) is open to anyone who can reach this \
+             address: set --admin-token (KMS_ADMIN_TOKEN) or --no-admin"
+        );
+    }
     let audit = match &config.audit_log {
         Some(path) => Some(
             AuditLog::open(path)
@@ -129,8 +215,24 @@ async fn run(config: Config) -> anyhow::Result<()> {
     let options = kmsd::ServeOptions {
         admin: config.admin,
         audit,
+        allowed_hosts: config.allowed_hosts,
+        admin_token: config.admin_token,
+        limits,
     };
     kmsd::serve_with_options(listener, Arc::new(kms), options, shutdown_signal()).await?;
+    // sled keeps deleted records in its log until it cleans the segment they are in, which
+    // it does on its own schedule: rewrite the data dir so that deleted keys are gone.
+    if data.deleted_since_open() {
+        match tokio::task::spawn_blocking(move || data.compact()).await {
+            Ok(Ok((_, compacted))) => tracing::info!(
+                bytes_before = compacted.bytes_before,
+                bytes_after = compacted.bytes_after,
+                "compacted the data dir: nothing of deleted keys is left in it"
+            ),
+            Ok(Err(error)) => tracing::error!(%error, "compacting the data dir failed"),
+            Err(error) => tracing::error!(%error, "compacting the data dir failed"),
+        }
+    }
     tracing::info!("kmsd stopped");
     Ok(())
 }

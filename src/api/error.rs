@@ -11,6 +11,9 @@ use crate::model::Operation;
 pub enum ErrorCode {
     /// The key's policy does not allow the call.
     AccessDenied,
+    /// kmsd refuses the request before reading it: its `Host` is not one kmsd answers. Spelt
+    /// `AccessDeniedException` like [`ErrorCode::AccessDenied`], but HTTP 403.
+    HostRefused,
     /// An alias with this name exists.
     AlreadyExists,
     /// The request conflicts with work in progress on the key.
@@ -59,6 +62,8 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// The operation is not supported for this key, or not by kmsd yet.
     UnsupportedOperation,
+    /// kmsd serves as many connections as it may (HTTP 503; SDKs retry).
+    ServiceUnavailable,
     /// A member breaks the model's constraints or a KMS rule.
     Validation,
 }
@@ -67,7 +72,7 @@ impl ErrorCode {
     /// The `__type` value.
     pub fn as_str(self) -> &'static str {
         match self {
-            ErrorCode::AccessDenied => "AccessDeniedException",
+            ErrorCode::AccessDenied | ErrorCode::HostRefused => "AccessDeniedException",
             ErrorCode::AlreadyExists => "AlreadyExistsException",
             ErrorCode::Conflict => "ConflictException",
             ErrorCode::Disabled => "DisabledException",
@@ -92,6 +97,7 @@ impl ErrorCode {
             ErrorCode::UnknownOperation => "UnknownOperationException",
             ErrorCode::UnsupportedMediaType => "UnsupportedMediaTypeException",
             ErrorCode::UnsupportedOperation => "UnsupportedOperationException",
+            ErrorCode::ServiceUnavailable => "ServiceUnavailableException",
             ErrorCode::Validation => "ValidationException",
         }
     }
@@ -100,6 +106,8 @@ impl ErrorCode {
     pub fn status(self) -> u16 {
         match self {
             ErrorCode::KmsInternal => 500,
+            ErrorCode::HostRefused => 403,
+            ErrorCode::ServiceUnavailable => 503,
             ErrorCode::RequestEntityTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
             _ => 400,

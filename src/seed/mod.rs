@@ -18,7 +18,7 @@ use crate::kms::Kms;
 use crate::kms::seed::SeedPlan;
 use crate::model::{AccountId, KeyArn, KeyId, Region, Scope, Timestamp};
 
-pub use native::export;
+pub use native::{ExportFilter, export};
 
 /// A seed file that cannot be applied: where, and why.
 #[derive(Debug)]

@@ -33,8 +33,8 @@ use crate::crypto::asymmetric::to_pem;
 use crate::kms::Kms;
 use crate::kms::seed::{SeedAlias, SeedKey, SeedPlan};
 use crate::model::{
-    AliasName, AliasNameError, AwsEnum, KeyManager, KeySpec, KeyState, KeyUsage, MaterialId,
-    Origin, Scope,
+    AccountId, AliasName, AliasNameError, AwsEnum, KeyManager, KeySpec, KeyState, KeyUsage,
+    MaterialId, Origin, Region, Scope,
 };
 
 /// The file: its own scope's fields (not `#[serde(flatten)]`ed from `ScopeSection`, because
@@ -283,12 +283,34 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Writes every key and alias as a seed file that re-creates them exactly: same ids, same
-/// material and material ids, so old ciphertexts decrypt and public keys stay the same.
-pub fn export(kms: &Kms) -> Result<String, String> {
+/// Which keys and aliases `kmsd export` writes: those of one account, one region, or both
+/// (every one when neither is given).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExportFilter {
+    /// Only this account's.
+    pub account: Option<AccountId>,
+    /// Only this region's.
+    pub region: Option<Region>,
+}
+
+impl ExportFilter {
+    fn includes(&self, scope: &Scope) -> bool {
+        self.account.as_ref().is_none_or(|a| *a == scope.account)
+            && self.region.as_ref().is_none_or(|r| *r == scope.region)
+    }
+}
+
+/// Writes every key and alias that `filter` includes as a seed file that re-creates them
+/// exactly: same ids, same material and material ids, so old ciphertexts decrypt and public
+/// keys stay the same.
+pub fn export(kms: &Kms, filter: &ExportFilter) -> Result<String, String> {
     let snapshot = kms.snapshot();
     let mut sections: BTreeMap<Scope, ScopeSection> = BTreeMap::new();
-    for key in &snapshot.keys {
+    for key in snapshot
+        .keys
+        .iter()
+        .filter(|k| filter.includes(&k.arn.scope))
+    {
         let section = sections.entry(key.arn.scope.clone()).or_default();
         let mut entry = SeedKeyEntry {
             key_id: key.arn.key_id.to_string(),
@@ -331,7 +353,7 @@ pub fn export(kms: &Kms) -> Result<String, String> {
             serde_saphyr::Location::UNKNOWN,
         ));
     }
-    for (scope, alias) in &snapshot.aliases {
+    for (scope, alias) in snapshot.aliases.iter().filter(|(s, _)| filter.includes(s)) {
         sections
             .entry(scope.clone())
             .or_default()

@@ -1,21 +1,29 @@
 //! The admin API: JSON over HTTP for tests and operators, under the reserved prefix `/_kmsd/`
 //! (it cannot collide with KMS, where every call is `POST /`), plus `GET /health` and moto's
-//! `POST /moto-api/reset`. `--no-admin` leaves only the health routes. The KMS protocol itself
-//! is in `server.rs` and `api/`.
+//! `POST /moto-api/reset`. `--no-admin` leaves only the health routes. Every route but health
+//! passes `gate` first (same origin, JSON bodies, the token; see `access.rs`), and each call
+//! writes a log line and an audit record. The KMS protocol itself is in `call.rs` and `api/`.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 use tokio::sync::{Notify, mpsc};
 
+use super::access::{self, AdminToken};
+use super::audit::{AdminFacts, AuditLog, AuditRecord};
+use super::request_id::RequestIds;
 use crate::kms::{self, Kms};
+use crate::model::{AccountId, Region};
+use crate::seed::ExportFilter;
 
 /// What the admin handlers share.
 #[derive(Clone)]
@@ -24,8 +32,24 @@ pub(crate) struct AdminState {
     /// Tells the background sweep that the clock or the schedules changed.
     pub(crate) wake: Arc<Notify>,
     pub(crate) started: Instant,
-    /// Held so that `serve` can wait until every copy of the state is gone (see `server.rs`).
+    /// Where admin calls are recorded, with the KMS calls.
+    pub(crate) audit: Option<AuditLog>,
+    pub(crate) request_ids: Arc<RequestIds>,
+    /// `--admin-token`: when set, every route but health needs it.
+    pub(crate) token: Option<AdminToken>,
+    /// Held so that `serve` can wait until every copy of the state is gone (see `mod.rs`).
     pub(crate) _in_use: mpsc::Sender<()>,
+}
+
+/// What a handler tells `gate` about its call, for the audit record: attached to its response.
+#[derive(Debug, Clone, Default)]
+struct Outcome {
+    /// The request's members.
+    parameters: Option<Value>,
+    /// What the call did.
+    response: Option<Value>,
+    /// Why the call failed.
+    error: Option<String>,
 }
 
 /// The admin routes: always the health checks, the rest only when `enabled`.
@@ -34,13 +58,113 @@ pub(crate) fn routes(state: AdminState, enabled: bool) -> Router {
         .route("/health", get(health))
         .route("/_kmsd/health", get(health));
     if enabled {
-        router = router
+        let guarded = Router::new()
             .route("/_kmsd/clock", get(clock))
             .route("/_kmsd/clock/advance", post(advance))
             .route("/_kmsd/reset", post(reset))
-            .route("/moto-api/reset", post(moto_reset));
+            .route("/_kmsd/export", get(export))
+            .route("/moto-api/reset", post(moto_reset))
+            .route_layer(middleware::from_fn_with_state(state.clone(), gate));
+        router = router.merge(guarded);
     }
     router.with_state(state)
+}
+
+/// Whether `path` belongs to the admin API (its refusals answer in its own JSON shape).
+pub(crate) fn is_admin_path(path: &str) -> bool {
+    path == "/health" || path.starts_with("/_kmsd/") || path.starts_with("/moto-api/")
+}
+
+/// The name an admin call has in the log and the audit trail.
+fn event_name(method: &Method, path: &str) -> &'static str {
+    match (method.as_str(), path) {
+        ("GET", "/_kmsd/clock") => "kmsd:GetClock",
+        ("POST", "/_kmsd/clock/advance") => "kmsd:AdvanceClock",
+        ("POST", "/_kmsd/reset") | ("POST", "/moto-api/reset") => "kmsd:Reset",
+        ("GET", "/_kmsd/export") => "kmsd:Export",
+        _ => "kmsd:Unknown",
+    }
+}
+
+/// Runs before every admin route but health: refuses foreign origins (403), bodies that are
+/// not JSON on routes that change state (403) and, with `--admin-token`, requests without it
+/// (401). Then logs the call and records it in the audit trail, refused or not.
+async fn gate(
+    State(state): State<AdminState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let request_id = state.request_ids.next();
+    let event = event_name(request.method(), request.uri().path());
+    let headers = request.headers();
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let checked = access::check_origin(headers)
+        .and_then(|()| {
+            if request.method() == Method::POST {
+                access::check_json_body(headers)
+            } else {
+                Ok(())
+            }
+        })
+        .map_err(|refusal| (StatusCode::FORBIDDEN, refusal.0))
+        .and_then(|()| match &state.token {
+            Some(token) if !token.accepts(headers.get(header::AUTHORIZATION)) => Err((
+                StatusCode::UNAUTHORIZED,
+                "The admin API needs Authorization: Bearer <token>, the token kmsd was \
+                 started with (--admin-token, KMS_ADMIN_TOKEN)."
+                    .to_owned(),
+            )),
+            _ => Ok(()),
+        });
+    let mut response = match checked {
+        Ok(()) => next.run(request).await,
+        Err((status, reason)) => error(status, &reason),
+    };
+    if response.status() == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"kmsd\""),
+        );
+    }
+    if let Ok(id) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-amzn-requestid", id);
+    }
+    let outcome = response
+        .extensions_mut()
+        .remove::<Outcome>()
+        .unwrap_or_default();
+    let status = response.status();
+    tracing::info!(
+        request_id = %request_id,
+        op = event,
+        status = status.as_u16(),
+        error = outcome.error.as_deref(),
+        // Whole microseconds, as on the KMS calls' line.
+        ms = started.elapsed().as_micros() as f64 / 1000.0,
+        "request"
+    );
+    if let Some(audit) = &state.audit {
+        let facts = AdminFacts {
+            time: state.kms.clock().now(),
+            event_name: event,
+            home: state.kms.home(),
+            source_ip: peer.ip().to_string(),
+            user_agent: &user_agent,
+            request_id: &request_id,
+            parameters: outcome.parameters,
+            response: outcome.response,
+            status: status.as_u16(),
+            error: outcome.error.as_deref(),
+        };
+        audit.record(&AuditRecord::of_admin(facts, state.request_ids.next()));
+    }
+    response
 }
 
 /// `GET /health`: the server is up and its store is open (it is opened before the listener).
@@ -82,18 +206,25 @@ async fn advance(State(state): State<AdminState>, body: Bytes) -> Response {
     };
     let advanced = blocking(&state, move |kms| kms.advance_clock(seconds)).await;
     state.wake.notify_one();
-    match advanced {
-        Ok(advanced) => json_response(
-            StatusCode::OK,
-            &json!({
+    let mut response = match advanced {
+        Ok(advanced) => {
+            let answer = json!({
                 "now": advanced.now.as_epoch_seconds(),
                 "offsetSeconds": advanced.offset_seconds,
                 "rotated": arns(&advanced.applied.rotated),
                 "deleted": arns(&advanced.applied.deleted),
-            }),
-        ),
+            });
+            let mut response = json_response(StatusCode::OK, &answer);
+            response.extensions_mut().insert(Outcome {
+                response: Some(answer),
+                ..Outcome::default()
+            });
+            response
+        }
         Err(response) => response,
-    }
+    };
+    with_parameters(&mut response, json!({ "seconds": seconds }));
+    response
 }
 
 /// `POST /_kmsd/reset`: forgets every key and alias of every account and region.
@@ -117,6 +248,68 @@ async fn do_reset(state: &AdminState) -> Result<(), Response> {
     let result = blocking(state, |kms| kms.reset()).await;
     state.wake.notify_one();
     result
+}
+
+/// `GET /_kmsd/export[?account=ID][&region=NAME]`: the seed file `kmsd export` writes, for a
+/// server whose data dir is locked while it runs.
+async fn export(State(state): State<AdminState>, uri: Uri) -> Response {
+    let filter = match parse_filter(uri.query().unwrap_or_default()) {
+        Ok(filter) => filter,
+        Err(message) => return error(StatusCode::BAD_REQUEST, &message),
+    };
+    let parameters = json!({
+        "account": filter.account.as_ref().map(AccountId::as_str),
+        "region": filter.region.as_ref().map(Region::as_str),
+    });
+    let exported = blocking(&state, move |kms| Ok(crate::seed::export(kms, &filter))).await;
+    let mut response = match exported {
+        Ok(Err(failure)) => {
+            tracing::error!(error = %failure, "export failed");
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "kmsd could not complete the request; see its log.",
+            )
+        }
+        Ok(Ok(text)) => {
+            let mut response = (StatusCode::OK, text).into_response();
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/yaml"),
+            );
+            response
+        }
+        Err(response) => response,
+    };
+    with_parameters(&mut response, parameters);
+    response
+}
+
+/// The `account` and `region` of an export's query string.
+fn parse_filter(query: &str) -> Result<ExportFilter, String> {
+    let mut filter = ExportFilter::default();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        match name {
+            "account" => {
+                filter.account = Some(
+                    AccountId::parse(value)
+                        .ok_or_else(|| format!("account must be 12 digits, not {value:?}."))?,
+                );
+            }
+            "region" => {
+                filter.region = Some(
+                    Region::parse(value)
+                        .ok_or_else(|| format!("{value:?} is not a region name."))?,
+                );
+            }
+            _ => {
+                return Err(format!(
+                    "Unknown query parameter {name:?}: use account, region."
+                ));
+            }
+        }
+    }
+    Ok(filter)
 }
 
 /// The `seconds` member of an advance request: a JSON integer greater than zero.
@@ -169,8 +362,24 @@ fn arns(arns: &[crate::model::KeyArn]) -> Vec<String> {
     arns.iter().map(ToString::to_string).collect()
 }
 
-fn error(status: StatusCode, message: &str) -> Response {
-    json_response(status, &json!({ "error": message }))
+/// Adds the request's members to the audit outcome of `response`.
+fn with_parameters(response: &mut Response, parameters: Value) {
+    let mut outcome = response
+        .extensions_mut()
+        .remove::<Outcome>()
+        .unwrap_or_default();
+    outcome.parameters = Some(parameters);
+    response.extensions_mut().insert(outcome);
+}
+
+/// An admin error: `{"error": message}`, and the message for the audit trail.
+pub(crate) fn error(status: StatusCode, message: &str) -> Response {
+    let mut response = json_response(status, &json!({ "error": message }));
+    response.extensions_mut().insert(Outcome {
+        error: Some(message.to_owned()),
+        ..Outcome::default()
+    });
+    response
 }
 
 fn json_response(status: StatusCode, value: &Value) -> Response {

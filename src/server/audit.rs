@@ -29,7 +29,7 @@ pub struct AuditRecord {
     pub event_version: &'static str,
     /// When the call was made, RFC 3339 UTC with milliseconds, on kmsd's clock.
     pub event_time: String,
-    /// Always "kms.amazonaws.com".
+    /// "kms.amazonaws.com" for KMS calls, "kmsd" for calls of the admin API.
     pub event_source: &'static str,
     /// The operation.
     pub event_name: String,
@@ -50,6 +50,9 @@ pub struct AuditRecord {
     pub event_id: String,
     /// The request's members, without secrets.
     pub request_parameters: Option<serde_json::Value>,
+    /// What an admin call did (what an advance rotated and deleted); KMS calls leave it out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_elements: Option<serde_json::Value>,
     /// The key the call used, when known.
     pub resources: Vec<Resource>,
     /// The error type, for a failed call.
@@ -88,9 +91,14 @@ pub struct Resource {
 }
 
 impl AuditLog {
-    /// Opens (appending) or creates the file.
+    /// Opens (appending) or creates the file; a new file is readable by its owner only.
     pub fn open(path: &Path) -> std::io::Result<AuditLog> {
-        let file = OpenOptions::new().create(true).append(true).open(path)?;
+        use std::os::unix::fs::OpenOptionsExt;
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)?;
         Ok(AuditLog {
             file: Arc::new(Mutex::new(file)),
         })
@@ -137,7 +145,65 @@ pub(super) struct CallFacts<'a> {
     pub(super) error: Option<&'a ApiError>,
 }
 
+/// What the audit record of one admin call is made of.
+#[derive(Debug)]
+pub(super) struct AdminFacts<'a> {
+    /// When the call was made, on kmsd's clock.
+    pub(super) time: Timestamp,
+    /// `kmsd:Reset`, `kmsd:AdvanceClock`, ...
+    pub(super) event_name: &'a str,
+    /// The server's default account and region.
+    pub(super) home: &'a Scope,
+    /// The caller's address.
+    pub(super) source_ip: String,
+    /// The caller's `User-Agent`.
+    pub(super) user_agent: &'a str,
+    /// The call's request id.
+    pub(super) request_id: &'a str,
+    /// The request's members.
+    pub(super) parameters: Option<serde_json::Value>,
+    /// What the call did.
+    pub(super) response: Option<serde_json::Value>,
+    /// The HTTP status of the answer.
+    pub(super) status: u16,
+    /// Why the call failed, if it did.
+    pub(super) error: Option<&'a str>,
+}
+
 impl AuditRecord {
+    /// The record of one admin call. Its error code is the answer's HTTP reason phrase
+    /// (`Forbidden`, `Unauthorized`, `Bad Request`), since the admin API has no error types.
+    pub(super) fn of_admin(facts: AdminFacts<'_>, event_id: String) -> AuditRecord {
+        let failed = facts.status >= 400;
+        AuditRecord {
+            event_version: "1.08",
+            event_time: facts.time.rfc3339(),
+            event_source: "kmsd",
+            event_name: facts.event_name.to_owned(),
+            aws_region: facts.home.region.as_str().to_owned(),
+            source_ip_address: facts.source_ip,
+            user_agent: facts.user_agent.to_owned(),
+            user_identity: UserIdentity {
+                access_key_id: None,
+                account_id: facts.home.account.as_str().to_owned(),
+            },
+            request_id: facts.request_id.to_owned(),
+            event_id,
+            request_parameters: facts.parameters,
+            response_elements: facts.response,
+            resources: Vec::new(),
+            error_code: failed.then(|| {
+                axum::http::StatusCode::from_u16(facts.status)
+                    .ok()
+                    .and_then(|s| s.canonical_reason())
+                    .unwrap_or("Error")
+                    .to_owned()
+            }),
+            error_message: facts.error.filter(|_| failed).map(str::to_owned),
+            recipient_account_id: facts.home.account.as_str().to_owned(),
+        }
+    }
+
     /// The record of one call.
     pub(super) fn of_call(facts: CallFacts<'_>, event_id: String) -> AuditRecord {
         let mut resources: Vec<Resource> = facts
@@ -183,6 +249,7 @@ impl AuditRecord {
             request_id: facts.request_id.to_owned(),
             event_id,
             request_parameters: facts.parameters,
+            response_elements: None,
             resources,
             error_code: facts.error.map(|e| e.code.as_str().to_owned()),
             error_message: facts.error.and_then(|e| e.message.clone()),

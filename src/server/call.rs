@@ -84,12 +84,22 @@ pub(super) async fn kms_call(
         Err(e) => e.status(),
     };
     let named_key = served.cx.as_ref().and_then(|cx| cx.named_key.as_deref());
+    // A call that names no key may still have used one: the key CreateKey made, the key a
+    // ciphertext named for Decrypt without KeyId.
+    let used_key = match named_key {
+        Some(_) => None,
+        None => served
+            .cx
+            .as_ref()
+            .and_then(|cx| cx.used_keys().next())
+            .map(|arn| arn.key_id.to_string()),
+    };
     tracing::info!(
         request_id = %request_id,
         op = %name,
         account = scope.account.as_str(),
         region = scope.region.as_str(),
-        key_id = named_key,
+        key_id = named_key.or(used_key.as_deref()),
         status,
         error = served.result.as_ref().err().map(|e| e.code.as_str()),
         // Whole microseconds, so the line shows 0.467 rather than 0.46731300000000003.

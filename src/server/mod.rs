@@ -1,30 +1,38 @@
 //! HTTP: one axum route, `POST /` (`call.rs`), that reads the target and body, works out the
 //! caller (`sigv4.rs`), makes the call's `kms::Context` and hands the decoded request to `api`.
 //! No JSON decoding here. `serve` also mounts the admin routes (`admin.rs`), runs the deadline
-//! sweep (`sweeper.rs`) and, with `--audit-log`, writes the audit trail (`audit.rs`).
+//! sweep (`sweeper.rs`) and, with `--audit-log`, writes the audit trail (`audit.rs`); its own
+//! accept loop (`connections.rs`) bounds what a client may hold, and `access.rs` says who may
+//! call from where.
 
+mod access;
 mod admin;
 pub mod audit;
 mod call;
+mod connections;
 mod request_id;
 mod sigv4;
 mod sweeper;
 
+pub use access::{AdminToken, AllowedHosts};
 pub use audit::AuditLog;
+pub use connections::{Limits, raise_open_files_limit};
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::any;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, mpsc, oneshot};
 
 use crate::api::{ApiError, ErrorCode};
 use crate::kms::Kms;
+use access::Refusal;
 use admin::AdminState;
 use request_id::RequestIds;
 
@@ -38,6 +46,12 @@ pub struct ServeOptions {
     pub admin: bool,
     /// Where to write the audit trail, if anywhere.
     pub audit: Option<AuditLog>,
+    /// The `Host` names answered besides the built-in ones (`--allowed-hosts`).
+    pub allowed_hosts: AllowedHosts,
+    /// The bearer token the admin routes need, if any (`--admin-token`).
+    pub admin_token: Option<AdminToken>,
+    /// Timeouts and the connection limit.
+    pub limits: Limits,
 }
 
 impl Default for ServeOptions {
@@ -45,11 +59,15 @@ impl Default for ServeOptions {
         ServeOptions {
             admin: true,
             audit: None,
+            allowed_hosts: AllowedHosts::default(),
+            admin_token: None,
+            limits: Limits::default(),
         }
     }
 }
 
-/// [`serve_with_options`] with the default options (admin routes on, no audit trail).
+/// [`serve_with_options`] with the default options (admin routes on without a token, no audit
+/// trail, the built-in `Host` names, default timeouts and connection limit).
 pub async fn serve(
     listener: TcpListener,
     kms: Arc<Kms>,
@@ -77,11 +95,15 @@ pub async fn serve_with_options(
         sweeper_stopped,
         None,
     ));
+    let request_ids = Arc::new(RequestIds::new());
     let admin = admin::routes(
         AdminState {
             kms: kms.clone(),
             wake: wake.clone(),
             started: Instant::now(),
+            audit: options.audit.clone(),
+            request_ids: request_ids.clone(),
+            token: options.admin_token,
             _in_use: in_use.clone(),
         },
         options.admin,
@@ -93,17 +115,18 @@ pub async fn serve_with_options(
             kms,
             audit: options.audit,
             wake,
-            request_ids: Arc::new(RequestIds::new()),
+            request_ids: request_ids.clone(),
             _in_use: in_use,
         })
         .merge(admin)
         .fallback(not_found);
-    let result = axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await;
+    let shared = connections::Shared {
+        router: TowerToHyperService::new(router),
+        hosts: options.allowed_hosts,
+        request_ids,
+        limits: options.limits,
+    };
+    connections::serve(listener, shared, shutdown).await;
     let _ = stop_sweeper.send(());
     if let Err(error) = sweeper.await {
         tracing::error!(%error, "the deadline sweep task failed");
@@ -114,11 +137,11 @@ pub async fn serve_with_options(
         Ok(Err(error)) => tracing::error!(%error, "writing key usage at shutdown failed"),
         Err(error) => tracing::error!(%error, "writing key usage at shutdown failed"),
     }
-    // axum returns when every connection has ended, but a connection task may still be
-    // dropping its copy of the state. Each copy holds a sender: `recv` yields `None` only
+    // The accept loop returns when every connection has ended, but a task may still be
+    // dropping its copy of the state (a heavy call's blocking task whose client went away). Each copy holds a sender: `recv` yields `None` only
     // after the last one, and with it the last reference to `kms`, is gone.
     let _ = released.recv().await;
-    result
+    Ok(())
 }
 
 /// What every request handler gets. Fields drop in order, so `kms` is released before the
@@ -132,6 +155,19 @@ struct AppState {
     /// Hands out `x-amzn-RequestId`s.
     request_ids: Arc<RequestIds>,
     _in_use: mpsc::Sender<()>,
+}
+
+/// The answer to a request refused before any route: a KMS error for the KMS API, an admin
+/// error for the admin API.
+fn refused(path: &str, refusal: &Refusal, request_id: &str) -> Response {
+    if admin::is_admin_path(path) {
+        admin::error(StatusCode::FORBIDDEN, &refusal.0)
+    } else {
+        call::error_response(
+            &ApiError::new(ErrorCode::HostRefused, refusal.0.clone()),
+            request_id,
+        )
+    }
 }
 
 async fn not_found() -> Response {

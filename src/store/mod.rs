@@ -1,16 +1,21 @@
 //! Persistence: the only module that names `sled`. A small typed API over one sled tree:
 //! load everything at startup, then apply atomic batches of puts and deletes and flush them
-//! (`kms` groups the flushes of concurrent writers).
+//! (`kms` groups the flushes of concurrent writers), and compact the data dir so that deleted
+//! keys leave nothing behind (`layout.rs`).
 //! The in-memory state in `kms` is the source of truth for reads; this is write-through.
 
 mod error;
+mod layout;
 mod records;
 
 pub use error::Error;
+pub use layout::exposure;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use layout::Generation;
 
 use crate::model::{Alias, AliasName, Key, KeyArn, LastUsage, Scope, Timestamp};
 
@@ -51,26 +56,73 @@ impl Snapshot {
 #[derive(Debug, Clone)]
 pub struct Store {
     db: Option<sled::Db>,
+    /// The data dir and the generation of it in use (see `layout.rs`), unless in memory.
+    place: Option<(PathBuf, Generation)>,
     /// Batches written so far, shared by every copy (for diagnostics and tests).
     batches: Arc<AtomicU64>,
+    /// Whether a key was deleted (or everything reset) since the store was opened: its old
+    /// records are still in sled's log until a compaction.
+    deleted: Arc<AtomicBool>,
 }
 
 /// A set of writes applied atomically by [`Store::write`].
 #[derive(Debug, Default)]
 pub struct Batch {
     writes: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    /// Whether it deletes a key.
+    deletes_key: bool,
+}
+
+/// What a compaction did: the bytes of the data dir's database before and after.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Compacted {
+    /// The old database's size.
+    pub bytes_before: u64,
+    /// The new database's size.
+    pub bytes_after: u64,
 }
 
 impl Store {
-    /// Opens (creating if needed) the store in `path`.
+    /// Opens the store in `path`, creating the directory (readable by its owner only) if it
+    /// does not exist.
     pub fn open(path: &Path) -> Result<Store, Error> {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(path)
+            .map_err(|e| Error::Engine(sled::Error::Io(e)))?;
+        Store::open_dir(path)
+    }
+
+    /// Opens the store in `path`, which must already hold one: for commands that read a data
+    /// dir, which must not create one where a path was mistyped.
+    pub fn open_existing(path: &Path) -> Result<Store, Error> {
+        if !path.is_dir() {
+            return Err(Error::Missing(path.to_owned()));
+        }
+        let exists = Generation::exists_in(path).map_err(|e| Error::Engine(sled::Error::Io(e)))?;
+        if !exists {
+            return Err(Error::NotADataDir(path.to_owned()));
+        }
+        Store::open_dir(path)
+    }
+
+    fn open_dir(path: &Path) -> Result<Store, Error> {
+        let io = |e| Error::Engine(sled::Error::Io(e));
+        let generation = Generation::current(path).map_err(io)?;
         let db = sled::Config::new()
-            .path(path)
+            .path(&generation.path)
             .cache_capacity(CACHE_CAPACITY)
-            .open()?;
+            .open()
+            .map_err(|e| Error::from_open(e, path))?;
+        // With the lock held, nothing else uses the other generations any more.
+        layout::remove_stale(path, generation.number).map_err(io)?;
         Ok(Store {
             db: Some(db),
+            place: Some((path.to_owned(), generation)),
             batches: Arc::default(),
+            deleted: Arc::default(),
         })
     }
 
@@ -78,8 +130,64 @@ impl Store {
     pub fn in_memory() -> Store {
         Store {
             db: None,
+            place: None,
             batches: Arc::default(),
+            deleted: Arc::default(),
         }
+    }
+
+    /// Whether a key was deleted, or everything reset, since the store was opened: then
+    /// [`Store::compact`] is what removes the old records from the disk.
+    pub fn deleted_since_open(&self) -> bool {
+        self.deleted.load(Ordering::Relaxed)
+    }
+
+    /// Rewrites the data dir so that it holds only what the store holds now: every record is
+    /// copied into a fresh database (the next generation, see `layout.rs`), which is flushed
+    /// and marked complete before the old database's files are removed. Returns the store on
+    /// the new database. Call it when nothing else writes (at shutdown, or from `kmsd
+    /// compact`); other copies of this store keep the old database, whose files are gone.
+    pub fn compact(self) -> Result<(Store, Compacted), Error> {
+        let (Some(db), Some((dir, old))) = (&self.db, &self.place) else {
+            return Ok((self, Compacted::default()));
+        };
+        let io = |e| Error::Engine(sled::Error::Io(e));
+        let next = Generation::numbered(dir, old.number + 1);
+        // A copy cut short earlier is stale; so would a copy by another process be, but only
+        // the holder of the old generation's lock (this store) compacts.
+        if next.path.exists() {
+            std::fs::remove_dir_all(&next.path).map_err(io)?;
+        }
+        let fresh = sled::Config::new()
+            .path(&next.path)
+            .cache_capacity(CACHE_CAPACITY)
+            .open()?;
+        let mut batch = sled::Batch::default();
+        for (count, entry) in db.iter().enumerate() {
+            let (key, value) = entry?;
+            batch.insert(key, value);
+            if count % 1024 == 1023 {
+                fresh.apply_batch(std::mem::take(&mut batch))?;
+            }
+        }
+        fresh.apply_batch(batch)?;
+        fresh.flush()?;
+        next.mark_complete(dir).map_err(io)?;
+        let bytes_before = old.size();
+        let dir = dir.clone();
+        drop(self);
+        layout::remove_stale(&dir, next.number).map_err(io)?;
+        let compacted = Compacted {
+            bytes_before,
+            bytes_after: next.size(),
+        };
+        let store = Store {
+            db: Some(fresh),
+            place: Some((dir, next)),
+            batches: Arc::default(),
+            deleted: Arc::default(),
+        };
+        Ok((store, compacted))
     }
 
     /// How many batches [`Store::write`] has applied, counting those of `--in-memory`.
@@ -155,6 +263,7 @@ impl Store {
         }
         db.apply_batch(batch)?;
         db.flush()?;
+        self.deleted.store(true, Ordering::Relaxed);
         Ok(())
     }
 
@@ -176,6 +285,9 @@ impl Store {
         let Some(db) = &self.db else {
             return Ok(());
         };
+        if batch.deletes_key {
+            self.deleted.store(true, Ordering::Relaxed);
+        }
         let mut writes = batch.writes;
         if writes.len() == 1
             && let Some((key, value)) = writes.pop()
@@ -219,6 +331,7 @@ impl Batch {
 
     /// Removes a key record, and the key's usage record with it.
     pub fn delete_key(&mut self, arn: &KeyArn) {
+        self.deletes_key = true;
         self.writes.push((records::key_path(arn), None));
         self.writes.push((records::usage_path(arn), None));
     }

@@ -309,3 +309,131 @@ fn material_ids_are_64_hex_digits_of_either_case() {
         assert!(error.to_string().contains("bad material id"), "{error}");
     }
 }
+
+/// Every file under `dir`, read.
+fn files_under(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            let bytes = std::fs::read(&path).unwrap();
+            out.push((path, bytes));
+        }
+    }
+    out
+}
+
+/// Whether any file under `dir` holds `needle`.
+fn holds(dir: &Path, needle: &str) -> bool {
+    files_under(dir)
+        .iter()
+        .any(|(_, bytes)| bytes.windows(needle.len()).any(|w| w == needle.as_bytes()))
+}
+
+/// The base64 of the key material in [`KEY_RECORD_BEFORE_ROTATION`].
+const OLD_SECRET: &str = "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=";
+
+#[test]
+fn compaction_keeps_what_is_stored_and_drops_what_was_deleted() {
+    use crate::model::{AccountId, Alias, AliasName, KeyId, Region, Scope, Timestamp};
+    let dir = tempfile::tempdir().unwrap();
+    let key = decode_key(KEY_RECORD_BEFORE_ROTATION);
+    let scope = Scope {
+        account: AccountId::parse("111122223333").unwrap(),
+        region: Region::parse("eu-west-1").unwrap(),
+    };
+    let store = Store::open(dir.path()).unwrap();
+    let mut batch = Batch::default();
+    batch.put_key(&key);
+    batch.put_clock(60);
+    batch.put_alias(
+        &scope,
+        &Alias {
+            name: AliasName::new_unchecked("alias/kept".into()),
+            target: KeyId::generate(),
+            creation_date: Timestamp(1),
+            last_updated: Timestamp(1),
+        },
+    );
+    store.write(batch).unwrap();
+    assert!(!store.deleted_since_open());
+    let mut batch = Batch::default();
+    batch.delete_key(&key.arn);
+    store.write(batch).unwrap();
+    assert!(store.deleted_since_open());
+    assert!(
+        holds(dir.path(), OLD_SECRET),
+        "sled keeps the deleted record"
+    );
+
+    let (store, compacted) = store.compact().unwrap();
+    assert!(compacted.bytes_before > 0 && compacted.bytes_after > 0);
+    assert!(!store.deleted_since_open());
+    assert!(
+        !holds(dir.path(), OLD_SECRET),
+        "the deleted record survived compaction"
+    );
+    let snapshot = store.load().unwrap();
+    assert!(snapshot.keys.is_empty());
+    assert_eq!(snapshot.aliases.len(), 1);
+    assert_eq!(snapshot.clock_offset_seconds, 60);
+    // The database moved to generation 1; generation 0's files are gone.
+    assert!(dir.path().join("gen-1").is_dir());
+    assert!(dir.path().join("gen-1.complete").is_file());
+    assert!(!dir.path().join("db").exists());
+    assert!(!dir.path().join("conf").exists());
+    // Writes go to the new generation and survive reopening; so does a second compaction.
+    let mut batch = Batch::default();
+    batch.put_clock(120);
+    store.write(batch).unwrap();
+    let (store, _) = store.compact().unwrap();
+    assert!(!dir.path().join("gen-1").exists());
+    drop(store);
+    let store = reopen(dir.path());
+    assert_eq!(store.load().unwrap().clock_offset_seconds, 120);
+    assert_eq!(store.load().unwrap().aliases.len(), 1);
+}
+
+#[test]
+fn a_compaction_cut_short_leaves_the_last_complete_generation_in_charge() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let mut batch = Batch::default();
+    batch.put_clock(60);
+    store.write(batch).unwrap();
+    let (store, _) = store.compact().unwrap();
+    drop(store);
+    // A copy into generation 2 that never got its marker, as a crash would leave it.
+    std::fs::create_dir(dir.path().join("gen-2")).unwrap();
+    std::fs::write(dir.path().join("gen-2").join("db"), b"half a copy").unwrap();
+    let store = reopen(dir.path());
+    assert_eq!(store.load().unwrap().clock_offset_seconds, 60);
+    assert!(!dir.path().join("gen-2").exists());
+    assert!(dir.path().join("gen-1").is_dir());
+}
+
+#[test]
+fn open_existing_creates_nothing_and_says_when_the_dir_is_in_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing");
+    let error = Store::open_existing(&missing).unwrap_err();
+    assert!(matches!(error, Error::Missing(_)), "{error}");
+    assert!(!missing.exists());
+    let error = Store::open_existing(dir.path()).unwrap_err();
+    assert!(matches!(error, Error::NotADataDir(_)), "{error}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+
+    let data = dir.path().join("data").join("nested");
+    let _held = Store::open(&data).unwrap();
+    for created in [dir.path().join("data"), data.clone()] {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&created).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700, "{}", created.display());
+    }
+    let error = Store::open_existing(&data).unwrap_err();
+    assert!(matches!(error, Error::InUse(_)), "{error}");
+    // Tests (and `reopen`) recognise a held lock by this word.
+    assert!(error.to_string().contains("locked"), "{error}");
+}

@@ -1,6 +1,8 @@
 //! Test support: an in-process kmsd on 127.0.0.1:0, the official SDK client pointed at it,
 //! a raw HTTP helper for what the SDK cannot send, and `check_*` helpers.
 
+pub mod http;
+pub mod logged;
 pub mod process;
 
 use std::net::SocketAddr;
