@@ -3,7 +3,10 @@
 use aws_sdk_kms::types::KeyState;
 use kmsd::ServeOptions;
 
-use crate::support::{ACCOUNT, DAY, REGION, TestServer, check_error, create_key, key_state};
+use crate::support::keys::create_alias;
+use crate::support::{
+    ACCOUNT, DAY, REGION, TestServer, check_error, create_key, key_state, metadata,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_reports_status_version_uptime_and_keys() {
@@ -141,13 +144,7 @@ async fn populate(server: &TestServer) -> Vec<String> {
         server.client_for(REGION, "210987654321"),
     ] {
         let key_id = create_key(&client).await;
-        client
-            .create_alias()
-            .alias_name("alias/shared-name")
-            .target_key_id(&key_id)
-            .send()
-            .await
-            .unwrap();
+        create_alias(&client, "alias/shared-name", &key_id).await;
         ids.push(key_id);
     }
     let pending = create_key(&server.client()).await;
@@ -204,13 +201,7 @@ async fn reset_wipes_every_account_and_region_and_keeps_serving() {
     // The server keeps working, and the old names are free again.
     let client = server.client();
     let fresh = create_key(&client).await;
-    client
-        .create_alias()
-        .alias_name("alias/shared-name")
-        .target_key_id(&fresh)
-        .send()
-        .await
-        .unwrap();
+    create_alias(&client, "alias/shared-name", &fresh).await;
     assert_eq!(client.list_keys().send().await.unwrap().keys().len(), 1);
 
     // The wipe reached the disk: a restart does not bring anything back.
@@ -279,14 +270,7 @@ async fn no_admin_turns_the_admin_routes_off_but_not_health() {
     }
     // Nothing was reset and the clock did not move.
     assert_eq!(key_state(&client, &key_id).await, "PendingDeletion");
-    let meta = client
-        .describe_key()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap();
+    let meta = metadata(&client, &key_id).await;
     assert_eq!(meta.key_state, Some(KeyState::PendingDeletion));
     for path in ["/health", "/_kmsd/health"] {
         let response = server.admin("GET", path, "").await;

@@ -3,6 +3,7 @@
 use aws_sdk_kms::Client;
 use aws_sdk_kms::types::{GrantConstraints, GrantListEntry, GrantOperation, KeySpec, KeyUsageType};
 
+use crate::support::keys::create_key_with;
 use crate::support::{RawRequest, TestServer, check_error, create_key, metadata};
 
 const APP: &str = "arn:aws:iam::111122223333:role/app";
@@ -218,16 +219,7 @@ async fn grants_follow_aws_rules() {
             .await,
         "ValidationException",
     );
-    let signing = client
-        .create_key()
-        .key_spec(KeySpec::EccNistP256)
-        .key_usage(KeyUsageType::SignVerify)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap()
-        .key_id;
+    let signing = create_key_with(&client, KeySpec::EccNistP256, KeyUsageType::SignVerify).await;
     create(
         &signing,
         vec![GrantOperation::Sign, GrantOperation::GetPublicKey],

@@ -1,10 +1,11 @@
 //! Restarting on the same data dir: keys, material, aliases, tags, policies and states survive,
 //! and so do the clock, rotations and every schedule.
 
-use aws_sdk_kms::primitives::Blob;
-use aws_sdk_kms::types::Tag;
-
-use crate::support::{ACCOUNT, DAY, REGION, TestServer, check_error, create_key, key_state};
+use crate::support::arns::key_arn;
+use crate::support::keys::{
+    create_alias, decrypt, decrypt_with_context, encrypt, encrypt_with_context, tag,
+};
+use crate::support::{DAY, TestServer, check_error, create_key, key_state, metadata};
 
 const POLICY: &str = r#"{"Version":"2012-10-17","Statement":[]}"#;
 
@@ -17,25 +18,13 @@ async fn everything_survives_a_restart() {
     let main = client
         .create_key()
         .description("main key")
-        .tags(
-            Tag::builder()
-                .tag_key("team")
-                .tag_value("core")
-                .build()
-                .unwrap(),
-        )
+        .tags(tag("team", "core"))
         .send()
         .await
         .unwrap()
         .key_metadata
         .unwrap();
-    client
-        .create_alias()
-        .alias_name("alias/main")
-        .target_key_id(&main.key_id)
-        .send()
-        .await
-        .unwrap();
+    create_alias(&client, "alias/main", &main.key_id).await;
     client
         .put_key_policy()
         .key_id(&main.key_id)
@@ -43,16 +32,7 @@ async fn everything_survives_a_restart() {
         .send()
         .await
         .unwrap();
-    let blob = client
-        .encrypt()
-        .key_id("alias/main")
-        .plaintext(Blob::new(b"durable".to_vec()))
-        .encryption_context("c", "1")
-        .send()
-        .await
-        .unwrap()
-        .ciphertext_blob
-        .unwrap();
+    let blob = encrypt_with_context(&client, "alias/main", b"durable", &[("c", "1")]).await;
     let disabled = create_key(&client).await;
     client.disable_key().key_id(&disabled).send().await.unwrap();
     let pending = create_key(&client).await;
@@ -69,26 +49,15 @@ async fn everything_survives_a_restart() {
     let client = server.client();
     let west = server.client_for("eu-west-1", "210987654321");
 
-    let meta = client
-        .describe_key()
-        .key_id("alias/main")
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap();
+    let meta = metadata(&client, "alias/main").await;
     assert_eq!(meta.key_id, main.key_id);
     assert_eq!(meta.description.as_deref(), Some("main key"));
     assert_eq!(meta.creation_date, main.creation_date);
     assert_eq!(meta.current_key_material_id, main.current_key_material_id);
-    let back = client
-        .decrypt()
-        .ciphertext_blob(blob)
-        .encryption_context("c", "1")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(back.plaintext.unwrap().into_inner(), b"durable");
+    assert_eq!(
+        decrypt_with_context(&client, blob, &[("c", "1")]).await,
+        b"durable"
+    );
     let tags = client
         .list_resource_tags()
         .key_id(&main.key_id)
@@ -105,29 +74,14 @@ async fn everything_survives_a_restart() {
         .unwrap();
     assert_eq!(policy.policy.as_deref(), Some(POLICY));
     assert_eq!(key_state(&client, &disabled).await, "Disabled");
-    let pending_meta = client
-        .describe_key()
-        .key_id(&pending)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap();
+    let pending_meta = metadata(&client, &pending).await;
     assert_eq!(pending_meta.key_state.unwrap().as_str(), "PendingDeletion");
     assert_eq!(pending_meta.deletion_date, scheduled.deletion_date);
     let aliases = client.list_aliases().send().await.unwrap();
     assert_eq!(aliases.aliases().len(), 1);
     assert_eq!(client.list_keys().send().await.unwrap().keys().len(), 3);
     assert_eq!(
-        west.describe_key()
-            .key_id(&west_key)
-            .send()
-            .await
-            .unwrap()
-            .key_metadata
-            .unwrap()
-            .aws_account_id
-            .as_deref(),
+        metadata(&west, &west_key).await.aws_account_id.as_deref(),
         Some("210987654321")
     );
     check_error(
@@ -143,15 +97,7 @@ async fn the_clock_rotations_and_schedules_survive_a_restart() {
     let client = server.client();
     let key_id = create_key(&client).await;
     let doomed = create_key(&client).await;
-    let first_blob = client
-        .encrypt()
-        .key_id(&key_id)
-        .plaintext(Blob::new(b"first".to_vec()))
-        .send()
-        .await
-        .unwrap()
-        .ciphertext_blob
-        .unwrap();
+    let first_blob = encrypt(&client, &key_id, b"first").await;
     client
         .enable_key_rotation()
         .key_id(&key_id)
@@ -174,15 +120,7 @@ async fn the_clock_rotations_and_schedules_survive_a_restart() {
         .send()
         .await
         .unwrap();
-    let second_blob = client
-        .encrypt()
-        .key_id(&key_id)
-        .plaintext(Blob::new(b"second".to_vec()))
-        .send()
-        .await
-        .unwrap()
-        .ciphertext_blob
-        .unwrap();
+    let second_blob = encrypt(&client, &key_id, b"second").await;
     let clock = server.clock().await;
     let status = client
         .get_key_rotation_status()
@@ -225,20 +163,13 @@ async fn the_clock_rotations_and_schedules_survive_a_restart() {
         .unwrap();
     assert_eq!(rotations_after.rotations(), rotations.rotations());
     for (blob, plaintext) in [(first_blob, &b"first"[..]), (second_blob, b"second")] {
-        let out = client.decrypt().ciphertext_blob(blob).send().await.unwrap();
-        assert_eq!(out.plaintext.unwrap().into_inner(), plaintext);
+        assert_eq!(decrypt(&client, blob).await, plaintext);
     }
 
     // The schedules go on: the next rotation, and the deletion date set before the restart.
     let advanced = server.advance(90 * DAY).await;
-    assert_eq!(
-        advanced["rotated"],
-        serde_json::json!([format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{key_id}")])
-    );
-    assert_eq!(
-        advanced["deleted"],
-        serde_json::json!([format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{doomed}")])
-    );
+    assert_eq!(advanced["rotated"], serde_json::json!([key_arn(&key_id)]));
+    assert_eq!(advanced["deleted"], serde_json::json!([key_arn(&doomed)]));
     assert_eq!(
         client
             .list_key_rotations()

@@ -6,35 +6,21 @@ use aws_sdk_kms::Client;
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{IncludeKeyMaterial, KeyMaterialState, RotationType};
 
-use crate::support::{ACCOUNT, DAY, REGION, TestServer, check_error, create_key};
+use crate::support::arns::key_arn;
+use crate::support::errors::{disabled, key_not_found, pending_deletion};
+use crate::support::keys::{create_alias, encrypt};
+use crate::support::{DAY, REGION, TestServer, check_error, create_key, metadata};
 
+/// The key's current KeyMaterialId as DescribeKey reports it.
 async fn current_material(client: &Client, key_id: &str) -> String {
-    client
-        .describe_key()
-        .key_id(key_id)
-        .send()
+    metadata(client, key_id)
         .await
-        .unwrap()
-        .key_metadata
-        .unwrap()
         .current_key_material_id
         .unwrap()
 }
 
-async fn encrypt(client: &Client, key_id: &str, plaintext: &[u8]) -> Blob {
-    client
-        .encrypt()
-        .key_id(key_id)
-        .plaintext(Blob::new(plaintext.to_vec()))
-        .send()
-        .await
-        .unwrap()
-        .ciphertext_blob
-        .unwrap()
-}
-
 /// Decrypts and returns (plaintext, KeyMaterialId).
-async fn decrypt(client: &Client, blob: &Blob) -> (Vec<u8>, String) {
+async fn decrypt_with_material(client: &Client, blob: &Blob) -> (Vec<u8>, String) {
     let out = client
         .decrypt()
         .ciphertext_blob(blob.clone())
@@ -52,14 +38,8 @@ async fn automatic_rotation_fires_when_the_clock_passes_the_period() {
     let server = TestServer::start().await;
     let client = server.client();
     let key_id = create_key(&client).await;
-    let arn = format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{key_id}");
-    client
-        .create_alias()
-        .alias_name("alias/rotating")
-        .target_key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
+    let arn = key_arn(&key_id);
+    create_alias(&client, "alias/rotating", &key_id).await;
     let first = current_material(&client, &key_id).await;
     let old_blob = encrypt(&client, "alias/rotating", b"before").await;
 
@@ -151,12 +131,12 @@ async fn automatic_rotation_fires_when_the_clock_passes_the_period() {
 
     // The old ciphertext still decrypts, with the old material; new ones use the new one.
     assert_eq!(
-        decrypt(&client, &old_blob).await,
+        decrypt_with_material(&client, &old_blob).await,
         (b"before".to_vec(), first.clone())
     );
     let new_blob = encrypt(&client, "alias/rotating", b"after").await;
     assert_eq!(
-        decrypt(&client, &new_blob).await,
+        decrypt_with_material(&client, &new_blob).await,
         (b"after".to_vec(), second.clone())
     );
     let data_key = client
@@ -183,21 +163,15 @@ async fn automatic_rotation_fires_when_the_clock_passes_the_period() {
         Some(second.as_str())
     );
     assert_eq!(re_encrypted.key_id.as_deref(), Some(arn.as_str()));
-    let (plaintext, material) = decrypt(&client, &re_encrypted.ciphertext_blob.unwrap()).await;
+    let (plaintext, material) =
+        decrypt_with_material(&client, &re_encrypted.ciphertext_blob.unwrap()).await;
     assert_eq!(
         (plaintext.as_slice(), material.as_str()),
         (&b"before"[..], second.as_str())
     );
 
     // KeyId, ARN and alias did not change.
-    let meta = client
-        .describe_key()
-        .key_id("alias/rotating")
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap();
+    let meta = metadata(&client, "alias/rotating").await;
     assert_eq!(meta.key_id, key_id);
     assert_eq!(meta.arn.as_deref(), Some(arn.as_str()));
 
@@ -282,7 +256,7 @@ async fn a_long_advance_rotates_once_per_period() {
     for (got, want) in dates.iter().zip([0.0, year, 2.0 * year]) {
         assert!((got - want).abs() < 0.001, "{dates:?}");
     }
-    assert_eq!(decrypt(&client, &blob).await.0, b"v1");
+    assert_eq!(decrypt_with_material(&client, &blob).await.0, b"v1");
     server.stop().await;
 }
 
@@ -291,7 +265,7 @@ async fn on_demand_rotation_and_its_quota() {
     let server = TestServer::start().await;
     let client = server.client();
     let key_id = create_key(&client).await;
-    let arn = format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{key_id}");
+    let arn = key_arn(&key_id);
     let mut blobs = vec![(
         encrypt(&client, &key_id, b"0").await,
         current_material(&client, &key_id).await,
@@ -318,7 +292,7 @@ async fn on_demand_rotation_and_its_quota() {
     );
     // Every ciphertext, from every material, still decrypts with the material that sealed it.
     for (i, (blob, material)) in blobs.iter().enumerate() {
-        let (plaintext, used) = decrypt(&client, blob).await;
+        let (plaintext, used) = decrypt_with_material(&client, blob).await;
         assert_eq!(plaintext, [b'0' + (i % 10) as u8]);
         assert_eq!(&used, material);
     }
@@ -419,7 +393,6 @@ async fn rotation_errors_follow_aws() {
     let server = TestServer::start().await;
     let client = server.client();
     let key_id = create_key(&client).await;
-    let arn = format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{key_id}");
 
     for (days, constraint) in [
         (89, "greater than or equal to 90"),
@@ -457,7 +430,7 @@ async fn rotation_errors_follow_aws() {
     );
 
     let missing = "1234abcd-12ab-34cd-56ef-1234567890ab";
-    let not_found = format!("Key 'arn:aws:kms:{REGION}:{ACCOUNT}:key/{missing}' does not exist");
+    let not_found = key_not_found(missing);
     let message = check_error(
         client.rotate_key_on_demand().key_id(missing).send().await,
         "NotFoundException",
@@ -485,7 +458,7 @@ async fn rotation_errors_follow_aws() {
         .await
         .unwrap();
     client.disable_key().key_id(&key_id).send().await.unwrap();
-    let disabled = format!("{arn} is disabled.");
+    let disabled = disabled(&key_id);
     for result in [
         client
             .enable_key_rotation()
@@ -544,7 +517,7 @@ async fn rotation_errors_follow_aws() {
         .send()
         .await
         .unwrap();
-    let pending = format!("{arn} is pending deletion.");
+    let pending = pending_deletion(&key_id);
     let message = check_error(
         client.rotate_key_on_demand().key_id(&key_id).send().await,
         "KMSInvalidStateException",
@@ -604,7 +577,7 @@ async fn rotation_status_works_across_accounts_and_management_does_not() {
     let owner = server.client();
     let other = server.client_for(REGION, "210987654321");
     let key_id = create_key(&owner).await;
-    let arn = format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{key_id}");
+    let arn = key_arn(&key_id);
     owner
         .enable_key_rotation()
         .key_id(&key_id)

@@ -1,16 +1,7 @@
 //! TagResource, UntagResource, ListResourceTags and the tag rules.
 
-use aws_sdk_kms::types::Tag;
-
+use crate::support::keys::tag;
 use crate::support::{TestServer, check_error, create_key};
-
-fn tag(key: &str, value: &str) -> Tag {
-    Tag::builder()
-        .tag_key(key)
-        .tag_value(value)
-        .build()
-        .unwrap()
-}
 
 async fn tags_of(client: &aws_sdk_kms::Client, key_id: &str) -> Vec<(String, String)> {
     client
