@@ -1,6 +1,7 @@
 //! Asymmetric and HMAC keys, checked by independent implementations: Python's `cryptography`
 //! (tests/it/tools/crosscheck.py) and the `openssl` command line for SM2. Both are needed:
-//! skipped when missing, except under `CI=true`.
+//! skipped when missing, except under `CI=true`. RSA_3072 and RSA_4096 keys come from the
+//! committed fixtures (support/fixtures.rs), except in GenerateDataKeyPair, which generates.
 
 use aws_sdk_kms::Client;
 use aws_sdk_kms::primitives::Blob;
@@ -10,6 +11,7 @@ use aws_sdk_kms::types::{
 };
 
 use crate::support::errors::wrong_usage;
+use crate::support::fixtures::{create_key_or_fixture, start_with_rsa_keys};
 use crate::support::keys::{
     create_key_with, decrypt_with_context, encrypt_with_context, public_key,
 };
@@ -81,7 +83,7 @@ async fn signatures_verify_outside_kmsd() {
     if !tools_available() {
         return;
     }
-    let server = TestServer::start().await;
+    let server = start_with_rsa_keys().await;
     let client = server.client();
     let dir = tempfile::tempdir().unwrap();
     let message = b"the quick brown fox signs a message";
@@ -127,7 +129,8 @@ async fn signatures_verify_outside_kmsd() {
         let key_id = match keys.get(&spec) {
             Some(id) => String::clone(id),
             None => {
-                let id = create_key_with(&client, spec.clone(), KeyUsageType::SignVerify).await;
+                let id =
+                    create_key_or_fixture(&client, spec.clone(), KeyUsageType::SignVerify).await;
                 keys.insert(spec.clone(), id.clone());
                 id
             }
@@ -379,7 +382,7 @@ async fn rsa_and_sm2_encryption_interoperates_with_offline_encryption() {
     if !tools_available() {
         return;
     }
-    let server = TestServer::start().await;
+    let server = start_with_rsa_keys().await;
     let client = server.client();
     let dir = tempfile::tempdir().unwrap();
 
@@ -389,7 +392,7 @@ async fn rsa_and_sm2_encryption_interoperates_with_offline_encryption() {
         (KeySpec::Rsa3072, 342, 318),
         (KeySpec::Rsa4096, 470, 446),
     ] {
-        let key = create_key_with(&client, spec.clone(), KeyUsageType::EncryptDecrypt).await;
+        let key = create_key_or_fixture(&client, spec.clone(), KeyUsageType::EncryptDecrypt).await;
         let info = client.get_public_key().key_id(&key).send().await.unwrap();
         assert_eq!(
             info.encryption_algorithms(),
@@ -964,7 +967,7 @@ async fn wrong_usage_and_algorithm_errors() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn asymmetric_and_hmac_keys_survive_a_restart() {
-    let server = TestServer::start().await;
+    let server = start_with_rsa_keys().await;
     let client = server.client();
     let specs = [
         (
@@ -1010,7 +1013,8 @@ async fn asymmetric_and_hmac_keys_survive_a_restart() {
         };
         before.push((key, public, signature));
     }
-    let rsa_enc = create_key_with(&client, KeySpec::Rsa3072, KeyUsageType::EncryptDecrypt).await;
+    let rsa_enc =
+        create_key_or_fixture(&client, KeySpec::Rsa3072, KeyUsageType::EncryptDecrypt).await;
     let rsa_blob = client
         .encrypt()
         .key_id(&rsa_enc)

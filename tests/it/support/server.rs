@@ -46,6 +46,17 @@ impl TestServer {
         server
     }
 
+    /// A server on a fresh temporary data dir that holds the keys and aliases of the seed file
+    /// `seed` (applied as `kmsd --seed` would).
+    pub async fn start_seeded(seed: &Path) -> TestServer {
+        let temp = tempfile::tempdir().unwrap();
+        let store = Store::open(temp.path()).unwrap();
+        let mut server = TestServer::start_with(store, ServeOptions::default(), Some(seed)).await;
+        server.data_dir = Some(temp.path().to_owned());
+        server._temp = Some(temp);
+        server
+    }
+
     /// A server on `dir` (which may hold data from an earlier server). sled's IO threads may
     /// hold the directory's lock for a moment after the previous server let go of it; opening
     /// waits for them (at most a few seconds).
@@ -61,17 +72,20 @@ impl TestServer {
                 Err(error) => panic!("{error}"),
             }
         };
-        let mut server = TestServer::start_with(store, options).await;
+        let mut server = TestServer::start_with(store, options, None).await;
         server.data_dir = Some(dir.to_owned());
         server
     }
 
-    async fn start_with(store: Store, options: ServeOptions) -> TestServer {
+    async fn start_with(store: Store, options: ServeOptions, seed: Option<&Path>) -> TestServer {
         let home = Scope {
             account: AccountId::parse(ACCOUNT).unwrap(),
             region: kmsd::kms::model::Region::parse(REGION).unwrap(),
         };
         let kms = Kms::open(store, home, Clock::system()).unwrap();
+        if let Some(seed) = seed {
+            kmsd::seed::apply(&kms, seed).unwrap();
+        }
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();
