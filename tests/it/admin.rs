@@ -4,6 +4,7 @@ use aws_sdk_kms::types::KeyState;
 use kmsd::ServeOptions;
 
 use crate::support::keys::create_alias;
+use crate::support::lifecycle::schedule_deletion;
 use crate::support::{
     ACCOUNT, DAY, REGION, TestServer, check_error, create_key, key_state, metadata,
 };
@@ -65,13 +66,8 @@ async fn the_clock_reads_and_moves_forward_and_kms_dates_follow_it() {
         .as_secs_f64();
     assert!((created - now).abs() < 60.0, "{created} vs {now}");
     let key_id = create_key(&client).await;
-    let deletion = client
-        .schedule_key_deletion()
-        .key_id(&key_id)
-        .pending_window_in_days(7)
-        .send()
+    let deletion = schedule_deletion(&client, &key_id, Some(7))
         .await
-        .unwrap()
         .deletion_date
         .unwrap()
         .as_secs_f64();
@@ -84,13 +80,7 @@ async fn a_bad_advance_is_a_400_and_changes_nothing() {
     let server = TestServer::start().await;
     let client = server.client();
     let key_id = create_key(&client).await;
-    client
-        .schedule_key_deletion()
-        .key_id(&key_id)
-        .pending_window_in_days(7)
-        .send()
-        .await
-        .unwrap();
+    schedule_deletion(&client, &key_id, Some(7)).await;
     server.advance(DAY).await;
 
     let too_far = format!(r#"{{"seconds": {}}}"#, u64::MAX);
@@ -148,13 +138,7 @@ async fn populate(server: &TestServer) -> Vec<String> {
         ids.push(key_id);
     }
     let pending = create_key(&server.client()).await;
-    server
-        .client()
-        .schedule_key_deletion()
-        .key_id(&pending)
-        .send()
-        .await
-        .unwrap();
+    schedule_deletion(&server.client(), &pending, None).await;
     ids.push(pending);
     ids
 }
@@ -251,13 +235,7 @@ async fn no_admin_turns_the_admin_routes_off_but_not_health() {
     .await;
     let client = server.client();
     let key_id = create_key(&client).await;
-    client
-        .schedule_key_deletion()
-        .key_id(&key_id)
-        .pending_window_in_days(7)
-        .send()
-        .await
-        .unwrap();
+    schedule_deletion(&client, &key_id, Some(7)).await;
     for (method, path, body) in [
         ("GET", "/_kmsd/clock", ""),
         ("POST", "/_kmsd/clock/advance", r#"{"seconds": 864000}"#),

@@ -3,6 +3,7 @@
 use crate::support::arns::{alias_arn, key_arn};
 use crate::support::errors::{alias_not_found, pending_deletion};
 use crate::support::keys::create_alias;
+use crate::support::lifecycle::schedule_deletion;
 use crate::support::{TestServer, check_error, create_key, metadata};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -174,12 +175,7 @@ async fn alias_rules() {
     );
     // A key pending deletion cannot get a new alias.
     let doomed = create_key(&client).await;
-    client
-        .schedule_key_deletion()
-        .key_id(&doomed)
-        .send()
-        .await
-        .unwrap();
+    schedule_deletion(&client, &doomed, None).await;
     let message = check_error(
         client
             .create_alias()

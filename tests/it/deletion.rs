@@ -8,6 +8,7 @@ use aws_sdk_kms::types::KeyState;
 use crate::support::arns::key_arn;
 use crate::support::errors::{alias_not_found, key_not_found};
 use crate::support::keys::{create_alias, decrypt, encrypt, tag};
+use crate::support::lifecycle::schedule_deletion;
 use crate::support::{DAY, TestServer, check_error, create_key, key_state, metadata};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -28,13 +29,7 @@ async fn the_key_its_alias_and_its_ciphertexts_are_gone_after_the_deletion_date(
     create_alias(&client, "alias/doomed", &key_id).await;
     create_alias(&client, "alias/kept", &kept).await;
     let blob = encrypt(&client, "alias/doomed", b"gone soon").await;
-    let scheduled = client
-        .schedule_key_deletion()
-        .key_id(&key_id)
-        .pending_window_in_days(7)
-        .send()
-        .await
-        .unwrap();
+    let scheduled = schedule_deletion(&client, &key_id, Some(7)).await;
     let deletion_date = scheduled.deletion_date.unwrap().as_secs_f64();
 
     // Six days on, the key is still there, pending deletion.
@@ -123,13 +118,7 @@ async fn a_deletion_cancelled_in_time_leaves_the_key_disabled_and_usable_again()
     let key_id = create_key(&client).await;
     create_alias(&client, "alias/saved", &key_id).await;
     let blob = encrypt(&client, &key_id, b"saved").await;
-    client
-        .schedule_key_deletion()
-        .key_id(&key_id)
-        .pending_window_in_days(7)
-        .send()
-        .await
-        .unwrap();
+    schedule_deletion(&client, &key_id, Some(7)).await;
     server.advance(7 * DAY - 3600).await;
     client
         .cancel_key_deletion()

@@ -10,6 +10,7 @@ use kmsd::crypto::asymmetric::{AsymmetricKey, KeyPairKind};
 use crate::support::arns::{arn_of, key_arn};
 use crate::support::errors::{alias_not_found, disabled, pending_deletion, wrong_usage};
 use crate::support::keys::{create_alias, create_key_with, public_key};
+use crate::support::lifecycle::schedule_deletion;
 use crate::support::tools::{crosscheck, hex, tools_available, write};
 use crate::support::{TestServer, check_error, create_key, metadata};
 
@@ -547,13 +548,7 @@ async fn encapsulation_errors() {
         "DisabledException",
     );
     assert_eq!(message, disabled(&kem));
-    client
-        .schedule_key_deletion()
-        .key_id(&kem)
-        .pending_window_in_days(7)
-        .send()
-        .await
-        .unwrap();
+    schedule_deletion(&client, &kem, Some(7)).await;
     let message = check_error(
         client
             .decapsulate()

@@ -7,6 +7,7 @@ use aws_sdk_kms::types::{DataKeySpec, EncryptionAlgorithmSpec};
 use crate::support::arns::key_arn as arn;
 use crate::support::errors::{disabled, key_not_found, pending_deletion};
 use crate::support::keys::{decrypt, encrypt, encrypt_with_context};
+use crate::support::lifecycle::schedule_deletion;
 use crate::support::{TestServer, check_error, create_key, metadata};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -233,12 +234,7 @@ async fn key_state_rules_for_cryptographic_operations() {
     );
 
     client.enable_key().key_id(&key_id).send().await.unwrap();
-    client
-        .schedule_key_deletion()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
+    schedule_deletion(&client, &key_id, None).await;
     let pending = pending_deletion(&key_id);
     let message = check_error(
         client

@@ -8,6 +8,7 @@ use aws_sdk_kms::types::{
 use crate::support::arns::{alias_arn, key_arn};
 use crate::support::errors::{alias_not_found, key_not_found, pending_deletion};
 use crate::support::keys::{create_alias, tag};
+use crate::support::lifecycle::schedule_deletion;
 use crate::support::{ACCOUNT, TestServer, check_error, create_key, key_state, metadata};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -312,13 +313,7 @@ async fn schedule_and_cancel_key_deletion() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs_f64();
-    let scheduled = client
-        .schedule_key_deletion()
-        .key_id(&key_id)
-        .pending_window_in_days(7)
-        .send()
-        .await
-        .unwrap();
+    let scheduled = schedule_deletion(&client, &key_id, Some(7)).await;
     assert_eq!(scheduled.key_id.as_deref(), Some(arn.as_str()));
     assert_eq!(scheduled.key_state, Some(KeyState::PendingDeletion));
     assert_eq!(scheduled.pending_window_in_days, Some(7));
@@ -387,11 +382,6 @@ async fn schedule_and_cancel_key_deletion() {
     assert_eq!(message, format!("{arn} is not pending deletion."));
 
     // The default window is 30 days.
-    let scheduled = client
-        .schedule_key_deletion()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
+    let scheduled = schedule_deletion(&client, &key_id, None).await;
     assert_eq!(scheduled.pending_window_in_days, Some(30));
 }

@@ -5,6 +5,9 @@ use crate::support::arns::key_arn;
 use crate::support::keys::{
     create_alias, decrypt, decrypt_with_context, encrypt, encrypt_with_context, tag,
 };
+use crate::support::lifecycle::{
+    enable_rotation, list_rotations, rotation_status, schedule_deletion,
+};
 use crate::support::{DAY, TestServer, check_error, create_key, key_state, metadata};
 
 const POLICY: &str = r#"{"Version":"2012-10-17","Statement":[]}"#;
@@ -36,13 +39,7 @@ async fn everything_survives_a_restart() {
     let disabled = create_key(&client).await;
     client.disable_key().key_id(&disabled).send().await.unwrap();
     let pending = create_key(&client).await;
-    let scheduled = client
-        .schedule_key_deletion()
-        .key_id(&pending)
-        .pending_window_in_days(9)
-        .send()
-        .await
-        .unwrap();
+    let scheduled = schedule_deletion(&client, &pending, Some(9)).await;
     let west_key = create_key(&west).await;
 
     let server = server.restart().await;
@@ -98,13 +95,7 @@ async fn the_clock_rotations_and_schedules_survive_a_restart() {
     let key_id = create_key(&client).await;
     let doomed = create_key(&client).await;
     let first_blob = encrypt(&client, &key_id, b"first").await;
-    client
-        .enable_key_rotation()
-        .key_id(&key_id)
-        .rotation_period_in_days(90)
-        .send()
-        .await
-        .unwrap();
+    enable_rotation(&client, &key_id, Some(90)).await;
     client
         .rotate_key_on_demand()
         .key_id(&key_id)
@@ -113,27 +104,11 @@ async fn the_clock_rotations_and_schedules_survive_a_restart() {
         .unwrap();
     let advanced = server.advance(90 * DAY + 60).await;
     assert_eq!(advanced["rotated"].as_array().unwrap().len(), 1);
-    client
-        .schedule_key_deletion()
-        .key_id(&doomed)
-        .pending_window_in_days(30)
-        .send()
-        .await
-        .unwrap();
+    schedule_deletion(&client, &doomed, Some(30)).await;
     let second_blob = encrypt(&client, &key_id, b"second").await;
     let clock = server.clock().await;
-    let status = client
-        .get_key_rotation_status()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
-    let rotations = client
-        .list_key_rotations()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
+    let status = rotation_status(&client, &key_id).await;
+    let rotations = list_rotations(&client, &key_id).await;
     assert_eq!(rotations.rotations().len(), 2);
 
     let server = server.restart().await;
@@ -143,24 +118,14 @@ async fn the_clock_rotations_and_schedules_survive_a_restart() {
     let after = server.clock().await;
     assert_eq!(after["offsetSeconds"], clock["offsetSeconds"]);
     assert!(after["now"].as_f64().unwrap() >= clock["now"].as_f64().unwrap());
-    let status_after = client
-        .get_key_rotation_status()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
+    let status_after = rotation_status(&client, &key_id).await;
     assert!(status_after.key_rotation_enabled);
     assert_eq!(
         status_after.rotation_period_in_days,
         status.rotation_period_in_days
     );
     assert_eq!(status_after.next_rotation_date, status.next_rotation_date);
-    let rotations_after = client
-        .list_key_rotations()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
+    let rotations_after = list_rotations(&client, &key_id).await;
     assert_eq!(rotations_after.rotations(), rotations.rotations());
     for (blob, plaintext) in [(first_blob, &b"first"[..]), (second_blob, b"second")] {
         assert_eq!(decrypt(&client, blob).await, plaintext);
@@ -170,16 +135,6 @@ async fn the_clock_rotations_and_schedules_survive_a_restart() {
     let advanced = server.advance(90 * DAY).await;
     assert_eq!(advanced["rotated"], serde_json::json!([key_arn(&key_id)]));
     assert_eq!(advanced["deleted"], serde_json::json!([key_arn(&doomed)]));
-    assert_eq!(
-        client
-            .list_key_rotations()
-            .key_id(&key_id)
-            .send()
-            .await
-            .unwrap()
-            .rotations()
-            .len(),
-        3
-    );
+    assert_eq!(list_rotations(&client, &key_id).await.rotations().len(), 3);
     server.stop().await;
 }

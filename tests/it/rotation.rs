@@ -9,6 +9,9 @@ use aws_sdk_kms::types::{IncludeKeyMaterial, KeyMaterialState, RotationType};
 use crate::support::arns::key_arn;
 use crate::support::errors::{disabled, key_not_found, pending_deletion};
 use crate::support::keys::{create_alias, encrypt};
+use crate::support::lifecycle::{
+    enable_rotation, list_rotations, rotation_status, schedule_deletion,
+};
 use crate::support::{DAY, REGION, TestServer, check_error, create_key, metadata};
 
 /// The key's current KeyMaterialId as DescribeKey reports it.
@@ -44,31 +47,15 @@ async fn automatic_rotation_fires_when_the_clock_passes_the_period() {
     let old_blob = encrypt(&client, "alias/rotating", b"before").await;
 
     // Off by default.
-    let status = client
-        .get_key_rotation_status()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
+    let status = rotation_status(&client, &key_id).await;
     assert!(!status.key_rotation_enabled);
     assert_eq!(status.key_id.as_deref(), Some(key_id.as_str()));
     assert!(status.next_rotation_date.is_none());
     assert!(status.rotation_period_in_days.is_none());
 
     let enabled_at = server.clock().await["now"].as_f64().unwrap();
-    client
-        .enable_key_rotation()
-        .key_id(&key_id)
-        .rotation_period_in_days(90)
-        .send()
-        .await
-        .unwrap();
-    let status = client
-        .get_key_rotation_status()
-        .key_id(&arn)
-        .send()
-        .await
-        .unwrap();
+    enable_rotation(&client, &key_id, Some(90)).await;
+    let status = rotation_status(&client, &arn).await;
     assert!(status.key_rotation_enabled);
     assert_eq!(status.key_id.as_deref(), Some(key_id.as_str()));
     assert_eq!(status.rotation_period_in_days, Some(90));
@@ -76,12 +63,7 @@ async fn automatic_rotation_fires_when_the_clock_passes_the_period() {
     let next = status.next_rotation_date.unwrap();
     let expected = enabled_at + 90.0 * DAY as f64;
     assert!((next.as_secs_f64() - expected).abs() < 60.0, "{next:?}");
-    let listed = client
-        .list_key_rotations()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
+    let listed = list_rotations(&client, &key_id).await;
     assert!(listed.rotations().is_empty());
     assert!(!listed.truncated);
 
@@ -95,12 +77,7 @@ async fn automatic_rotation_fires_when_the_clock_passes_the_period() {
     assert_eq!(advanced["rotated"], serde_json::json!([arn]));
     assert_eq!(advanced["deleted"], serde_json::json!([]));
 
-    let listed = client
-        .list_key_rotations()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
+    let listed = list_rotations(&client, &key_id).await;
     assert_eq!(listed.rotations().len(), 1);
     let rotation = &listed.rotations()[0];
     assert_eq!(rotation.key_id(), Some(key_id.as_str()));
@@ -120,12 +97,7 @@ async fn automatic_rotation_fires_when_the_clock_passes_the_period() {
     assert_eq!(current_material(&client, &key_id).await, second);
 
     // The schedule moved on by the period.
-    let status = client
-        .get_key_rotation_status()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
+    let status = rotation_status(&client, &key_id).await;
     let following = status.next_rotation_date.unwrap().as_secs_f64();
     assert!((following - (next.as_secs_f64() + 90.0 * DAY as f64)).abs() < 0.001);
 
@@ -221,18 +193,8 @@ async fn a_long_advance_rotates_once_per_period() {
     let client = server.client();
     let key_id = create_key(&client).await;
     let blob = encrypt(&client, &key_id, b"v1").await;
-    client
-        .enable_key_rotation()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
-    let first = client
-        .get_key_rotation_status()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
+    enable_rotation(&client, &key_id, None).await;
+    let first = rotation_status(&client, &key_id).await;
     assert_eq!(
         first.rotation_period_in_days,
         Some(365),
@@ -240,12 +202,7 @@ async fn a_long_advance_rotates_once_per_period() {
     );
     let first = first.next_rotation_date.unwrap().as_secs_f64();
     server.advance(3 * 365 * DAY + 60).await;
-    let listed = client
-        .list_key_rotations()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
+    let listed = list_rotations(&client, &key_id).await;
     let dates: Vec<f64> = listed
         .rotations()
         .iter()
@@ -332,13 +289,7 @@ async fn on_demand_rotation_and_its_quota() {
     );
 
     // On-demand rotations leave the automatic schedule alone.
-    client
-        .enable_key_rotation()
-        .key_id(&key_id)
-        .rotation_period_in_days(90)
-        .send()
-        .await
-        .unwrap();
+    enable_rotation(&client, &key_id, Some(90)).await;
     server.advance(90 * DAY + 60).await;
     let kinds: Vec<RotationType> = client
         .list_key_rotations()
@@ -361,13 +312,7 @@ async fn on_demand_rotation_conflicts_with_an_imminent_automatic_one() {
     let server = TestServer::start().await;
     let client = server.client();
     let key_id = create_key(&client).await;
-    client
-        .enable_key_rotation()
-        .key_id(&key_id)
-        .rotation_period_in_days(90)
-        .send()
-        .await
-        .unwrap();
+    enable_rotation(&client, &key_id, Some(90)).await;
     server.advance(90 * DAY - 10 * 60).await;
     let message = check_error(
         client.rotate_key_on_demand().key_id(&key_id).send().await,
@@ -450,13 +395,7 @@ async fn rotation_errors_follow_aws() {
     );
 
     // A disabled key: DisabledException, and it does not rotate while disabled.
-    client
-        .enable_key_rotation()
-        .key_id(&key_id)
-        .rotation_period_in_days(90)
-        .send()
-        .await
-        .unwrap();
+    enable_rotation(&client, &key_id, Some(90)).await;
     client.disable_key().key_id(&key_id).send().await.unwrap();
     let disabled = disabled(&key_id);
     for result in [
@@ -486,12 +425,7 @@ async fn rotation_errors_follow_aws() {
     }
     let advanced = server.advance(100 * DAY).await;
     assert_eq!(advanced["rotated"], serde_json::json!([]));
-    let status = client
-        .get_key_rotation_status()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
+    let status = rotation_status(&client, &key_id).await;
     assert!(
         status.key_rotation_enabled,
         "disabling the key keeps its rotation status"
@@ -500,23 +434,13 @@ async fn rotation_errors_follow_aws() {
     // Re-enabled after more than a period without rotation: it rotates at once, once.
     let enabled_at = server.clock().await["now"].as_f64().unwrap();
     client.enable_key().key_id(&key_id).send().await.unwrap();
-    let listed = client
-        .list_key_rotations()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
+    let listed = list_rotations(&client, &key_id).await;
     assert_eq!(listed.rotations().len(), 1);
     let rotated_at = listed.rotations()[0].rotation_date().unwrap().as_secs_f64();
     assert!((rotated_at - enabled_at).abs() < 60.0);
 
     // Pending deletion: KMSInvalidStateException, and the status reads false until cancelled.
-    client
-        .schedule_key_deletion()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
+    schedule_deletion(&client, &key_id, None).await;
     let pending = pending_deletion(&key_id);
     let message = check_error(
         client.rotate_key_on_demand().key_id(&key_id).send().await,
@@ -528,12 +452,7 @@ async fn rotation_errors_follow_aws() {
         "KMSInvalidStateException",
     );
     assert_eq!(message, pending);
-    let status = client
-        .get_key_rotation_status()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
+    let status = rotation_status(&client, &key_id).await;
     assert!(!status.key_rotation_enabled);
     assert!(status.next_rotation_date.is_none());
     client
@@ -542,12 +461,7 @@ async fn rotation_errors_follow_aws() {
         .send()
         .await
         .unwrap();
-    let status = client
-        .get_key_rotation_status()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
+    let status = rotation_status(&client, &key_id).await;
     assert!(status.key_rotation_enabled);
     assert_eq!(status.rotation_period_in_days, Some(90));
 
@@ -559,12 +473,7 @@ async fn rotation_errors_follow_aws() {
         .send()
         .await
         .unwrap();
-    let status = client
-        .get_key_rotation_status()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
+    let status = rotation_status(&client, &key_id).await;
     assert!(!status.key_rotation_enabled);
     let advanced = server.advance(200 * DAY).await;
     assert_eq!(advanced["rotated"], serde_json::json!([]));
@@ -578,18 +487,8 @@ async fn rotation_status_works_across_accounts_and_management_does_not() {
     let other = server.client_for(REGION, "210987654321");
     let key_id = create_key(&owner).await;
     let arn = key_arn(&key_id);
-    owner
-        .enable_key_rotation()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
-    let status = other
-        .get_key_rotation_status()
-        .key_id(&arn)
-        .send()
-        .await
-        .unwrap();
+    enable_rotation(&owner, &key_id, None).await;
+    let status = rotation_status(&other, &arn).await;
     assert!(status.key_rotation_enabled);
     check_error(
         other.rotate_key_on_demand().key_id(&arn).send().await,

@@ -12,6 +12,7 @@ use hmac::{KeyInit, Mac};
 use kmsd::crypto::asymmetric::{AsymmetricKey, KeyPairKind, to_pem};
 
 use crate::support::keys::{create_alias, create_key_with, decrypt, encrypt, public_key, tag};
+use crate::support::lifecycle::{list_rotations, rotation_status};
 use crate::support::process::{KMSD, Running, run_to_exit};
 use crate::support::tools::hex;
 use crate::support::{TestServer, check_error, client_at, create_key, metadata};
@@ -161,20 +162,10 @@ Scopes:
     let meta = metadata(&client_a, K_SYM).await;
     let created = meta.creation_date;
     assert_eq!(meta.description.as_deref(), Some("seeded app key"));
-    let rotation = client_a
-        .get_key_rotation_status()
-        .key_id(K_SYM)
-        .send()
-        .await
-        .unwrap();
+    let rotation = rotation_status(&client_a, K_SYM).await;
     assert!(rotation.key_rotation_enabled);
     assert_eq!(rotation.rotation_period_in_days, Some(90));
-    let rotations = client_a
-        .list_key_rotations()
-        .key_id(K_SYM)
-        .send()
-        .await
-        .unwrap();
+    let rotations = list_rotations(&client_a, K_SYM).await;
     assert_eq!(
         rotations.rotations().len(),
         1,
@@ -291,12 +282,7 @@ async fn local_kms_seed_files_work_unchanged() {
     let aes = metadata(&client, "alias/testing").await;
     assert_eq!(aes.key_id, "bc436485-5092-42b8-92a3-0aa8b93536dc");
     assert_eq!(aes.description.as_deref(), Some("Your first key"));
-    let rotation = client
-        .get_key_rotation_status()
-        .key_id(&aes.key_id)
-        .send()
-        .await
-        .unwrap();
+    let rotation = rotation_status(&client, &aes.key_id).await;
     assert!(rotation.key_rotation_enabled);
     assert_eq!(
         rotation.next_rotation_date.unwrap().secs(),

@@ -1,6 +1,7 @@
 //! TagResource, UntagResource, ListResourceTags and the tag rules.
 
 use crate::support::keys::tag;
+use crate::support::lifecycle::schedule_deletion;
 use crate::support::{TestServer, check_error, create_key};
 
 async fn tags_of(client: &aws_sdk_kms::Client, key_id: &str) -> Vec<(String, String)> {
@@ -173,12 +174,7 @@ async fn tag_rules_and_limits() {
     assert!(all.tags().iter().all(|t| t.tag_key != "one-too-many"));
 
     // A key pending deletion cannot be tagged, but its tags can still be listed.
-    client
-        .schedule_key_deletion()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
+    schedule_deletion(&client, &key_id, None).await;
     check_error(
         client
             .tag_resource()

@@ -10,6 +10,7 @@ use aws_sdk_kms::types::KeyLastUsageTrackingOperation as Op;
 use crate::support::arns::key_arn;
 use crate::support::errors::key_not_found;
 use crate::support::keys::create_alias;
+use crate::support::lifecycle::schedule_deletion;
 use crate::support::{DAY, REGION, TestServer, check_error, create_key, metadata};
 
 async fn last_usage(client: &Client, key_id: &str) -> GetKeyLastUsageOutput {
@@ -225,12 +226,7 @@ async fn get_key_last_usage_errors() {
         "NotFoundException",
     );
     // Every key state: a key pending deletion still reports.
-    client
-        .schedule_key_deletion()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
+    schedule_deletion(&client, &key_id, None).await;
     last_usage(&client, &key_id).await;
     server.stop().await;
 }

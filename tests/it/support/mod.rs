@@ -5,6 +5,7 @@
 //! - `raw`: hand-built HTTP requests for what the SDK cannot send.
 //! - `process`: the `kmsd` binary as a child process.
 //! - `keys`: creating keys of any spec and usage, and the calls most tests start from.
+//! - `lifecycle`: scheduling deletion; enabling, reading and listing rotations.
 //! - `fixtures`: committed RSA_3072/RSA_4096 keys, so tests need not wait for prime generation.
 //! - `arns`, `errors`: ARNs, SDK error checks and the AWS messages tests pin.
 //! - `tools`: the outside tools kmsd is checked against (crosscheck.py, openssl), and hex.
@@ -13,6 +14,7 @@ pub mod arns;
 pub mod errors;
 pub mod fixtures;
 pub mod keys;
+pub mod lifecycle;
 pub mod process;
 pub mod raw;
 pub mod server;
