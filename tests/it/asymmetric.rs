@@ -4,6 +4,8 @@
 //! committed fixtures (support/fixtures.rs), except in GenerateDataKeyPair, which generates.
 
 use aws_sdk_kms::Client;
+use aws_sdk_kms::error::SdkError;
+use aws_sdk_kms::operation::sign::{SignError, SignOutput};
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{
     DataKeyPairSpec, EncryptionAlgorithmSpec as Enc, KeyAgreementAlgorithmSpec, KeySpec,
@@ -27,17 +29,30 @@ async fn sign(
     message: &[u8],
     kind: MessageType,
 ) -> Vec<u8> {
-    let out = client
-        .sign()
-        .key_id(key_id)
-        .signing_algorithm(alg.clone())
-        .message(Blob::new(message))
-        .message_type(kind)
-        .send()
+    let out = try_sign(client, key_id, alg.clone(), message, Some(kind))
         .await
         .unwrap();
     assert_eq!(out.signing_algorithm, Some(alg));
     out.signature.unwrap().into_inner()
+}
+
+/// One Sign call as the SDK answers it, for the tests that expect a refusal; `kind: None`
+/// leaves MessageType out of the request.
+async fn try_sign(
+    client: &Client,
+    key_id: &str,
+    alg: Alg,
+    message: &[u8],
+    kind: Option<MessageType>,
+) -> Result<SignOutput, SdkError<SignError>> {
+    client
+        .sign()
+        .key_id(key_id)
+        .signing_algorithm(alg)
+        .message(Blob::new(message))
+        .set_message_type(kind)
+        .send()
+        .await
 }
 
 /// kmsd's own Verify accepts the signature and rejects a tampered one.
@@ -181,14 +196,14 @@ async fn signatures_verify_outside_kmsd() {
         .await;
         // A digest of the wrong length is refused.
         let message_text = check_error(
-            client
-                .sign()
-                .key_id(&key_id)
-                .signing_algorithm(alg.clone())
-                .message(Blob::new(&prehashed[1..]))
-                .message_type(MessageType::Digest)
-                .send()
-                .await,
+            try_sign(
+                &client,
+                &key_id,
+                alg.clone(),
+                &prehashed[1..],
+                Some(MessageType::Digest),
+            )
+            .await,
             "ValidationException",
         );
         assert_eq!(
@@ -267,14 +282,7 @@ async fn eddsa_ml_dsa_and_sm2_signatures_verify_outside_kmsd() {
         (Alg::Ed25519PhSha512, MessageType::Raw),
     ] {
         check_error(
-            client
-                .sign()
-                .key_id(&ed)
-                .signing_algorithm(alg)
-                .message(Blob::new(prehashed.clone()))
-                .message_type(kind)
-                .send()
-                .await,
+            try_sign(&client, &ed, alg, &prehashed, Some(kind)).await,
             "ValidationException",
         );
     }
@@ -333,14 +341,14 @@ async fn eddsa_ml_dsa_and_sm2_signatures_verify_outside_kmsd() {
         )
         .await;
         check_error(
-            client
-                .sign()
-                .key_id(&key)
-                .signing_algorithm(Alg::MlDsaShake256)
-                .message(Blob::new(&mu[..32]))
-                .message_type(MessageType::ExternalMu)
-                .send()
-                .await,
+            try_sign(
+                &client,
+                &key,
+                Alg::MlDsaShake256,
+                &mu[..32],
+                Some(MessageType::ExternalMu),
+            )
+            .await,
             "ValidationException",
         );
     }
@@ -814,13 +822,7 @@ async fn wrong_usage_and_algorithm_errors() {
     let hmac = create_key_with(&client, KeySpec::Hmac256, KeyUsageType::GenerateVerifyMac).await;
 
     let message = check_error(
-        client
-            .sign()
-            .key_id(&symmetric)
-            .signing_algorithm(Alg::EcdsaSha256)
-            .message(Blob::new(b"x".to_vec()))
-            .send()
-            .await,
+        try_sign(&client, &symmetric, Alg::EcdsaSha256, b"x", None).await,
         "InvalidKeyUsageException",
     );
     assert_eq!(message, wrong_usage(&symmetric, "ENCRYPT_DECRYPT", "Sign"));
@@ -878,44 +880,26 @@ async fn wrong_usage_and_algorithm_errors() {
     );
     // The algorithm must suit the key.
     check_error(
-        client
-            .sign()
-            .key_id(&p256)
-            .signing_algorithm(Alg::EcdsaSha384)
-            .message(Blob::new(b"x".to_vec()))
-            .send()
-            .await,
+        try_sign(&client, &p256, Alg::EcdsaSha384, b"x", None).await,
         "InvalidKeyUsageException",
     );
     check_error(
-        client
-            .sign()
-            .key_id(&rsa_sign)
-            .signing_algorithm(Alg::EcdsaSha256)
-            .message(Blob::new(b"x".to_vec()))
-            .send()
-            .await,
+        try_sign(&client, &rsa_sign, Alg::EcdsaSha256, b"x", None).await,
         "InvalidKeyUsageException",
     );
     check_error(
-        client
-            .sign()
-            .key_id(&p256)
-            .signing_algorithm(Alg::EcdsaSha256)
-            .message(Blob::new(vec![0; 64]))
-            .message_type(MessageType::ExternalMu)
-            .send()
-            .await,
+        try_sign(
+            &client,
+            &p256,
+            Alg::EcdsaSha256,
+            &[0; 64],
+            Some(MessageType::ExternalMu),
+        )
+        .await,
         "ValidationException",
     );
     check_error(
-        client
-            .sign()
-            .key_id(&p256)
-            .signing_algorithm(Alg::EcdsaSha256)
-            .message(Blob::new(vec![0; 4097]))
-            .send()
-            .await,
+        try_sign(&client, &p256, Alg::EcdsaSha256, &[0; 4097], None).await,
         "ValidationException",
     );
     // No public key for symmetric or HMAC keys.
@@ -950,13 +934,7 @@ async fn wrong_usage_and_algorithm_errors() {
     // A disabled signing key is refused like any other.
     client.disable_key().key_id(&p256).send().await.unwrap();
     check_error(
-        client
-            .sign()
-            .key_id(&p256)
-            .signing_algorithm(Alg::EcdsaSha256)
-            .message(Blob::new(b"x".to_vec()))
-            .send()
-            .await,
+        try_sign(&client, &p256, Alg::EcdsaSha256, b"x", None).await,
         "DisabledException",
     );
     check_error(
