@@ -77,6 +77,7 @@ impl TestServer {
         server
     }
 
+    /// Opens kmsd on `store` (applying `seed`, if any), binds 127.0.0.1:0 and serves.
     async fn start_with(store: Store, options: ServeOptions, seed: Option<&Path>) -> TestServer {
         let home = Scope {
             account: AccountId::parse(ACCOUNT).unwrap(),
@@ -112,6 +113,7 @@ impl TestServer {
         self.stop_inner().await;
     }
 
+    /// Signals shutdown and waits for the serving task to end.
     async fn stop_inner(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
@@ -229,6 +231,7 @@ pub fn client_at(endpoint: &str, region: &str, access_key: &str) -> Client {
 }
 
 impl Drop for TestServer {
+    /// Aborts a server that was not stopped (a failed test must not leave one running).
     fn drop(&mut self) {
         if let Some(task) = &self.task {
             task.abort();
