@@ -3,8 +3,11 @@
 use aws_sdk_kms::types::KeyState;
 use kmsd::ServeOptions;
 
+use crate::support::keys::create_alias;
+use crate::support::lifecycle::schedule_deletion;
 use crate::support::{
     ACCOUNT, DAY, REGION, TestServer, aliases_with_keys, check_error, create_key, key_state,
+    metadata,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -64,13 +67,8 @@ async fn the_clock_reads_and_moves_forward_and_kms_dates_follow_it() {
         .as_secs_f64();
     assert!((created - now).abs() < 60.0, "{created} vs {now}");
     let key_id = create_key(&client).await;
-    let deletion = client
-        .schedule_key_deletion()
-        .key_id(&key_id)
-        .pending_window_in_days(7)
-        .send()
+    let deletion = schedule_deletion(&client, &key_id, Some(7))
         .await
-        .unwrap()
         .deletion_date
         .unwrap()
         .as_secs_f64();
@@ -83,13 +81,7 @@ async fn a_bad_advance_is_a_400_and_changes_nothing() {
     let server = TestServer::start().await;
     let client = server.client();
     let key_id = create_key(&client).await;
-    client
-        .schedule_key_deletion()
-        .key_id(&key_id)
-        .pending_window_in_days(7)
-        .send()
-        .await
-        .unwrap();
+    schedule_deletion(&client, &key_id, Some(7)).await;
     server.advance(DAY).await;
 
     let too_far = format!(r#"{{"seconds": {}}}"#, u64::MAX);
@@ -143,23 +135,11 @@ async fn populate(server: &TestServer) -> Vec<String> {
         server.client_for(REGION, "210987654321"),
     ] {
         let key_id = create_key(&client).await;
-        client
-            .create_alias()
-            .alias_name("alias/shared-name")
-            .target_key_id(&key_id)
-            .send()
-            .await
-            .unwrap();
+        create_alias(&client, "alias/shared-name", &key_id).await;
         ids.push(key_id);
     }
     let pending = create_key(&server.client()).await;
-    server
-        .client()
-        .schedule_key_deletion()
-        .key_id(&pending)
-        .send()
-        .await
-        .unwrap();
+    schedule_deletion(&server.client(), &pending, None).await;
     ids.push(pending);
     ids
 }
@@ -198,13 +178,7 @@ async fn reset_wipes_every_account_and_region_and_keeps_serving() {
     // The server keeps working, and the old names are free again.
     let client = server.client();
     let fresh = create_key(&client).await;
-    client
-        .create_alias()
-        .alias_name("alias/shared-name")
-        .target_key_id(&fresh)
-        .send()
-        .await
-        .unwrap();
+    create_alias(&client, "alias/shared-name", &fresh).await;
     assert_eq!(client.list_keys().send().await.unwrap().keys().len(), 1);
 
     // The wipe reached the disk: a restart does not bring anything back.
@@ -247,13 +221,7 @@ async fn no_admin_turns_the_admin_routes_off_but_not_health() {
     .await;
     let client = server.client();
     let key_id = create_key(&client).await;
-    client
-        .schedule_key_deletion()
-        .key_id(&key_id)
-        .pending_window_in_days(7)
-        .send()
-        .await
-        .unwrap();
+    schedule_deletion(&client, &key_id, Some(7)).await;
     for (method, path, body) in [
         ("GET", "/_kmsd/clock", ""),
         ("POST", "/_kmsd/clock/advance", r#"{"seconds": 864000}"#),
@@ -266,14 +234,7 @@ async fn no_admin_turns_the_admin_routes_off_but_not_health() {
     }
     // Nothing was reset and the clock did not move.
     assert_eq!(key_state(&client, &key_id).await, "PendingDeletion");
-    let meta = client
-        .describe_key()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap();
+    let meta = metadata(&client, &key_id).await;
     assert_eq!(meta.key_state, Some(KeyState::PendingDeletion));
     for path in ["/health", "/_kmsd/health"] {
         let response = server.admin("GET", path, "").await;

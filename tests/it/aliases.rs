@@ -1,6 +1,10 @@
 //! CreateAlias, UpdateAlias, DeleteAlias and ListAliases, and AWS's alias rules.
 
-use crate::support::{ACCOUNT, REGION, TestServer, aliases_with_keys, check_error, create_key};
+use crate::support::arns::{alias_arn, key_arn};
+use crate::support::errors::{alias_not_found, pending_deletion};
+use crate::support::keys::create_alias;
+use crate::support::lifecycle::schedule_deletion;
+use crate::support::{TestServer, aliases_with_keys, check_error, create_key, metadata};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alias_lifecycle() {
@@ -9,13 +13,7 @@ async fn alias_lifecycle() {
     let first = create_key(&client).await;
     let second = create_key(&client).await;
 
-    client
-        .create_alias()
-        .alias_name("alias/app/main")
-        .target_key_id(&first)
-        .send()
-        .await
-        .unwrap();
+    create_alias(&client, "alias/app/main", &first).await;
     let listed = client.list_aliases().send().await.unwrap();
     let [entry] = aliases_with_keys(&listed)[..] else {
         panic!("one alias expected: {listed:?}")
@@ -23,7 +21,7 @@ async fn alias_lifecycle() {
     assert_eq!(entry.alias_name.as_deref(), Some("alias/app/main"));
     assert_eq!(
         entry.alias_arn.as_deref(),
-        Some(format!("arn:aws:kms:{REGION}:{ACCOUNT}:alias/app/main").as_str())
+        Some(alias_arn("alias/app/main").as_str())
     );
     assert_eq!(entry.target_key_id.as_deref(), Some(first.as_str()));
     let created = entry.creation_date.unwrap();
@@ -34,18 +32,11 @@ async fn alias_lifecycle() {
     client
         .update_alias()
         .alias_name("alias/app/main")
-        .target_key_id(format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{second}"))
+        .target_key_id(key_arn(&second))
         .send()
         .await
         .unwrap();
-    let meta = client
-        .describe_key()
-        .key_id("alias/app/main")
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap();
+    let meta = metadata(&client, "alias/app/main").await;
     assert_eq!(meta.key_id, second);
     let listed = client.list_aliases().send().await.unwrap();
     let entry = aliases_with_keys(&listed)[0];
@@ -67,10 +58,7 @@ async fn alias_lifecycle() {
             .await,
         "NotFoundException",
     );
-    assert_eq!(
-        message,
-        format!("Alias arn:aws:kms:{REGION}:{ACCOUNT}:alias/app/main is not found.")
-    );
+    assert_eq!(message, alias_not_found("alias/app/main"));
     check_error(
         client
             .update_alias()
@@ -87,13 +75,7 @@ async fn alias_rules() {
     let server = TestServer::start().await;
     let client = server.client();
     let key = create_key(&client).await;
-    client
-        .create_alias()
-        .alias_name("alias/taken")
-        .target_key_id(&key)
-        .send()
-        .await
-        .unwrap();
+    create_alias(&client, "alias/taken", &key).await;
 
     let message = check_error(
         client
@@ -106,7 +88,10 @@ async fn alias_rules() {
     );
     assert_eq!(
         message,
-        format!("An alias with the name arn:aws:kms:{REGION}:{ACCOUNT}:alias/taken already exists")
+        format!(
+            "An alias with the name {} already exists",
+            alias_arn("alias/taken")
+        )
     );
     let message = check_error(
         client
@@ -182,12 +167,7 @@ async fn alias_rules() {
     );
     // A key pending deletion cannot get a new alias.
     let doomed = create_key(&client).await;
-    client
-        .schedule_key_deletion()
-        .key_id(&doomed)
-        .send()
-        .await
-        .unwrap();
+    schedule_deletion(&client, &doomed, None).await;
     let message = check_error(
         client
             .create_alias()
@@ -197,10 +177,7 @@ async fn alias_rules() {
             .await,
         "KMSInvalidStateException",
     );
-    assert_eq!(
-        message,
-        format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{doomed} is pending deletion.")
-    );
+    assert_eq!(message, pending_deletion(&doomed));
     check_error(
         client
             .update_alias()
@@ -222,21 +199,9 @@ async fn list_aliases_filters_by_key_and_paginates() {
     let a = create_key(&client).await;
     let b = create_key(&client).await;
     for i in 0..5 {
-        client
-            .create_alias()
-            .alias_name(format!("alias/a{i}"))
-            .target_key_id(&a)
-            .send()
-            .await
-            .unwrap();
+        create_alias(&client, &format!("alias/a{i}"), &a).await;
     }
-    client
-        .create_alias()
-        .alias_name("alias/b")
-        .target_key_id(&b)
-        .send()
-        .await
-        .unwrap();
+    create_alias(&client, "alias/b", &b).await;
 
     let for_b = client.list_aliases().key_id(&b).send().await.unwrap();
     let names: Vec<_> = for_b
@@ -251,7 +216,7 @@ async fn list_aliases_filters_by_key_and_paginates() {
     loop {
         let page = client
             .list_aliases()
-            .key_id(format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{a}"))
+            .key_id(key_arn(&a))
             .limit(2)
             .set_marker(marker)
             .send()

@@ -1,89 +1,27 @@
 //! Asymmetric and HMAC keys, checked by independent implementations: Python's `cryptography`
 //! (tests/it/tools/crosscheck.py) and the `openssl` command line for SM2. Both are needed:
-//! skipped when missing, except under `CI=true`.
-
-use std::path::Path;
-use std::process::Command;
+//! skipped when missing, except under `CI=true`. RSA_3072 and RSA_4096 keys come from the
+//! committed fixtures (support/fixtures.rs), except in GenerateDataKeyPair, which generates.
 
 use aws_sdk_kms::Client;
+use aws_sdk_kms::error::SdkError;
+use aws_sdk_kms::operation::sign::{SignError, SignOutput};
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{
     DataKeyPairSpec, EncryptionAlgorithmSpec as Enc, KeyAgreementAlgorithmSpec, KeySpec,
     KeyUsageType, MacAlgorithmSpec, MessageType, SigningAlgorithmSpec as Alg,
 };
-use sha2::Digest;
 
-use crate::support::{TestServer, check_error, tool_available};
+use crate::support::errors::wrong_usage;
+use crate::support::fixtures::{create_key_or_fixture, start_with_rsa_keys};
+use crate::support::keys::{
+    create_key_with, decrypt_with_context, encrypt_with_context, public_key,
+};
+use crate::support::tools::{crosscheck, digest, hex, openssl, public_pem, tools_available, write};
+use crate::support::{TestServer, check_error, create_key, metadata};
 
-const CROSSCHECK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/tools/crosscheck.py");
-
-/// Whether Python with `cryptography` (a version with ML-KEM) and the openssl CLI are here
-/// (required under CI=true).
-pub fn tools_available() -> bool {
-    let python = Command::new("python3")
-        .args([
-            "-c",
-            "from cryptography.hazmat.primitives.asymmetric import mlkem",
-        ])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !python {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "python3 with the cryptography package (with ML-KEM) is required under CI=true"
-        );
-        eprintln!("skipped: python3 with the cryptography package (with ML-KEM) is not installed");
-        return false;
-    }
-    tool_available("openssl", "version")
-}
-
-/// Runs a crosscheck command; returns its stdout, or panics with its stderr.
-pub fn crosscheck(args: &[&str]) -> String {
-    let out = Command::new("python3")
-        .arg(CROSSCHECK)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "crosscheck {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
-pub fn write(dir: &Path, name: &str, data: &[u8]) -> String {
-    let path = dir.join(name);
-    std::fs::write(&path, data).unwrap();
-    path.to_str().unwrap().to_owned()
-}
-
-pub async fn create(client: &Client, spec: KeySpec, usage: KeyUsageType) -> String {
-    client
-        .create_key()
-        .key_spec(spec)
-        .key_usage(usage)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap()
-        .key_id
-}
-
-pub async fn public_key(client: &Client, key_id: &str) -> Vec<u8> {
-    client
-        .get_public_key()
-        .key_id(key_id)
-        .send()
-        .await
-        .unwrap()
-        .public_key
-        .unwrap()
-        .into_inner()
-}
-
+/// Signs `message` (of `kind`) with `alg` and returns the signature, after checking that the
+/// response names the algorithm.
 async fn sign(
     client: &Client,
     key_id: &str,
@@ -91,17 +29,30 @@ async fn sign(
     message: &[u8],
     kind: MessageType,
 ) -> Vec<u8> {
-    let out = client
-        .sign()
-        .key_id(key_id)
-        .signing_algorithm(alg.clone())
-        .message(Blob::new(message))
-        .message_type(kind)
-        .send()
+    let out = try_sign(client, key_id, alg.clone(), message, Some(kind))
         .await
         .unwrap();
     assert_eq!(out.signing_algorithm, Some(alg));
     out.signature.unwrap().into_inner()
+}
+
+/// One Sign call as the SDK answers it, for the tests that expect a refusal; `kind: None`
+/// leaves MessageType out of the request.
+async fn try_sign(
+    client: &Client,
+    key_id: &str,
+    alg: Alg,
+    message: &[u8],
+    kind: Option<MessageType>,
+) -> Result<SignOutput, SdkError<SignError>> {
+    client
+        .sign()
+        .key_id(key_id)
+        .signing_algorithm(alg)
+        .message(Blob::new(message))
+        .set_message_type(kind)
+        .send()
+        .await
 }
 
 /// kmsd's own Verify accepts the signature and rejects a tampered one.
@@ -142,21 +93,12 @@ async fn check_verify(
     assert_eq!(message_text, "");
 }
 
-fn digest(hash: &str, message: &[u8]) -> Vec<u8> {
-    match hash {
-        "sha256" => sha2::Sha256::digest(message).to_vec(),
-        "sha384" => sha2::Sha384::digest(message).to_vec(),
-        "sha512" => sha2::Sha512::digest(message).to_vec(),
-        other => panic!("{other}"),
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signatures_verify_outside_kmsd() {
     if !tools_available() {
         return;
     }
-    let server = TestServer::start().await;
+    let server = start_with_rsa_keys().await;
     let client = server.client();
     let dir = tempfile::tempdir().unwrap();
     let message = b"the quick brown fox signs a message";
@@ -202,7 +144,8 @@ async fn signatures_verify_outside_kmsd() {
         let key_id = match keys.get(&spec) {
             Some(id) => String::clone(id),
             None => {
-                let id = create(&client, spec.clone(), KeyUsageType::SignVerify).await;
+                let id =
+                    create_key_or_fixture(&client, spec.clone(), KeyUsageType::SignVerify).await;
                 keys.insert(spec.clone(), id.clone());
                 id
             }
@@ -253,14 +196,14 @@ async fn signatures_verify_outside_kmsd() {
         .await;
         // A digest of the wrong length is refused.
         let message_text = check_error(
-            client
-                .sign()
-                .key_id(&key_id)
-                .signing_algorithm(alg.clone())
-                .message(Blob::new(&prehashed[1..]))
-                .message_type(MessageType::Digest)
-                .send()
-                .await,
+            try_sign(
+                &client,
+                &key_id,
+                alg.clone(),
+                &prehashed[1..],
+                Some(MessageType::Digest),
+            )
+            .await,
             "ValidationException",
         );
         assert_eq!(
@@ -282,7 +225,7 @@ async fn eddsa_ml_dsa_and_sm2_signatures_verify_outside_kmsd() {
     let msg_path = write(dir.path(), "msg", message);
 
     // Ed25519: pure over the message (RAW); Ed25519ph over a 64-byte digest (DIGEST).
-    let ed = create(
+    let ed = create_key_with(
         &client,
         KeySpec::EccNistEdwards25519,
         KeyUsageType::SignVerify,
@@ -339,29 +282,15 @@ async fn eddsa_ml_dsa_and_sm2_signatures_verify_outside_kmsd() {
         (Alg::Ed25519PhSha512, MessageType::Raw),
     ] {
         check_error(
-            client
-                .sign()
-                .key_id(&ed)
-                .signing_algorithm(alg)
-                .message(Blob::new(prehashed.clone()))
-                .message_type(kind)
-                .send()
-                .await,
+            try_sign(&client, &ed, alg, &prehashed, Some(kind)).await,
             "ValidationException",
         );
     }
 
     // ML-DSA: RAW, and EXTERNAL_MU with a mu computed outside kmsd.
     for spec in [KeySpec::MlDsa44, KeySpec::MlDsa65, KeySpec::MlDsa87] {
-        let key = create(&client, spec.clone(), KeyUsageType::SignVerify).await;
-        let meta = client
-            .describe_key()
-            .key_id(&key)
-            .send()
-            .await
-            .unwrap()
-            .key_metadata
-            .unwrap();
+        let key = create_key_with(&client, spec.clone(), KeyUsageType::SignVerify).await;
+        let meta = metadata(&client, &key).await;
         assert_eq!(meta.signing_algorithms(), [Alg::MlDsaShake256]);
         let public = write(dir.path(), "ml.der", &public_key(&client, &key).await);
         let signature = sign(&client, &key, Alg::MlDsaShake256, message, MessageType::Raw).await;
@@ -412,44 +341,39 @@ async fn eddsa_ml_dsa_and_sm2_signatures_verify_outside_kmsd() {
         )
         .await;
         check_error(
-            client
-                .sign()
-                .key_id(&key)
-                .signing_algorithm(Alg::MlDsaShake256)
-                .message(Blob::new(&mu[..32]))
-                .message_type(MessageType::ExternalMu)
-                .send()
-                .await,
+            try_sign(
+                &client,
+                &key,
+                Alg::MlDsaShake256,
+                &mu[..32],
+                Some(MessageType::ExternalMu),
+            )
+            .await,
             "ValidationException",
         );
     }
 
     // SM2DSA, verified by OpenSSL with the default distinguishing id.
-    let sm2 = create(&client, KeySpec::Sm2, KeyUsageType::SignVerify).await;
-    let der = write(dir.path(), "sm2.der", &public_key(&client, &sm2).await);
-    let pem = dir.path().join("sm2.pem");
-    let status = Command::new("openssl")
-        .args(["pkey", "-pubin", "-inform", "DER", "-in", &der, "-out"])
-        .arg(&pem)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let sm2 = create_key_with(&client, KeySpec::Sm2, KeyUsageType::SignVerify).await;
+    let pem = public_pem(dir.path(), "sm2.pem", &public_key(&client, &sm2).await);
     let signature = sign(&client, &sm2, Alg::Sm2Dsa, message, MessageType::Raw).await;
     let sig_path = write(dir.path(), "sm2.sig", &signature);
-    let out = Command::new("openssl")
-        .args(["pkeyutl", "-verify", "-pubin", "-inkey"])
-        .arg(&pem)
-        .args([
-            "-rawin", "-in", &msg_path, "-sigfile", &sig_path, "-digest", "sm3",
-        ])
-        .args(["-pkeyopt", "distid:1234567812345678"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    openssl(&[
+        "pkeyutl",
+        "-verify",
+        "-pubin",
+        "-inkey",
+        pem.to_str().unwrap(),
+        "-rawin",
+        "-in",
+        &msg_path,
+        "-sigfile",
+        &sig_path,
+        "-digest",
+        "sm3",
+        "-pkeyopt",
+        "distid:1234567812345678",
+    ]);
     check_verify(
         &client,
         &sm2,
@@ -466,7 +390,7 @@ async fn rsa_and_sm2_encryption_interoperates_with_offline_encryption() {
     if !tools_available() {
         return;
     }
-    let server = TestServer::start().await;
+    let server = start_with_rsa_keys().await;
     let client = server.client();
     let dir = tempfile::tempdir().unwrap();
 
@@ -476,7 +400,7 @@ async fn rsa_and_sm2_encryption_interoperates_with_offline_encryption() {
         (KeySpec::Rsa3072, 342, 318),
         (KeySpec::Rsa4096, 470, 446),
     ] {
-        let key = create(&client, spec.clone(), KeyUsageType::EncryptDecrypt).await;
+        let key = create_key_or_fixture(&client, spec.clone(), KeyUsageType::EncryptDecrypt).await;
         let info = client.get_public_key().key_id(&key).send().await.unwrap();
         assert_eq!(
             info.encryption_algorithms(),
@@ -593,29 +517,21 @@ async fn rsa_and_sm2_encryption_interoperates_with_offline_encryption() {
     }
 
     // SM2PKE: OpenSSL encrypts with the public key, kmsd decrypts; and back.
-    let sm2 = create(&client, KeySpec::Sm2, KeyUsageType::EncryptDecrypt).await;
-    let der = write(dir.path(), "sm2.der", &public_key(&client, &sm2).await);
-    let pem = dir.path().join("sm2.pem");
-    assert!(
-        Command::new("openssl")
-            .args(["pkey", "-pubin", "-inform", "DER", "-in", &der, "-out"])
-            .arg(&pem)
-            .status()
-            .unwrap()
-            .success()
-    );
+    let sm2 = create_key_with(&client, KeySpec::Sm2, KeyUsageType::EncryptDecrypt).await;
+    let pem = public_pem(dir.path(), "sm2.pem", &public_key(&client, &sm2).await);
     let pt_path = write(dir.path(), "sm2.pt", b"sm2 offline");
     let ct_path = dir.path().join("sm2.ct");
-    assert!(
-        Command::new("openssl")
-            .args(["pkeyutl", "-encrypt", "-pubin", "-inkey"])
-            .arg(&pem)
-            .args(["-in", &pt_path, "-out"])
-            .arg(&ct_path)
-            .status()
-            .unwrap()
-            .success()
-    );
+    openssl(&[
+        "pkeyutl",
+        "-encrypt",
+        "-pubin",
+        "-inkey",
+        pem.to_str().unwrap(),
+        "-in",
+        &pt_path,
+        "-out",
+        ct_path.to_str().unwrap(),
+    ]);
     let back = client
         .decrypt()
         .key_id(&sm2)
@@ -631,18 +547,9 @@ async fn rsa_and_sm2_encryption_interoperates_with_offline_encryption() {
 async fn re_encrypt_between_symmetric_and_rsa_keys() {
     let server = TestServer::start().await;
     let client = server.client();
-    let symmetric = crate::support::create_key(&client).await;
-    let rsa = create(&client, KeySpec::Rsa2048, KeyUsageType::EncryptDecrypt).await;
-    let blob = client
-        .encrypt()
-        .key_id(&symmetric)
-        .plaintext(Blob::new(b"hop".to_vec()))
-        .encryption_context("a", "b")
-        .send()
-        .await
-        .unwrap()
-        .ciphertext_blob
-        .unwrap();
+    let symmetric = create_key(&client).await;
+    let rsa = create_key_with(&client, KeySpec::Rsa2048, KeyUsageType::EncryptDecrypt).await;
+    let blob = encrypt_with_context(&client, &symmetric, b"hop", &[("a", "b")]).await;
     let to_rsa = client
         .re_encrypt()
         .ciphertext_blob(blob)
@@ -675,14 +582,8 @@ async fn re_encrypt_between_symmetric_and_rsa_keys() {
         .send()
         .await
         .unwrap();
-    let plain = client
-        .decrypt()
-        .ciphertext_blob(back.ciphertext_blob.unwrap())
-        .encryption_context("c", "d")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(plain.plaintext.unwrap().into_inner(), b"hop");
+    let plain = decrypt_with_context(&client, back.ciphertext_blob.unwrap(), &[("c", "d")]).await;
+    assert_eq!(plain, b"hop");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -699,7 +600,7 @@ async fn shared_secrets_match_an_independent_ecdh() {
         (KeySpec::EccNistP521, "ecdh"),
         (KeySpec::Sm2, "sm2-ecdh"),
     ] {
-        let key = create(&client, spec.clone(), KeyUsageType::KeyAgreement).await;
+        let key = create_key_with(&client, spec.clone(), KeyUsageType::KeyAgreement).await;
         let info = client.get_public_key().key_id(&key).send().await.unwrap();
         assert_eq!(
             info.key_agreement_algorithms(),
@@ -721,8 +622,7 @@ async fn shared_secrets_match_an_independent_ecdh() {
             .await
             .unwrap();
         let secret = out.shared_secret.unwrap().into_inner();
-        let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(hex, expected, "{spec:?}");
+        assert_eq!(hex(&secret), expected, "{spec:?}");
         assert_eq!(
             out.key_agreement_algorithm,
             Some(KeyAgreementAlgorithmSpec::Ecdh)
@@ -748,7 +648,7 @@ async fn data_key_pairs_of_every_spec() {
     }
     let server = TestServer::start().await;
     let client = server.client();
-    let wrapping = crate::support::create_key(&client).await;
+    let wrapping = create_key(&client).await;
     let dir = tempfile::tempdir().unwrap();
     for spec in [
         DataKeyPairSpec::Rsa2048,
@@ -784,21 +684,17 @@ async fn data_key_pairs_of_every_spec() {
         }
         if spec == DataKeyPairSpec::Sm2 {
             // cryptography has no SM2: let OpenSSL derive the public key from the PKCS#8 key.
-            let out = Command::new("openssl")
-                .args([
-                    "pkey",
-                    "-inform",
-                    "DER",
-                    "-in",
-                    &private_path,
-                    "-pubout",
-                    "-outform",
-                    "DER",
-                ])
-                .output()
-                .unwrap();
-            assert!(out.status.success());
-            assert_eq!(out.stdout, public);
+            let derived = openssl(&[
+                "pkey",
+                "-inform",
+                "DER",
+                "-in",
+                &private_path,
+                "-pubout",
+                "-outform",
+                "DER",
+            ]);
+            assert_eq!(derived, public);
         } else {
             crosscheck(&["pair", &private_path, &public_path]);
         }
@@ -839,7 +735,7 @@ async fn data_key_pairs_of_every_spec() {
         ),
     ]);
     // Data key pairs are wrapped by symmetric encryption keys only.
-    let rsa = create(&client, KeySpec::Rsa2048, KeyUsageType::EncryptDecrypt).await;
+    let rsa = create_key_with(&client, KeySpec::Rsa2048, KeyUsageType::EncryptDecrypt).await;
     check_error(
         client
             .generate_data_key_pair()
@@ -861,15 +757,8 @@ async fn hmac_keys_generate_and_verify_macs() {
         (KeySpec::Hmac384, MacAlgorithmSpec::HmacSha384, 48),
         (KeySpec::Hmac512, MacAlgorithmSpec::HmacSha512, 64),
     ] {
-        let key = create(&client, spec.clone(), KeyUsageType::GenerateVerifyMac).await;
-        let meta = client
-            .describe_key()
-            .key_id(&key)
-            .send()
-            .await
-            .unwrap()
-            .key_metadata
-            .unwrap();
+        let key = create_key_with(&client, spec.clone(), KeyUsageType::GenerateVerifyMac).await;
+        let meta = metadata(&client, &key).await;
         assert_eq!(meta.mac_algorithms(), std::slice::from_ref(&alg));
         assert!(meta.encryption_algorithms().is_empty());
         let mac = client
@@ -927,29 +816,16 @@ async fn hmac_keys_generate_and_verify_macs() {
 async fn wrong_usage_and_algorithm_errors() {
     let server = TestServer::start().await;
     let client = server.client();
-    let symmetric = crate::support::create_key(&client).await;
-    let rsa_sign = create(&client, KeySpec::Rsa2048, KeyUsageType::SignVerify).await;
-    let p256 = create(&client, KeySpec::EccNistP256, KeyUsageType::SignVerify).await;
-    let hmac = create(&client, KeySpec::Hmac256, KeyUsageType::GenerateVerifyMac).await;
-    let arn = |id: &str| format!("arn:aws:kms:us-east-1:123456789012:key/{id}");
+    let symmetric = create_key(&client).await;
+    let rsa_sign = create_key_with(&client, KeySpec::Rsa2048, KeyUsageType::SignVerify).await;
+    let p256 = create_key_with(&client, KeySpec::EccNistP256, KeyUsageType::SignVerify).await;
+    let hmac = create_key_with(&client, KeySpec::Hmac256, KeyUsageType::GenerateVerifyMac).await;
 
     let message = check_error(
-        client
-            .sign()
-            .key_id(&symmetric)
-            .signing_algorithm(Alg::EcdsaSha256)
-            .message(Blob::new(b"x".to_vec()))
-            .send()
-            .await,
+        try_sign(&client, &symmetric, Alg::EcdsaSha256, b"x", None).await,
         "InvalidKeyUsageException",
     );
-    assert_eq!(
-        message,
-        format!(
-            "{} key usage is ENCRYPT_DECRYPT which is not valid for Sign.",
-            arn(&symmetric)
-        )
-    );
+    assert_eq!(message, wrong_usage(&symmetric, "ENCRYPT_DECRYPT", "Sign"));
     let message = check_error(
         client
             .encrypt()
@@ -961,10 +837,7 @@ async fn wrong_usage_and_algorithm_errors() {
     );
     assert_eq!(
         message,
-        format!(
-            "{} key usage is GENERATE_VERIFY_MAC which is not valid for Encrypt.",
-            arn(&hmac)
-        )
+        wrong_usage(&hmac, "GENERATE_VERIFY_MAC", "Encrypt")
     );
     check_error(
         client
@@ -1007,44 +880,26 @@ async fn wrong_usage_and_algorithm_errors() {
     );
     // The algorithm must suit the key.
     check_error(
-        client
-            .sign()
-            .key_id(&p256)
-            .signing_algorithm(Alg::EcdsaSha384)
-            .message(Blob::new(b"x".to_vec()))
-            .send()
-            .await,
+        try_sign(&client, &p256, Alg::EcdsaSha384, b"x", None).await,
         "InvalidKeyUsageException",
     );
     check_error(
-        client
-            .sign()
-            .key_id(&rsa_sign)
-            .signing_algorithm(Alg::EcdsaSha256)
-            .message(Blob::new(b"x".to_vec()))
-            .send()
-            .await,
+        try_sign(&client, &rsa_sign, Alg::EcdsaSha256, b"x", None).await,
         "InvalidKeyUsageException",
     );
     check_error(
-        client
-            .sign()
-            .key_id(&p256)
-            .signing_algorithm(Alg::EcdsaSha256)
-            .message(Blob::new(vec![0; 64]))
-            .message_type(MessageType::ExternalMu)
-            .send()
-            .await,
+        try_sign(
+            &client,
+            &p256,
+            Alg::EcdsaSha256,
+            &[0; 64],
+            Some(MessageType::ExternalMu),
+        )
+        .await,
         "ValidationException",
     );
     check_error(
-        client
-            .sign()
-            .key_id(&p256)
-            .signing_algorithm(Alg::EcdsaSha256)
-            .message(Blob::new(vec![0; 4097]))
-            .send()
-            .await,
+        try_sign(&client, &p256, Alg::EcdsaSha256, &[0; 4097], None).await,
         "ValidationException",
     );
     // No public key for symmetric or HMAC keys.
@@ -1079,13 +934,7 @@ async fn wrong_usage_and_algorithm_errors() {
     // A disabled signing key is refused like any other.
     client.disable_key().key_id(&p256).send().await.unwrap();
     check_error(
-        client
-            .sign()
-            .key_id(&p256)
-            .signing_algorithm(Alg::EcdsaSha256)
-            .message(Blob::new(b"x".to_vec()))
-            .send()
-            .await,
+        try_sign(&client, &p256, Alg::EcdsaSha256, b"x", None).await,
         "DisabledException",
     );
     check_error(
@@ -1096,7 +945,7 @@ async fn wrong_usage_and_algorithm_errors() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn asymmetric_and_hmac_keys_survive_a_restart() {
-    let server = TestServer::start().await;
+    let server = start_with_rsa_keys().await;
     let client = server.client();
     let specs = [
         (
@@ -1134,7 +983,7 @@ async fn asymmetric_and_hmac_keys_survive_a_restart() {
     ];
     let mut before = Vec::new();
     for (spec, usage, alg) in &specs {
-        let key = create(&client, spec.clone(), usage.clone()).await;
+        let key = create_key_with(&client, spec.clone(), usage.clone()).await;
         let public = public_key(&client, &key).await;
         let signature = match alg {
             Some(alg) => Some(sign(&client, &key, alg.clone(), b"persist", MessageType::Raw).await),
@@ -1142,7 +991,8 @@ async fn asymmetric_and_hmac_keys_survive_a_restart() {
         };
         before.push((key, public, signature));
     }
-    let rsa_enc = create(&client, KeySpec::Rsa3072, KeyUsageType::EncryptDecrypt).await;
+    let rsa_enc =
+        create_key_or_fixture(&client, KeySpec::Rsa3072, KeyUsageType::EncryptDecrypt).await;
     let rsa_blob = client
         .encrypt()
         .key_id(&rsa_enc)
@@ -1153,7 +1003,7 @@ async fn asymmetric_and_hmac_keys_survive_a_restart() {
         .unwrap()
         .ciphertext_blob
         .unwrap();
-    let hmac = create(&client, KeySpec::Hmac512, KeyUsageType::GenerateVerifyMac).await;
+    let hmac = create_key_with(&client, KeySpec::Hmac512, KeyUsageType::GenerateVerifyMac).await;
     let tag = client
         .generate_mac()
         .key_id(&hmac)

@@ -1,7 +1,7 @@
 //! The AWS CLI against a live kmsd: the README's walk-through, run exactly as written, and grants.
 //! Needs `aws` (v1 or v2): skipped when it is missing, except under `CI=true`.
 
-use crate::support::{TestServer, tool_available};
+use crate::support::{TestServer, metadata, tool_available};
 
 /// The first ```sh block after the "Try it with the AWS CLI" heading.
 fn walkthrough() -> String {
@@ -49,14 +49,7 @@ async fn readme_walkthrough_works_as_written() {
 
     // And the state it left is what the walk-through says it made.
     let client = server.client();
-    let meta = client
-        .describe_key()
-        .key_id("alias/my-app")
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap();
+    let meta = metadata(&client, "alias/my-app").await;
     assert_eq!(meta.description.as_deref(), Some("my first key"));
 }
 

@@ -27,7 +27,8 @@ use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::KeyState;
 use tokio::task::JoinSet;
 
-use crate::support::{TestServer, create_key};
+use crate::support::keys::create_alias;
+use crate::support::{TestServer, create_key, metadata};
 
 const CLIENTS: usize = 64;
 /// Calls each client makes.
@@ -107,13 +108,7 @@ async fn concurrent_writers_never_tear_aliases_or_states() {
         .collect();
     for (alias, target) in ALIASES.iter().zip(&keys.pool) {
         let sent = Instant::now();
-        client
-            .create_alias()
-            .alias_name(*alias)
-            .target_key_id(target)
-            .send()
-            .await
-            .unwrap();
+        create_alias(&client, alias, target).await;
         initial.push(Write {
             object: (*alias).to_owned(),
             value: target.clone(),
@@ -327,14 +322,7 @@ async fn check_final(client: &Client, keys: &Keys, writes: &[Write]) {
         .collect();
     assert_eq!(listed, keys.all().cloned().collect::<HashSet<_>>());
     for key in keys.all() {
-        let meta = client
-            .describe_key()
-            .key_id(key)
-            .send()
-            .await
-            .unwrap()
-            .key_metadata
-            .unwrap();
+        let meta = metadata(client, key).await;
         let state = meta.key_state.unwrap();
         let possible = possible_finals(writes, key);
         assert!(
@@ -358,14 +346,7 @@ async fn check_final(client: &Client, keys: &Keys, writes: &[Write]) {
             possible.contains(target),
             "{alias} ended on {target}; the writes that could have come last set {possible:?}"
         );
-        let described = client
-            .describe_key()
-            .key_id(alias)
-            .send()
-            .await
-            .unwrap()
-            .key_metadata
-            .unwrap();
+        let described = metadata(client, alias).await;
         assert_eq!(described.key_id, target);
     }
 }

@@ -26,11 +26,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use aws_sdk_kms::Client;
 use aws_sdk_kms::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_kms::primitives::{Blob, DateTime};
-use aws_sdk_kms::types::{KeyState, Tag};
+use aws_sdk_kms::types::KeyState;
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
 use crate::support::client_at;
+use crate::support::keys::tag;
 use crate::support::process::Running;
 
 /// Concurrent clients.
@@ -218,15 +219,10 @@ async fn load(client: Client, prefix: String, round: Arc<Round>) -> Vec<Acked> {
         key.alias = true;
         round.acknowledge();
 
-        let tag = Tag::builder()
-            .tag_key(TAG_KEY)
-            .tag_value(&key.name)
-            .build()
-            .unwrap();
         let tagged = client
             .tag_resource()
             .key_id(&key.key_id)
-            .tags(tag)
+            .tags(tag(TAG_KEY, &key.name))
             .send()
             .await;
         if round.answer(tagged).is_none() {

@@ -3,10 +3,14 @@
 //! Disabled. The clock moves through the admin API; nothing sleeps.
 
 use aws_sdk_kms::primitives::Blob;
-use aws_sdk_kms::types::{KeyState, Tag};
+use aws_sdk_kms::types::KeyState;
 
+use crate::support::arns::key_arn;
+use crate::support::errors::{alias_not_found, key_not_found};
+use crate::support::keys::{create_alias, decrypt, encrypt, tag};
+use crate::support::lifecycle::schedule_deletion;
 use crate::support::{
-    ACCOUNT, DAY, REGION, TestServer, aliases_with_keys, check_error, create_key, key_state,
+    DAY, TestServer, aliases_with_keys, check_error, create_key, key_state, metadata,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -15,45 +19,19 @@ async fn the_key_its_alias_and_its_ciphertexts_are_gone_after_the_deletion_date(
     let client = server.client();
     let key_id = client
         .create_key()
-        .tags(Tag::builder().tag_key("t").tag_value("v").build().unwrap())
+        .tags(tag("t", "v"))
         .send()
         .await
         .unwrap()
         .key_metadata
         .unwrap()
         .key_id;
-    let arn = format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{key_id}");
+    let arn = key_arn(&key_id);
     let kept = create_key(&client).await;
-    client
-        .create_alias()
-        .alias_name("alias/doomed")
-        .target_key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
-    client
-        .create_alias()
-        .alias_name("alias/kept")
-        .target_key_id(&kept)
-        .send()
-        .await
-        .unwrap();
-    let blob = client
-        .encrypt()
-        .key_id("alias/doomed")
-        .plaintext(Blob::new(b"gone soon".to_vec()))
-        .send()
-        .await
-        .unwrap()
-        .ciphertext_blob
-        .unwrap();
-    let scheduled = client
-        .schedule_key_deletion()
-        .key_id(&key_id)
-        .pending_window_in_days(7)
-        .send()
-        .await
-        .unwrap();
+    create_alias(&client, "alias/doomed", &key_id).await;
+    create_alias(&client, "alias/kept", &kept).await;
+    let blob = encrypt(&client, "alias/doomed", b"gone soon").await;
+    let scheduled = schedule_deletion(&client, &key_id, Some(7)).await;
     let deletion_date = scheduled.deletion_date.unwrap().as_secs_f64();
 
     // Six days on, the key is still there, pending deletion.
@@ -67,7 +45,7 @@ async fn the_key_its_alias_and_its_ciphertexts_are_gone_after_the_deletion_date(
     assert_eq!(advanced["deleted"], serde_json::json!([arn]));
     assert_eq!(advanced["rotated"], serde_json::json!([]));
 
-    let not_found = format!("Key '{arn}' does not exist");
+    let not_found = key_not_found(&key_id);
     let message = check_error(
         client.describe_key().key_id(&key_id).send().await,
         "NotFoundException",
@@ -109,10 +87,7 @@ async fn the_key_its_alias_and_its_ciphertexts_are_gone_after_the_deletion_date(
             .await,
         "NotFoundException",
     );
-    assert_eq!(
-        message,
-        format!("Alias arn:aws:kms:{REGION}:{ACCOUNT}:alias/doomed is not found.")
-    );
+    assert_eq!(message, alias_not_found("alias/doomed"));
 
     let keys = client.list_keys().send().await.unwrap();
     let listed: Vec<&str> = keys.keys().iter().filter_map(|k| k.key_id()).collect();
@@ -124,13 +99,7 @@ async fn the_key_its_alias_and_its_ciphertexts_are_gone_after_the_deletion_date(
         .collect();
     assert_eq!(names, ["alias/kept"]);
     // The alias name is free again.
-    client
-        .create_alias()
-        .alias_name("alias/doomed")
-        .target_key_id(&kept)
-        .send()
-        .await
-        .unwrap();
+    create_alias(&client, "alias/doomed", &kept).await;
 
     // Gone for good: a restart does not bring it back.
     let server = server.restart().await;
@@ -148,29 +117,9 @@ async fn a_deletion_cancelled_in_time_leaves_the_key_disabled_and_usable_again()
     let server = TestServer::start().await;
     let client = server.client();
     let key_id = create_key(&client).await;
-    client
-        .create_alias()
-        .alias_name("alias/saved")
-        .target_key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
-    let blob = client
-        .encrypt()
-        .key_id(&key_id)
-        .plaintext(Blob::new(b"saved".to_vec()))
-        .send()
-        .await
-        .unwrap()
-        .ciphertext_blob
-        .unwrap();
-    client
-        .schedule_key_deletion()
-        .key_id(&key_id)
-        .pending_window_in_days(7)
-        .send()
-        .await
-        .unwrap();
+    create_alias(&client, "alias/saved", &key_id).await;
+    let blob = encrypt(&client, &key_id, b"saved").await;
+    schedule_deletion(&client, &key_id, Some(7)).await;
     server.advance(7 * DAY - 3600).await;
     client
         .cancel_key_deletion()
@@ -182,14 +131,7 @@ async fn a_deletion_cancelled_in_time_leaves_the_key_disabled_and_usable_again()
     // Well past the old date, nothing happens to it.
     let advanced = server.advance(30 * DAY).await;
     assert_eq!(advanced["deleted"], serde_json::json!([]));
-    let meta = client
-        .describe_key()
-        .key_id("alias/saved")
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap();
+    let meta = metadata(&client, "alias/saved").await;
     assert_eq!(meta.key_id, key_id);
     assert_eq!(meta.key_state, Some(KeyState::Disabled));
     assert!(!meta.enabled);
@@ -199,15 +141,7 @@ async fn a_deletion_cancelled_in_time_leaves_the_key_disabled_and_usable_again()
         "DisabledException",
     );
     client.enable_key().key_id(&key_id).send().await.unwrap();
-    let plaintext = client
-        .decrypt()
-        .ciphertext_blob(blob)
-        .send()
-        .await
-        .unwrap()
-        .plaintext
-        .unwrap();
-    assert_eq!(plaintext.into_inner(), b"saved");
+    assert_eq!(decrypt(&client, blob).await, b"saved");
     server.stop().await;
 }
 
@@ -225,7 +159,7 @@ async fn every_window_fires_on_its_own_date() {
             .send()
             .await
             .unwrap();
-        keys.push(format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{key_id}"));
+        keys.push(key_arn(&key_id));
     }
     let survivor = create_key(&client).await;
     let advanced = server.advance(8 * DAY + 60).await;

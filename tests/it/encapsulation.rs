@@ -7,8 +7,12 @@ use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{DataKeyPairSpec, EncapsulationAlgorithmSpec, KeySpec, KeyUsageType};
 use kmsd::crypto::asymmetric::{AsymmetricKey, KeyPairKind};
 
-use crate::asymmetric::{create, crosscheck, public_key, tools_available, write};
-use crate::support::{TestServer, check_error, create_key};
+use crate::support::arns::{arn_of, key_arn};
+use crate::support::errors::{alias_not_found, disabled, pending_deletion, wrong_usage};
+use crate::support::keys::{create_alias, create_key_with, public_key};
+use crate::support::lifecycle::schedule_deletion;
+use crate::support::tools::{crosscheck, hex, tools_available, write};
+use crate::support::{TestServer, check_error, create_key, metadata};
 
 /// The ML-KEM key specs, their crosscheck names and their SubjectPublicKeyInfo lengths.
 const ML_KEM: [(KeySpec, &str, usize); 3] = [
@@ -25,14 +29,6 @@ fn ciphertext_len(spec: &KeySpec) -> usize {
         KeySpec::MlKem1024 => 1568,
         other => panic!("{other:?}"),
     }
-}
-
-fn arn(id: &str) -> String {
-    format!("arn:aws:kms:us-east-1:123456789012:key/{id}")
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Encapsulate through the SDK: (shared secret, ciphertext), after checking the response.
@@ -77,15 +73,6 @@ async fn decapsulate(client: &Client, key_id: &str, ciphertext: &[u8]) -> Vec<u8
     secret
 }
 
-/// The key ARN for a key id, or the ARN itself.
-fn arn_of(key_id: &str) -> String {
-    if key_id.starts_with("arn:") {
-        key_id.to_owned()
-    } else {
-        arn(key_id)
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[allow(deprecated)] // To check that the deprecated CustomerMasterKeySpec is absent.
 async fn ml_kem_keys_show_their_encapsulation_algorithm() {
@@ -101,14 +88,7 @@ async fn ml_kem_keys_show_their_encapsulation_algorithm() {
             .unwrap()
             .key_metadata
             .unwrap();
-        let described = client
-            .describe_key()
-            .key_id(&created.key_id)
-            .send()
-            .await
-            .unwrap()
-            .key_metadata
-            .unwrap();
+        let described = metadata(&client, &created.key_id).await;
         for meta in [&created, &described] {
             assert_eq!(meta.key_spec, Some(spec.clone()));
             assert_eq!(meta.key_usage, Some(KeyUsageType::EncapsulateDecapsulate));
@@ -131,7 +111,7 @@ async fn ml_kem_keys_show_their_encapsulation_algorithm() {
             .unwrap();
         assert_eq!(
             public.key_id.as_deref(),
-            Some(arn(&created.key_id).as_str())
+            Some(key_arn(&created.key_id).as_str())
         );
         assert_eq!(public.key_spec, Some(spec.clone()));
         assert_eq!(public.key_usage, Some(KeyUsageType::EncapsulateDecapsulate));
@@ -213,7 +193,7 @@ async fn ml_kem_specs_go_only_with_encapsulate_decapsulate() {
         );
     }
     // Other operations refuse ML-KEM keys by their usage, with AWS's message.
-    let key = create(
+    let key = create_key_with(
         &client,
         KeySpec::MlKem768,
         KeyUsageType::EncapsulateDecapsulate,
@@ -230,10 +210,7 @@ async fn ml_kem_specs_go_only_with_encapsulate_decapsulate() {
     );
     assert_eq!(
         message,
-        format!(
-            "{} key usage is ENCAPSULATE_DECAPSULATE which is not valid for Encrypt.",
-            arn(&key)
-        )
+        wrong_usage(&key, "ENCAPSULATE_DECAPSULATE", "Encrypt")
     );
     let message = check_error(
         client
@@ -247,10 +224,7 @@ async fn ml_kem_specs_go_only_with_encapsulate_decapsulate() {
     );
     assert_eq!(
         message,
-        format!(
-            "{} key usage is ENCAPSULATE_DECAPSULATE which is not valid for Sign.",
-            arn(&key)
-        )
+        wrong_usage(&key, "ENCAPSULATE_DECAPSULATE", "Sign")
     );
     check_error(
         client
@@ -285,7 +259,8 @@ async fn encapsulation_agrees_with_an_independent_ml_kem() {
     let dir = tempfile::tempdir().unwrap();
     let mut keys = Vec::new();
     for (spec, _, _) in ML_KEM {
-        let key = create(&client, spec.clone(), KeyUsageType::EncapsulateDecapsulate).await;
+        let key =
+            create_key_with(&client, spec.clone(), KeyUsageType::EncapsulateDecapsulate).await;
         let public = write(dir.path(), "pub.der", &public_key(&client, &key).await);
 
         // kmsd encapsulates, kmsd decapsulates.
@@ -314,7 +289,7 @@ async fn encapsulation_agrees_with_an_independent_ml_kem() {
         keys.push((spec, key, ciphertext, secret));
     }
     // A ciphertext of another key of the same spec also decapsulates, to another secret.
-    let other = create(
+    let other = create_key_with(
         &client,
         KeySpec::MlKem768,
         KeyUsageType::EncapsulateDecapsulate,
@@ -433,7 +408,7 @@ async fn ml_kem_data_key_pairs_work_outside_kmsd() {
 async fn encapsulation_errors() {
     let server = TestServer::start().await;
     let client = server.client();
-    let kem = create(
+    let kem = create_key_with(
         &client,
         KeySpec::MlKem512,
         KeyUsageType::EncapsulateDecapsulate,
@@ -443,9 +418,9 @@ async fn encapsulation_errors() {
 
     // Keys of any other usage, with AWS's message.
     let symmetric = create_key(&client).await;
-    let ml_dsa = create(&client, KeySpec::MlDsa65, KeyUsageType::SignVerify).await;
-    let rsa = create(&client, KeySpec::Rsa2048, KeyUsageType::EncryptDecrypt).await;
-    let ecdh = create(&client, KeySpec::EccNistP256, KeyUsageType::KeyAgreement).await;
+    let ml_dsa = create_key_with(&client, KeySpec::MlDsa65, KeyUsageType::SignVerify).await;
+    let rsa = create_key_with(&client, KeySpec::Rsa2048, KeyUsageType::EncryptDecrypt).await;
+    let ecdh = create_key_with(&client, KeySpec::EccNistP256, KeyUsageType::KeyAgreement).await;
     for (key, usage) in [
         (&symmetric, "ENCRYPT_DECRYPT"),
         (&ml_dsa, "SIGN_VERIFY"),
@@ -461,13 +436,7 @@ async fn encapsulation_errors() {
                 .await,
             "InvalidKeyUsageException",
         );
-        assert_eq!(
-            message,
-            format!(
-                "{} key usage is {usage} which is not valid for Encapsulate.",
-                arn(key)
-            )
-        );
+        assert_eq!(message, wrong_usage(key, usage, "Encapsulate"));
         let message = check_error(
             client
                 .decapsulate()
@@ -478,23 +447,11 @@ async fn encapsulation_errors() {
                 .await,
             "InvalidKeyUsageException",
         );
-        assert_eq!(
-            message,
-            format!(
-                "{} key usage is {usage} which is not valid for Decapsulate.",
-                arn(key)
-            )
-        );
+        assert_eq!(message, wrong_usage(key, usage, "Decapsulate"));
     }
 
     // Aliases and ARNs name ML-KEM keys like any other.
-    client
-        .create_alias()
-        .alias_name("alias/kem")
-        .target_key_id(&kem)
-        .send()
-        .await
-        .unwrap();
+    create_alias(&client, "alias/kem", &kem).await;
     let out = client
         .encapsulate()
         .key_id("alias/kem")
@@ -502,10 +459,10 @@ async fn encapsulation_errors() {
         .send()
         .await
         .unwrap();
-    assert_eq!(out.key_id, Some(arn(&kem)));
+    assert_eq!(out.key_id, Some(key_arn(&kem)));
     let by_alias = out.shared_secret_ciphertext_blob.unwrap().into_inner();
     assert_eq!(
-        decapsulate(&client, &arn(&kem), &by_alias).await,
+        decapsulate(&client, &key_arn(&kem), &by_alias).await,
         out.shared_secret.unwrap().into_inner()
     );
     let message = check_error(
@@ -517,10 +474,7 @@ async fn encapsulation_errors() {
             .await,
         "NotFoundException",
     );
-    assert_eq!(
-        message,
-        "Alias arn:aws:kms:us-east-1:123456789012:alias/none is not found."
-    );
+    assert_eq!(message, alias_not_found("alias/none"));
 
     // A ciphertext whose length is not the spec's; an empty one breaks the model's constraint.
     for len in [1, 767, 769, 1088] {
@@ -539,7 +493,7 @@ async fn encapsulation_errors() {
             format!(
                 "SharedSecretCiphertextBlob is {len} bytes, but ciphertexts of {} (KeySpec \
                  ML_KEM_512) are 768 bytes.",
-                arn(&kem)
+                key_arn(&kem)
             )
         );
     }
@@ -589,7 +543,7 @@ async fn encapsulation_errors() {
             .await,
         "DisabledException",
     );
-    assert_eq!(message, format!("{} is disabled.", arn(&kem)));
+    assert_eq!(message, disabled(&kem));
     let message = check_error(
         client
             .decapsulate()
@@ -600,14 +554,8 @@ async fn encapsulation_errors() {
             .await,
         "DisabledException",
     );
-    assert_eq!(message, format!("{} is disabled.", arn(&kem)));
-    client
-        .schedule_key_deletion()
-        .key_id(&kem)
-        .pending_window_in_days(7)
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(message, disabled(&kem));
+    schedule_deletion(&client, &kem, Some(7)).await;
     let message = check_error(
         client
             .decapsulate()
@@ -618,14 +566,14 @@ async fn encapsulation_errors() {
             .await,
         "KMSInvalidStateException",
     );
-    assert_eq!(message, format!("{} is pending deletion.", arn(&kem)));
+    assert_eq!(message, pending_deletion(&kem));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn encapsulation_requests_are_validated() {
     let server = TestServer::start().await;
     let client = server.client();
-    let kem = create(
+    let kem = create_key_with(
         &client,
         KeySpec::MlKem768,
         KeyUsageType::EncapsulateDecapsulate,
@@ -717,7 +665,7 @@ async fn ml_kem_keys_decapsulate_after_a_restart() {
     let client = server.client();
     let mut before = Vec::new();
     for (spec, _, _) in ML_KEM {
-        let key = create(&client, spec, KeyUsageType::EncapsulateDecapsulate).await;
+        let key = create_key_with(&client, spec, KeyUsageType::EncapsulateDecapsulate).await;
         let public = public_key(&client, &key).await;
         let (secret, ciphertext) = encapsulate(&client, &key).await;
         before.push((key, public, secret, ciphertext));

@@ -1,34 +1,14 @@
 //! Encrypt, Decrypt, ReEncrypt, GenerateDataKey(WithoutPlaintext), GenerateRandom, and the key
 //! state rules of cryptographic operations.
 
-use aws_sdk_kms::Client;
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{DataKeySpec, EncryptionAlgorithmSpec};
 
-use crate::support::{ACCOUNT, REGION, TestServer, check_error, create_key, metadata};
-
-async fn encrypt(
-    client: &Client,
-    key: &str,
-    plaintext: &[u8],
-    context: &[(&str, &str)],
-) -> Vec<u8> {
-    let mut request = client.encrypt().key_id(key).plaintext(Blob::new(plaintext));
-    for (k, v) in context {
-        request = request.encryption_context(*k, *v);
-    }
-    request
-        .send()
-        .await
-        .unwrap()
-        .ciphertext_blob
-        .unwrap()
-        .into_inner()
-}
-
-fn arn(key_id: &str) -> String {
-    format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{key_id}")
-}
+use crate::support::arns::key_arn as arn;
+use crate::support::errors::{disabled, key_not_found, pending_deletion};
+use crate::support::keys::{decrypt, encrypt, encrypt_with_context};
+use crate::support::lifecycle::schedule_deletion;
+use crate::support::{TestServer, check_error, create_key, metadata};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn encrypt_decrypt_round_trip() {
@@ -90,8 +70,8 @@ async fn encrypt_decrypt_round_trip() {
     }
 
     // Two encryptions of the same plaintext differ (fresh nonce).
-    let a = encrypt(&client, &key_id, b"same", &[]).await;
-    let b = encrypt(&client, &key_id, b"same", &[]).await;
+    let a = encrypt(&client, &key_id, b"same").await;
+    let b = encrypt(&client, &key_id, b"same").await;
     assert_ne!(a, b);
 }
 
@@ -101,7 +81,9 @@ async fn decrypt_failures() {
     let client = server.client();
     let key_id = create_key(&client).await;
     let other = create_key(&client).await;
-    let blob = encrypt(&client, &key_id, b"secret", &[("a", "bc")]).await;
+    let blob = encrypt_with_context(&client, &key_id, b"secret", &[("a", "bc")])
+        .await
+        .into_inner();
 
     // Another key named explicitly.
     let message = check_error(
@@ -222,10 +204,10 @@ async fn key_state_rules_for_cryptographic_operations() {
     let server = TestServer::start().await;
     let client = server.client();
     let key_id = create_key(&client).await;
-    let blob = encrypt(&client, &key_id, b"data", &[]).await;
+    let blob = encrypt(&client, &key_id, b"data").await;
 
     client.disable_key().key_id(&key_id).send().await.unwrap();
-    let disabled = format!("{} is disabled.", arn(&key_id));
+    let disabled = disabled(&key_id);
     let message = check_error(
         client
             .encrypt()
@@ -237,11 +219,7 @@ async fn key_state_rules_for_cryptographic_operations() {
     );
     assert_eq!(message, disabled);
     let message = check_error(
-        client
-            .decrypt()
-            .ciphertext_blob(Blob::new(blob.clone()))
-            .send()
-            .await,
+        client.decrypt().ciphertext_blob(blob.clone()).send().await,
         "DisabledException",
     );
     assert_eq!(message, disabled);
@@ -256,13 +234,8 @@ async fn key_state_rules_for_cryptographic_operations() {
     );
 
     client.enable_key().key_id(&key_id).send().await.unwrap();
-    client
-        .schedule_key_deletion()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
-    let pending = format!("{} is pending deletion.", arn(&key_id));
+    schedule_deletion(&client, &key_id, None).await;
+    let pending = pending_deletion(&key_id);
     let message = check_error(
         client
             .encrypt()
@@ -274,11 +247,7 @@ async fn key_state_rules_for_cryptographic_operations() {
     );
     assert_eq!(message, pending);
     let message = check_error(
-        client
-            .decrypt()
-            .ciphertext_blob(Blob::new(blob.clone()))
-            .send()
-            .await,
+        client.decrypt().ciphertext_blob(blob.clone()).send().await,
         "KMSInvalidStateException",
     );
     assert_eq!(message, pending);
@@ -300,21 +269,11 @@ async fn key_state_rules_for_cryptographic_operations() {
         .await
         .unwrap();
     check_error(
-        client
-            .decrypt()
-            .ciphertext_blob(Blob::new(blob.clone()))
-            .send()
-            .await,
+        client.decrypt().ciphertext_blob(blob.clone()).send().await,
         "DisabledException",
     );
     client.enable_key().key_id(&key_id).send().await.unwrap();
-    let back = client
-        .decrypt()
-        .ciphertext_blob(Blob::new(blob))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(back.plaintext.unwrap().into_inner(), b"data");
+    assert_eq!(decrypt(&client, blob).await, b"data");
 
     let missing = "0b7fb8d4-5b1f-4a8e-9b43-9d0c3f6c1a11";
     let message = check_error(
@@ -326,7 +285,7 @@ async fn key_state_rules_for_cryptographic_operations() {
             .await,
         "NotFoundException",
     );
-    assert_eq!(message, format!("Key '{}' does not exist", arn(missing)));
+    assert_eq!(message, key_not_found(missing));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -335,11 +294,11 @@ async fn re_encrypt_moves_ciphertext_between_keys() {
     let client = server.client();
     let source = create_key(&client).await;
     let destination = create_key(&client).await;
-    let blob = encrypt(&client, &source, b"moving", &[("from", "a")]).await;
+    let blob = encrypt_with_context(&client, &source, b"moving", &[("from", "a")]).await;
 
     let out = client
         .re_encrypt()
-        .ciphertext_blob(Blob::new(blob.clone()))
+        .ciphertext_blob(blob.clone())
         .source_encryption_context("from", "a")
         .destination_key_id(&destination)
         .destination_encryption_context("to", "b")
@@ -379,7 +338,7 @@ async fn re_encrypt_moves_ciphertext_between_keys() {
     check_error(
         client
             .re_encrypt()
-            .ciphertext_blob(Blob::new(blob.clone()))
+            .ciphertext_blob(blob.clone())
             .destination_key_id(&destination)
             .send()
             .await,
@@ -388,7 +347,7 @@ async fn re_encrypt_moves_ciphertext_between_keys() {
     check_error(
         client
             .re_encrypt()
-            .ciphertext_blob(Blob::new(blob.clone()))
+            .ciphertext_blob(blob.clone())
             .source_encryption_context("from", "a")
             .source_key_id(&destination)
             .destination_key_id(&destination)
@@ -397,11 +356,7 @@ async fn re_encrypt_moves_ciphertext_between_keys() {
         "IncorrectKeyException",
     );
     let message = check_error(
-        client
-            .re_encrypt()
-            .ciphertext_blob(Blob::new(blob))
-            .send()
-            .await,
+        client.re_encrypt().ciphertext_blob(blob).send().await,
         "ValidationException",
     );
     assert!(message.contains("'destinationKeyId'"), "{message}");

@@ -3,6 +3,8 @@
 use aws_sdk_kms::Client;
 use aws_sdk_kms::types::{GrantConstraints, GrantListEntry, GrantOperation, KeySpec, KeyUsageType};
 
+use crate::support::keys::create_key_with;
+use crate::support::lifecycle::schedule_deletion;
 use crate::support::{RawRequest, TestServer, check_error, create_key, metadata};
 
 const APP: &str = "arn:aws:iam::111122223333:role/app";
@@ -218,16 +220,7 @@ async fn grants_follow_aws_rules() {
             .await,
         "ValidationException",
     );
-    let signing = client
-        .create_key()
-        .key_spec(KeySpec::EccNistP256)
-        .key_usage(KeyUsageType::SignVerify)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap()
-        .key_id;
+    let signing = create_key_with(&client, KeySpec::EccNistP256, KeyUsageType::SignVerify).await;
     create(
         &signing,
         vec![GrantOperation::Sign, GrantOperation::GetPublicKey],
@@ -261,13 +254,7 @@ async fn grants_follow_aws_rules() {
     );
     assert_eq!(all_grants(&client, &key_id).await.len(), 1);
     client.enable_key().key_id(&key_id).send().await.unwrap();
-    client
-        .schedule_key_deletion()
-        .key_id(&key_id)
-        .pending_window_in_days(7)
-        .send()
-        .await
-        .unwrap();
+    schedule_deletion(&client, &key_id, Some(7)).await;
     check_error(
         create(&key_id, vec![GrantOperation::Encrypt]).send().await,
         "KMSInvalidStateException",
@@ -449,13 +436,7 @@ async fn grants_survive_a_restart_and_go_with_their_key() {
 
     // Deleting the key deletes its grants.
     let (_, token) = grant(&client, &key_id, &[GrantOperation::Encrypt]).await;
-    client
-        .schedule_key_deletion()
-        .key_id(&key_id)
-        .pending_window_in_days(7)
-        .send()
-        .await
-        .unwrap();
+    schedule_deletion(&client, &key_id, Some(7)).await;
     server.advance(8 * 86_400).await;
     check_error(
         client.retire_grant().grant_token(&token).send().await,

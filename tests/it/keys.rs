@@ -2,10 +2,14 @@
 //! ScheduleKeyDeletion and CancelKeyDeletion.
 
 use aws_sdk_kms::types::{
-    EncryptionAlgorithmSpec, KeyManagerType, KeySpec, KeyState, KeyUsageType, OriginType, Tag,
+    EncryptionAlgorithmSpec, KeyManagerType, KeySpec, KeyState, KeyUsageType, OriginType,
 };
 
-use crate::support::{ACCOUNT, REGION, TestServer, check_error, create_key, key_state};
+use crate::support::arns::{alias_arn, key_arn};
+use crate::support::errors::{alias_not_found, key_not_found, pending_deletion};
+use crate::support::keys::{create_alias, tag};
+use crate::support::lifecycle::schedule_deletion;
+use crate::support::{ACCOUNT, TestServer, check_error, create_key, key_state, metadata};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_key_returns_full_metadata() {
@@ -25,10 +29,7 @@ async fn create_key_returns_full_metadata() {
         .unwrap();
     assert!(uuid::Uuid::parse_str(&meta.key_id).is_ok());
     assert_eq!(meta.aws_account_id.as_deref(), Some(ACCOUNT));
-    assert_eq!(
-        meta.arn.as_deref(),
-        Some(format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{}", meta.key_id).as_str())
-    );
+    assert_eq!(meta.arn.as_deref(), Some(key_arn(&meta.key_id).as_str()));
     let created = meta.creation_date.unwrap().as_secs_f64();
     assert!((created - before).abs() < 60.0, "{created} vs {before}");
     assert!(meta.enabled);
@@ -58,14 +59,7 @@ async fn create_key_returns_full_metadata() {
     assert_eq!(bare.description.as_deref(), Some(""));
     assert_ne!(bare.key_id, meta.key_id);
 
-    let described = client
-        .describe_key()
-        .key_id(&meta.key_id)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap();
+    let described = metadata(&client, &meta.key_id).await;
     assert_eq!(described.arn, meta.arn);
     assert_eq!(described.creation_date, meta.creation_date);
 }
@@ -141,17 +135,7 @@ async fn create_key_validates_spec_usage_and_origin() {
         "ValidationException",
     );
     check_error(
-        client
-            .create_key()
-            .tags(
-                Tag::builder()
-                    .tag_key("aws:x")
-                    .tag_value("y")
-                    .build()
-                    .unwrap(),
-            )
-            .send()
-            .await,
+        client.create_key().tags(tag("aws:x", "y")).send().await,
         "TagException",
     );
     check_error(
@@ -186,10 +170,7 @@ async fn list_keys_paginates_over_every_key() {
         pages += 1;
         for entry in page.keys() {
             let id = entry.key_id.clone().unwrap();
-            assert_eq!(
-                entry.key_arn.as_deref(),
-                Some(format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{id}").as_str())
-            );
+            assert_eq!(entry.key_arn.as_deref(), Some(key_arn(&id).as_str()));
             seen.push(id);
         }
         assert_eq!(page.truncated, page.next_marker.is_some());
@@ -237,36 +218,16 @@ async fn enable_disable_and_describe_by_every_reference() {
     let server = TestServer::start().await;
     let client = server.client();
     let key_id = create_key(&client).await;
-    let arn = format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{key_id}");
-    client
-        .create_alias()
-        .alias_name("alias/ref")
-        .target_key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
-    let alias_arn = format!("arn:aws:kms:{REGION}:{ACCOUNT}:alias/ref");
+    let arn = key_arn(&key_id);
+    create_alias(&client, "alias/ref", &key_id).await;
+    let alias_arn = alias_arn("alias/ref");
     for reference in [&key_id, &arn, &"alias/ref".to_owned(), &alias_arn] {
-        let meta = client
-            .describe_key()
-            .key_id(reference)
-            .send()
-            .await
-            .unwrap()
-            .key_metadata
-            .unwrap();
+        let meta = metadata(&client, reference).await;
         assert_eq!(meta.key_id, key_id, "{reference}");
     }
 
     client.disable_key().key_id(&arn).send().await.unwrap();
-    let meta = client
-        .describe_key()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap();
+    let meta = metadata(&client, &key_id).await;
     assert_eq!(meta.key_state, Some(KeyState::Disabled));
     assert!(!meta.enabled);
     // Disabling twice is fine, as in AWS.
@@ -288,14 +249,7 @@ async fn enable_disable_and_describe_by_every_reference() {
         .send()
         .await
         .unwrap();
-    let meta = client
-        .describe_key()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap();
+    let meta = metadata(&client, &key_id).await;
     assert_eq!(meta.description.as_deref(), Some("renamed"));
 }
 
@@ -308,10 +262,7 @@ async fn unknown_keys_are_not_found_with_aws_messages() {
         client.describe_key().key_id(missing).send().await,
         "NotFoundException",
     );
-    assert_eq!(
-        message,
-        format!("Key 'arn:aws:kms:{REGION}:{ACCOUNT}:key/{missing}' does not exist")
-    );
+    assert_eq!(message, key_not_found(missing));
     let message = check_error(
         client.enable_key().key_id("not-a-key").send().await,
         "NotFoundException",
@@ -321,10 +272,7 @@ async fn unknown_keys_are_not_found_with_aws_messages() {
         client.describe_key().key_id("alias/nothing").send().await,
         "NotFoundException",
     );
-    assert_eq!(
-        message,
-        format!("Alias arn:aws:kms:{REGION}:{ACCOUNT}:alias/nothing is not found.")
-    );
+    assert_eq!(message, alias_not_found("alias/nothing"));
     let message = check_error(client.describe_key().send().await, "ValidationException");
     assert_eq!(
         message,
@@ -338,7 +286,7 @@ async fn schedule_and_cancel_key_deletion() {
     let server = TestServer::start().await;
     let client = server.client();
     let key_id = create_key(&client).await;
-    let arn = format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{key_id}");
+    let arn = key_arn(&key_id);
 
     for bad in [6, 31] {
         let message = check_error(
@@ -367,33 +315,20 @@ async fn schedule_and_cancel_key_deletion() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs_f64();
-    let scheduled = client
-        .schedule_key_deletion()
-        .key_id(&key_id)
-        .pending_window_in_days(7)
-        .send()
-        .await
-        .unwrap();
+    let scheduled = schedule_deletion(&client, &key_id, Some(7)).await;
     assert_eq!(scheduled.key_id.as_deref(), Some(arn.as_str()));
     assert_eq!(scheduled.key_state, Some(KeyState::PendingDeletion));
     assert_eq!(scheduled.pending_window_in_days, Some(7));
     let deletion = scheduled.deletion_date.unwrap().as_secs_f64();
     assert!((deletion - (now + 7.0 * 86400.0)).abs() < 60.0);
 
-    let meta = client
-        .describe_key()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap();
+    let meta = metadata(&client, &key_id).await;
     assert_eq!(meta.key_state, Some(KeyState::PendingDeletion));
     assert!(!meta.enabled);
     assert_eq!(meta.deletion_date.unwrap().as_secs_f64(), deletion);
 
     // Everything but DescribeKey and CancelKeyDeletion is refused now.
-    let pending = format!("{arn} is pending deletion.");
+    let pending = pending_deletion(&key_id);
     for result in [
         client
             .schedule_key_deletion()
@@ -438,14 +373,7 @@ async fn schedule_and_cancel_key_deletion() {
         .await
         .unwrap();
     assert_eq!(cancelled.key_id.as_deref(), Some(arn.as_str()));
-    let meta = client
-        .describe_key()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap();
+    let meta = metadata(&client, &key_id).await;
     assert_eq!(meta.key_state, Some(KeyState::Disabled));
     assert!(meta.deletion_date.is_none());
 
@@ -456,11 +384,6 @@ async fn schedule_and_cancel_key_deletion() {
     assert_eq!(message, format!("{arn} is not pending deletion."));
 
     // The default window is 30 days.
-    let scheduled = client
-        .schedule_key_deletion()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
+    let scheduled = schedule_deletion(&client, &key_id, None).await;
     assert_eq!(scheduled.pending_window_in_days, Some(30));
 }

@@ -2,28 +2,12 @@
 
 use std::io::{Read, Write};
 
-use aws_sdk_kms::Client;
-use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_kms::primitives::Blob;
 
-use crate::support::check_error;
 use crate::support::process::Running;
+use crate::support::{check_error, client_at};
 
 const SECRET: &[u8] = b"TOP-SECRET-PLAINTEXT-7f3a";
-
-fn client(endpoint: &str, access_key: &str) -> Client {
-    client_in(endpoint, access_key, "eu-west-1")
-}
-
-fn client_in(endpoint: &str, access_key: &str, region: &str) -> Client {
-    let config = aws_sdk_kms::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(region.to_owned()))
-        .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new(access_key, "secret", None, None, "test"))
-        .build();
-    Client::from_conf(config)
-}
 
 /// Every way the secret could appear in text: raw, and base64 as the wire carries it.
 fn leaks_secret(text: &str) -> bool {
@@ -48,7 +32,7 @@ async fn audit_log_records_calls_without_secrets() {
             audit.to_str().unwrap(),
         ],
     );
-    let client = client(&server.endpoint(), "111122223333");
+    let client = client_at(&server.endpoint(), "eu-west-1", "111122223333");
     let key = client
         .create_key()
         .send()
@@ -149,7 +133,7 @@ async fn request_log_lines_carry_the_call_and_never_secrets() {
             "json",
         ],
     );
-    let client = client(&server.endpoint(), "AKIDEXAMPLE");
+    let client = client_at(&server.endpoint(), "eu-west-1", "AKIDEXAMPLE");
     let key = client
         .create_key()
         .send()
@@ -233,7 +217,7 @@ async fn sigterm_finishes_the_request_in_flight_and_exits_cleanly() {
 
     // The key it acknowledged is on disk (unsigned requests act in the default region).
     let server = Running::start(dir.path(), &args);
-    let client = client_in(&server.endpoint(), "AKIDEXAMPLE", "us-east-1");
+    let client = client_at(&server.endpoint(), "us-east-1", "AKIDEXAMPLE");
     let meta = client.describe_key().key_id(&key_id).send().await.unwrap();
     server.kill();
     assert_eq!(

@@ -6,35 +6,24 @@ use aws_sdk_kms::Client;
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{IncludeKeyMaterial, KeyMaterialState, RotationType};
 
-use crate::support::{ACCOUNT, DAY, REGION, TestServer, check_error, create_key};
+use crate::support::arns::key_arn;
+use crate::support::errors::{disabled, key_not_found, pending_deletion};
+use crate::support::keys::{create_alias, encrypt};
+use crate::support::lifecycle::{
+    enable_rotation, list_rotations, rotation_status, schedule_deletion,
+};
+use crate::support::{DAY, REGION, TestServer, check_error, create_key, metadata};
 
+/// The key's current KeyMaterialId as DescribeKey reports it.
 async fn current_material(client: &Client, key_id: &str) -> String {
-    client
-        .describe_key()
-        .key_id(key_id)
-        .send()
+    metadata(client, key_id)
         .await
-        .unwrap()
-        .key_metadata
-        .unwrap()
         .current_key_material_id
         .unwrap()
 }
 
-async fn encrypt(client: &Client, key_id: &str, plaintext: &[u8]) -> Blob {
-    client
-        .encrypt()
-        .key_id(key_id)
-        .plaintext(Blob::new(plaintext.to_vec()))
-        .send()
-        .await
-        .unwrap()
-        .ciphertext_blob
-        .unwrap()
-}
-
 /// Decrypts and returns (plaintext, KeyMaterialId).
-async fn decrypt(client: &Client, blob: &Blob) -> (Vec<u8>, String) {
+async fn decrypt_with_material(client: &Client, blob: &Blob) -> (Vec<u8>, String) {
     let out = client
         .decrypt()
         .ciphertext_blob(blob.clone())
@@ -52,43 +41,21 @@ async fn automatic_rotation_fires_when_the_clock_passes_the_period() {
     let server = TestServer::start().await;
     let client = server.client();
     let key_id = create_key(&client).await;
-    let arn = format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{key_id}");
-    client
-        .create_alias()
-        .alias_name("alias/rotating")
-        .target_key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
+    let arn = key_arn(&key_id);
+    create_alias(&client, "alias/rotating", &key_id).await;
     let first = current_material(&client, &key_id).await;
     let old_blob = encrypt(&client, "alias/rotating", b"before").await;
 
     // Off by default.
-    let status = client
-        .get_key_rotation_status()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
+    let status = rotation_status(&client, &key_id).await;
     assert!(!status.key_rotation_enabled);
     assert_eq!(status.key_id.as_deref(), Some(key_id.as_str()));
     assert!(status.next_rotation_date.is_none());
     assert!(status.rotation_period_in_days.is_none());
 
     let enabled_at = server.clock().await["now"].as_f64().unwrap();
-    client
-        .enable_key_rotation()
-        .key_id(&key_id)
-        .rotation_period_in_days(90)
-        .send()
-        .await
-        .unwrap();
-    let status = client
-        .get_key_rotation_status()
-        .key_id(&arn)
-        .send()
-        .await
-        .unwrap();
+    enable_rotation(&client, &key_id, Some(90)).await;
+    let status = rotation_status(&client, &arn).await;
     assert!(status.key_rotation_enabled);
     assert_eq!(status.key_id.as_deref(), Some(key_id.as_str()));
     assert_eq!(status.rotation_period_in_days, Some(90));
@@ -96,12 +63,7 @@ async fn automatic_rotation_fires_when_the_clock_passes_the_period() {
     let next = status.next_rotation_date.unwrap();
     let expected = enabled_at + 90.0 * DAY as f64;
     assert!((next.as_secs_f64() - expected).abs() < 60.0, "{next:?}");
-    let listed = client
-        .list_key_rotations()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
+    let listed = list_rotations(&client, &key_id).await;
     assert!(listed.rotations().is_empty());
     assert!(!listed.truncated);
 
@@ -115,12 +77,7 @@ async fn automatic_rotation_fires_when_the_clock_passes_the_period() {
     assert_eq!(advanced["rotated"], serde_json::json!([arn]));
     assert_eq!(advanced["deleted"], serde_json::json!([]));
 
-    let listed = client
-        .list_key_rotations()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
+    let listed = list_rotations(&client, &key_id).await;
     assert_eq!(listed.rotations().len(), 1);
     let rotation = &listed.rotations()[0];
     assert_eq!(rotation.key_id(), Some(key_id.as_str()));
@@ -140,23 +97,18 @@ async fn automatic_rotation_fires_when_the_clock_passes_the_period() {
     assert_eq!(current_material(&client, &key_id).await, second);
 
     // The schedule moved on by the period.
-    let status = client
-        .get_key_rotation_status()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
+    let status = rotation_status(&client, &key_id).await;
     let following = status.next_rotation_date.unwrap().as_secs_f64();
     assert!((following - (next.as_secs_f64() + 90.0 * DAY as f64)).abs() < 0.001);
 
     // The old ciphertext still decrypts, with the old material; new ones use the new one.
     assert_eq!(
-        decrypt(&client, &old_blob).await,
+        decrypt_with_material(&client, &old_blob).await,
         (b"before".to_vec(), first.clone())
     );
     let new_blob = encrypt(&client, "alias/rotating", b"after").await;
     assert_eq!(
-        decrypt(&client, &new_blob).await,
+        decrypt_with_material(&client, &new_blob).await,
         (b"after".to_vec(), second.clone())
     );
     let data_key = client
@@ -183,21 +135,15 @@ async fn automatic_rotation_fires_when_the_clock_passes_the_period() {
         Some(second.as_str())
     );
     assert_eq!(re_encrypted.key_id.as_deref(), Some(arn.as_str()));
-    let (plaintext, material) = decrypt(&client, &re_encrypted.ciphertext_blob.unwrap()).await;
+    let (plaintext, material) =
+        decrypt_with_material(&client, &re_encrypted.ciphertext_blob.unwrap()).await;
     assert_eq!(
         (plaintext.as_slice(), material.as_str()),
         (&b"before"[..], second.as_str())
     );
 
     // KeyId, ARN and alias did not change.
-    let meta = client
-        .describe_key()
-        .key_id("alias/rotating")
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap();
+    let meta = metadata(&client, "alias/rotating").await;
     assert_eq!(meta.key_id, key_id);
     assert_eq!(meta.arn.as_deref(), Some(arn.as_str()));
 
@@ -247,18 +193,8 @@ async fn a_long_advance_rotates_once_per_period() {
     let client = server.client();
     let key_id = create_key(&client).await;
     let blob = encrypt(&client, &key_id, b"v1").await;
-    client
-        .enable_key_rotation()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
-    let first = client
-        .get_key_rotation_status()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
+    enable_rotation(&client, &key_id, None).await;
+    let first = rotation_status(&client, &key_id).await;
     assert_eq!(
         first.rotation_period_in_days,
         Some(365),
@@ -266,12 +202,7 @@ async fn a_long_advance_rotates_once_per_period() {
     );
     let first = first.next_rotation_date.unwrap().as_secs_f64();
     server.advance(3 * 365 * DAY + 60).await;
-    let listed = client
-        .list_key_rotations()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
+    let listed = list_rotations(&client, &key_id).await;
     let dates: Vec<f64> = listed
         .rotations()
         .iter()
@@ -282,7 +213,7 @@ async fn a_long_advance_rotates_once_per_period() {
     for (got, want) in dates.iter().zip([0.0, year, 2.0 * year]) {
         assert!((got - want).abs() < 0.001, "{dates:?}");
     }
-    assert_eq!(decrypt(&client, &blob).await.0, b"v1");
+    assert_eq!(decrypt_with_material(&client, &blob).await.0, b"v1");
     server.stop().await;
 }
 
@@ -291,7 +222,7 @@ async fn on_demand_rotation_and_its_quota() {
     let server = TestServer::start().await;
     let client = server.client();
     let key_id = create_key(&client).await;
-    let arn = format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{key_id}");
+    let arn = key_arn(&key_id);
     let mut blobs = vec![(
         encrypt(&client, &key_id, b"0").await,
         current_material(&client, &key_id).await,
@@ -304,10 +235,7 @@ async fn on_demand_rotation_and_its_quota() {
             .await
             .unwrap();
         // RotateKeyOnDemand names the key by its ARN, as ScheduleKeyDeletion does.
-        assert_eq!(
-            rotated.key_id,
-            Some(format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{key_id}"))
-        );
+        assert_eq!(rotated.key_id.as_deref(), Some(arn.as_str()));
         let material = current_material(&client, &key_id).await;
         assert_ne!(material, blobs.last().unwrap().1);
         blobs.push((encrypt(&client, &key_id, &[b'0' + i % 10]).await, material));
@@ -325,7 +253,7 @@ async fn on_demand_rotation_and_its_quota() {
     );
     // Every ciphertext, from every material, still decrypts with the material that sealed it.
     for (i, (blob, material)) in blobs.iter().enumerate() {
-        let (plaintext, used) = decrypt(&client, blob).await;
+        let (plaintext, used) = decrypt_with_material(&client, blob).await;
         assert_eq!(plaintext, [b'0' + (i % 10) as u8]);
         assert_eq!(&used, material);
     }
@@ -365,13 +293,7 @@ async fn on_demand_rotation_and_its_quota() {
     );
 
     // On-demand rotations leave the automatic schedule alone.
-    client
-        .enable_key_rotation()
-        .key_id(&key_id)
-        .rotation_period_in_days(90)
-        .send()
-        .await
-        .unwrap();
+    enable_rotation(&client, &key_id, Some(90)).await;
     server.advance(90 * DAY + 60).await;
     let kinds: Vec<RotationType> = client
         .list_key_rotations()
@@ -394,13 +316,7 @@ async fn on_demand_rotation_conflicts_with_an_imminent_automatic_one() {
     let server = TestServer::start().await;
     let client = server.client();
     let key_id = create_key(&client).await;
-    client
-        .enable_key_rotation()
-        .key_id(&key_id)
-        .rotation_period_in_days(90)
-        .send()
-        .await
-        .unwrap();
+    enable_rotation(&client, &key_id, Some(90)).await;
     server.advance(90 * DAY - 10 * 60).await;
     let message = check_error(
         client.rotate_key_on_demand().key_id(&key_id).send().await,
@@ -426,7 +342,6 @@ async fn rotation_errors_follow_aws() {
     let server = TestServer::start().await;
     let client = server.client();
     let key_id = create_key(&client).await;
-    let arn = format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{key_id}");
 
     for (days, constraint) in [
         (89, "greater than or equal to 90"),
@@ -464,7 +379,7 @@ async fn rotation_errors_follow_aws() {
     );
 
     let missing = "1234abcd-12ab-34cd-56ef-1234567890ab";
-    let not_found = format!("Key 'arn:aws:kms:{REGION}:{ACCOUNT}:key/{missing}' does not exist");
+    let not_found = key_not_found(missing);
     let message = check_error(
         client.rotate_key_on_demand().key_id(missing).send().await,
         "NotFoundException",
@@ -484,15 +399,9 @@ async fn rotation_errors_follow_aws() {
     );
 
     // A disabled key: DisabledException, and it does not rotate while disabled.
-    client
-        .enable_key_rotation()
-        .key_id(&key_id)
-        .rotation_period_in_days(90)
-        .send()
-        .await
-        .unwrap();
+    enable_rotation(&client, &key_id, Some(90)).await;
     client.disable_key().key_id(&key_id).send().await.unwrap();
-    let disabled = format!("{arn} is disabled.");
+    let disabled = disabled(&key_id);
     for result in [
         client
             .enable_key_rotation()
@@ -520,12 +429,7 @@ async fn rotation_errors_follow_aws() {
     }
     let advanced = server.advance(100 * DAY).await;
     assert_eq!(advanced["rotated"], serde_json::json!([]));
-    let status = client
-        .get_key_rotation_status()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
+    let status = rotation_status(&client, &key_id).await;
     assert!(
         status.key_rotation_enabled,
         "disabling the key keeps its rotation status"
@@ -534,24 +438,14 @@ async fn rotation_errors_follow_aws() {
     // Re-enabled after more than a period without rotation: it rotates at once, once.
     let enabled_at = server.clock().await["now"].as_f64().unwrap();
     client.enable_key().key_id(&key_id).send().await.unwrap();
-    let listed = client
-        .list_key_rotations()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
+    let listed = list_rotations(&client, &key_id).await;
     assert_eq!(listed.rotations().len(), 1);
     let rotated_at = listed.rotations()[0].rotation_date().unwrap().as_secs_f64();
     assert!((rotated_at - enabled_at).abs() < 60.0);
 
     // Pending deletion: KMSInvalidStateException, and the status reads false until cancelled.
-    client
-        .schedule_key_deletion()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
-    let pending = format!("{arn} is pending deletion.");
+    schedule_deletion(&client, &key_id, None).await;
+    let pending = pending_deletion(&key_id);
     let message = check_error(
         client.rotate_key_on_demand().key_id(&key_id).send().await,
         "KMSInvalidStateException",
@@ -562,12 +456,7 @@ async fn rotation_errors_follow_aws() {
         "KMSInvalidStateException",
     );
     assert_eq!(message, pending);
-    let status = client
-        .get_key_rotation_status()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
+    let status = rotation_status(&client, &key_id).await;
     assert!(!status.key_rotation_enabled);
     assert!(status.next_rotation_date.is_none());
     client
@@ -576,12 +465,7 @@ async fn rotation_errors_follow_aws() {
         .send()
         .await
         .unwrap();
-    let status = client
-        .get_key_rotation_status()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
+    let status = rotation_status(&client, &key_id).await;
     assert!(status.key_rotation_enabled);
     assert_eq!(status.rotation_period_in_days, Some(90));
 
@@ -593,12 +477,7 @@ async fn rotation_errors_follow_aws() {
         .send()
         .await
         .unwrap();
-    let status = client
-        .get_key_rotation_status()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
+    let status = rotation_status(&client, &key_id).await;
     assert!(!status.key_rotation_enabled);
     let advanced = server.advance(200 * DAY).await;
     assert_eq!(advanced["rotated"], serde_json::json!([]));
@@ -611,19 +490,9 @@ async fn rotation_status_works_across_accounts_and_management_does_not() {
     let owner = server.client();
     let other = server.client_for(REGION, "210987654321");
     let key_id = create_key(&owner).await;
-    let arn = format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{key_id}");
-    owner
-        .enable_key_rotation()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
-    let status = other
-        .get_key_rotation_status()
-        .key_id(&arn)
-        .send()
-        .await
-        .unwrap();
+    let arn = key_arn(&key_id);
+    enable_rotation(&owner, &key_id, None).await;
+    let status = rotation_status(&other, &arn).await;
     assert!(status.key_rotation_enabled);
     check_error(
         other.rotate_key_on_demand().key_id(&arn).send().await,

@@ -1,8 +1,9 @@
 //! Account and region scoping: from the SigV4 credential scope and a 12-digit access key id.
 
-use aws_sdk_kms::primitives::Blob;
-
-use crate::support::{ACCOUNT, TestServer, check_error, create_key};
+use crate::support::arns::key_arn_in;
+use crate::support::errors::key_not_found;
+use crate::support::keys::{create_alias, decrypt, encrypt};
+use crate::support::{ACCOUNT, TestServer, check_error, create_key, key_state, metadata};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_are_regional() {
@@ -10,25 +11,15 @@ async fn keys_are_regional() {
     let east = server.client_for("us-east-1", "AKIDEXAMPLE");
     let west = server.client_for("eu-west-1", "AKIDEXAMPLE");
     let key_id = create_key(&west).await;
-    let meta = west
-        .describe_key()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap();
-    let arn = format!("arn:aws:kms:eu-west-1:{ACCOUNT}:key/{key_id}");
+    let meta = metadata(&west, &key_id).await;
+    let arn = key_arn_in("eu-west-1", ACCOUNT, &key_id);
     assert_eq!(meta.arn.as_deref(), Some(arn.as_str()));
 
     let message = check_error(
         east.describe_key().key_id(&key_id).send().await,
         "NotFoundException",
     );
-    assert_eq!(
-        message,
-        format!("Key 'arn:aws:kms:us-east-1:{ACCOUNT}:key/{key_id}' does not exist")
-    );
+    assert_eq!(message, key_not_found(&key_id));
     let message = check_error(
         east.describe_key().key_id(&arn).send().await,
         "NotFoundException",
@@ -40,22 +31,9 @@ async fn keys_are_regional() {
     // Alias names are per region too.
     for client in [&east, &west] {
         let id = create_key(client).await;
-        client
-            .create_alias()
-            .alias_name("alias/same-name")
-            .target_key_id(&id)
-            .send()
-            .await
-            .unwrap();
+        create_alias(client, "alias/same-name", &id).await;
     }
-    let east_target = east
-        .describe_key()
-        .key_id("alias/same-name")
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap();
+    let east_target = metadata(&east, "alias/same-name").await;
     assert!(
         east_target
             .arn
@@ -72,19 +50,12 @@ async fn accounts_come_from_numeric_access_keys() {
     let default = server.client();
 
     let alice_key = create_key(&alice).await;
-    let meta = alice
-        .describe_key()
-        .key_id(&alice_key)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap();
+    let meta = metadata(&alice, &alice_key).await;
     assert_eq!(meta.aws_account_id.as_deref(), Some("111111111111"));
     let alice_arn = meta.arn.unwrap();
     assert_eq!(
         alice_arn,
-        format!("arn:aws:kms:us-east-1:111111111111:key/{alice_key}")
+        key_arn_in("us-east-1", "111111111111", &alice_key)
     );
 
     // By bare id, Bob and the default account do not see Alice's key.
@@ -102,22 +73,8 @@ async fn accounts_come_from_numeric_access_keys() {
     // By ARN, cross-account use works for cryptographic operations and DescribeKey ...
     let described = bob.describe_key().key_id(&alice_arn).send().await.unwrap();
     assert_eq!(described.key_metadata.unwrap().key_id, alice_key);
-    let blob = bob
-        .encrypt()
-        .key_id(&alice_arn)
-        .plaintext(Blob::new(b"shared".to_vec()))
-        .send()
-        .await
-        .unwrap()
-        .ciphertext_blob
-        .unwrap();
-    let back = alice
-        .decrypt()
-        .ciphertext_blob(blob.clone())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(back.plaintext.unwrap().into_inner(), b"shared");
+    let blob = encrypt(&bob, &alice_arn, b"shared").await;
+    assert_eq!(decrypt(&alice, blob.clone()).await, b"shared");
     let back = bob.decrypt().ciphertext_blob(blob).send().await.unwrap();
     assert_eq!(back.key_id.as_deref(), Some(alice_arn.as_str()));
 
@@ -130,15 +87,5 @@ async fn accounts_come_from_numeric_access_keys() {
         bob.schedule_key_deletion().key_id(&alice_arn).send().await,
         "NotFoundException",
     );
-    let state = alice
-        .describe_key()
-        .key_id(&alice_key)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap()
-        .key_state
-        .unwrap();
-    assert_eq!(state.as_str(), "Enabled");
+    assert_eq!(key_state(&alice, &alice_key).await, "Enabled");
 }

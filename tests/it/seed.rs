@@ -4,32 +4,23 @@
 use std::path::Path;
 use std::process::Command;
 
-use aws_sdk_kms::Client;
-use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_kms::primitives::Blob;
-use aws_sdk_kms::types::{KeySpec, KeyUsageType, MacAlgorithmSpec, Tag};
+use aws_sdk_kms::types::{KeySpec, KeyUsageType, MacAlgorithmSpec};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use hmac::{KeyInit, Mac};
 use kmsd::crypto::asymmetric::{AsymmetricKey, KeyPairKind, to_pem};
 
+use crate::support::keys::{create_alias, create_key_with, decrypt, encrypt, public_key, tag};
+use crate::support::lifecycle::{list_rotations, rotation_status};
 use crate::support::process::{KMSD, Running, run_to_exit};
-use crate::support::{TestServer, check_error};
+use crate::support::tools::hex;
+use crate::support::{TestServer, check_error, client_at, create_key, metadata};
 
 const K_SYM: &str = "11111111-1111-4111-8111-111111111111";
 const K_OFF: &str = "22222222-2222-4222-8222-222222222222";
 const K_HMAC: &str = "33333333-3333-4333-8333-333333333333";
 const K_OTHER: &str = "44444444-4444-4444-8444-444444444444";
-
-fn client(endpoint: &str, account: &str, region: &str) -> Client {
-    let config = aws_sdk_kms::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(region.to_owned()))
-        .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new(account, "secret", None, None, "test"))
-        .build();
-    Client::from_conf(config)
-}
 
 /// Runs `kmsd seed FILE --data-dir DIR`; returns (exit code, stdout, stderr).
 fn seed(file: &Path, data: &Path) -> (i32, String, String) {
@@ -68,10 +59,6 @@ fn indent(pem: &str, spaces: usize) -> String {
     pem.lines()
         .map(|l| format!("{}{l}\n", " ".repeat(spaces)))
         .collect()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Every asymmetric spec, with a freshly generated private key.
@@ -170,53 +157,21 @@ Scopes:
 
     // A ciphertext made on one seeded data dir decrypts on another seeded from the same file.
     let a = serve(&data_a);
-    let client_a = client(&a.endpoint(), "AKIDEXAMPLE", "us-east-1");
-    let blob = client_a
-        .encrypt()
-        .key_id("alias/app")
-        .plaintext(Blob::new(b"seeded".to_vec()))
-        .send()
-        .await
-        .unwrap()
-        .ciphertext_blob
-        .unwrap();
-    let meta = client_a
-        .describe_key()
-        .key_id(K_SYM)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap();
+    let client_a = client_at(&a.endpoint(), "us-east-1", "AKIDEXAMPLE");
+    let blob = encrypt(&client_a, "alias/app", b"seeded").await;
+    let meta = metadata(&client_a, K_SYM).await;
     let created = meta.creation_date;
     assert_eq!(meta.description.as_deref(), Some("seeded app key"));
-    let rotation = client_a
-        .get_key_rotation_status()
-        .key_id(K_SYM)
-        .send()
-        .await
-        .unwrap();
+    let rotation = rotation_status(&client_a, K_SYM).await;
     assert!(rotation.key_rotation_enabled);
     assert_eq!(rotation.rotation_period_in_days, Some(90));
-    let rotations = client_a
-        .list_key_rotations()
-        .key_id(K_SYM)
-        .send()
-        .await
-        .unwrap();
+    let rotations = list_rotations(&client_a, K_SYM).await;
     assert_eq!(
         rotations.rotations().len(),
         1,
         "two material versions are one past rotation"
     );
-    let off = client_a
-        .describe_key()
-        .key_id(K_OFF)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap();
+    let off = metadata(&client_a, K_OFF).await;
     assert_eq!(off.key_state.unwrap().as_str(), "Disabled");
     let tags = client_a
         .list_resource_tags()
@@ -251,38 +206,19 @@ Scopes:
         assert_eq!(public.key_spec.unwrap().as_str(), *spec);
     }
     // Other scopes are seeded too.
-    let other = client(&a.endpoint(), "222233334444", "eu-west-1");
-    let target = other
-        .describe_key()
-        .key_id("alias/app")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(target.key_metadata.unwrap().key_id, K_OTHER);
+    let other = client_at(&a.endpoint(), "eu-west-1", "222233334444");
+    assert_eq!(metadata(&other, "alias/app").await.key_id, K_OTHER);
     a.kill();
 
     let b = serve(&data_b);
-    let client_b = client(&b.endpoint(), "AKIDEXAMPLE", "us-east-1");
-    let back = client_b
-        .decrypt()
-        .ciphertext_blob(blob)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(back.plaintext.unwrap().into_inner(), b"seeded");
+    let client_b = client_at(&b.endpoint(), "us-east-1", "AKIDEXAMPLE");
+    assert_eq!(decrypt(&client_b, blob).await, b"seeded");
     b.kill();
 
     // Re-seeding did not touch the keys: same creation date.
     let a = serve(&data_a);
-    let client_a = client(&a.endpoint(), "AKIDEXAMPLE", "us-east-1");
-    let meta = client_a
-        .describe_key()
-        .key_id(K_SYM)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap();
+    let client_a = client_at(&a.endpoint(), "us-east-1", "AKIDEXAMPLE");
+    let meta = metadata(&client_a, K_SYM).await;
     assert_eq!(meta.creation_date, created);
     a.kill();
 }
@@ -342,46 +278,20 @@ async fn local_kms_seed_files_work_unchanged() {
         ],
         &[("KMS_SEED_PATH", file.to_str().unwrap())],
     );
-    let client = client(&server.endpoint(), "AKIDEXAMPLE", "us-east-1");
-    let aes = client
-        .describe_key()
-        .key_id("alias/testing")
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap();
+    let client = client_at(&server.endpoint(), "us-east-1", "AKIDEXAMPLE");
+    let aes = metadata(&client, "alias/testing").await;
     assert_eq!(aes.key_id, "bc436485-5092-42b8-92a3-0aa8b93536dc");
     assert_eq!(aes.description.as_deref(), Some("Your first key"));
-    let rotation = client
-        .get_key_rotation_status()
-        .key_id(&aes.key_id)
-        .send()
-        .await
-        .unwrap();
+    let rotation = rotation_status(&client, &aes.key_id).await;
     assert!(rotation.key_rotation_enabled);
     assert_eq!(
         rotation.next_rotation_date.unwrap().secs(),
         1_917_086_400 // 2030-10-01T12:00:00Z
     );
-    let external = client
-        .describe_key()
-        .key_id("49c5492b-b1bc-42a8-9a5c-b2015e810c1c")
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap();
+    let external = metadata(&client, "49c5492b-b1bc-42a8-9a5c-b2015e810c1c").await;
     assert_eq!(external.key_state.unwrap().as_str(), "PendingImport");
     assert_eq!(external.origin.unwrap().as_str(), "EXTERNAL");
-    let rsa_meta = client
-        .describe_key()
-        .key_id("ff275b92-0def-4dfc-b0f6-87c96b26c6c7")
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap();
+    let rsa_meta = metadata(&client, "ff275b92-0def-4dfc-b0f6-87c96b26c6c7").await;
     assert_eq!(rsa_meta.key_spec, Some(KeySpec::Rsa2048));
     assert_eq!(rsa_meta.key_usage, Some(KeyUsageType::EncryptDecrypt));
     let ecc = client
@@ -502,67 +412,30 @@ async fn export_then_seed_recreates_the_state_exactly() {
     let dir = tempfile::tempdir().unwrap();
     let (data_a, data_b) = (dir.path().join("a"), dir.path().join("b"));
     let a = serve(&data_a);
-    let client_a = client(&a.endpoint(), "AKIDEXAMPLE", "us-east-1");
-    let sym = crate::support::create_key(&client_a).await;
-    let old_blob = client_a
-        .encrypt()
-        .key_id(&sym)
-        .plaintext(Blob::new(b"before rotation".to_vec()))
-        .send()
-        .await
-        .unwrap()
-        .ciphertext_blob
-        .unwrap();
+    let client_a = client_at(&a.endpoint(), "us-east-1", "AKIDEXAMPLE");
+    let sym = create_key(&client_a).await;
+    let old_blob = encrypt(&client_a, &sym, b"before rotation").await;
     client_a
         .rotate_key_on_demand()
         .key_id(&sym)
         .send()
         .await
         .unwrap();
-    let new_blob = client_a
-        .encrypt()
-        .key_id(&sym)
-        .plaintext(Blob::new(b"after rotation".to_vec()))
-        .send()
-        .await
-        .unwrap()
-        .ciphertext_blob
-        .unwrap();
-    client_a
-        .create_alias()
-        .alias_name("alias/exported")
-        .target_key_id(&sym)
-        .send()
-        .await
-        .unwrap();
+    let new_blob = encrypt(&client_a, &sym, b"after rotation").await;
+    create_alias(&client_a, "alias/exported", &sym).await;
     let signer = client_a
         .create_key()
         .key_spec(KeySpec::EccNistP256)
         .key_usage(KeyUsageType::SignVerify)
-        .tags(Tag::builder().tag_key("k").tag_value("v").build().unwrap())
+        .tags(tag("k", "v"))
         .send()
         .await
         .unwrap()
         .key_metadata
         .unwrap()
         .key_id;
-    let public = client_a
-        .get_public_key()
-        .key_id(&signer)
-        .send()
-        .await
-        .unwrap()
-        .public_key;
-    let hmac = client_a
-        .create_key()
-        .key_spec(KeySpec::Hmac384)
-        .key_usage(KeyUsageType::GenerateVerifyMac)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap()
-        .key_id;
+    let public = public_key(&client_a, &signer).await;
+    let hmac = create_key_with(&client_a, KeySpec::Hmac384, KeyUsageType::GenerateVerifyMac).await;
     let mac = client_a
         .generate_mac()
         .key_id(&hmac)
@@ -606,36 +479,15 @@ async fn export_then_seed_recreates_the_state_exactly() {
     assert_eq!(seed(&file, &data_b).0, 0);
 
     let b = serve(&data_b);
-    let client_b = client(&b.endpoint(), "AKIDEXAMPLE", "us-east-1");
+    let client_b = client_at(&b.endpoint(), "us-east-1", "AKIDEXAMPLE");
     for (blob, text) in [
         (old_blob, &b"before rotation"[..]),
         (new_blob, &b"after rotation"[..]),
     ] {
-        let back = client_b
-            .decrypt()
-            .ciphertext_blob(blob)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(back.plaintext.unwrap().into_inner(), text);
+        assert_eq!(decrypt(&client_b, blob).await, text);
     }
-    let target = client_b
-        .describe_key()
-        .key_id("alias/exported")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(target.key_metadata.unwrap().key_id, sym);
-    assert_eq!(
-        client_b
-            .get_public_key()
-            .key_id(&signer)
-            .send()
-            .await
-            .unwrap()
-            .public_key,
-        public
-    );
+    assert_eq!(metadata(&client_b, "alias/exported").await.key_id, sym);
+    assert_eq!(public_key(&client_b, &signer).await, public);
     let tags = client_b
         .list_resource_tags()
         .key_id(&signer)
@@ -643,14 +495,7 @@ async fn export_then_seed_recreates_the_state_exactly() {
         .await
         .unwrap();
     assert_eq!(tags.tags()[0].tag_value, "v");
-    let state = client_b
-        .describe_key()
-        .key_id(&hmac)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap();
+    let state = metadata(&client_b, &hmac).await;
     assert_eq!(state.key_state.unwrap().as_str(), "Disabled");
     client_b.enable_key().key_id(&hmac).send().await.unwrap();
     let seeded = crate::support::metadata(&client_b, "alias/aws/s3").await;
@@ -687,27 +532,9 @@ async fn localstack_custom_id_and_material_tags() {
         let client = server.client();
         let meta = client
             .create_key()
-            .tags(
-                Tag::builder()
-                    .tag_key("_custom_id_")
-                    .tag_value(id)
-                    .build()
-                    .unwrap(),
-            )
-            .tags(
-                Tag::builder()
-                    .tag_key("_custom_key_material_")
-                    .tag_value(&material)
-                    .build()
-                    .unwrap(),
-            )
-            .tags(
-                Tag::builder()
-                    .tag_key("team")
-                    .tag_value("x")
-                    .build()
-                    .unwrap(),
-            )
+            .tags(tag("_custom_id_", id))
+            .tags(tag("_custom_key_material_", &material))
+            .tags(tag("team", "x"))
             .send()
             .await
             .unwrap()
@@ -720,29 +547,17 @@ async fn localstack_custom_id_and_material_tags() {
         check_error(
             client
                 .create_key()
-                .tags(
-                    Tag::builder()
-                        .tag_key("_custom_id_")
-                        .tag_value(id)
-                        .build()
-                        .unwrap(),
-                )
+                .tags(tag("_custom_id_", id))
                 .send()
                 .await,
             "ValidationException",
         );
-        blobs.push((client, client_blob(&server.client(), id).await, server));
+        let blob = encrypt(&server.client(), id, b"custom").await;
+        blobs.push((client, blob, server));
     }
     // Same id and material on two servers: each decrypts the other's ciphertext.
     let (first, second) = (&blobs[0], &blobs[1]);
-    let back = first
-        .0
-        .decrypt()
-        .ciphertext_blob(second.1.clone())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(back.plaintext.unwrap().into_inner(), b"custom");
+    assert_eq!(decrypt(&first.0, second.1.clone()).await, b"custom");
 
     // HMAC keys take custom material too, and compute the HMAC of it.
     let server = TestServer::start().await;
@@ -752,13 +567,7 @@ async fn localstack_custom_id_and_material_tags() {
         .create_key()
         .key_spec(KeySpec::Hmac512)
         .key_usage(KeyUsageType::GenerateVerifyMac)
-        .tags(
-            Tag::builder()
-                .tag_key("_custom_key_material_")
-                .tag_value(B64.encode(hmac_key))
-                .build()
-                .unwrap(),
-        )
+        .tags(tag("_custom_key_material_", &B64.encode(hmac_key)))
         .send()
         .await
         .unwrap()
@@ -782,29 +591,11 @@ async fn localstack_custom_id_and_material_tags() {
     check_error(
         client
             .create_key()
-            .tags(
-                Tag::builder()
-                    .tag_key("_custom_key_material_")
-                    .tag_value("c2hvcnQ=")
-                    .build()
-                    .unwrap(),
-            )
+            .tags(tag("_custom_key_material_", "c2hvcnQ="))
             .send()
             .await,
         "ValidationException",
     );
-}
-
-async fn client_blob(client: &Client, key: &str) -> Blob {
-    client
-        .encrypt()
-        .key_id(key)
-        .plaintext(Blob::new(b"custom".to_vec()))
-        .send()
-        .await
-        .unwrap()
-        .ciphertext_blob
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,16 +1,8 @@
 //! TagResource, UntagResource, ListResourceTags and the tag rules.
 
-use aws_sdk_kms::types::Tag;
-
+use crate::support::keys::tag;
+use crate::support::lifecycle::schedule_deletion;
 use crate::support::{TestServer, check_error, create_key};
-
-fn tag(key: &str, value: &str) -> Tag {
-    Tag::builder()
-        .tag_key(key)
-        .tag_value(value)
-        .build()
-        .unwrap()
-}
 
 async fn tags_of(client: &aws_sdk_kms::Client, key_id: &str) -> Vec<(String, String)> {
     client
@@ -182,12 +174,7 @@ async fn tag_rules_and_limits() {
     assert!(all.tags().iter().all(|t| t.tag_key != "one-too-many"));
 
     // A key pending deletion cannot be tagged, but its tags can still be listed.
-    client
-        .schedule_key_deletion()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
+    schedule_deletion(&client, &key_id, None).await;
     check_error(
         client
             .tag_resource()

@@ -7,7 +7,11 @@ use aws_sdk_kms::operation::get_key_last_usage::GetKeyLastUsageOutput;
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::KeyLastUsageTrackingOperation as Op;
 
-use crate::support::{ACCOUNT, DAY, REGION, TestServer, check_error, create_key, metadata};
+use crate::support::arns::key_arn;
+use crate::support::errors::key_not_found;
+use crate::support::keys::create_alias;
+use crate::support::lifecycle::schedule_deletion;
+use crate::support::{DAY, REGION, TestServer, check_error, create_key, metadata};
 
 async fn last_usage(client: &Client, key_id: &str) -> GetKeyLastUsageOutput {
     client
@@ -122,7 +126,7 @@ async fn get_key_last_usage_after_encrypt_and_decrypt() {
     assert_eq!(last_op(&client, &other).await, expected);
 
     // The key ARN works too.
-    let arn = format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{key_id}");
+    let arn = key_arn(&key_id);
     assert_eq!(last_op(&client, &arn).await, expected);
     server.stop().await;
 }
@@ -190,13 +194,7 @@ async fn get_key_last_usage_errors() {
     let server = TestServer::start().await;
     let client = server.client();
     let key_id = create_key(&client).await;
-    client
-        .create_alias()
-        .alias_name("alias/used")
-        .target_key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
+    create_alias(&client, "alias/used", &key_id).await;
     check_error(
         client
             .get_key_last_usage()
@@ -210,17 +208,14 @@ async fn get_key_last_usage_errors() {
         client.get_key_last_usage().key_id(missing).send().await,
         "NotFoundException",
     );
-    assert_eq!(
-        message,
-        format!("Key 'arn:aws:kms:{REGION}:{ACCOUNT}:key/{missing}' does not exist")
-    );
+    assert_eq!(message, key_not_found(missing));
     let message = check_error(
         client.get_key_last_usage().send().await,
         "ValidationException",
     );
     assert!(message.contains("Value null at 'keyId'"), "{message}");
     // Not cross-account.
-    let arn = format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{key_id}");
+    let arn = key_arn(&key_id);
     check_error(
         server
             .client_for(REGION, "210987654321")
@@ -231,12 +226,7 @@ async fn get_key_last_usage_errors() {
         "NotFoundException",
     );
     // Every key state: a key pending deletion still reports.
-    client
-        .schedule_key_deletion()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
+    schedule_deletion(&client, &key_id, None).await;
     last_usage(&client, &key_id).await;
     server.stop().await;
 }

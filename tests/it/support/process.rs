@@ -33,6 +33,7 @@ impl Running {
         Running::spawn(cwd, args, "info", env)
     }
 
+    /// [`Running::try_spawn`], panicking with its stderr when kmsd ends before it listens.
     fn spawn(cwd: &Path, args: &[&str], filter: &str, env: &[(&str, &str)]) -> Running {
         Running::try_spawn(cwd, args, filter, env).unwrap_or_else(|exit| {
             panic!(
@@ -50,6 +51,7 @@ impl Running {
         Running::try_spawn(cwd, args, "info", &[])
     }
 
+    /// Starts `kmsd` and waits for the line that reports its address (see [`Running::try_start`]).
     fn try_spawn(
         cwd: &Path,
         args: &[&str],

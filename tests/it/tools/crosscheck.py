@@ -2,8 +2,8 @@
 """Independent checks of what kmsd produces, with Python's `cryptography` package (and a
 little textbook arithmetic for what `cryptography` lacks: Ed25519ph, SM2 ECDH, ML-KEM-512).
 
-Used by tests/it/asymmetric.rs. Every command exits 0 on success and non-zero, with a reason on
-stderr, on failure. Binary inputs and outputs are files.
+Used through tests/it/support/tools.rs. Every command exits 0 on success and non-zero, with a
+reason on stderr, on failure. Binary inputs and outputs are files.
 
   verify SCHEME HASH PUB_DER MESSAGE SIGNATURE [digest]   SCHEME: pss pkcs1 ecdsa ed25519 ed25519ph mldsa
   mldsa-mu PUB_DER MESSAGE OUT_MU                          FIPS 204 mu for an empty context
