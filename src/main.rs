@@ -158,7 +158,8 @@ async fn run(config: Config) -> anyhow::Result<()> {
     let data = store.clone();
     let kms = Kms::open(store, config.home.clone(), Clock::system())
         .context("cannot load the data dir")?
-        .with_rsa_pool(RsaPool::new(config.rsa_pool_size));
+        .with_rsa_pool(RsaPool::new(config.rsa_pool_size))
+        .with_quotas(config.quotas);
     match &config.seed {
         Some(path) if path.exists() => {
             let report = kmsd::seed::apply(&kms, path)?;
@@ -190,6 +191,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
         keys = kms.key_count(),
         admin = config.admin,
         max_connections = limits.max_connections,
+        throttle = config.throttle_text.as_str(),
         "kmsd listening"
     );
     if let Some(exposure) = exposed {
@@ -218,6 +220,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
         allowed_hosts: config.allowed_hosts,
         admin_token: config.admin_token,
         limits,
+        throttle: config.throttle,
     };
     kmsd::serve_with_options(listener, Arc::new(kms), options, shutdown_signal()).await?;
     // sled keeps deleted records in its log until it cleans the segment they are in, which

@@ -19,6 +19,7 @@ mod import;
 pub mod keys;
 mod managed;
 pub mod policies;
+mod quotas;
 mod resolve;
 pub mod rotation;
 mod rules;
@@ -33,6 +34,7 @@ pub use clock::{Clock, MAX_OFFSET_SECONDS};
 pub use context::{Caller, Context};
 pub use durability::{Durable, WriteSeq};
 pub use error::{Error, Result};
+pub use quotas::Quotas;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -67,6 +69,8 @@ pub struct Kms {
     visible: AtomicU64,
     /// Which writes are on disk; flushes them in groups.
     durability: durability::Durability,
+    /// The resource quotas calls are held to.
+    quotas: Quotas,
 }
 
 /// Everything kmsd knows, partitioned by account and region.
@@ -211,6 +215,7 @@ impl Kms {
             tracking_start,
             visible: AtomicU64::new(0),
             durability,
+            quotas: Quotas::default(),
         })
     }
 
@@ -218,6 +223,17 @@ impl Kms {
     pub fn with_rsa_pool(mut self, pool: RsaPool) -> Kms {
         self.rsa_pool = pool;
         self
+    }
+
+    /// Holds calls to `quotas` instead of AWS's default resource quotas.
+    pub fn with_quotas(mut self, quotas: Quotas) -> Kms {
+        self.quotas = quotas;
+        self
+    }
+
+    /// The resource quotas calls are held to.
+    pub fn quotas(&self) -> &Quotas {
+        &self.quotas
     }
 
     /// Notes that a request arrived, so background work (filling the RSA key pool) holds

@@ -20,6 +20,7 @@ use tokio::sync::{Notify, mpsc};
 
 use super::access::{self, AdminToken};
 use super::audit::{AdminFacts, AuditLog, AuditRecord};
+use super::faults::{Faults, RuleSpec};
 use super::request_id::RequestIds;
 use crate::kms::{self, Kms};
 use crate::model::{AccountId, Region};
@@ -29,6 +30,8 @@ use crate::seed::ExportFilter;
 #[derive(Clone)]
 pub(crate) struct AdminState {
     pub(crate) kms: Arc<Kms>,
+    /// The fault rules the KMS route applies.
+    pub(crate) faults: Arc<Faults>,
     /// Tells the background sweep that the clock or the schedules changed.
     pub(crate) wake: Arc<Notify>,
     pub(crate) started: Instant,
@@ -63,6 +66,10 @@ pub(crate) fn routes(state: AdminState, enabled: bool) -> Router {
             .route("/_kmsd/clock/advance", post(advance))
             .route("/_kmsd/reset", post(reset))
             .route("/_kmsd/export", get(export))
+            .route(
+                "/_kmsd/faults",
+                get(list_faults).post(add_fault).delete(clear_faults),
+            )
             .route("/moto-api/reset", post(moto_reset))
             .route_layer(middleware::from_fn_with_state(state.clone(), gate));
         router = router.merge(guarded);
@@ -82,6 +89,9 @@ fn event_name(method: &Method, path: &str) -> &'static str {
         ("POST", "/_kmsd/clock/advance") => "kmsd:AdvanceClock",
         ("POST", "/_kmsd/reset") | ("POST", "/moto-api/reset") => "kmsd:Reset",
         ("GET", "/_kmsd/export") => "kmsd:Export",
+        ("GET", "/_kmsd/faults") => "kmsd:ListFaults",
+        ("POST", "/_kmsd/faults") => "kmsd:AddFault",
+        ("DELETE", "/_kmsd/faults") => "kmsd:ClearFaults",
         _ => "kmsd:Unknown",
     }
 }
@@ -281,6 +291,45 @@ async fn export(State(state): State<AdminState>, uri: Uri) -> Response {
         Err(response) => response,
     };
     with_parameters(&mut response, parameters);
+    response
+}
+
+/// `GET /_kmsd/faults`: the fault rules in force, in the order they apply.
+async fn list_faults(State(state): State<AdminState>) -> Response {
+    json_response(StatusCode::OK, &json!({ "rules": state.faults.list() }))
+}
+
+/// `POST /_kmsd/faults` with one rule (see `faults.rs` for its shape): matching KMS calls
+/// fail, slow down or lose their connection from now on.
+async fn add_fault(State(state): State<AdminState>, body: Bytes) -> Response {
+    let parameters: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let added = serde_json::from_slice::<RuleSpec>(&body)
+        .map_err(|e| format!("The body must be one fault rule, such as {{\"operation\": \"Decrypt\", \"error\": \"KMSInternalException\", \"count\": 1}}: {e}."))
+        .and_then(|spec| state.faults.add(spec));
+    let mut response = match added {
+        Ok(rule) => {
+            let answer = json!({ "rule": rule });
+            let mut response = json_response(StatusCode::OK, &answer);
+            response.extensions_mut().insert(Outcome {
+                response: Some(answer),
+                ..Outcome::default()
+            });
+            response
+        }
+        Err(message) => error(StatusCode::BAD_REQUEST, &message),
+    };
+    with_parameters(&mut response, parameters);
+    response
+}
+
+/// `DELETE /_kmsd/faults`: removes every rule.
+async fn clear_faults(State(state): State<AdminState>) -> Response {
+    let answer = json!({ "cleared": state.faults.clear() });
+    let mut response = json_response(StatusCode::OK, &answer);
+    response.extensions_mut().insert(Outcome {
+        response: Some(answer),
+        ..Outcome::default()
+    });
     response
 }
 

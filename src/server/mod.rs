@@ -10,13 +10,16 @@ mod admin;
 pub mod audit;
 mod call;
 mod connections;
+mod faults;
 mod request_id;
 mod sigv4;
 mod sweeper;
+mod throttle;
 
 pub use access::{AdminToken, AllowedHosts};
 pub use audit::AuditLog;
 pub use connections::{Limits, raise_open_files_limit};
+pub use throttle::{Quota, ThrottleRates};
 
 use std::future::Future;
 use std::sync::Arc;
@@ -52,6 +55,8 @@ pub struct ServeOptions {
     pub admin_token: Option<AdminToken>,
     /// Timeouts and the connection limit.
     pub limits: Limits,
+    /// The request quotas applied (`--throttle`); off by default.
+    pub throttle: ThrottleRates,
 }
 
 impl Default for ServeOptions {
@@ -62,6 +67,7 @@ impl Default for ServeOptions {
             allowed_hosts: AllowedHosts::default(),
             admin_token: None,
             limits: Limits::default(),
+            throttle: ThrottleRates::default(),
         }
     }
 }
@@ -96,9 +102,11 @@ pub async fn serve_with_options(
         None,
     ));
     let request_ids = Arc::new(RequestIds::new());
+    let faults = Arc::new(faults::Faults::default());
     let admin = admin::routes(
         AdminState {
             kms: kms.clone(),
+            faults: faults.clone(),
             wake: wake.clone(),
             started: Instant::now(),
             audit: options.audit.clone(),
@@ -114,6 +122,11 @@ pub async fn serve_with_options(
         .with_state(AppState {
             kms,
             audit: options.audit,
+            faults,
+            throttle: options
+                .throttle
+                .is_on()
+                .then(|| Arc::new(throttle::Throttle::new(options.throttle))),
             wake,
             request_ids: request_ids.clone(),
             _in_use: in_use,
@@ -150,6 +163,10 @@ pub async fn serve_with_options(
 struct AppState {
     kms: Arc<Kms>,
     audit: Option<AuditLog>,
+    /// The rules of `/_kmsd/faults`.
+    faults: Arc<faults::Faults>,
+    /// The request quotas' buckets, when `--throttle` is on.
+    throttle: Option<Arc<throttle::Throttle>>,
     /// Tells the background sweep that a write may have brought a deadline closer.
     wake: Arc<Notify>,
     /// Hands out `x-amzn-RequestId`s.

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use aws_sdk_kms::Client;
 use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region, retry::RetryConfig};
 use kmsd::ServeOptions;
-use kmsd::kms::{Clock, Kms};
+use kmsd::kms::{Clock, Kms, Quotas};
 use kmsd::model::{AccountId, Scope};
 use kmsd::store::Store;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -27,6 +27,7 @@ pub struct TestServer {
     /// Its data dir, when it has one on disk.
     pub data_dir: Option<PathBuf>,
     options: ServeOptions,
+    quotas: Quotas,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
     _temp: Option<tempfile::TempDir>,
@@ -51,7 +52,13 @@ impl TestServer {
     pub async fn start_seeded(seed: &Path) -> TestServer {
         let temp = tempfile::tempdir().unwrap();
         let store = Store::open(temp.path()).unwrap();
-        let mut server = TestServer::start_with(store, ServeOptions::default(), Some(seed)).await;
+        let mut server = TestServer::start_with(
+            store,
+            ServeOptions::default(),
+            Quotas::default(),
+            Some(seed),
+        )
+        .await;
         server.data_dir = Some(temp.path().to_owned());
         server._temp = Some(temp);
         server
@@ -61,6 +68,19 @@ impl TestServer {
     /// hold the directory's lock for a moment after the previous server let go of it; opening
     /// waits for them (at most a few seconds).
     pub async fn start_in(dir: &Path, options: ServeOptions) -> TestServer {
+        TestServer::start_in_with(dir, options, Quotas::default()).await
+    }
+
+    /// A server on a fresh temporary data dir whose calls are held to `quotas`.
+    pub async fn start_with_quotas(options: ServeOptions, quotas: Quotas) -> TestServer {
+        let temp = tempfile::tempdir().unwrap();
+        let mut server = TestServer::start_in_with(temp.path(), options, quotas).await;
+        server._temp = Some(temp);
+        server
+    }
+
+    /// [`TestServer::start_in`] with `quotas`.
+    async fn start_in_with(dir: &Path, options: ServeOptions, quotas: Quotas) -> TestServer {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         let store = loop {
             match Store::open(dir) {
@@ -72,18 +92,25 @@ impl TestServer {
                 Err(error) => panic!("{error}"),
             }
         };
-        let mut server = TestServer::start_with(store, options, None).await;
+        let mut server = TestServer::start_with(store, options, quotas, None).await;
         server.data_dir = Some(dir.to_owned());
         server
     }
 
     /// Opens kmsd on `store` (applying `seed`, if any), binds 127.0.0.1:0 and serves.
-    async fn start_with(store: Store, options: ServeOptions, seed: Option<&Path>) -> TestServer {
+    async fn start_with(
+        store: Store,
+        options: ServeOptions,
+        quotas: Quotas,
+        seed: Option<&Path>,
+    ) -> TestServer {
         let home = Scope {
             account: AccountId::parse(ACCOUNT).unwrap(),
             region: kmsd::model::Region::parse(REGION).unwrap(),
         };
-        let kms = Kms::open(store, home, Clock::system()).unwrap();
+        let kms = Kms::open(store, home, Clock::system())
+            .unwrap()
+            .with_quotas(quotas);
         if let Some(seed) = seed {
             kmsd::seed::apply(&kms, seed).unwrap();
         }
@@ -102,6 +129,7 @@ impl TestServer {
             addr,
             data_dir: None,
             options,
+            quotas,
             shutdown: Some(tx),
             task: Some(task),
             _temp: None,
@@ -127,7 +155,7 @@ impl TestServer {
     pub async fn restart(mut self) -> TestServer {
         self.stop_inner().await;
         let dir = self.data_dir.clone().expect("restart needs a data dir");
-        let mut next = TestServer::start_in(&dir, self.options.clone()).await;
+        let mut next = TestServer::start_in_with(&dir, self.options.clone(), self.quotas).await;
         next._temp = self._temp.take();
         next
     }
