@@ -16,6 +16,7 @@ pub mod encryption;
 mod error;
 pub mod grants;
 mod import;
+pub mod inspect;
 pub mod keys;
 mod managed;
 pub mod policies;
@@ -71,6 +72,9 @@ pub struct Kms {
     durability: durability::Durability,
     /// The resource quotas calls are held to.
     quotas: Quotas,
+    /// Counts the writes and resets made visible, so a client can tell cheaply whether
+    /// anything changed since it last looked ([`Kms::revision`]).
+    revision: AtomicU64,
 }
 
 /// Everything kmsd knows, partitioned by account and region.
@@ -216,6 +220,7 @@ impl Kms {
             visible: AtomicU64::new(0),
             durability,
             quotas: Quotas::default(),
+            revision: AtomicU64::new(0),
         })
     }
 
@@ -270,6 +275,7 @@ impl Kms {
         *self.state.write().unwrap_or_else(PoisonError::into_inner) = State::default();
         self.next_due.store(u64::MAX, Ordering::Release);
         self.usage.clear();
+        self.revision.fetch_add(1, Ordering::AcqRel);
         drop(writer);
         self.durability.sync()
     }
@@ -434,6 +440,7 @@ impl Kms {
             }
         }
         self.visible.store(seq.0, Ordering::Release);
+        self.revision.fetch_add(1, Ordering::AcqRel);
         *seen = (*seen).max(seq);
         Ok(out)
     }

@@ -10,6 +10,7 @@ mod admin;
 pub mod audit;
 mod call;
 mod connections;
+mod console;
 mod faults;
 mod request_id;
 mod sigv4;
@@ -31,7 +32,7 @@ use axum::response::Response;
 use axum::routing::any;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot, watch};
 
 use crate::api::{ApiError, ErrorCode};
 use crate::kms::Kms;
@@ -103,6 +104,11 @@ pub async fn serve_with_options(
     ));
     let request_ids = Arc::new(RequestIds::new());
     let faults = Arc::new(faults::Faults::default());
+    let (closing_tx, closing) = watch::channel(false);
+    let shutdown = async move {
+        shutdown.await;
+        let _ = closing_tx.send(true);
+    };
     let admin = admin::routes(
         AdminState {
             kms: kms.clone(),
@@ -112,6 +118,7 @@ pub async fn serve_with_options(
             audit: options.audit.clone(),
             request_ids: request_ids.clone(),
             token: options.admin_token,
+            closing,
             _in_use: in_use.clone(),
         },
         options.admin,

@@ -14,6 +14,7 @@ mod binary;
 mod compat;
 mod concurrency;
 mod connections;
+mod console;
 mod crash;
 mod data_dir;
 mod deletion;
