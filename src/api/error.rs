@@ -250,7 +250,7 @@ impl From<kms::Error> for ApiError {
             E::CiphertextLength { .. } => ErrorCode::InvalidCiphertext,
             E::IncorrectKey => ErrorCode::IncorrectKey,
             E::InvalidKeyUsage(_) => ErrorCode::InvalidKeyUsage,
-            E::AliasAlreadyExists(_) => ErrorCode::AlreadyExists,
+            E::AliasAlreadyExists(_) | E::ReplicaExists(_) => ErrorCode::AlreadyExists,
             E::NotAuthorized(_) => ErrorCode::NotAuthorized,
             E::AccessDenied { .. } => ErrorCode::AccessDenied,
             E::Validation(_) => ErrorCode::Validation,
@@ -259,7 +259,7 @@ impl From<kms::Error> for ApiError {
             E::MalformedPolicy(_) => ErrorCode::MalformedPolicyDocument,
             E::InvalidMarker(_) => ErrorCode::InvalidMarker,
             E::DryRun => ErrorCode::DryRunOperation,
-            E::Unsupported(_) => ErrorCode::UnsupportedOperation,
+            E::Unsupported(_) | E::NotMultiRegionPrimary(_) => ErrorCode::UnsupportedOperation,
             E::Conflict(_) => ErrorCode::Conflict,
             E::Crypto(source) => {
                 tracing::error!(error = %source, "cryptographic failure");

@@ -11,7 +11,9 @@ use crate::kms::keys::{
     CreateKeyInput, LIST_KEYS_DEFAULT_LIMIT, ScheduleKeyDeletionInput, UpdateKeyDescriptionInput,
 };
 use crate::kms::{self, Context, Kms, Paging};
-use crate::model::{AwsEnum, Key, KeyRef, KeySpec, KeyState, KeyUsage, Origin};
+use crate::model::{
+    AwsEnum, Key, KeyArn, KeyRef, KeySpec, KeyState, KeyUsage, Origin, Region, Scope,
+};
 
 /// `KeyMetadata` as DescribeKey, CreateKey and friends return it.
 #[derive(Debug, Serialize)]
@@ -47,7 +49,52 @@ pub(crate) struct KeyMetadata {
     encapsulation_algorithms: Vec<&'static str>,
     multi_region: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    multi_region_configuration: Option<MultiRegionConfiguration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     current_key_material_id: Option<String>,
+}
+
+/// `MultiRegionConfiguration`: the key's type and its related keys.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct MultiRegionConfiguration {
+    multi_region_key_type: &'static str,
+    primary_key: MultiRegionKey,
+    replica_keys: Vec<MultiRegionKey>,
+}
+
+/// `MultiRegionKey`: one related key.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct MultiRegionKey {
+    arn: String,
+    region: String,
+}
+
+impl MultiRegionConfiguration {
+    fn of(key: &Key) -> Option<MultiRegionConfiguration> {
+        let config = key.multi_region.as_ref()?;
+        let related = |region: &Region| MultiRegionKey {
+            arn: KeyArn {
+                scope: Scope {
+                    account: key.arn.scope.account.clone(),
+                    region: region.clone(),
+                },
+                key_id: key.arn.key_id.clone(),
+            }
+            .to_string(),
+            region: region.as_str().to_owned(),
+        };
+        Some(MultiRegionConfiguration {
+            multi_region_key_type: if key.is_primary() {
+                "PRIMARY"
+            } else {
+                "REPLICA"
+            },
+            primary_key: related(&config.primary),
+            replica_keys: config.replicas.iter().map(related).collect(),
+        })
+    }
 }
 
 impl From<&Key> for KeyMetadata {
@@ -61,8 +108,15 @@ impl From<&Key> for KeyMetadata {
             description: key.description.clone(),
             key_usage: key.usage.as_str(),
             key_state: key.state.as_str(),
-            deletion_date: key.deletion.map(|d| d.date.into()),
-            pending_deletion_window_in_days: None,
+            // A primary waiting for its replicas' deletion has a window but no date yet.
+            deletion_date: key
+                .deletion
+                .filter(|_| key.state != KeyState::PendingReplicaDeletion)
+                .map(|d| d.date.into()),
+            pending_deletion_window_in_days: key
+                .deletion
+                .filter(|_| key.state == KeyState::PendingReplicaDeletion)
+                .map(|d| d.window_days),
             origin: key.origin.as_str(),
             key_manager: key.manager.as_str(),
             customer_master_key_spec: customer_master_key_spec(key.spec),
@@ -72,7 +126,8 @@ impl From<&Key> for KeyMetadata {
             mac_algorithms: names(key.mac_algorithms()),
             key_agreement_algorithms: names(key.key_agreement_algorithms()),
             encapsulation_algorithms: names(key.encapsulation_algorithms()),
-            multi_region: false,
+            multi_region: key.multi_region.is_some(),
+            multi_region_configuration: MultiRegionConfiguration::of(key),
             current_key_material_id: (key.spec == KeySpec::SymmetricDefault)
                 .then(|| key.current_material().map(|m| m.id.to_string()))
                 .flatten(),
@@ -431,9 +486,13 @@ impl Handler for ScheduleKeyDeletion {
         input: ScheduleKeyDeletionInput,
     ) -> Result<ScheduleKeyDeletionResponse, ApiError> {
         let key = kms.schedule_key_deletion(cx, input)?;
+        let waits_for_replicas = key.state == KeyState::PendingReplicaDeletion;
         Ok(ScheduleKeyDeletionResponse {
             key_id: key.arn.to_string(),
-            deletion_date: key.deletion.map(|d| d.date.into()),
+            deletion_date: key
+                .deletion
+                .filter(|_| !waits_for_replicas)
+                .map(|d| d.date.into()),
             key_state: key.state.as_str(),
             pending_window_in_days: key.deletion.map(|d| d.window_days),
         })

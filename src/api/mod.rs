@@ -9,6 +9,7 @@ pub mod error;
 pub(crate) mod grants;
 mod import;
 pub(crate) mod keys;
+mod multi_region;
 mod policies;
 mod rotation;
 mod signing;
@@ -111,6 +112,8 @@ operations! {
         keys::UpdateKeyDescription,
         keys::ScheduleKeyDeletion,
         keys::CancelKeyDeletion,
+        multi_region::ReplicateKey,
+        multi_region::UpdatePrimaryRegion,
         aliases::CreateAlias,
         aliases::UpdateAlias,
         aliases::DeleteAlias,
@@ -153,8 +156,6 @@ operations! {
         import::DeleteImportedKeyMaterial,
     }
     not_supported: {
-        ReplicateKey,
-        UpdatePrimaryRegion,
         CreateCustomKeyStore,
         DescribeCustomKeyStores,
         UpdateCustomKeyStore,

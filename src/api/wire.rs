@@ -149,6 +149,21 @@ pub fn tag_pairs(tags: Option<Vec<WireTag>>) -> Option<Vec<(String, String)>> {
         .collect()
 }
 
+/// Whether `text` matches `RegionType`'s pattern `^([a-z]+-){2,3}\d+$`: two or three runs of
+/// lowercase letters, each followed by a dash, then digits.
+pub fn is_region_name(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('-').collect();
+    let Some((number, words)) = parts.split_last() else {
+        return false;
+    };
+    (2..=3).contains(&words.len())
+        && words
+            .iter()
+            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
+        && !number.is_empty()
+        && number.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// A `KeyId`-typed member as a key reference.
 pub fn key_ref(key_id: Option<String>) -> Option<KeyRef> {
     key_id.as_deref().map(KeyRef::parse)
@@ -257,6 +272,20 @@ impl Validator {
     /// A `KeyId`-typed member: 1–2048 characters.
     pub fn key_id(&mut self, member: &str, value: Option<&str>, required: bool) {
         self.string(member, value, 1, 2048, required);
+    }
+
+    /// A `RegionType` member: 1–32 characters matching `^([a-z]+-){2,3}\d+$`.
+    pub fn region(&mut self, member: &str, value: Option<&str>, required: bool) {
+        self.string(member, value, 1, 32, required);
+        if let Some(text) = value
+            && !is_region_name(text)
+        {
+            self.fail(
+                Some(text),
+                member,
+                "must satisfy regular expression pattern: ^([a-z]+-){2,3}\\d+$",
+            );
+        }
     }
 
     /// A string member that must also match a pattern, checked character by character.

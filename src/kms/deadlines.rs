@@ -5,7 +5,8 @@
 use std::sync::atomic::Ordering;
 
 use super::{
-    Change, Changes, Error, Kms, MAX_OFFSET_SECONDS, Result, State, WriteSeq, deletion, rotation,
+    Change, Changes, Error, Kms, MAX_OFFSET_SECONDS, Result, State, WriteSeq, deletion,
+    multi_region, rotation,
 };
 use crate::model::{Key, KeyArn, KeyState, Timestamp};
 
@@ -129,13 +130,23 @@ impl Kms {
 }
 
 /// When something next happens to `key` by itself, if ever: its deletion while it is pending
-/// deletion, its next automatic rotation while it is enabled. Disabled keys have no deadline:
-/// KMS does not rotate them, and EnableKey catches up.
+/// deletion, its next automatic rotation while it is enabled (a replica rotates with its
+/// primary, never by itself), the end of a transient multi-Region state. Disabled keys do not
+/// rotate: KMS does not rotate them, and EnableKey catches up.
 pub(super) fn deadline(key: &Key) -> Option<Timestamp> {
-    match key.state {
+    let own = match key.state {
         KeyState::PendingDeletion => key.deletion.map(|d| d.date),
-        KeyState::Enabled => key.rotation.schedule.map(|s| s.next),
+        KeyState::Enabled if !key.is_replica() => key.rotation.schedule.map(|s| s.next),
         _ => None,
+    };
+    let settles = key
+        .multi_region
+        .as_ref()
+        .and_then(|m| m.settles)
+        .map(|s| s.at);
+    match (own, settles) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 
@@ -151,21 +162,33 @@ pub(super) fn earliest(state: &State) -> u64 {
         .unwrap_or(u64::MAX)
 }
 
-/// Records the changes for everything due at `now`.
+/// Records the changes for everything due at `now`. Each key is taken as the changes so far
+/// leave it, because a change to one multi-Region key can change its related keys too.
 fn due_changes(state: &State, now: Timestamp, changes: &mut Changes, applied: &mut Applied) {
     for partition in state.partitions.values() {
         for key in partition.keys.values() {
             if deadline(key).is_none_or(|due| due > now) {
                 continue;
             }
-            if deletion::is_due(key, now) {
-                deletion::delete_key(state, key, changes);
+            let Some(key) = changes.current(state, &key.arn) else {
+                continue;
+            };
+            if deletion::is_due(&key, now) {
+                deletion::delete_key(state, &key, changes);
+                multi_region::forget_deleted(state, changes, &key, now);
                 applied.deleted.push(key.arn.clone());
                 continue;
             }
-            let mut rotated = Key::clone(key);
-            if rotation::rotate_due(&mut rotated, now) {
-                changes.put_key(rotated);
+            let mut next = Key::clone(&key);
+            let settled = multi_region::settle_due(&mut next, now);
+            let rotated = next.state == KeyState::Enabled
+                && !next.is_replica()
+                && rotation::rotate_due(&mut next, now);
+            if settled || rotated {
+                let next = changes.put_key(next);
+                multi_region::sync_replicas(state, changes, &next);
+            }
+            if rotated {
                 applied.rotated.push(key.arn.clone());
             }
         }

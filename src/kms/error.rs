@@ -102,6 +102,13 @@ pub enum Error {
     /// The policy document is not acceptable.
     #[error("{0}")]
     MalformedPolicy(String),
+    /// An operation only a multi-Region primary key supports (ReplicateKey,
+    /// UpdatePrimaryRegion, the rotation operations), on a replica or a single-Region key.
+    #[error("{0} is not a multi-Region primary key.")]
+    NotMultiRegionPrimary(KeyArn),
+    /// ReplicateKey into a region that already holds the related key.
+    #[error("Replica key {0} already exists.")]
+    ReplicaExists(KeyArn),
     /// A grant id that does not have the form of one.
     #[error("Invalid grant ID {0}")]
     InvalidGrantId(String),
@@ -143,6 +150,7 @@ fn invalid_state_message(arn: &KeyArn, state: KeyState) -> String {
         KeyState::PendingDeletion => format!("{arn} is pending deletion."),
         KeyState::PendingImport => format!("{arn} is pending import."),
         KeyState::Unavailable => format!("{arn} is unavailable."),
+        KeyState::Creating => format!("{arn} is creating."),
         other => format!(
             "{arn} is {} and cannot be used for this operation.",
             other.as_str()

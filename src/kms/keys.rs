@@ -11,7 +11,7 @@ use crate::crypto::asymmetric::{AsymmetricKey, KeyPairKind};
 use crate::crypto::{self, KeyMaterial};
 use crate::model::{
     Deletion, Key, KeyArn, KeyId, KeyManager, KeyPolicy, KeyRef, KeyRotation, KeySpec, KeyState,
-    KeyUsage, Material, MaterialId, Origin,
+    KeyUsage, Material, MaterialId, MultiRegion, Origin,
 };
 
 /// CreateKey's request.
@@ -82,11 +82,6 @@ impl Kms {
                 "Origin {origin} and custom key stores are not supported by kmsd yet."
             )));
         }
-        if input.multi_region {
-            return Err(Error::Unsupported(
-                "Multi-Region keys are not supported by kmsd yet.".into(),
-            ));
-        }
         if let Some(policy) = &input.policy {
             policies::check_policy(policy, &self.quotas)?;
         }
@@ -96,11 +91,15 @@ impl Kms {
         tags::merge_tags(&mut key_tags, input.tags, &self.quotas)?;
 
         let key_id = match &custom.key_id {
-            Some(id) => KeyId::parse(id).ok_or_else(|| {
-                Error::Validation(format!(
-                    "The _custom_id_ tag {id:?} must be a lowercase UUID or an mrk- key id."
-                ))
-            })?,
+            Some(id) => KeyId::parse(id)
+                .filter(|id| id.is_multi_region() == input.multi_region)
+                .ok_or_else(|| {
+                    Error::Validation(format!(
+                        "The _custom_id_ tag {id:?} must be a lowercase UUID, or an mrk- key id \
+                         for a multi-Region key."
+                    ))
+                })?,
+            None if input.multi_region => KeyId::generate_multi_region(),
             None => KeyId::generate(),
         };
         let (secret, material_id) = match &custom.key_material {
@@ -119,6 +118,11 @@ impl Kms {
             scope: self.state(&mut cx.seen).shared_scope(&cx.scope),
             key_id,
         };
+        let multi_region = input.multi_region.then(|| MultiRegion {
+            primary: arn.scope.region.clone(),
+            replicas: Vec::new(),
+            settles: None,
+        });
         let key = Key {
             policy: input.policy.map_or(KeyPolicy::Default, |text| {
                 KeyPolicy::new(&cx.scope.account, text)
@@ -140,6 +144,7 @@ impl Kms {
             arn,
             rotation: KeyRotation::default(),
             grants: Vec::new(),
+            multi_region,
         };
         let key = self.mutate(&mut cx.seen, |state, changes| {
             let partition = state.partition(&cx.scope);
@@ -250,7 +255,9 @@ impl Kms {
         })
     }
 
-    /// ScheduleKeyDeletion: the key becomes `PendingDeletion` for 7–30 days (default 30).
+    /// ScheduleKeyDeletion: the key becomes `PendingDeletion` for 7–30 days (default 30). A
+    /// multi-Region primary key with replicas becomes `PendingReplicaDeletion` instead, and
+    /// its waiting period starts when its last replica is deleted.
     pub fn schedule_key_deletion(
         &self,
         cx: &mut Context,
@@ -266,14 +273,34 @@ impl Kms {
         }
         let now = self.clock.now();
         self.update_key_returning(cx, &input.key, |key| {
-            if key.state == KeyState::PendingDeletion {
+            if matches!(
+                key.state,
+                KeyState::PendingDeletion
+                    | KeyState::PendingReplicaDeletion
+                    | KeyState::Creating
+                    | KeyState::Updating
+            ) {
                 return Err(key.invalid_state());
             }
-            key.state = KeyState::PendingDeletion;
-            key.deletion = Some(Deletion {
-                date: now.plus_days(window_days),
-                window_days,
-            });
+            let has_replicas = key.is_primary()
+                && key
+                    .multi_region
+                    .as_ref()
+                    .is_some_and(|m| !m.replicas.is_empty());
+            if has_replicas {
+                // The date is not known yet: it is set when the last replica goes.
+                key.state = KeyState::PendingReplicaDeletion;
+                key.deletion = Some(Deletion {
+                    date: now,
+                    window_days,
+                });
+            } else {
+                key.state = KeyState::PendingDeletion;
+                key.deletion = Some(Deletion {
+                    date: now.plus_days(window_days),
+                    window_days,
+                });
+            }
             Ok(())
         })
     }
@@ -281,7 +308,10 @@ impl Kms {
     /// CancelKeyDeletion: the key goes back to `Disabled`, as in AWS.
     pub fn cancel_key_deletion(&self, cx: &mut Context, key_ref: &KeyRef) -> Result<Arc<Key>> {
         self.update_key_returning(cx, key_ref, |key| {
-            if key.state != KeyState::PendingDeletion {
+            if !matches!(
+                key.state,
+                KeyState::PendingDeletion | KeyState::PendingReplicaDeletion
+            ) {
                 return Err(Error::NotPendingDeletion(key.arn.clone()));
             }
             key.state = KeyState::Disabled;

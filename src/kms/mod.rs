@@ -19,6 +19,7 @@ mod import;
 pub mod inspect;
 pub mod keys;
 mod managed;
+pub mod multi_region;
 pub mod policies;
 mod quotas;
 mod resolve;
@@ -122,6 +123,23 @@ impl Changes {
 
     fn delete_alias(&mut self, scope: &Scope, name: AliasName) {
         self.0.push(Change::DeleteAlias(scope.clone(), name));
+    }
+
+    /// The key at `arn` as this mutation leaves it so far: its latest put, `None` once it is
+    /// deleted, else as `state` holds it. Changes to related multi-Region keys build on it, so
+    /// that two changes to one key in one batch do not undo each other.
+    fn current(&self, state: &State, arn: &KeyArn) -> Option<Arc<Key>> {
+        for change in self.0.iter().rev() {
+            match change {
+                Change::PutKey(key) if key.arn == *arn => return Some(key.clone()),
+                Change::DeleteKey(deleted) if deleted == arn => return None,
+                _ => {}
+            }
+        }
+        state
+            .partition(&arn.scope)
+            .and_then(|p| p.keys.get(&arn.key_id))
+            .cloned()
     }
 
     /// The keys put so far.
@@ -366,7 +384,10 @@ impl Kms {
             stored.require_customer_managed(&cx.caller, &cx.scope, cx.operation)?;
             let mut key = Key::clone(&stored);
             change(&mut key)?;
-            Ok(changes.put_key(key))
+            let key = changes.put_key(key);
+            // A primary's shared properties (material, rotation) reach its replicas.
+            multi_region::sync_replicas(state, changes, &key);
+            Ok(key)
         })?;
         cx.uses(&key);
         Ok(key)

@@ -274,6 +274,10 @@ pub(super) fn rotate_due(key: &mut Key, now: Timestamp) -> bool {
 /// keeps its schedule. (AWS: "If the key material in the re-enabled KMS key hasn't been
 /// rotated in one year, KMS rotates it immediately, and every year thereafter.")
 pub(super) fn catch_up_after_enable(key: &mut Key, now: Timestamp) {
+    if key.is_replica() {
+        // A replica's material follows its primary's rotations.
+        return;
+    }
     if let Some(schedule) = key.rotation.schedule.filter(|s| s.next <= now) {
         rotate(key, now, RotationType::Automatic);
         key.rotation.schedule = Some(RotationSchedule {
@@ -294,8 +298,12 @@ pub(super) fn check_rotatable(key: &Key) -> Result<()> {
 }
 
 /// Enable/DisableKeyRotation and RotateKeyOnDemand need an enabled key, as in AWS's key state
-/// table: Disabled is a DisabledException, PendingDeletion a KMSInvalidStateException.
+/// table: Disabled is a DisabledException, PendingDeletion a KMSInvalidStateException. A
+/// multi-Region replica rotates with its primary and refuses them.
 fn require_rotation_state(key: &Key) -> Result<()> {
+    if key.is_replica() {
+        return Err(Error::NotMultiRegionPrimary(key.arn.clone()));
+    }
     match key.state {
         KeyState::Enabled => Ok(()),
         KeyState::Disabled => Err(Error::Disabled(key.arn.clone())),

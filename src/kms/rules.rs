@@ -12,10 +12,11 @@ use crate::model::{Key, KeyManager, KeySpec, KeyState, KeyUsage, Operation, Orig
 
 impl Key {
     /// Cryptographic operations need an enabled key: `DisabledException` for a disabled one,
-    /// `KMSInvalidStateException` for every other state.
+    /// `KMSInvalidStateException` for every other state. A multi-Region key that is `Updating`
+    /// (its primary Region is changing, which needs it enabled) still works, as in AWS.
     pub(super) fn require_enabled(&self) -> Result<()> {
         match self.state {
-            KeyState::Enabled => Ok(()),
+            KeyState::Enabled | KeyState::Updating => Ok(()),
             KeyState::Disabled => Err(Error::Disabled(self.arn.clone())),
             _ => Err(self.invalid_state()),
         }

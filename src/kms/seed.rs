@@ -317,6 +317,7 @@ fn build_key(seed: SeedKey, now: Timestamp) -> Result<Key> {
         rotation: KeyRotation { schedule, history },
         arn,
         grants: Vec::new(),
+        multi_region: None,
     })
 }
 

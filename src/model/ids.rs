@@ -75,6 +75,19 @@ impl KeyId {
         KeyId(text)
     }
 
+    /// A fresh random multi-Region key id: `mrk-` and 32 lowercase hex digits.
+    pub fn generate_multi_region() -> KeyId {
+        let mut text = [0u8; 36];
+        text[..4].copy_from_slice(b"mrk-");
+        uuid::Uuid::new_v4().simple().encode_lower(&mut text[4..]);
+        KeyId(text)
+    }
+
+    /// Whether this is a multi-Region key id (`mrk-...`).
+    pub fn is_multi_region(&self) -> bool {
+        self.0.starts_with(b"mrk-")
+    }
+
     /// Parses a key id in either form. Uppercase hex is not a key id AWS would issue.
     pub fn parse(s: &str) -> Option<KeyId> {
         let text: [u8; 36] = s.as_bytes().try_into().ok()?;

@@ -135,6 +135,30 @@ pub struct Key {
     pub rotation: KeyRotation,
     /// Grants, oldest first; ListGrants pages through them in this order.
     pub grants: Vec<Grant>,
+    /// Set for a multi-Region key: where its related keys are.
+    pub multi_region: Option<MultiRegion>,
+}
+
+/// A multi-Region key's view of its related keys: the keys with the same id, material and
+/// shared properties in other regions of the same account. Each related key holds the same
+/// configuration; the operations that change it rewrite every copy in one batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MultiRegion {
+    /// The region of the primary key.
+    pub primary: Region,
+    /// The regions of the replica keys, in the order they were made.
+    pub replicas: Vec<Region>,
+    /// Set while the key is in a transient state (`Creating`, `Updating`).
+    pub settles: Option<Settle>,
+}
+
+/// The end of a transient key state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settle {
+    /// When the transient state ends.
+    pub at: Timestamp,
+    /// The state the key has then.
+    pub state: KeyState,
 }
 
 /// A key policy (name `default`).
@@ -160,6 +184,39 @@ impl KeyPolicy {
 }
 
 impl Key {
+    /// Whether this is a multi-Region replica key (whose shared properties follow its primary).
+    pub fn is_replica(&self) -> bool {
+        self.multi_region
+            .as_ref()
+            .is_some_and(|m| m.primary != self.arn.scope.region)
+    }
+
+    /// Whether this is a multi-Region primary key.
+    pub fn is_primary(&self) -> bool {
+        self.multi_region
+            .as_ref()
+            .is_some_and(|m| m.primary == self.arn.scope.region)
+    }
+
+    /// The ARNs of the related multi-Region keys in other regions (none for a single-Region
+    /// key).
+    pub fn related_keys(&self) -> Vec<KeyArn> {
+        let Some(config) = &self.multi_region else {
+            return Vec::new();
+        };
+        std::iter::once(&config.primary)
+            .chain(&config.replicas)
+            .filter(|region| **region != self.arn.scope.region)
+            .map(|region| KeyArn {
+                scope: Scope {
+                    account: self.arn.scope.account.clone(),
+                    region: region.clone(),
+                },
+                key_id: self.arn.key_id.clone(),
+            })
+            .collect()
+    }
+
     /// The text of the key policy, as GetKeyPolicy returns it.
     pub fn policy_text(&self) -> std::borrow::Cow<'_, str> {
         match &self.policy {

@@ -272,9 +272,12 @@ fn key_summary(view: &KeyView) -> Value {
         "deletionDate": key.deletion.map(|d| d.date.as_epoch_seconds()),
         "origin": key.origin.as_str(),
         "keyManager": key.manager.as_str(),
-        // kmsd has no multi-Region keys yet; the member is there for when it does.
-        "multiRegion": false,
-        "multiRegionRole": Value::Null,
+        "multiRegion": key.multi_region.is_some(),
+        "multiRegionRole": match (key.is_primary(), key.is_replica()) {
+            (true, _) => Value::from("PRIMARY"),
+            (_, true) => Value::from("REPLICA"),
+            _ => Value::Null,
+        },
         "creationDate": key.creation_date.as_epoch_seconds(),
         "rotation": rotation_json(key),
     })

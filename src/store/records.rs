@@ -20,8 +20,8 @@ use crate::crypto::KeyMaterial;
 use crate::model::{
     AccountId, Alias, AliasName, Deletion, Grant, GrantConstraints, GrantOperation, Key, KeyArn,
     KeyId, KeyManager, KeyPolicy, KeyRotation, KeySpec, KeyState, KeyUsage, LastUsage, Material,
-    MaterialId, Origin, Region, RotationRecord, RotationSchedule, RotationType, Scope, Timestamp,
-    UsageOperation,
+    MaterialId, MultiRegion, Origin, Region, RotationRecord, RotationSchedule, RotationType, Scope,
+    Settle, Timestamp, UsageOperation,
 };
 
 /// Version 2 left out what the path already says, and the default policy; 1 is still read.
@@ -73,6 +73,8 @@ struct KeyRecordOut<'a> {
     rotations: Vec<StoredRotation>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     grants: Vec<StoredGrant>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    multi_region: Option<StoredMultiRegion>,
 }
 
 /// A key record as read: version 2, or version 1, which also repeated the account, region and
@@ -113,6 +115,21 @@ struct KeyRecordIn<'a> {
     /// Added in version 2; absent when the key has no grants.
     #[serde(default)]
     grants: Vec<StoredGrant>,
+    /// Added in version 2 for multi-Region keys; absent for single-Region keys.
+    #[serde(default)]
+    multi_region: Option<StoredMultiRegion>,
+}
+
+/// A multi-Region key's configuration: the primary's region, the replicas' regions, and the
+/// end of a transient state (`Creating`, `Updating`) with the state that follows it.
+#[derive(Serialize, Deserialize)]
+struct StoredMultiRegion {
+    primary: String,
+    replicas: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    settles_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    settles_to: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -285,6 +302,12 @@ pub(super) fn encode_key(key: &Key) -> Vec<u8> {
                 context_equals: g.constraints.as_ref().and_then(|c| c.equals.clone()),
             })
             .collect(),
+        multi_region: key.multi_region.as_ref().map(|m| StoredMultiRegion {
+            primary: m.primary.as_str().to_owned(),
+            replicas: m.replicas.iter().map(|r| r.as_str().to_owned()).collect(),
+            settles_ms: m.settles.map(|s| s.at.0),
+            settles_to: m.settles.map(|s| s.state.as_str().to_owned()),
+        }),
     })
 }
 
@@ -550,6 +573,27 @@ fn decode_key(stored: KeyRecordIn<'_>, arn: KeyArn) -> Result<Key, String> {
             }),
             history,
         },
+        multi_region: stored.multi_region.map(decode_multi_region).transpose()?,
+    })
+}
+
+fn decode_multi_region(stored: StoredMultiRegion) -> Result<MultiRegion, String> {
+    let region = |text: &str| Region::parse(text).ok_or_else(|| format!("bad region {text:?}"));
+    let settles = match (stored.settles_ms, stored.settles_to) {
+        (Some(at), Some(state)) => Some(Settle {
+            at: Timestamp(at),
+            state: KeyState::parse(&state).ok_or_else(|| format!("bad state {state:?}"))?,
+        }),
+        _ => None,
+    };
+    Ok(MultiRegion {
+        primary: region(&stored.primary)?,
+        replicas: stored
+            .replicas
+            .iter()
+            .map(|r| region(r))
+            .collect::<Result<_, String>>()?,
+        settles,
     })
 }
 

@@ -130,3 +130,136 @@ async fn grants_through_the_cli() {
     let listed = aws(&["list-grants", "--key-id", &key_id]);
     assert_eq!(listed["Grants"].as_array().unwrap().len(), 4);
 }
+
+/// A multi-Region key through the AWS CLI: create in us-east-1, replicate to eu-west-1,
+/// encrypt in one region and decrypt in the other, move the primary, delete.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multi_region_flow_through_the_cli() {
+    if !tool_available("aws", "--version") {
+        return;
+    }
+    let server = TestServer::start().await;
+    let workdir = tempfile::tempdir().unwrap();
+    let endpoint = server.endpoint();
+    let aws = |region: &str, args: &[&str]| {
+        let output = std::process::Command::new("aws")
+            .args(["--endpoint-url", &endpoint, "--output", "json", "kms"])
+            .args(args)
+            .current_dir(workdir.path())
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_DEFAULT_REGION", region)
+            .env_remove("AWS_PROFILE")
+            .env("AWS_CONFIG_FILE", workdir.path().join("no-config"))
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                workdir.path().join("no-credentials"),
+            )
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "aws {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        if output.stdout.is_empty() {
+            return serde_json::Value::Null;
+        }
+        serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()
+    };
+    let created = aws("us-east-1", &["create-key", "--multi-region"]);
+    let key_id = created["KeyMetadata"]["KeyId"].as_str().unwrap().to_owned();
+    assert!(key_id.starts_with("mrk-"), "{key_id}");
+    let replica = aws(
+        "us-east-1",
+        &[
+            "replicate-key",
+            "--key-id",
+            &key_id,
+            "--replica-region",
+            "eu-west-1",
+            "--description",
+            "replica in Ireland",
+        ],
+    );
+    assert_eq!(replica["ReplicaKeyMetadata"]["KeyState"], "Creating");
+    server.advance(3).await;
+
+    std::fs::write(workdir.path().join("message.txt"), "across regions").unwrap();
+    let sealed = aws(
+        "us-east-1",
+        &[
+            "encrypt",
+            "--key-id",
+            &key_id,
+            "--plaintext",
+            "fileb://message.txt",
+            "--query",
+            "CiphertextBlob",
+        ],
+    );
+    use base64::Engine;
+    let blob = base64::engine::general_purpose::STANDARD
+        .decode(sealed.as_str().unwrap())
+        .unwrap();
+    std::fs::write(workdir.path().join("sealed.bin"), blob).unwrap();
+    let opened = aws(
+        "eu-west-1",
+        &[
+            "decrypt",
+            "--ciphertext-blob",
+            "fileb://sealed.bin",
+            "--query",
+            "Plaintext",
+        ],
+    );
+    let plaintext = base64::engine::general_purpose::STANDARD
+        .decode(opened.as_str().unwrap())
+        .unwrap();
+    assert_eq!(plaintext, b"across regions");
+
+    aws(
+        "us-east-1",
+        &[
+            "update-primary-region",
+            "--key-id",
+            &key_id,
+            "--primary-region",
+            "eu-west-1",
+        ],
+    );
+    let west = aws("eu-west-1", &["describe-key", "--key-id", &key_id]);
+    let config = &west["KeyMetadata"]["MultiRegionConfiguration"];
+    assert_eq!(config["MultiRegionKeyType"], "PRIMARY");
+    assert_eq!(config["ReplicaKeys"][0]["Region"], "us-east-1");
+    server.advance(3).await;
+
+    // The new primary waits for its replica, which goes first.
+    let scheduled = aws(
+        "eu-west-1",
+        &[
+            "schedule-key-deletion",
+            "--key-id",
+            &key_id,
+            "--pending-window-in-days",
+            "7",
+        ],
+    );
+    assert_eq!(scheduled["KeyState"], "PendingReplicaDeletion");
+    aws(
+        "us-east-1",
+        &[
+            "schedule-key-deletion",
+            "--key-id",
+            &key_id,
+            "--pending-window-in-days",
+            "7",
+        ],
+    );
+    server.advance(7 * 86_400).await;
+    let west = aws("eu-west-1", &["describe-key", "--key-id", &key_id]);
+    assert_eq!(west["KeyMetadata"]["KeyState"], "PendingDeletion");
+    server.advance(7 * 86_400).await;
+    let listed = aws("eu-west-1", &["list-keys"]);
+    assert_eq!(listed["Keys"].as_array().unwrap().len(), 0);
+}

@@ -114,10 +114,6 @@ async fn create_key_validates_spec_usage_and_origin() {
         "UnsupportedOperationException",
     );
     check_error(
-        client.create_key().multi_region(true).send().await,
-        "UnsupportedOperationException",
-    );
-    check_error(
         client
             .create_key()
             .key_spec(KeySpec::SymmetricDefault)

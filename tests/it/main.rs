@@ -23,6 +23,7 @@ mod encryption;
 mod faults;
 mod grants;
 mod keys;
+mod multi_region;
 mod observability;
 mod papercuts;
 mod parity;

@@ -68,3 +68,22 @@ fn epoch_seconds_keep_milliseconds() {
         b"1700000000.123"
     );
 }
+
+#[test]
+fn region_names_follow_the_model_pattern() {
+    for good in ["us-east-1", "eu-west-1", "us-gov-west-1", "ap-southeast-22"] {
+        assert!(super::is_region_name(good), "{good}");
+    }
+    for bad in [
+        "moon",
+        "us-east",
+        "us-east-1a",
+        "US-east-1",
+        "us--east-1",
+        "a-b-c-d-1",
+        "-east-1",
+        "",
+    ] {
+        assert!(!super::is_region_name(bad), "{bad}");
+    }
+}
