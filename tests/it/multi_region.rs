@@ -619,3 +619,56 @@ async fn cancelling_a_primary_waiting_for_its_replicas() {
     assert_eq!(meta.key_state, Some(KeyState::Disabled));
     assert!(meta.pending_deletion_window_in_days.is_none());
 }
+
+/// One advance that makes a replica's deletion and its primary's rotation due together:
+/// the rotation does not bring the deleted replica back, and the other replica rotates.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotation_and_a_replica_deletion_due_together() {
+    let server = TestServer::start().await;
+    let east = server.client_for(EAST, "AKIDEXAMPLE");
+    let west = server.client_for(WEST, "AKIDEXAMPLE");
+    let south = server.client_for(SOUTH, "AKIDEXAMPLE");
+    let key_id = create_primary(
+        &east,
+        KeySpec::SymmetricDefault,
+        KeyUsageType::EncryptDecrypt,
+    )
+    .await;
+    replicate(&east, &key_id, WEST).await;
+    replicate(&east, &key_id, SOUTH).await;
+    server.advance(SETTLE).await;
+    enable_rotation(&east, &key_id, Some(90)).await;
+    schedule_deletion(&west, &key_id, Some(30)).await;
+
+    let advanced = server.advance(100 * DAY).await;
+    assert!(
+        advanced
+            .to_string()
+            .contains(&key_arn_in(WEST, ACCOUNT, &key_id)),
+        "{advanced}"
+    );
+    check_error(
+        west.describe_key().key_id(&key_id).send().await,
+        "NotFoundException",
+    );
+    assert!(west.list_keys().send().await.unwrap().keys().is_empty());
+    assert_eq!(
+        configuration(&east, &key_id).await.2,
+        vec![SOUTH.to_owned()]
+    );
+    let south_meta = metadata(&south, &key_id).await;
+    let east_meta = metadata(&east, &key_id).await;
+    assert_eq!(
+        south_meta.current_key_material_id,
+        east_meta.current_key_material_id
+    );
+    let rotations = south
+        .list_key_rotations()
+        .key_id(&key_id)
+        .send()
+        .await
+        .unwrap()
+        .rotations
+        .unwrap();
+    assert_eq!(rotations.len(), 1);
+}
