@@ -14,8 +14,8 @@ use super::{Changes, Error, Kms, Quotas, Result, State, WriteSeq, policies, tags
 use crate::crypto::{self, KeyMaterial};
 use crate::model::{
     Alias, AliasName, Key, KeyArn, KeyId, KeyManager, KeyPolicy, KeyRotation, KeySpec, KeyState,
-    KeyUsage, Material, MaterialId, Origin, RotationRecord, RotationSchedule, RotationType, Scope,
-    Timestamp,
+    KeyUsage, Material, MaterialId, MultiRegion, Origin, RotationRecord, RotationSchedule,
+    RotationType, Scope, Timestamp,
 };
 
 /// One key to create.
@@ -43,6 +43,8 @@ pub struct SeedKey {
     pub policy: Option<String>,
     /// Automatic rotation: the period in days and, optionally, the next date.
     pub rotation: Option<(u32, Option<Timestamp>)>,
+    /// A multi-Region key's related keys (each is a seed key of its own region).
+    pub multi_region: Option<MultiRegion>,
 }
 
 /// One alias to create or point.
@@ -317,7 +319,7 @@ fn build_key(seed: SeedKey, now: Timestamp) -> Result<Key> {
         rotation: KeyRotation { schedule, history },
         arn,
         grants: Vec::new(),
-        multi_region: None,
+        multi_region: seed.multi_region,
     })
 }
 

@@ -11,6 +11,10 @@
 //!     Enabled: true
 //!     Tags: {team: payments}
 //!     Rotation: {RotationPeriodInDays: 365}
+//!   - KeyId: mrk-1234abcd12ab34cd56ef1234567890ab
+//!     KeyMaterial: 9c0f...      # a multi-Region key: the same entry, with the same id and
+//!     MultiRegion: {PrimaryRegion: eu-west-1, ReplicaRegions: [us-east-1]}  # material, in
+//!                               # each related region's scope
 //!   - KeyId: ...
 //!     KeySpec: ECC_NIST_P256
 //!     KeyUsage: SIGN_VERIFY
@@ -33,8 +37,8 @@ use crate::crypto::asymmetric::to_pem;
 use crate::kms::Kms;
 use crate::kms::seed::{SeedAlias, SeedKey, SeedPlan};
 use crate::model::{
-    AccountId, AliasName, AliasNameError, AwsEnum, KeyManager, KeySpec, KeyState, KeyUsage,
-    MaterialId, Origin, Region, Scope,
+    AccountId, AliasName, AliasNameError, AwsEnum, KeyArn, KeyManager, KeySpec, KeyState, KeyUsage,
+    MaterialId, MultiRegion, Origin, Region, Scope,
 };
 
 /// The file: its own scope's fields (not `#[serde(flatten)]`ed from `ScopeSection`, because
@@ -100,6 +104,18 @@ struct SeedKeyEntry {
     policy: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     rotation: Option<RotationEntry>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    multi_region: Option<MultiRegionEntry>,
+}
+
+/// A multi-Region key's related keys: the primary's region and the replicas'. Each related key
+/// is an entry of its own region, with the same id and material.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct MultiRegionEntry {
+    primary_region: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    replica_regions: Vec<String>,
 }
 
 /// One version of symmetric or HMAC material in `KeyMaterials`. Fields are read as strings,
@@ -256,7 +272,13 @@ fn key(scope: &Scope, entry: &SeedKeyEntry, line: u64) -> Result<SeedKey, Proble
         )),
         _ => None,
     };
+    let multi_region = entry
+        .multi_region
+        .as_ref()
+        .map(|m| multi_region(&arn, m, line))
+        .transpose()?;
     Ok(SeedKey {
+        multi_region,
         arn,
         spec,
         usage,
@@ -268,6 +290,38 @@ fn key(scope: &Scope, entry: &SeedKeyEntry, line: u64) -> Result<SeedKey, Proble
         tags: entry.tags.clone().unwrap_or_default().into_iter().collect(),
         policy: entry.policy.clone(),
         rotation,
+    })
+}
+
+/// A `MultiRegion` entry for the key `arn`: its id is an `mrk-` id, and its own region is the
+/// primary's or a replica's.
+fn multi_region(arn: &KeyArn, entry: &MultiRegionEntry, line: u64) -> Result<MultiRegion, Problem> {
+    if !arn.key_id.is_multi_region() {
+        return Err(Problem::at(line, "a multi-Region key has an mrk- key id"));
+    }
+    let region = |text: &str| {
+        Region::parse(text).ok_or_else(|| Problem::at(line, format!("{text:?} is not a region")))
+    };
+    let primary = region(&entry.primary_region)?;
+    let replicas = entry
+        .replica_regions
+        .iter()
+        .map(|r| region(r))
+        .collect::<Result<Vec<_>, Problem>>()?;
+    let own = &arn.scope.region;
+    if *own != primary && !replicas.contains(own) {
+        return Err(Problem::at(
+            line,
+            format!(
+                "MultiRegion lists neither {} as PrimaryRegion nor among ReplicaRegions",
+                own.as_str()
+            ),
+        ));
+    }
+    Ok(MultiRegion {
+        primary,
+        replicas,
+        settles: None,
     })
 }
 
@@ -327,6 +381,10 @@ pub fn export(kms: &Kms, filter: &ExportFilter) -> Result<String, String> {
                 enabled: None,
                 rotation_period_in_days: Some(s.period_days),
                 next_rotation_date: Some(s.next.rfc3339()),
+            }),
+            multi_region: key.multi_region.as_ref().map(|m| MultiRegionEntry {
+                primary_region: m.primary.as_str().to_owned(),
+                replica_regions: m.replicas.iter().map(|r| r.as_str().to_owned()).collect(),
             }),
             ..SeedKeyEntry::default()
         };

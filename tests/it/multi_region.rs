@@ -672,3 +672,38 @@ async fn a_rotation_and_a_replica_deletion_due_together() {
         .unwrap();
     assert_eq!(rotations.len(), 1);
 }
+
+/// `kmsd export` writes each related key's configuration, and seeding the file makes the same
+/// related keys again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_and_seed_keep_the_related_keys() {
+    let server = TestServer::start().await;
+    let east = server.client_for(EAST, "AKIDEXAMPLE");
+    let key_id = create_primary(
+        &east,
+        KeySpec::SymmetricDefault,
+        KeyUsageType::EncryptDecrypt,
+    )
+    .await;
+    replicate(&east, &key_id, WEST).await;
+    server.advance(SETTLE).await;
+    let sealed = encrypt(&east, &key_id, b"exported").await;
+    let export = server.admin("GET", "/_kmsd/export", "").await;
+    assert_eq!(export.status, 200);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("export.yaml");
+    std::fs::write(&file, &export.body).unwrap();
+
+    let seeded = TestServer::start_seeded(&file).await;
+    let west = seeded.client_for(WEST, "AKIDEXAMPLE");
+    assert_eq!(decrypt(&west, sealed).await, b"exported");
+    let (kind, primary, replicas) = configuration(&west, &key_id).await;
+    assert_eq!(kind, MultiRegionKeyType::Replica);
+    assert_eq!(primary, EAST);
+    assert_eq!(replicas, vec![WEST.to_owned()]);
+    let east = seeded.client_for(EAST, "AKIDEXAMPLE");
+    assert_eq!(
+        configuration(&east, &key_id).await.0,
+        MultiRegionKeyType::Primary
+    );
+}
