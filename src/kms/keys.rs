@@ -249,7 +249,7 @@ impl Kms {
         input: UpdateKeyDescriptionInput,
     ) -> Result<()> {
         self.update_key(cx, &input.key, |key| {
-            key.require_manageable()?;
+            key.require_editable()?;
             key.description = input.description;
             Ok(())
         })

@@ -31,6 +31,17 @@ impl Key {
         }
     }
 
+    /// Changes to a key's own metadata (tags, description) work where management operations
+    /// do, and also while a multi-Region key is `Creating` or `Updating`: AWS lets you manage
+    /// a replica that is still being created, and refuses only enabling and disabling while
+    /// the primary Region changes.
+    pub(super) fn require_editable(&self) -> Result<()> {
+        match self.state {
+            KeyState::Creating | KeyState::Updating => Ok(()),
+            _ => self.require_manageable(),
+        }
+    }
+
     /// The usage check every cryptographic operation makes, with AWS's message.
     pub(super) fn require_usage(&self, usage: KeyUsage, operation: &str) -> Result<()> {
         if self.usage == usage {

@@ -29,7 +29,7 @@ impl Kms {
     pub fn tag_resource(&self, cx: &mut Context, input: TagResourceInput) -> Result<()> {
         let quotas = self.quotas;
         self.update_key(cx, &input.key, |key| {
-            key.require_manageable()?;
+            key.require_editable()?;
             merge_tags(&mut key.tags, input.tags, &quotas)
         })
     }
@@ -37,7 +37,7 @@ impl Kms {
     /// UntagResource: removes tags; keys that are not there are ignored, as in AWS.
     pub fn untag_resource(&self, cx: &mut Context, input: UntagResourceInput) -> Result<()> {
         self.update_key(cx, &input.key, |key| {
-            key.require_manageable()?;
+            key.require_editable()?;
             for tag_key in &input.tag_keys {
                 key.tags.remove(tag_key);
             }

@@ -154,8 +154,25 @@ async fn a_replica_shares_material_and_keeps_its_own_properties() {
         message,
         format!("{} is creating.", key_arn_in(WEST, ACCOUNT, &key_id))
     );
+    // A replica that is being created can be tagged and described, not yet disabled.
+    west.tag_resource()
+        .key_id(&key_id)
+        .tags(tag("stage", "creating"))
+        .send()
+        .await
+        .unwrap();
+    check_error(
+        west.disable_key().key_id(&key_id).send().await,
+        "KMSInvalidStateException",
+    );
     server.advance(SETTLE).await;
     assert_eq!(key_state(&west, &key_id).await, "Enabled");
+    west.untag_resource()
+        .key_id(&key_id)
+        .tag_keys("stage")
+        .send()
+        .await
+        .unwrap();
 
     // The envelope names the key id, not the region: each side opens the other's.
     assert_eq!(decrypt(&west, before).await, b"sealed before replication");
@@ -484,8 +501,14 @@ async fn update_primary_region_swaps_the_roles() {
         assert_eq!(replicas, vec![EAST.to_owned()]);
         assert_eq!(key_state(client, &key_id).await, "Updating");
     }
-    // Updating: usable, not manageable.
+    // Updating: usable, described, not enabled or disabled.
     let sealed = encrypt(&east, &key_id, b"while updating").await;
+    east.update_key_description()
+        .key_id(&key_id)
+        .description("the old primary")
+        .send()
+        .await
+        .unwrap();
     check_error(
         west.disable_key().key_id(&key_id).send().await,
         "KMSInvalidStateException",
