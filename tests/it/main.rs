@@ -20,6 +20,7 @@ mod deletion;
 mod encapsulation;
 mod encryption;
 mod grants;
+mod import;
 mod keys;
 mod observability;
 mod papercuts;

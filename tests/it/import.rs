@@ -1,0 +1,591 @@
+//! Imported key material through the SDK: material wrapped outside kmsd as AWS's guide does it
+//! (OpenSSL `pkeyutl` for RSA-OAEP, `openssl enc -id-aes256-wrap-pad` or Python's
+//! `cryptography` for AES key wrap with padding), then proof that kmsd uses exactly that
+//! material: what it produces opens offline, and what is made offline opens in kmsd. Errors,
+//! expiry on the clock, re-import and restarts.
+
+use std::path::Path;
+
+use aws_sdk_kms::Client;
+use aws_sdk_kms::primitives::{Blob, DateTime};
+use aws_sdk_kms::types::{
+    AlgorithmSpec, ExpirationModelType, KeySpec, KeyUsageType, OriginType, WrappingKeySpec,
+};
+
+use crate::support::tools::{hex, openssl, tools_available, write};
+use crate::support::{DAY, TestServer, check_error, key_state, metadata};
+
+const IMPORTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/tools/imported.py");
+
+/// Runs a tests/it/tools/imported.py command; returns its stdout.
+pub fn imported_tool(args: &[&str]) -> String {
+    let out = std::process::Command::new("python3")
+        .arg(IMPORTED)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "imported.py {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+fn unhex(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// Creates a key without material (`Origin` `EXTERNAL`) and returns its id.
+pub async fn create_external(client: &Client, spec: KeySpec, usage: KeyUsageType) -> String {
+    client
+        .create_key()
+        .origin(OriginType::External)
+        .key_spec(spec)
+        .key_usage(usage)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .key_id
+}
+
+/// GetParametersForImport: the wrapping public key (DER) and the import token.
+pub async fn parameters(
+    client: &Client,
+    key: &str,
+    algorithm: AlgorithmSpec,
+    spec: WrappingKeySpec,
+) -> (Vec<u8>, Vec<u8>) {
+    let out = client
+        .get_parameters_for_import()
+        .key_id(key)
+        .wrapping_algorithm(algorithm)
+        .wrapping_key_spec(spec)
+        .send()
+        .await
+        .unwrap();
+    (
+        out.public_key.unwrap().into_inner(),
+        out.import_token.unwrap().into_inner(),
+    )
+}
+
+/// Wraps `material` under the DER public key `public` as AWS's guide does with OpenSSL: RSA-OAEP
+/// of the material itself, or of a fresh AES key that then wraps the material (RFC 5649), with
+/// `openssl enc` (or Python's `cryptography` when `python_kwp`).
+pub fn wrap(
+    dir: &Path,
+    public: &[u8],
+    algorithm: &AlgorithmSpec,
+    material: &[u8],
+    python_kwp: bool,
+) -> Vec<u8> {
+    let public = write(dir, "wrapping.der", public);
+    let material = write(dir, "material.bin", material);
+    let oaep = |md: &str, input: &str, output: &str| {
+        openssl(&[
+            "pkeyutl",
+            "-encrypt",
+            "-in",
+            input,
+            "-out",
+            output,
+            "-inkey",
+            &public,
+            "-keyform",
+            "DER",
+            "-pubin",
+            "-pkeyopt",
+            "rsa_padding_mode:oaep",
+            "-pkeyopt",
+            &format!("rsa_oaep_md:{md}"),
+            "-pkeyopt",
+            &format!("rsa_mgf1_md:{md}"),
+        ]);
+        std::fs::read(output).unwrap()
+    };
+    let out = dir.join("wrapped.bin");
+    let out = out.to_str().unwrap();
+    match algorithm {
+        AlgorithmSpec::RsaesOaepSha1 => oaep("sha1", &material, out),
+        AlgorithmSpec::RsaesOaepSha256 => oaep("sha256", &material, out),
+        AlgorithmSpec::RsaAesKeyWrapSha1 | AlgorithmSpec::RsaAesKeyWrapSha256 => {
+            let md = if *algorithm == AlgorithmSpec::RsaAesKeyWrapSha1 {
+                "sha1"
+            } else {
+                "sha256"
+            };
+            let aes_key = dir.join("aes-key.bin");
+            let aes_key = aes_key.to_str().unwrap();
+            openssl(&["rand", "-out", aes_key, "32"]);
+            let kek = hex(&std::fs::read(aes_key).unwrap());
+            let wrapped_material = dir.join("material-wrapped.bin");
+            let wrapped_material = wrapped_material.to_str().unwrap();
+            if python_kwp {
+                imported_tool(&["kwp", &kek, &material, wrapped_material]);
+            } else {
+                openssl(&[
+                    "enc",
+                    "-id-aes256-wrap-pad",
+                    "-K",
+                    &kek,
+                    "-iv",
+                    "A65959A6",
+                    "-in",
+                    &material,
+                    "-out",
+                    wrapped_material,
+                ]);
+            }
+            let mut wrapped = oaep(md, aes_key, out);
+            wrapped.extend(std::fs::read(wrapped_material).unwrap());
+            wrapped
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// ImportKeyMaterial of `encrypted` with `token`; material that never expires unless
+/// `valid_to` (epoch seconds) is given.
+pub async fn import(
+    client: &Client,
+    key: &str,
+    token: &[u8],
+    encrypted: &[u8],
+    valid_to: Option<f64>,
+) -> Result<
+    String,
+    aws_sdk_kms::error::SdkError<
+        aws_sdk_kms::operation::import_key_material::ImportKeyMaterialError,
+    >,
+> {
+    let request = client
+        .import_key_material()
+        .key_id(key)
+        .import_token(Blob::new(token))
+        .encrypted_key_material(Blob::new(encrypted));
+    let request = match valid_to {
+        Some(seconds) => request
+            .expiration_model(ExpirationModelType::KeyMaterialExpires)
+            .valid_to(DateTime::from_secs_f64(seconds)),
+        None => request.expiration_model(ExpirationModelType::KeyMaterialDoesNotExpire),
+    };
+    request
+        .send()
+        .await
+        .map(|out| out.key_material_id.unwrap_or_default())
+}
+
+/// Wraps and imports `material` into `key` with fresh parameters; returns the material id.
+async fn import_fresh(
+    client: &Client,
+    dir: &Path,
+    key: &str,
+    material: &[u8],
+    valid_to: Option<f64>,
+) -> String {
+    let algorithm = AlgorithmSpec::RsaesOaepSha256;
+    let (public, token) =
+        parameters(client, key, algorithm.clone(), WrappingKeySpec::Rsa2048).await;
+    let encrypted = wrap(dir, &public, &algorithm, material, false);
+    import(client, key, &token, &encrypted, valid_to)
+        .await
+        .unwrap()
+}
+
+async fn encrypt(client: &Client, key: &str, plaintext: &[u8]) -> Vec<u8> {
+    client
+        .encrypt()
+        .key_id(key)
+        .plaintext(Blob::new(plaintext))
+        .send()
+        .await
+        .unwrap()
+        .ciphertext_blob
+        .unwrap()
+        .into_inner()
+}
+
+async fn decrypt(client: &Client, ciphertext: &[u8]) -> Vec<u8> {
+    client
+        .decrypt()
+        .ciphertext_blob(Blob::new(ciphertext))
+        .send()
+        .await
+        .unwrap()
+        .plaintext
+        .unwrap()
+        .into_inner()
+}
+
+/// Proves that `key` seals with `material`: kmsd's ciphertext opens offline, and one made
+/// offline under `material_id` opens in kmsd.
+async fn check_symmetric_material(client: &Client, key: &str, material: &[u8], material_id: &str) {
+    let sealed = encrypt(client, key, b"made by kmsd").await;
+    let opened = imported_tool(&["open", &hex(material), &hex(&sealed)]);
+    assert_eq!(unhex(&opened), b"made by kmsd");
+    let offline = imported_tool(&[
+        "seal",
+        &hex(material),
+        crate::support::ACCOUNT,
+        key,
+        material_id,
+        &hex(b"made offline"),
+    ]);
+    assert_eq!(decrypt(client, &unhex(&offline)).await, b"made offline");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn symmetric_material_wrapped_offline_is_the_key_material() {
+    if !tools_available() {
+        return;
+    }
+    let server = TestServer::start().await;
+    let client = server.client();
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            AlgorithmSpec::RsaesOaepSha1,
+            WrappingKeySpec::Rsa2048,
+            false,
+        ),
+        (
+            AlgorithmSpec::RsaesOaepSha256,
+            WrappingKeySpec::Rsa3072,
+            false,
+        ),
+        (
+            AlgorithmSpec::RsaAesKeyWrapSha1,
+            WrappingKeySpec::Rsa2048,
+            false,
+        ),
+        (
+            AlgorithmSpec::RsaAesKeyWrapSha256,
+            WrappingKeySpec::Rsa4096,
+            false,
+        ),
+        (
+            AlgorithmSpec::RsaAesKeyWrapSha256,
+            WrappingKeySpec::Rsa2048,
+            true,
+        ),
+    ];
+    for (algorithm, spec, python_kwp) in cases {
+        let key = create_external(
+            &client,
+            KeySpec::SymmetricDefault,
+            KeyUsageType::EncryptDecrypt,
+        )
+        .await;
+        let before = metadata(&client, &key).await;
+        assert_eq!(before.key_state.unwrap().as_str(), "PendingImport");
+        assert_eq!(before.origin.unwrap().as_str(), "EXTERNAL");
+        assert_eq!(before.expiration_model, None);
+        assert_eq!(before.current_key_material_id, None);
+
+        let (public, token) = parameters(&client, &key, algorithm.clone(), spec.clone()).await;
+        let material: [u8; 32] = std::array::from_fn(|i| (i as u8).wrapping_mul(37) ^ 0x5a);
+        let encrypted = wrap(dir.path(), &public, &algorithm, &material, python_kwp);
+        let material_id = import(&client, &key, &token, &encrypted, None)
+            .await
+            .unwrap_or_else(|e| panic!("{algorithm:?} {spec:?}: {e:?}"));
+        assert_eq!(material_id.len(), 64);
+
+        let after = metadata(&client, &key).await;
+        assert_eq!(after.key_state.unwrap().as_str(), "Enabled");
+        assert_eq!(
+            after.expiration_model,
+            Some(ExpirationModelType::KeyMaterialDoesNotExpire)
+        );
+        assert_eq!(after.valid_to, None);
+        assert_eq!(
+            after.current_key_material_id.as_deref(),
+            Some(material_id.as_str())
+        );
+        check_symmetric_material(&client, &key, &material, &material_id).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_errors_are_aws_errors() {
+    if !tools_available() {
+        return;
+    }
+    let server = TestServer::start().await;
+    let client = server.client();
+    let dir = tempfile::tempdir().unwrap();
+    let key = create_external(
+        &client,
+        KeySpec::SymmetricDefault,
+        KeyUsageType::EncryptDecrypt,
+    )
+    .await;
+    let other = create_external(
+        &client,
+        KeySpec::SymmetricDefault,
+        KeyUsageType::EncryptDecrypt,
+    )
+    .await;
+
+    // A key waiting for material is no use yet.
+    let message = check_error(
+        client
+            .encrypt()
+            .key_id(&key)
+            .plaintext(Blob::new("x"))
+            .send()
+            .await,
+        "KMSInvalidStateException",
+    );
+    assert!(message.ends_with("is pending import."), "{message}");
+
+    let algorithm = AlgorithmSpec::RsaesOaepSha256;
+    let (public, token) =
+        parameters(&client, &key, algorithm.clone(), WrappingKeySpec::Rsa2048).await;
+    let material = [0x11u8; 32];
+    let encrypted = wrap(dir.path(), &public, &algorithm, &material, false);
+
+    // The default expiration model wants a ValidTo; DOES_NOT_EXPIRE refuses one.
+    check_error(
+        client
+            .import_key_material()
+            .key_id(&key)
+            .import_token(Blob::new(token.clone()))
+            .encrypted_key_material(Blob::new(encrypted.clone()))
+            .send()
+            .await,
+        "ValidationException",
+    );
+    check_error(
+        client
+            .import_key_material()
+            .key_id(&key)
+            .import_token(Blob::new(token.clone()))
+            .encrypted_key_material(Blob::new(encrypted.clone()))
+            .expiration_model(ExpirationModelType::KeyMaterialDoesNotExpire)
+            .valid_to(DateTime::from_secs(4_000_000_000))
+            .send()
+            .await,
+        "ValidationException",
+    );
+    let now = server.clock().await["now"].as_f64().unwrap();
+    for valid_to in [now - 60.0, now + 366.0 * DAY as f64] {
+        check_error(
+            import(&client, &key, &token, &encrypted, Some(valid_to)).await,
+            "ValidationException",
+        );
+    }
+    // Another key's token, a mangled token, material wrapped for another key.
+    check_error(
+        import(&client, &other, &token, &encrypted, None).await,
+        "InvalidImportTokenException",
+    );
+    let mut mangled = token.clone();
+    mangled[3] ^= 0x40;
+    check_error(
+        import(&client, &key, &mangled, &encrypted, None).await,
+        "InvalidImportTokenException",
+    );
+    let (other_public, _) =
+        parameters(&client, &key, algorithm.clone(), WrappingKeySpec::Rsa2048).await;
+    let foreign = wrap(dir.path(), &other_public, &algorithm, &material, false);
+    check_error(
+        import(&client, &key, &token, &foreign, None).await,
+        "InvalidCiphertextException",
+    );
+    // Material of the wrong size.
+    let short = wrap(dir.path(), &public, &algorithm, &[1; 16], false);
+    check_error(
+        import(&client, &key, &token, &short, None).await,
+        "IncorrectKeyMaterialException",
+    );
+    assert_eq!(key_state(&client, &key).await, "PendingImport");
+
+    // The token can be used until it expires, on kmsd's clock.
+    import(&client, &key, &token, &encrypted, None)
+        .await
+        .unwrap();
+    let different = wrap(dir.path(), &public, &algorithm, &[0x22; 32], false);
+    check_error(
+        import(&client, &key, &token, &different, None).await,
+        "IncorrectKeyMaterialException",
+    );
+    server.advance(DAY).await;
+    check_error(
+        import(&client, &key, &token, &encrypted, None).await,
+        "ExpiredImportTokenException",
+    );
+
+    // Keys whose material KMS made, and algorithms AWS refuses.
+    let made = crate::support::create_key(&client).await;
+    check_error(
+        client
+            .get_parameters_for_import()
+            .key_id(&made)
+            .wrapping_algorithm(AlgorithmSpec::RsaesOaepSha256)
+            .wrapping_key_spec(WrappingKeySpec::Rsa2048)
+            .send()
+            .await,
+        "UnsupportedOperationException",
+    );
+    check_error(
+        client
+            .get_parameters_for_import()
+            .key_id(&key)
+            .wrapping_algorithm(AlgorithmSpec::RsaesPkcs1V15)
+            .wrapping_key_spec(WrappingKeySpec::Rsa2048)
+            .send()
+            .await,
+        "ValidationException",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn material_expires_on_the_clock_and_can_be_imported_again() {
+    if !tools_available() {
+        return;
+    }
+    let server = TestServer::start().await;
+    let client = server.client();
+    let dir = tempfile::tempdir().unwrap();
+    let key = create_external(
+        &client,
+        KeySpec::SymmetricDefault,
+        KeyUsageType::EncryptDecrypt,
+    )
+    .await;
+    let material = [0x33u8; 32];
+    let now = server.clock().await["now"].as_f64().unwrap();
+    let valid_to = (now + 2.0 * DAY as f64).floor();
+    let material_id = import_fresh(&client, dir.path(), &key, &material, Some(valid_to)).await;
+    let meta = metadata(&client, &key).await;
+    assert_eq!(
+        meta.expiration_model,
+        Some(ExpirationModelType::KeyMaterialExpires)
+    );
+    assert_eq!(meta.valid_to.unwrap().secs() as f64, valid_to);
+    let sealed = encrypt(&client, &key, b"before expiry").await;
+
+    let advanced = server.advance(DAY).await;
+    assert_eq!(advanced["expired"].as_array().unwrap().len(), 0);
+    assert_eq!(key_state(&client, &key).await, "Enabled");
+    let advanced = server.advance(DAY).await;
+    assert_eq!(advanced["expired"].as_array().unwrap().len(), 1);
+    assert_eq!(key_state(&client, &key).await, "PendingImport");
+    check_error(
+        client
+            .decrypt()
+            .ciphertext_blob(Blob::new(sealed.clone()))
+            .send()
+            .await,
+        "KMSInvalidStateException",
+    );
+    let meta = metadata(&client, &key).await;
+    assert_eq!(meta.valid_to, None);
+    assert_eq!(
+        meta.current_key_material_id.as_deref(),
+        Some(material_id.as_str())
+    );
+
+    // Only the same material comes back; then old ciphertexts decrypt again.
+    let (public, token) = parameters(
+        &client,
+        &key,
+        AlgorithmSpec::RsaesOaepSha256,
+        WrappingKeySpec::Rsa2048,
+    )
+    .await;
+    let different = wrap(
+        dir.path(),
+        &public,
+        &AlgorithmSpec::RsaesOaepSha256,
+        &[0x44; 32],
+        false,
+    );
+    check_error(
+        import(&client, &key, &token, &different, None).await,
+        "IncorrectKeyMaterialException",
+    );
+    assert_eq!(
+        import_fresh(&client, dir.path(), &key, &material, None).await,
+        material_id
+    );
+    assert_eq!(decrypt(&client, &sealed).await, b"before expiry");
+
+    // DeleteImportedKeyMaterial does what expiry does, at once.
+    let deleted = client
+        .delete_imported_key_material()
+        .key_id(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        deleted.key_material_id.as_deref(),
+        Some(material_id.as_str())
+    );
+    assert_eq!(key_state(&client, &key).await, "PendingImport");
+    check_error(
+        client
+            .delete_imported_key_material()
+            .key_id(&key)
+            .send()
+            .await,
+        "KMSInvalidStateException",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_state_survives_a_restart() {
+    if !tools_available() {
+        return;
+    }
+    let server = TestServer::start().await;
+    let client = server.client();
+    let dir = tempfile::tempdir().unwrap();
+    let key = create_external(
+        &client,
+        KeySpec::SymmetricDefault,
+        KeyUsageType::EncryptDecrypt,
+    )
+    .await;
+    let algorithm = AlgorithmSpec::RsaAesKeyWrapSha256;
+    let (public, token) =
+        parameters(&client, &key, algorithm.clone(), WrappingKeySpec::Rsa2048).await;
+
+    // The wrapping key and token outlive the server that made them.
+    let server = server.restart().await;
+    let client = server.client();
+    let material = [0x55u8; 32];
+    let encrypted = wrap(dir.path(), &public, &algorithm, &material, false);
+    let material_id = import(&client, &key, &token, &encrypted, None)
+        .await
+        .unwrap();
+    let sealed = encrypt(&client, &key, b"across restarts").await;
+
+    let server = server.restart().await;
+    let client = server.client();
+    assert_eq!(key_state(&client, &key).await, "Enabled");
+    assert_eq!(decrypt(&client, &sealed).await, b"across restarts");
+    client
+        .delete_imported_key_material()
+        .key_id(&key)
+        .send()
+        .await
+        .unwrap();
+
+    let server = server.restart().await;
+    let client = server.client();
+    assert_eq!(key_state(&client, &key).await, "PendingImport");
+    assert_eq!(
+        import(&client, &key, &token, &encrypted, None)
+            .await
+            .unwrap(),
+        material_id
+    );
+    check_symmetric_material(&client, &key, &material, &material_id).await;
+}
