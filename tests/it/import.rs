@@ -9,7 +9,8 @@ use std::path::Path;
 use aws_sdk_kms::Client;
 use aws_sdk_kms::primitives::{Blob, DateTime};
 use aws_sdk_kms::types::{
-    AlgorithmSpec, ExpirationModelType, KeySpec, KeyUsageType, OriginType, WrappingKeySpec,
+    AlgorithmSpec, ExpirationModelType, KeySpec, KeyUsageType, MacAlgorithmSpec, MessageType,
+    OriginType, SigningAlgorithmSpec, WrappingKeySpec,
 };
 
 use crate::support::tools::{hex, openssl, tools_available, write};
@@ -588,4 +589,377 @@ async fn import_state_survives_a_restart() {
         material_id
     );
     check_symmetric_material(&client, &key, &material, &material_id).await;
+}
+
+/// GenerateMac of `message` with `key`.
+async fn mac(client: &Client, key: &str, algorithm: MacAlgorithmSpec, message: &[u8]) -> Vec<u8> {
+    client
+        .generate_mac()
+        .key_id(key)
+        .mac_algorithm(algorithm)
+        .message(Blob::new(message))
+        .send()
+        .await
+        .unwrap()
+        .mac
+        .unwrap()
+        .into_inner()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hmac_material_of_every_size_is_the_key_material() {
+    if !tools_available() {
+        return;
+    }
+    let server = TestServer::start().await;
+    let client = server.client();
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            KeySpec::Hmac224,
+            MacAlgorithmSpec::HmacSha224,
+            "sha224",
+            [28, 64],
+        ),
+        (
+            KeySpec::Hmac256,
+            MacAlgorithmSpec::HmacSha256,
+            "sha256",
+            [32, 45],
+        ),
+        (
+            KeySpec::Hmac384,
+            MacAlgorithmSpec::HmacSha384,
+            "sha384",
+            [48, 128],
+        ),
+        (
+            KeySpec::Hmac512,
+            MacAlgorithmSpec::HmacSha512,
+            "sha512",
+            [64, 100],
+        ),
+    ];
+    for (spec, algorithm, hash, lengths) in cases {
+        for len in lengths {
+            let key = create_external(&client, spec.clone(), KeyUsageType::GenerateVerifyMac).await;
+            let material: Vec<u8> = (0..len)
+                .map(|i| (i as u8).wrapping_mul(13) ^ 0xa5)
+                .collect();
+            import_fresh(&client, dir.path(), &key, &material, None).await;
+            assert_eq!(key_state(&client, &key).await, "Enabled");
+            let message = b"message to authenticate";
+            let offline = unhex(&imported_tool(&[
+                "hmac",
+                hash,
+                &hex(&material),
+                &hex(message),
+            ]));
+            assert_eq!(
+                mac(&client, &key, algorithm.clone(), message).await,
+                offline,
+                "{spec:?} {len}"
+            );
+            let verified = client
+                .verify_mac()
+                .key_id(&key)
+                .mac_algorithm(algorithm.clone())
+                .message(Blob::new(&message[..]))
+                .mac(Blob::new(offline))
+                .send()
+                .await
+                .unwrap();
+            assert!(verified.mac_valid);
+        }
+    }
+    // Too short for its spec, or too long; and the symmetric-only members.
+    let key = create_external(&client, KeySpec::Hmac256, KeyUsageType::GenerateVerifyMac).await;
+    let algorithm = AlgorithmSpec::RsaesOaepSha256;
+    for len in [31, 65] {
+        let (public, token) =
+            parameters(&client, &key, algorithm.clone(), WrappingKeySpec::Rsa2048).await;
+        let encrypted = wrap(dir.path(), &public, &algorithm, &vec![7; len], false);
+        check_error(
+            import(&client, &key, &token, &encrypted, None).await,
+            "IncorrectKeyMaterialException",
+        );
+    }
+    let (public, token) =
+        parameters(&client, &key, algorithm.clone(), WrappingKeySpec::Rsa2048).await;
+    let encrypted = wrap(dir.path(), &public, &algorithm, &[7; 32], false);
+    check_error(
+        client
+            .import_key_material()
+            .key_id(&key)
+            .import_token(Blob::new(token))
+            .encrypted_key_material(Blob::new(encrypted))
+            .expiration_model(ExpirationModelType::KeyMaterialDoesNotExpire)
+            .import_type(aws_sdk_kms::types::ImportType::NewKeyMaterial)
+            .send()
+            .await,
+        "ValidationException",
+    );
+}
+
+/// A fresh private key from `openssl genpkey` with `args`: its DER PKCS#8 and its PEM path.
+fn openssl_key(dir: &Path, name: &str, args: &[&str]) -> (Vec<u8>, String) {
+    let pem = dir.join(format!("{name}.pem"));
+    let pem = pem.to_str().unwrap().to_owned();
+    let mut genpkey = vec!["genpkey"];
+    genpkey.extend_from_slice(args);
+    genpkey.extend_from_slice(&["-out", &pem]);
+    openssl(&genpkey);
+    let der = dir.join(format!("{name}.der"));
+    let der = der.to_str().unwrap().to_owned();
+    openssl(&[
+        "pkcs8", "-topk8", "-nocrypt", "-in", &pem, "-outform", "DER", "-out", &der,
+    ]);
+    (std::fs::read(&der).unwrap(), pem)
+}
+
+/// Signs `message` offline with the PEM private key: `openssl dgst`, or for SM2 `pkeyutl`
+/// with SM3 and the default distinguishing id.
+fn sign_offline(dir: &Path, pem: &str, digest: &str, message: &[u8]) -> Vec<u8> {
+    let message = write(dir, "message.bin", message);
+    let signature = dir.join("signature.bin");
+    let signature = signature.to_str().unwrap();
+    if digest == "sm3" {
+        openssl(&[
+            "pkeyutl",
+            "-sign",
+            "-in",
+            &message,
+            "-inkey",
+            pem,
+            "-rawin",
+            "-digest",
+            "sm3",
+            "-pkeyopt",
+            "distid:1234567812345678",
+            "-out",
+            signature,
+        ]);
+    } else {
+        openssl(&[
+            "dgst",
+            &format!("-{digest}"),
+            "-sign",
+            pem,
+            "-out",
+            signature,
+            &message,
+        ]);
+    }
+    std::fs::read(signature).unwrap()
+}
+
+/// Verifies `signature` of `message` offline with the DER public key.
+fn verify_offline(dir: &Path, public: &[u8], digest: &str, message: &[u8], signature: &[u8]) {
+    let public = write(dir, "public.der", public);
+    let message = write(dir, "message.bin", message);
+    let signature = write(dir, "signature.bin", signature);
+    if digest == "sm3" {
+        openssl(&[
+            "pkeyutl",
+            "-verify",
+            "-in",
+            &message,
+            "-sigfile",
+            &signature,
+            "-pubin",
+            "-inkey",
+            &public,
+            "-keyform",
+            "DER",
+            "-rawin",
+            "-digest",
+            "sm3",
+            "-pkeyopt",
+            "distid:1234567812345678",
+        ]);
+    } else {
+        let pem = dir.join("public.pem");
+        let pem = pem.to_str().unwrap();
+        openssl(&[
+            "pkey", "-pubin", "-inform", "DER", "-in", &public, "-out", pem,
+        ]);
+        openssl(&[
+            "dgst",
+            &format!("-{digest}"),
+            "-verify",
+            pem,
+            "-signature",
+            &signature,
+            &message,
+        ]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_pair_material_signs_and_verifies_offline() {
+    if !tools_available() {
+        return;
+    }
+    let server = TestServer::start().await;
+    let client = server.client();
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(KeySpec, &[&str], SigningAlgorithmSpec, &str, AlgorithmSpec); 7] = [
+        (
+            KeySpec::Rsa2048,
+            &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+            SigningAlgorithmSpec::RsassaPkcs1V15Sha256,
+            "sha256",
+            AlgorithmSpec::RsaAesKeyWrapSha256,
+        ),
+        (
+            KeySpec::Rsa4096,
+            &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:4096"],
+            SigningAlgorithmSpec::RsassaPkcs1V15Sha512,
+            "sha512",
+            AlgorithmSpec::RsaAesKeyWrapSha1,
+        ),
+        (
+            KeySpec::EccNistP256,
+            &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
+            SigningAlgorithmSpec::EcdsaSha256,
+            "sha256",
+            AlgorithmSpec::RsaesOaepSha256,
+        ),
+        (
+            KeySpec::EccNistP384,
+            &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"],
+            SigningAlgorithmSpec::EcdsaSha384,
+            "sha384",
+            AlgorithmSpec::RsaesOaepSha1,
+        ),
+        (
+            KeySpec::EccNistP521,
+            &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-521"],
+            SigningAlgorithmSpec::EcdsaSha512,
+            "sha512",
+            AlgorithmSpec::RsaAesKeyWrapSha256,
+        ),
+        (
+            KeySpec::EccSecgP256K1,
+            &[
+                "-algorithm",
+                "EC",
+                "-pkeyopt",
+                "ec_paramgen_curve:secp256k1",
+            ],
+            SigningAlgorithmSpec::EcdsaSha256,
+            "sha256",
+            AlgorithmSpec::RsaesOaepSha256,
+        ),
+        (
+            KeySpec::Sm2,
+            &["-algorithm", "SM2"],
+            SigningAlgorithmSpec::Sm2Dsa,
+            "sm3",
+            AlgorithmSpec::RsaesOaepSha256,
+        ),
+    ];
+    for (spec, genpkey, signing, digest, wrapping) in cases {
+        let key = create_external(&client, spec.clone(), KeyUsageType::SignVerify).await;
+        let (der, pem) = openssl_key(dir.path(), "imported", genpkey);
+        let (public, token) =
+            parameters(&client, &key, wrapping.clone(), WrappingKeySpec::Rsa2048).await;
+        let encrypted = wrap(dir.path(), &public, &wrapping, &der, false);
+        import(&client, &key, &token, &encrypted, None)
+            .await
+            .unwrap_or_else(|e| panic!("{spec:?}: {e:?}"));
+        assert_eq!(key_state(&client, &key).await, "Enabled");
+
+        // The public key is the imported key's.
+        let expected_public = openssl(&["pkey", "-in", &pem, "-pubout", "-outform", "DER"]);
+        assert_eq!(
+            crate::support::keys::public_key(&client, &key).await,
+            expected_public,
+            "{spec:?}"
+        );
+        // A signature made offline verifies in kmsd, and kmsd's verifies offline.
+        let message = b"signed with imported material";
+        let offline = sign_offline(dir.path(), &pem, digest, message);
+        let verified = client
+            .verify()
+            .key_id(&key)
+            .message(Blob::new(&message[..]))
+            .message_type(MessageType::Raw)
+            .signing_algorithm(signing.clone())
+            .signature(Blob::new(offline))
+            .send()
+            .await
+            .unwrap();
+        assert!(verified.signature_valid, "{spec:?}");
+        let signature = client
+            .sign()
+            .key_id(&key)
+            .message(Blob::new(&message[..]))
+            .message_type(MessageType::Raw)
+            .signing_algorithm(signing)
+            .send()
+            .await
+            .unwrap()
+            .signature
+            .unwrap()
+            .into_inner();
+        verify_offline(dir.path(), &expected_public, digest, message, &signature);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_pair_material_must_fit_the_key_and_its_wrapping() {
+    if !tools_available() {
+        return;
+    }
+    let server = TestServer::start().await;
+    let client = server.client();
+    let dir = tempfile::tempdir().unwrap();
+    let refused = |key: &str, algorithm: AlgorithmSpec, spec: WrappingKeySpec| {
+        client
+            .get_parameters_for_import()
+            .key_id(key)
+            .wrapping_algorithm(algorithm)
+            .wrapping_key_spec(spec)
+            .send()
+    };
+    // RSA private keys are too large for RSA-OAEP alone; so is P-521 for RSA_2048.
+    let rsa = create_external(&client, KeySpec::Rsa2048, KeyUsageType::SignVerify).await;
+    check_error(
+        refused(
+            &rsa,
+            AlgorithmSpec::RsaesOaepSha256,
+            WrappingKeySpec::Rsa4096,
+        )
+        .await,
+        "ValidationException",
+    );
+    let p521 = create_external(&client, KeySpec::EccNistP521, KeyUsageType::SignVerify).await;
+    check_error(
+        refused(
+            &p521,
+            AlgorithmSpec::RsaesOaepSha1,
+            WrappingKeySpec::Rsa2048,
+        )
+        .await,
+        "ValidationException",
+    );
+    // P-256 material for a P-384 key, and PEM instead of DER.
+    let p384 = create_external(&client, KeySpec::EccNistP384, KeyUsageType::SignVerify).await;
+    let (der, pem) = openssl_key(
+        dir.path(),
+        "p256",
+        &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
+    );
+    let algorithm = AlgorithmSpec::RsaAesKeyWrapSha256;
+    for material in [der, std::fs::read(&pem).unwrap()] {
+        let (public, token) =
+            parameters(&client, &p384, algorithm.clone(), WrappingKeySpec::Rsa2048).await;
+        let encrypted = wrap(dir.path(), &public, &algorithm, &material, false);
+        check_error(
+            import(&client, &p384, &token, &encrypted, None).await,
+            "IncorrectKeyMaterialException",
+        );
+    }
+    assert_eq!(key_state(&client, &p384).await, "PendingImport");
 }
