@@ -9,8 +9,8 @@ use std::path::Path;
 use aws_sdk_kms::Client;
 use aws_sdk_kms::primitives::{Blob, DateTime};
 use aws_sdk_kms::types::{
-    AlgorithmSpec, ExpirationModelType, KeySpec, KeyUsageType, MacAlgorithmSpec, MessageType,
-    OriginType, SigningAlgorithmSpec, WrappingKeySpec,
+    AlgorithmSpec, ExpirationModelType, ImportType, KeySpec, KeyUsageType, MacAlgorithmSpec,
+    MessageType, OriginType, SigningAlgorithmSpec, WrappingKeySpec,
 };
 
 use crate::support::tools::{hex, openssl, tools_available, write};
@@ -962,4 +962,258 @@ async fn key_pair_material_must_fit_the_key_and_its_wrapping() {
         );
     }
     assert_eq!(key_state(&client, &p384).await, "PendingImport");
+}
+
+/// One ListKeyRotations entry, reduced to what these tests compare: material id, state,
+/// import state, description, rotation type.
+type Listed = (String, String, String, Option<String>, Option<String>);
+
+async fn rotations(client: &Client, key: &str, all: bool) -> Vec<Listed> {
+    let mut request = client.list_key_rotations().key_id(key);
+    if all {
+        request =
+            request.include_key_material(aws_sdk_kms::types::IncludeKeyMaterial::AllKeyMaterial);
+    }
+    request
+        .send()
+        .await
+        .unwrap()
+        .rotations()
+        .iter()
+        .map(|r| {
+            (
+                r.key_material_id().unwrap().to_owned(),
+                r.key_material_state().unwrap().as_str().to_owned(),
+                r.import_state().unwrap().as_str().to_owned(),
+                r.key_material_description().map(str::to_owned),
+                r.rotation_type().map(|t| t.as_str().to_owned()),
+            )
+        })
+        .collect()
+}
+
+/// ImportKeyMaterial of `material` with fresh parameters, as `import_type`, naming
+/// `material_id` and `description` when given.
+async fn import_as(
+    client: &Client,
+    dir: &Path,
+    key: &str,
+    material: &[u8],
+    import_type: ImportType,
+    material_id: Option<&str>,
+    description: Option<&str>,
+) -> Result<
+    String,
+    aws_sdk_kms::error::SdkError<
+        aws_sdk_kms::operation::import_key_material::ImportKeyMaterialError,
+    >,
+> {
+    let algorithm = AlgorithmSpec::RsaesOaepSha256;
+    let (public, token) =
+        parameters(client, key, algorithm.clone(), WrappingKeySpec::Rsa2048).await;
+    let encrypted = wrap(dir, &public, &algorithm, material, false);
+    client
+        .import_key_material()
+        .key_id(key)
+        .import_token(Blob::new(token))
+        .encrypted_key_material(Blob::new(encrypted))
+        .expiration_model(ExpirationModelType::KeyMaterialDoesNotExpire)
+        .import_type(import_type)
+        .set_key_material_id(material_id.map(str::to_owned))
+        .set_key_material_description(description.map(str::to_owned))
+        .send()
+        .await
+        .map(|out| out.key_material_id.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_material_rotates_in_on_demand_and_old_material_still_decrypts() {
+    if !tools_available() {
+        return;
+    }
+    let server = TestServer::start().await;
+    let client = server.client();
+    let dir = tempfile::tempdir().unwrap();
+    let key = create_external(
+        &client,
+        KeySpec::SymmetricDefault,
+        KeyUsageType::EncryptDecrypt,
+    )
+    .await;
+    let (m1, m2, m3) = ([0x61u8; 32], [0x62u8; 32], [0x63u8; 32]);
+    let new = ImportType::NewKeyMaterial;
+    let existing = ImportType::ExistingKeyMaterial;
+
+    let id1 = import_as(
+        &client,
+        dir.path(),
+        &key,
+        &m1,
+        new.clone(),
+        None,
+        Some("first"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        rotations(&client, &key, true).await,
+        [(
+            id1.clone(),
+            "CURRENT".into(),
+            "IMPORTED".into(),
+            Some("first".into()),
+            None
+        )]
+    );
+    assert!(rotations(&client, &key, false).await.is_empty());
+    let c1 = encrypt(&client, &key, b"under the first").await;
+
+    // New material waits for a rotation; the key keeps sealing with the first.
+    let id2 = import_as(
+        &client,
+        dir.path(),
+        &key,
+        &m2,
+        new.clone(),
+        None,
+        Some("second"),
+    )
+    .await
+    .unwrap();
+    assert_ne!(id1, id2);
+    assert_eq!(key_state(&client, &key).await, "Enabled");
+    assert_eq!(
+        metadata(&client, &key)
+            .await
+            .current_key_material_id
+            .as_deref(),
+        Some(id1.as_str())
+    );
+    assert_eq!(
+        rotations(&client, &key, true).await[1],
+        (
+            id2.clone(),
+            "PENDING_ROTATION".into(),
+            "IMPORTED".into(),
+            Some("second".into()),
+            None
+        )
+    );
+    // Known material is not new; new material takes no id; one rotation waits at a time.
+    for (material, import_type, id) in [
+        (&m1, new.clone(), None),
+        (&m3, new.clone(), Some(id1.as_str())),
+        (&m3, new.clone(), None),
+        (&m3, existing.clone(), None),
+        (&m2, existing.clone(), Some(id1.as_str())),
+    ] {
+        let result = import_as(&client, dir.path(), &key, material, import_type, id, None).await;
+        let error = result.expect_err("refused");
+        let code = aws_sdk_kms::error::ProvideErrorMetadata::code(&error)
+            .unwrap()
+            .to_owned();
+        assert!(
+            ["IncorrectKeyMaterialException", "ValidationException"].contains(&code.as_str()),
+            "{code}"
+        );
+    }
+
+    let rotated = client
+        .rotate_key_on_demand()
+        .key_id(&key)
+        .send()
+        .await
+        .unwrap();
+    assert!(rotated.key_id().unwrap().ends_with(&key));
+    assert_eq!(
+        metadata(&client, &key)
+            .await
+            .current_key_material_id
+            .as_deref(),
+        Some(id2.as_str())
+    );
+    assert_eq!(
+        rotations(&client, &key, false).await,
+        [(
+            id2.clone(),
+            "CURRENT".into(),
+            "IMPORTED".into(),
+            Some("second".into()),
+            Some("ON_DEMAND".into())
+        )]
+    );
+    let all = rotations(&client, &key, true).await;
+    assert_eq!(all[0].1, "NON_CURRENT");
+    let c2 = encrypt(&client, &key, b"under the second").await;
+    check_symmetric_material(&client, &key, &m2, &id2).await;
+    assert_eq!(decrypt(&client, &c1).await, b"under the first");
+    // Nothing waits for a rotation now.
+    check_error(
+        client.rotate_key_on_demand().key_id(&key).send().await,
+        "ValidationException",
+    );
+    // Automatic rotation stays unavailable.
+    check_error(
+        client.enable_key_rotation().key_id(&key).send().await,
+        "UnsupportedOperationException",
+    );
+
+    // Deleting any permanent material makes the key wait for it; the same material by its id
+    // brings it back.
+    let deleted = client
+        .delete_imported_key_material()
+        .key_id(&key)
+        .key_material_id(&id1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.key_material_id.as_deref(), Some(id1.as_str()));
+    assert_eq!(key_state(&client, &key).await, "PendingImport");
+    assert_eq!(rotations(&client, &key, true).await[0].2, "PENDING_IMPORT");
+    check_error(
+        client
+            .decrypt()
+            .ciphertext_blob(Blob::new(c2.clone()))
+            .send()
+            .await,
+        "KMSInvalidStateException",
+    );
+    import_as(
+        &client,
+        dir.path(),
+        &key,
+        &m1,
+        existing.clone(),
+        Some(&id1),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(key_state(&client, &key).await, "Enabled");
+    assert_eq!(
+        rotations(&client, &key, true).await[0],
+        (
+            id1.clone(),
+            "NON_CURRENT".into(),
+            "IMPORTED".into(),
+            Some("first".into()),
+            None
+        )
+    );
+    assert_eq!(decrypt(&client, &c1).await, b"under the first");
+    assert_eq!(decrypt(&client, &c2).await, b"under the second");
+
+    // Material pending rotation can go without the key waiting for it.
+    let id3 = import_as(&client, dir.path(), &key, &m3, new, None, None)
+        .await
+        .unwrap();
+    client
+        .delete_imported_key_material()
+        .key_id(&key)
+        .key_material_id(&id3)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(key_state(&client, &key).await, "Enabled");
+    assert_eq!(rotations(&client, &key, true).await.len(), 2);
 }
