@@ -24,6 +24,12 @@ pub enum ErrorCode {
     DryRunOperation,
     /// Decrypt's key does not match the ciphertext.
     IncorrectKey,
+    /// Imported key material that does not suit the key, or is not the material it had.
+    IncorrectKeyMaterial,
+    /// An import token whose parameters expired.
+    ExpiredImportToken,
+    /// An import token kmsd did not issue for this key.
+    InvalidImportToken,
     /// The ciphertext cannot be decrypted.
     InvalidCiphertext,
     /// The key cannot do this operation or algorithm.
@@ -86,6 +92,9 @@ impl ErrorCode {
             ErrorCode::Disabled => "DisabledException",
             ErrorCode::DryRunOperation => "DryRunOperationException",
             ErrorCode::IncorrectKey => "IncorrectKeyException",
+            ErrorCode::IncorrectKeyMaterial => "IncorrectKeyMaterialException",
+            ErrorCode::ExpiredImportToken => "ExpiredImportTokenException",
+            ErrorCode::InvalidImportToken => "InvalidImportTokenException",
             ErrorCode::InvalidCiphertext => "InvalidCiphertextException",
             ErrorCode::InvalidKeyUsage => "InvalidKeyUsageException",
             ErrorCode::InvalidGrantId => "InvalidGrantIdException",
@@ -249,6 +258,9 @@ impl From<kms::Error> for ApiError {
             E::InvalidPublicKey => return ApiError::bare(ErrorCode::Validation),
             E::CiphertextLength { .. } => ErrorCode::InvalidCiphertext,
             E::IncorrectKey => ErrorCode::IncorrectKey,
+            E::IncorrectKeyMaterial(_) => ErrorCode::IncorrectKeyMaterial,
+            E::ExpiredImportToken => ErrorCode::ExpiredImportToken,
+            E::InvalidImportToken(_) => ErrorCode::InvalidImportToken,
             E::InvalidKeyUsage(_) => ErrorCode::InvalidKeyUsage,
             E::AliasAlreadyExists(_) => ErrorCode::AlreadyExists,
             E::NotAuthorized(_) => ErrorCode::NotAuthorized,

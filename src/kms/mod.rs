@@ -15,7 +15,7 @@ pub mod encapsulation;
 pub mod encryption;
 mod error;
 pub mod grants;
-mod import;
+pub mod import;
 pub mod inspect;
 pub mod keys;
 mod managed;

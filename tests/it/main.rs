@@ -22,6 +22,7 @@ mod encapsulation;
 mod encryption;
 mod faults;
 mod grants;
+mod import;
 mod keys;
 mod observability;
 mod papercuts;
