@@ -12,7 +12,7 @@ impl Kms {
     /// operation." otherwise).
     pub fn check_import_key(&self, cx: &mut Context, key_ref: &KeyRef) -> Result<()> {
         let key = self.resolve(cx, key_ref, Access::Own)?;
-        key.require_customer_managed(&cx.caller, &cx.scope, cx.operation)?;
+        key.require_customer_managed(&cx.caller, cx.operation)?;
         key.require_origin(Origin::External)?;
         Err(Error::Unsupported(format!(
             "{} is not supported by kmsd yet: it cannot import key material.",

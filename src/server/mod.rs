@@ -17,6 +17,7 @@ mod sweeper;
 pub use access::{AdminToken, AllowedHosts};
 pub use audit::AuditLog;
 pub use connections::{Limits, raise_open_files_limit};
+pub use sigv4::Authentication;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -52,6 +53,8 @@ pub struct ServeOptions {
     pub admin_token: Option<AdminToken>,
     /// Timeouts and the connection limit.
     pub limits: Limits,
+    /// Who callers are (`--identities`) and whether their signatures are checked.
+    pub authentication: Authentication,
 }
 
 impl Default for ServeOptions {
@@ -62,6 +65,7 @@ impl Default for ServeOptions {
             allowed_hosts: AllowedHosts::default(),
             admin_token: None,
             limits: Limits::default(),
+            authentication: Authentication::default(),
         }
     }
 }
@@ -114,6 +118,7 @@ pub async fn serve_with_options(
         .with_state(AppState {
             kms,
             audit: options.audit,
+            authentication: options.authentication,
             wake,
             request_ids: request_ids.clone(),
             _in_use: in_use,
@@ -150,6 +155,7 @@ pub async fn serve_with_options(
 struct AppState {
     kms: Arc<Kms>,
     audit: Option<AuditLog>,
+    authentication: Authentication,
     /// Tells the background sweep that a write may have brought a deadline closer.
     wake: Arc<Notify>,
     /// Hands out `x-amzn-RequestId`s.
