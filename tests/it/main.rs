@@ -30,6 +30,7 @@ mod rotation;
 mod scoping;
 mod security;
 mod seed;
+mod signatures;
 mod support;
 mod tags;
 mod tidy;

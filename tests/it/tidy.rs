@@ -111,8 +111,10 @@ fn layering_violations(files: &[paths::SourceFile]) -> Vec<String> {
                         ["store", "crypto", "rsa_pool", "server", "seed"].contains(&target.as_str())
                     }
                     "kms" => ["api", "server", "seed"].contains(&target.as_str()),
-                    "iam" => ["api", "kms", "server", "seed", "store", "crypto", "rsa_pool"]
-                        .contains(&target.as_str()),
+                    "iam" => [
+                        "api", "kms", "server", "seed", "store", "crypto", "rsa_pool",
+                    ]
+                    .contains(&target.as_str()),
                     _ => false,
                 };
                 if forbidden {
