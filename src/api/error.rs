@@ -36,6 +36,14 @@ pub enum ErrorCode {
     InvalidKeyUsage,
     /// A grant id that is not one.
     InvalidGrantId,
+    /// The SigV4 `Authorization` header lacks a part (with `--verify-signatures`).
+    IncompleteSignature,
+    /// The request's SigV4 signature is wrong or expired (with `--verify-signatures`).
+    InvalidSignature,
+    /// The request is not signed (with `--verify-signatures`).
+    MissingAuthenticationToken,
+    /// The access key id or session token is not one of `--identities`.
+    UnrecognizedClient,
     /// A grant token kmsd did not issue.
     InvalidGrantToken,
     /// A pagination marker kmsd did not issue.
@@ -98,6 +106,10 @@ impl ErrorCode {
             ErrorCode::InvalidCiphertext => "InvalidCiphertextException",
             ErrorCode::InvalidKeyUsage => "InvalidKeyUsageException",
             ErrorCode::InvalidGrantId => "InvalidGrantIdException",
+            ErrorCode::IncompleteSignature => "IncompleteSignatureException",
+            ErrorCode::InvalidSignature => "InvalidSignatureException",
+            ErrorCode::MissingAuthenticationToken => "MissingAuthenticationTokenException",
+            ErrorCode::UnrecognizedClient => "UnrecognizedClientException",
             ErrorCode::InvalidGrantToken => "InvalidGrantTokenException",
             ErrorCode::InvalidMarker => "InvalidMarkerException",
             ErrorCode::DependencyTimeout => "DependencyTimeoutException",

@@ -34,6 +34,7 @@ mod rotation;
 mod scoping;
 mod security;
 mod seed;
+mod signatures;
 mod support;
 mod tags;
 mod tidy;
