@@ -22,6 +22,7 @@ mod encryption;
 mod faults;
 mod grants;
 mod keys;
+mod matrix;
 mod observability;
 mod papercuts;
 mod parity;
