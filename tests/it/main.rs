@@ -20,6 +20,7 @@ mod deletion;
 mod encapsulation;
 mod encryption;
 mod faults;
+mod fuzz;
 mod grants;
 mod keys;
 mod matrix;

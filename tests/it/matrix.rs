@@ -8,17 +8,15 @@
 //! keys, aliases, tags and grants are what they were. One server, one keep-alive connection.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::process::Command;
 
 use aws_sdk_kms::types::{KeySpec, KeyUsageType};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Map, Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
 
 use crate::support::errors::{alias_not_found, key_not_found};
+use crate::support::keepalive::KeepAlive;
 use crate::support::keys::{create_alias, create_key_with, encrypt, tag};
 use crate::support::lifecycle::schedule_deletion;
 use crate::support::{ACCOUNT, REGION, TestServer, create_key};
@@ -41,97 +39,6 @@ fn kms_model() -> Option<Value> {
             eprintln!("skipped: python3 with botocore is not installed");
             None
         }
-    }
-}
-
-/// A keep-alive HTTP/1.1 connection to the server.
-struct Connection {
-    reader: BufReader<TcpStream>,
-    addr: SocketAddr,
-}
-
-impl Connection {
-    async fn open(addr: SocketAddr) -> Connection {
-        let stream = TcpStream::connect(addr).await.unwrap();
-        Connection {
-            reader: BufReader::new(stream),
-            addr,
-        }
-    }
-
-    async fn send(
-        &mut self,
-        method: &str,
-        path: &str,
-        target: Option<&str>,
-        body: &str,
-    ) -> (u16, Value) {
-        let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\n",
-            self.addr,
-            body.len()
-        );
-        if let Some(target) = target {
-            head.push_str(&format!(
-                "X-Amz-Target: TrentService.{target}\r\nContent-Type: application/x-amz-json-1.1\r\n"
-            ));
-        }
-        head.push_str("\r\n");
-        head.push_str(body);
-        let mut status_line = String::new();
-        // The server may have closed the connection after its previous answer: reconnect once.
-        for attempt in 0..2 {
-            status_line.clear();
-            let sent = self.reader.get_mut().write_all(head.as_bytes()).await;
-            let read = match sent {
-                Ok(()) => self.reader.read_line(&mut status_line).await.ok(),
-                Err(_) => None,
-            };
-            if read.is_some_and(|n| n > 0) {
-                break;
-            }
-            assert_eq!(attempt, 0, "no answer to {target:?} {body}");
-            *self = Connection::open(self.addr).await;
-        }
-        let status: u16 = status_line
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| panic!("no status line for {target:?} {body}: {status_line:?}"));
-        let mut length = 0;
-        let mut close = false;
-        loop {
-            let mut line = String::new();
-            self.reader.read_line(&mut line).await.unwrap();
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = line.split_once(':')
-                && name.eq_ignore_ascii_case("content-length")
-            {
-                length = value.trim().parse().unwrap();
-            }
-            if let Some((name, value)) = line.split_once(':')
-                && name.eq_ignore_ascii_case("connection")
-                && value.trim().eq_ignore_ascii_case("close")
-            {
-                close = true;
-            }
-        }
-        let mut body = vec![0; length];
-        self.reader.read_exact(&mut body).await.unwrap();
-        if close {
-            *self = Connection::open(self.addr).await;
-        }
-        let value = serde_json::from_slice(&body)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
-        (status, value)
-    }
-
-    async fn kms(&mut self, operation: &str, body: &Value) -> (u16, Value) {
-        self.send("POST", "/", Some(operation), &body.to_string())
-            .await
     }
 }
 
@@ -622,7 +529,7 @@ fn state_cases(model: &Value, operation: &str, keys: &Keys) -> Vec<Case> {
 }
 
 /// Everything a bad request must not change: keys and their metadata, aliases, tags, grants.
-async fn snapshot(conn: &mut Connection, keys: &Keys) -> BTreeMap<String, Value> {
+async fn snapshot(conn: &mut KeepAlive, keys: &Keys) -> BTreeMap<String, Value> {
     let mut seen = BTreeMap::new();
     seen.insert("ListKeys".into(), conn.kms("ListKeys", &json!({})).await.1);
     seen.insert(
@@ -710,7 +617,7 @@ async fn every_operation_refuses_bad_input_and_changes_nothing() {
     let supported: Vec<String> = {
         // The operations kmsd implements: those that do not answer UnsupportedOperation to a
         // request without members.
-        let mut conn = Connection::open(server.addr).await;
+        let mut conn = KeepAlive::open(server.addr).await;
         let mut names = Vec::new();
         for op in model["operations"].as_object().unwrap().keys() {
             let (_, answer) = conn.kms(op, &json!({})).await;
@@ -752,7 +659,7 @@ async fn every_operation_refuses_bad_input_and_changes_nothing() {
         }
     }
 
-    let mut conn = Connection::open(server.addr).await;
+    let mut conn = KeepAlive::open(server.addr).await;
     let before = snapshot(&mut conn, &keys).await;
     let mut failures = Vec::new();
     for case in &cases {
@@ -760,7 +667,7 @@ async fn every_operation_refuses_bad_input_and_changes_nothing() {
             Value::Null => String::new(),
             body => body.to_string(),
         };
-        let (status, answer) = conn.send("POST", "/", Some(&case.operation), &body).await;
+        let (status, answer) = conn.call(&case.operation, &body, &[]).await;
         let e = &case.expect;
         let message_ok = e
             .message
