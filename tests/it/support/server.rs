@@ -35,7 +35,7 @@ pub struct TestServer {
 
 /// How the `Kms` under a test server is set up beyond its store: resource quotas and
 /// policy enforcement.
-#[derive(Clone, Default)]
+#[derive(Clone, Copy, Default)]
 struct Setup {
     quotas: Quotas,
     enforcement: Enforcement,
@@ -130,7 +130,7 @@ impl TestServer {
         };
         let kms = Kms::open(store, home, Clock::system())
             .unwrap()
-            .with_quotas(setup.quotas.clone())
+            .with_quotas(setup.quotas)
             .with_enforcement(setup.enforcement);
         if let Some(seed) = seed {
             kmsd::seed::apply(&kms, seed).unwrap();
@@ -176,8 +176,7 @@ impl TestServer {
     pub async fn restart(mut self) -> TestServer {
         self.stop_inner().await;
         let dir = self.data_dir.clone().expect("restart needs a data dir");
-        let mut next =
-            TestServer::start_in_with(&dir, self.options.clone(), self.setup.clone()).await;
+        let mut next = TestServer::start_in_with(&dir, self.options.clone(), self.setup).await;
         next._temp = self._temp.take();
         next
     }
