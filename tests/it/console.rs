@@ -629,3 +629,68 @@ async fn the_console_endpoints_pass_the_admin_guards() {
     }
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_is_an_admin_route_that_asks_browsers_for_the_token() {
+    let server = TestServer::start().await;
+    let page = server.admin("GET", "/_kmsd/ui", "").await;
+    assert_eq!(page.status, 200);
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
+    let policy = page.header("content-security-policy").unwrap();
+    assert!(policy.starts_with("default-src 'none';"), "{policy}");
+    assert!(policy.contains("connect-src 'self'"), "{policy}");
+    let html = String::from_utf8(page.body).unwrap();
+    assert!(html.starts_with("<!doctype html>"));
+    assert!(html.contains("<title>kmsd console</title>"));
+    server.stop().await;
+
+    let token = "console-s3cret";
+    let server = TestServer::start_with_options(ServeOptions {
+        admin_token: AdminToken::new(token),
+        ..ServeOptions::default()
+    })
+    .await;
+    let host = server.addr.to_string();
+    let asked = http::send(
+        server.addr,
+        &http::request("GET", "/_kmsd/ui", &[("Host", &host)], ""),
+    )
+    .await;
+    assert_eq!(asked.status, 401);
+    // A browser prompts for Basic credentials, and then sends them with the page's requests.
+    assert_eq!(
+        asked.header("www-authenticate"),
+        Some("Basic realm=\"kmsd\", charset=\"UTF-8\"")
+    );
+    assert!(!asked.body.contains("kmsd console"));
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!(":{token}"))
+    );
+    let shown = http::send(
+        server.addr,
+        &http::request(
+            "GET",
+            "/_kmsd/ui",
+            &[("Host", &host), ("Authorization", &basic)],
+            "",
+        ),
+    )
+    .await;
+    assert_eq!(shown.status, 200);
+    assert!(shown.body.contains("<title>kmsd console</title>"));
+    server.stop().await;
+
+    let server = TestServer::start_with_options(ServeOptions {
+        admin: false,
+        ..ServeOptions::default()
+    })
+    .await;
+    let off = server.admin("GET", "/_kmsd/ui", "").await;
+    off.assert_error(400, "UnknownOperationException", None);
+    server.stop().await;
+}
