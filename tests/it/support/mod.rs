@@ -11,8 +11,10 @@
 //! - `tools`: the outside tools kmsd is checked against (crosscheck.py, openssl), and hex.
 //! - `http`, `logged`: requests with any Host or Origin, and servers whose log lines a test
 //!   reads.
+//! - `browser`: headless Chromium through chromedriver (WebDriver), for the console.
 
 pub mod arns;
+pub mod browser;
 pub mod errors;
 pub mod fixtures;
 pub mod http;
