@@ -103,7 +103,7 @@ fn row<'a>(rows: &'a [Value], id: &str) -> &'a Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_views_show_keys_states_aliases_and_grants() {
-    let Some(browser) = Browser::start(1400, 900).await else {
+    let Some(browser) = Browser::start(1400, 720).await else {
         return;
     };
     let server = TestServer::start().await;
