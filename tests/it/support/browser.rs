@@ -278,18 +278,33 @@ impl Browser {
         path
     }
 
-    /// Ends the session and chromedriver.
+    /// Ends the session (the browser quits) and chromedriver.
     pub async fn quit(mut self) {
         let path = format!("/session/{}", self.session);
         raw_call(self.addr, "DELETE", &path, None).await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+        self.session.clear();
     }
 }
 
 impl Drop for Browser {
-    /// A failed test must not leave chromedriver (and its browser) running.
+    /// A failed test must not leave chromedriver or its browser running: the session is
+    /// ended first (the browser outlives a killed chromedriver), then chromedriver.
     fn drop(&mut self) {
+        if !self.session.is_empty() {
+            let request = http::request(
+                "DELETE",
+                &format!("/session/{}", self.session),
+                &[("Host", &self.addr.to_string())],
+                "",
+            );
+            if let Ok(mut stream) = std::net::TcpStream::connect(self.addr) {
+                use std::io::{Read, Write};
+                let _ = stream.set_read_timeout(Some(WAIT));
+                // The answer's first bytes come once the browser has quit.
+                let _ = stream.write_all(&request);
+                let _ = stream.read(&mut [0u8; 64]);
+            }
+        }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
