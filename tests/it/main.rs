@@ -11,6 +11,7 @@ mod aliases;
 mod asymmetric;
 mod aws_cli;
 mod binary;
+mod browser;
 mod compat;
 mod concurrency;
 mod connections;

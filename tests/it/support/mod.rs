@@ -12,8 +12,10 @@
 //! - `http`, `logged`: requests with any Host or Origin, and servers whose log lines a test
 //!   reads.
 //! - `keepalive`: one keep-alive connection for tests that send thousands of calls.
+//! - `browser`: headless Chromium through chromedriver (WebDriver), for the console.
 
 pub mod arns;
+pub mod browser;
 pub mod errors;
 pub mod fixtures;
 pub mod http;
