@@ -41,7 +41,7 @@ impl Kms {
         let (caller, who, operation) = (&cx.scope, &cx.caller, cx.operation);
         self.mutate(&mut cx.seen, |state, changes| {
             let key = state.resolve_key_only(caller, &input.target)?;
-            key.require_customer_managed(who, caller, operation)?;
+            key.require_customer_managed(who, operation)?;
             if key.state == KeyState::PendingDeletion {
                 return Err(key.invalid_state());
             }
@@ -77,7 +77,7 @@ impl Kms {
                 .cloned()
                 .ok_or_else(|| Error::AliasNotFound(name.arn(caller)))?;
             let key = state.resolve_key_only(caller, &input.target)?;
-            key.require_customer_managed(who, caller, operation)?;
+            key.require_customer_managed(who, operation)?;
             if key.state == KeyState::PendingDeletion {
                 return Err(key.invalid_state());
             }

@@ -580,3 +580,27 @@ aws_enum! {
         ExistingKeyMaterial = "EXISTING_KEY_MATERIAL",
     }
 }
+
+aws_enum! {
+    /// `KeyMaterialState`: what a key material is for (ListKeyRotations).
+    KeyMaterialState {
+        /// Decrypts only.
+        NonCurrent = "NON_CURRENT",
+        /// Encrypts and decrypts.
+        Current = "CURRENT",
+        /// Imported for an on-demand rotation that has not happened yet.
+        PendingRotation = "PENDING_ROTATION",
+        /// Multi-Region keys only; kmsd never reports it.
+        PendingMultiRegionImportAndRotation = "PENDING_MULTI_REGION_IMPORT_AND_ROTATION",
+    }
+}
+
+aws_enum! {
+    /// `ImportState`: whether an imported key material is present (ListKeyRotations).
+    ImportState {
+        /// It is present.
+        Imported = "IMPORTED",
+        /// It expired or was deleted, and waits to be imported again.
+        PendingImport = "PENDING_IMPORT",
+    }
+}

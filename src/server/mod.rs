@@ -10,6 +10,7 @@ mod admin;
 pub mod audit;
 mod call;
 mod connections;
+mod console;
 mod faults;
 mod request_id;
 mod sigv4;
@@ -19,6 +20,7 @@ mod throttle;
 pub use access::{AdminToken, AllowedHosts};
 pub use audit::AuditLog;
 pub use connections::{Limits, raise_open_files_limit};
+pub use sigv4::Authentication;
 pub use throttle::{Quota, ThrottleRates};
 
 use std::future::Future;
@@ -31,7 +33,7 @@ use axum::response::Response;
 use axum::routing::any;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot, watch};
 
 use crate::api::{ApiError, ErrorCode};
 use crate::kms::Kms;
@@ -57,6 +59,8 @@ pub struct ServeOptions {
     pub limits: Limits,
     /// The request quotas applied (`--throttle`); off by default.
     pub throttle: ThrottleRates,
+    /// Who callers are (`--identities`) and whether their signatures are checked.
+    pub authentication: Authentication,
 }
 
 impl Default for ServeOptions {
@@ -68,6 +72,7 @@ impl Default for ServeOptions {
             admin_token: None,
             limits: Limits::default(),
             throttle: ThrottleRates::default(),
+            authentication: Authentication::default(),
         }
     }
 }
@@ -103,6 +108,11 @@ pub async fn serve_with_options(
     ));
     let request_ids = Arc::new(RequestIds::new());
     let faults = Arc::new(faults::Faults::default());
+    let (closing_tx, closing) = watch::channel(false);
+    let shutdown = async move {
+        shutdown.await;
+        let _ = closing_tx.send(true);
+    };
     let admin = admin::routes(
         AdminState {
             kms: kms.clone(),
@@ -112,6 +122,7 @@ pub async fn serve_with_options(
             audit: options.audit.clone(),
             request_ids: request_ids.clone(),
             token: options.admin_token,
+            closing,
             _in_use: in_use.clone(),
         },
         options.admin,
@@ -127,6 +138,7 @@ pub async fn serve_with_options(
                 .throttle
                 .is_on()
                 .then(|| Arc::new(throttle::Throttle::new(options.throttle))),
+            authentication: options.authentication,
             wake,
             request_ids: request_ids.clone(),
             _in_use: in_use,
@@ -167,6 +179,7 @@ struct AppState {
     faults: Arc<faults::Faults>,
     /// The request quotas' buckets, when `--throttle` is on.
     throttle: Option<Arc<throttle::Throttle>>,
+    authentication: Authentication,
     /// Tells the background sweep that a write may have brought a deadline closer.
     wake: Arc<Notify>,
     /// Hands out `x-amzn-RequestId`s.

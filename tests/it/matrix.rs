@@ -189,6 +189,13 @@ fn base_request(model: &Value, operation: &str, keys: &Keys) -> Value {
         "UpdateAlias" => {
             members.insert("AliasName".into(), json!("alias/matrix-kept"));
         }
+        // The default ExpirationModel is KEY_MATERIAL_EXPIRES, which needs a ValidTo.
+        "ImportKeyMaterial" => {
+            members.insert(
+                "ExpirationModel".into(),
+                json!("KEY_MATERIAL_DOES_NOT_EXPIRE"),
+            );
+        }
         _ => {}
     }
     base

@@ -17,6 +17,7 @@ pub mod arns;
 pub mod errors;
 pub mod fixtures;
 pub mod http;
+pub mod identities;
 pub mod keepalive;
 pub mod keys;
 pub mod lifecycle;
@@ -29,7 +30,7 @@ pub mod tools;
 pub use errors::check_error;
 pub use keys::{aliases_with_keys, create_key, key_state, metadata};
 pub use raw::RawRequest;
-pub use server::{TestServer, client_at};
+pub use server::{TestServer, client_at, client_signing};
 pub use tools::tool_available;
 
 /// The default account of every test server.
