@@ -172,13 +172,17 @@ impl Kms {
                     key.arn.key_id
                 )));
             }
-            // AWS managed keys do not count against the quota.
-            let customer_keys = partition.map_or(0, |p| {
-                p.keys
+            // AWS managed keys do not count against the quota. Counting walks every key, so
+            // it happens only when the partition holds as many keys as the quota in all.
+            let total = partition.map_or(0, |p| p.keys.len());
+            let customer_keys = match partition {
+                Some(p) if total >= self.quotas.keys => p
+                    .keys
                     .values()
                     .filter(|k| k.manager == KeyManager::Customer)
-                    .count()
-            });
+                    .count(),
+                _ => total,
+            };
             if customer_keys >= self.quotas.keys {
                 return Err(Error::LimitExceeded(format!(
                     "The account {} has the most KMS keys allowed in {} ({}).",

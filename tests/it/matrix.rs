@@ -2,7 +2,7 @@
 //! the installed botocore; required under CI=true), requests that AWS refuses, generated from
 //! the model's shapes: an empty body and `{}`, each required member missing, each member of
 //! the wrong JSON type, strings, blobs and lists just outside their bounds, integers outside
-//! their range, unknown enum values, invalid base64; and for each operation that names a key,
+//! their range, unknown enum values (also as list items), invalid base64; and for each operation that names a key,
 //! keys that do not exist or live elsewhere and keys in states the operation refuses. Each
 //! case checks the error type and status (and the message where AWS's is known), and that the
 //! keys, aliases, tags and grants are what they were. One server, one keep-alive connection.
@@ -332,8 +332,15 @@ fn model_cases(model: &Value, operation: &str, keys: &Keys, supported: bool) -> 
                 }
             }
             "list" => {
+                let item = s["member"]["shape"].as_str().unwrap();
+                if model["shapes"][item]["enum"].is_array() {
+                    add(
+                        format!("{name} with an item not in its enum"),
+                        with(json!(["NOT_A_VALUE"])),
+                        expect("ValidationException"),
+                    );
+                }
                 if let Some(max) = max {
-                    let item = s["member"]["shape"].as_str().unwrap();
                     let one = sample(model, item, "", operation, keys);
                     add(
                         format!("{name} with more than {max} items"),
