@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::kms::Enforcement;
 use crate::kms::Quotas;
 use crate::model::{AccountId, Region, Scope};
 use crate::server::{AdminToken, AllowedHosts, Limits, ThrottleRates};
@@ -225,6 +226,49 @@ pub struct ServeArgs {
     /// grants-per-key, grants-per-grantee, tags-per-key, key-policy-bytes).
     #[arg(long, env = "KMS_QUOTAS", value_name = "QUOTAS", default_value = "")]
     pub quotas: String,
+    /// YAML file of identities: access key ids with their secret, account, principal ARN,
+    /// principal tags and IAM policy (README, "Testing permissions"). Without it a 12-digit
+    /// access key id is the account and the caller is its root.
+    #[arg(long, env = "KMS_IDENTITIES_PATH", value_name = "FILE")]
+    pub identities: Option<PathBuf>,
+    /// Check every request's SigV4 signature against the --identities secrets (unsigned
+    /// requests, unknown keys and wrong signatures are refused as AWS refuses them).
+    #[arg(
+        long,
+        env = "KMS_VERIFY_SIGNATURES",
+        value_parser = switch,
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        default_value = "false"
+    )]
+    pub verify_signatures: bool,
+    /// Authorise every call by its key policy, grants and the caller's IAM policy, as AWS does:
+    /// on, off, or audit (allow everything, but log and audit what would be denied).
+    #[arg(
+        long,
+        env = "KMS_ENFORCE_POLICIES",
+        value_parser = enforcement,
+        value_name = "MODE",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "on",
+        default_value = "off"
+    )]
+    pub enforce_policies: Enforcement,
+}
+
+/// `--enforce-policies`'s value: a yes/no switch, or `audit`.
+fn enforcement(text: &str) -> Result<Enforcement, String> {
+    if text.trim().eq_ignore_ascii_case("audit") {
+        return Ok(Enforcement::Audit);
+    }
+    match switch(text) {
+        Ok(true) => Ok(Enforcement::On),
+        Ok(false) => Ok(Enforcement::Off),
+        Err(_) => Err("expected on, off or audit (or 1, true, yes, 0, false, no)".into()),
+    }
 }
 
 /// A yes/no value from the environment: `1`, `true`, `yes`, `on`, or `0`, `false`, `no`,
@@ -287,12 +331,25 @@ pub struct Config {
     pub throttle_text: String,
     /// The resource quotas (`--quotas` over AWS's).
     pub quotas: Quotas,
+    /// `--identities`, when given.
+    pub identities: Option<PathBuf>,
+    /// `--verify-signatures`.
+    pub verify_signatures: bool,
+    /// `--enforce-policies`.
+    pub enforcement: Enforcement,
 }
 
 impl ServeArgs {
     /// Checks the options.
     pub fn into_config(self) -> Result<Config, String> {
         let port = port_or_env(self.port)?;
+        if self.verify_signatures && self.identities.is_none() {
+            return Err(
+                "--verify-signatures needs --identities (KMS_IDENTITIES_PATH): the secrets to \
+                 check signatures with"
+                    .into(),
+            );
+        }
         Ok(Config {
             listen: listen_address(&self.host, port)?,
             home: home(&self.account_id, &self.region)?,
@@ -315,6 +372,9 @@ impl ServeArgs {
             throttle_text: self.throttle,
             quotas: Quotas::parse(&self.quotas)
                 .map_err(|e| format!("invalid --quotas {:?}: {e}", self.quotas))?,
+            identities: self.identities,
+            verify_signatures: self.verify_signatures,
+            enforcement: self.enforce_policies,
         })
     }
 }

@@ -24,12 +24,26 @@ pub enum ErrorCode {
     DryRunOperation,
     /// Decrypt's key does not match the ciphertext.
     IncorrectKey,
+    /// Imported key material that does not suit the key, or is not the material it had.
+    IncorrectKeyMaterial,
+    /// An import token whose parameters expired.
+    ExpiredImportToken,
+    /// An import token kmsd did not issue for this key.
+    InvalidImportToken,
     /// The ciphertext cannot be decrypted.
     InvalidCiphertext,
     /// The key cannot do this operation or algorithm.
     InvalidKeyUsage,
     /// A grant id that is not one.
     InvalidGrantId,
+    /// The SigV4 `Authorization` header lacks a part (with `--verify-signatures`).
+    IncompleteSignature,
+    /// The request's SigV4 signature is wrong or expired (with `--verify-signatures`).
+    InvalidSignature,
+    /// The request is not signed (with `--verify-signatures`).
+    MissingAuthenticationToken,
+    /// The access key id or session token is not one of `--identities`.
+    UnrecognizedClient,
     /// A grant token kmsd did not issue.
     InvalidGrantToken,
     /// A pagination marker kmsd did not issue.
@@ -86,9 +100,16 @@ impl ErrorCode {
             ErrorCode::Disabled => "DisabledException",
             ErrorCode::DryRunOperation => "DryRunOperationException",
             ErrorCode::IncorrectKey => "IncorrectKeyException",
+            ErrorCode::IncorrectKeyMaterial => "IncorrectKeyMaterialException",
+            ErrorCode::ExpiredImportToken => "ExpiredImportTokenException",
+            ErrorCode::InvalidImportToken => "InvalidImportTokenException",
             ErrorCode::InvalidCiphertext => "InvalidCiphertextException",
             ErrorCode::InvalidKeyUsage => "InvalidKeyUsageException",
             ErrorCode::InvalidGrantId => "InvalidGrantIdException",
+            ErrorCode::IncompleteSignature => "IncompleteSignatureException",
+            ErrorCode::InvalidSignature => "InvalidSignatureException",
+            ErrorCode::MissingAuthenticationToken => "MissingAuthenticationTokenException",
+            ErrorCode::UnrecognizedClient => "UnrecognizedClientException",
             ErrorCode::InvalidGrantToken => "InvalidGrantTokenException",
             ErrorCode::InvalidMarker => "InvalidMarkerException",
             ErrorCode::DependencyTimeout => "DependencyTimeoutException",
@@ -249,6 +270,9 @@ impl From<kms::Error> for ApiError {
             E::InvalidPublicKey => return ApiError::bare(ErrorCode::Validation),
             E::CiphertextLength { .. } => ErrorCode::InvalidCiphertext,
             E::IncorrectKey => ErrorCode::IncorrectKey,
+            E::IncorrectKeyMaterial(_) => ErrorCode::IncorrectKeyMaterial,
+            E::ExpiredImportToken => ErrorCode::ExpiredImportToken,
+            E::InvalidImportToken(_) => ErrorCode::InvalidImportToken,
             E::InvalidKeyUsage(_) => ErrorCode::InvalidKeyUsage,
             E::AliasAlreadyExists(_) | E::ReplicaExists(_) => ErrorCode::AlreadyExists,
             E::NotAuthorized(_) => ErrorCode::NotAuthorized,

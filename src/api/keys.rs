@@ -12,7 +12,8 @@ use crate::kms::keys::{
 };
 use crate::kms::{self, Context, Kms, Paging};
 use crate::model::{
-    AwsEnum, Key, KeyArn, KeyRef, KeySpec, KeyState, KeyUsage, Origin, Region, Scope,
+    AwsEnum, ExpirationModel, Key, KeyArn, KeyRef, KeySpec, KeyState, KeyUsage, Origin, Region,
+    Scope,
 };
 
 /// `KeyMetadata` as DescribeKey, CreateKey and friends return it.
@@ -50,6 +51,10 @@ pub(crate) struct KeyMetadata {
     multi_region: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     multi_region_configuration: Option<MultiRegionConfiguration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expiration_model: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    valid_to: Option<EpochSeconds>,
     #[serde(skip_serializing_if = "Option::is_none")]
     current_key_material_id: Option<String>,
 }
@@ -128,11 +133,36 @@ impl From<&Key> for KeyMetadata {
             encapsulation_algorithms: names(key.encapsulation_algorithms()),
             multi_region: key.multi_region.is_some(),
             multi_region_configuration: MultiRegionConfiguration::of(key),
-            current_key_material_id: (key.spec == KeySpec::SymmetricDefault)
-                .then(|| key.current_material().map(|m| m.id.to_string()))
-                .flatten(),
+            expiration_model: expiration_model(key).map(ExpirationModel::as_str),
+            valid_to: key.imports.earliest_valid_to().map(EpochSeconds::from),
+            current_key_material_id: current_key_material_id(key),
         }
     }
+}
+
+/// `ExpirationModel`: for a key with imported material, whether any present material expires;
+/// absent until material was imported, and for other origins.
+fn expiration_model(key: &Key) -> Option<ExpirationModel> {
+    if key.origin != Origin::External || key.imports.materials.iter().all(|m| !m.imported) {
+        return None;
+    }
+    Some(if key.imports.earliest_valid_to().is_some() {
+        ExpirationModel::KeyMaterialExpires
+    } else {
+        ExpirationModel::KeyMaterialDoesNotExpire
+    })
+}
+
+/// `CurrentKeyMaterialId`: symmetric encryption keys only; for imported material, the current
+/// one's id even while it waits to be imported again.
+fn current_key_material_id(key: &Key) -> Option<String> {
+    if key.spec != KeySpec::SymmetricDefault {
+        return None;
+    }
+    if key.origin == Origin::External {
+        return key.imports.current().map(|m| m.id.to_string());
+    }
+    key.current_material().map(|m| m.id.to_string())
 }
 
 /// The AWS spellings of a list of enum values.

@@ -5,7 +5,7 @@
 use std::sync::atomic::Ordering;
 
 use super::{
-    Change, Changes, Error, Kms, MAX_OFFSET_SECONDS, Result, State, WriteSeq, deletion,
+    Change, Changes, Error, Kms, MAX_OFFSET_SECONDS, Result, State, WriteSeq, deletion, import,
     multi_region, rotation,
 };
 use crate::model::{Key, KeyArn, KeyState, Timestamp};
@@ -17,6 +17,8 @@ pub struct Applied {
     pub rotated: Vec<KeyArn>,
     /// Keys that were deleted, in ARN order.
     pub deleted: Vec<KeyArn>,
+    /// Keys whose imported material expired (and was deleted), in ARN order.
+    pub expired: Vec<KeyArn>,
 }
 
 /// What an advance of the clock did.
@@ -131,8 +133,9 @@ impl Kms {
 
 /// When something next happens to `key` by itself, if ever: its deletion while it is pending
 /// deletion, its next automatic rotation while it is enabled (a replica rotates with its
-/// primary, never by itself), the end of a transient multi-Region state. Disabled keys do not
-/// rotate: KMS does not rotate them, and EnableKey catches up.
+/// primary, never by itself), the expiry of imported material, the end of a transient
+/// multi-Region state. Disabled keys do not rotate: KMS does not rotate them, and EnableKey
+/// catches up.
 pub(super) fn deadline(key: &Key) -> Option<Timestamp> {
     let own = match key.state {
         KeyState::PendingDeletion => key.deletion.map(|d| d.date),
@@ -144,6 +147,11 @@ pub(super) fn deadline(key: &Key) -> Option<Timestamp> {
         .as_ref()
         .and_then(|m| m.settles)
         .map(|s| s.at);
+    // Imported material expires in every state.
+    let own = match (own, import::next_expiry(key)) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
     match (own, settles) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
@@ -181,12 +189,16 @@ fn due_changes(state: &State, now: Timestamp, changes: &mut Changes, applied: &m
             }
             let mut next = Key::clone(&key);
             let settled = multi_region::settle_due(&mut next, now);
+            let expired = import::expire_due(&mut next, now);
             let rotated = next.state == KeyState::Enabled
                 && !next.is_replica()
                 && rotation::rotate_due(&mut next, now);
-            if settled || rotated {
+            if settled || expired || rotated {
                 let next = changes.put_key(next);
                 multi_region::sync_replicas(state, changes, &next);
+            }
+            if expired {
+                applied.expired.push(key.arn.clone());
             }
             if rotated {
                 applied.rotated.push(key.arn.clone());
@@ -195,6 +207,7 @@ fn due_changes(state: &State, now: Timestamp, changes: &mut Changes, applied: &m
     }
     applied.deleted.sort_by_key(KeyArn::to_string);
     applied.rotated.sort_by_key(KeyArn::to_string);
+    applied.expired.sort_by_key(KeyArn::to_string);
 }
 
 #[cfg(test)]

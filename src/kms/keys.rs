@@ -10,8 +10,8 @@ use super::{Context, Error, Kms, Page, Paging, Result, paginate, policies, rotat
 use crate::crypto::asymmetric::{AsymmetricKey, KeyPairKind};
 use crate::crypto::{self, KeyMaterial};
 use crate::model::{
-    Deletion, Key, KeyArn, KeyId, KeyManager, KeyPolicy, KeyRef, KeyRotation, KeySpec, KeyState,
-    KeyUsage, Material, MaterialId, MultiRegion, Origin,
+    Deletion, Imports, Key, KeyArn, KeyId, KeyManager, KeyPolicy, KeyRef, KeyRotation, KeySpec,
+    KeyState, KeyUsage, Material, MaterialId, MultiRegion, Origin,
 };
 
 /// CreateKey's request.
@@ -77,10 +77,24 @@ impl Kms {
         };
         super::rules::check_spec_and_usage(spec, usage)?;
         let origin = input.origin.unwrap_or(Origin::AwsKms);
-        if origin != Origin::AwsKms || input.custom_key_store_id.is_some() {
+        let external = origin == Origin::External;
+        if !matches!(origin, Origin::AwsKms | Origin::External)
+            || input.custom_key_store_id.is_some()
+        {
             return Err(Error::Unsupported(format!(
                 "Origin {origin} and custom key stores are not supported by kmsd yet."
             )));
+        }
+        if external && !supports_import(spec) {
+            return Err(Error::Unsupported(format!(
+                "KeySpec {spec} does not support imported key material (Origin EXTERNAL)."
+            )));
+        }
+        if external && input.multi_region {
+            return Err(Error::Unsupported(
+                "Multi-Region keys with imported key material are not supported by kmsd yet."
+                    .into(),
+            ));
         }
         if let Some(policy) = &input.policy {
             policies::check_policy(policy, &self.quotas)?;
@@ -102,26 +116,30 @@ impl Kms {
             None if input.multi_region => KeyId::generate_multi_region(),
             None => KeyId::generate(),
         };
-        let (secret, material_id) = match &custom.key_material {
+        let material = match &custom.key_material {
+            // An EXTERNAL key waits for its material to be imported.
+            None if external => None,
             Some(encoded) => {
                 let secret = custom_material(spec, encoded)?;
                 let id = seed::derived_material_id(key_id.as_str(), &secret);
-                (secret, id)
+                Some((secret, id))
             }
-            None => (
+            None => Some((
                 self.generate_material(spec)?,
                 MaterialId(crypto::random_array()),
-            ),
+            )),
         };
         let now = self.clock.now();
         let arn = KeyArn {
             scope: self.state(&mut cx.seen).shared_scope(&cx.scope),
             key_id,
         };
-        let multi_region = input.multi_region.then(|| MultiRegion {
-            primary: arn.scope.region.clone(),
-            replicas: Vec::new(),
-            settles: None,
+        let multi_region = input.multi_region.then(|| {
+            Box::new(MultiRegion {
+                primary: arn.scope.region.clone(),
+                replicas: Vec::new(),
+                settles: None,
+            })
         });
         let key = Key {
             policy: input.policy.map_or(KeyPolicy::Default, |text| {
@@ -133,19 +151,32 @@ impl Kms {
             spec,
             origin,
             manager: KeyManager::Customer,
-            state: KeyState::Enabled,
+            state: if material.is_some() {
+                KeyState::Enabled
+            } else {
+                KeyState::PendingImport
+            },
             deletion: None,
-            materials: Arc::new([Material {
-                id: material_id,
-                secret,
-                created: now,
-            }]),
+            materials: material
+                .into_iter()
+                .map(|(secret, id)| Material {
+                    id,
+                    secret,
+                    created: now,
+                })
+                .collect(),
             tags: key_tags,
             arn,
             rotation: KeyRotation::default(),
             grants: Vec::new(),
             multi_region,
+            imports: Imports::default(),
         };
+        let mut key = key;
+        if external {
+            // LocalStack's `_custom_key_material_` on an EXTERNAL key: imported at creation.
+            key.imports = Imports::all_imported(&key.materials);
+        }
         let key = self.mutate(&mut cx.seen, |state, changes| {
             let partition = state.partition(&cx.scope);
             if partition.is_some_and(|p| p.keys.contains_key(&key.arn.key_id)) {
@@ -154,13 +185,17 @@ impl Kms {
                     key.arn.key_id
                 )));
             }
-            // AWS managed keys do not count against the quota.
-            let customer_keys = partition.map_or(0, |p| {
-                p.keys
+            // AWS managed keys do not count against the quota. Counting walks every key, so
+            // it happens only when the partition holds as many keys as the quota in all.
+            let total = partition.map_or(0, |p| p.keys.len());
+            let customer_keys = match partition {
+                Some(p) if total >= self.quotas.keys => p
+                    .keys
                     .values()
                     .filter(|k| k.manager == KeyManager::Customer)
-                    .count()
-            });
+                    .count(),
+                _ => total,
+            };
             if customer_keys >= self.quotas.keys {
                 return Err(Error::LimitExceeded(format!(
                     "The account {} has the most KMS keys allowed in {} ({}).",
@@ -314,11 +349,31 @@ impl Kms {
             ) {
                 return Err(Error::NotPendingDeletion(key.arn.clone()));
             }
-            key.state = KeyState::Disabled;
+            // A key whose imported material expired or was deleted meanwhile waits for it.
+            key.state = if key.origin == Origin::External && !key.imports.complete() {
+                KeyState::PendingImport
+            } else {
+                KeyState::Disabled
+            };
             key.deletion = None;
             Ok(())
         })
     }
+}
+
+/// Whether AWS lets a key of `spec` have imported material: symmetric, HMAC, RSA, ECC and SM2
+/// keys can; Ed25519, ML-DSA and ML-KEM keys cannot.
+fn supports_import(spec: KeySpec) -> bool {
+    !matches!(
+        spec,
+        KeySpec::EccNistEdwards25519
+            | KeySpec::MlDsa44
+            | KeySpec::MlDsa65
+            | KeySpec::MlDsa87
+            | KeySpec::MlKem512
+            | KeySpec::MlKem768
+            | KeySpec::MlKem1024
+    )
 }
 
 /// LocalStack's CreateKey tags: `_custom_id_` fixes the key id and `_custom_key_material_`

@@ -15,7 +15,7 @@ pub mod encapsulation;
 pub mod encryption;
 mod error;
 pub mod grants;
-mod import;
+pub mod import;
 pub mod inspect;
 pub mod keys;
 mod managed;
@@ -35,7 +35,7 @@ pub mod usage;
 pub use clock::{Clock, MAX_OFFSET_SECONDS};
 pub use context::{Caller, Context};
 pub use durability::{Durable, WriteSeq};
-pub use error::{Error, Result};
+pub use error::{Denial, Error, Result};
 pub use quotas::Quotas;
 
 use std::collections::{BTreeMap, HashMap};
@@ -76,6 +76,21 @@ pub struct Kms {
     /// Counts the writes and resets made visible, so a client can tell cheaply whether
     /// anything changed since it last looked ([`Kms::revision`]).
     revision: AtomicU64,
+    /// Whether calls are authorised by policies and grants (`--enforce-policies`).
+    enforcement: Enforcement,
+}
+
+/// `--enforce-policies`: whether each call is authorised as AWS authorises it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Enforcement {
+    /// Every call is allowed (kmsd's default, like other local KMS servers).
+    #[default]
+    Off,
+    /// Calls the key policy, grants and identity policies do not allow are denied.
+    On,
+    /// Every call is allowed, but each one enforcement would deny is logged and recorded in
+    /// the audit trail with what decides it.
+    Audit,
 }
 
 /// Everything kmsd knows, partitioned by account and region.
@@ -239,7 +254,14 @@ impl Kms {
             durability,
             quotas: Quotas::default(),
             revision: AtomicU64::new(0),
+            enforcement: Enforcement::Off,
         })
+    }
+
+    /// Authorises calls as `enforcement` says (off by default).
+    pub fn with_enforcement(mut self, enforcement: Enforcement) -> Kms {
+        self.enforcement = enforcement;
+        self
     }
 
     /// Uses `pool` for new RSA keys (the default pool is empty and generates on demand).
@@ -381,7 +403,7 @@ impl Kms {
     ) -> Result<Arc<Key>> {
         let key = self.mutate(&mut cx.seen, |state, changes| {
             let stored = state.resolve(&cx.scope, key_ref, Access::Own)?;
-            stored.require_customer_managed(&cx.caller, &cx.scope, cx.operation)?;
+            stored.require_customer_managed(&cx.caller, cx.operation)?;
             let mut key = Key::clone(&stored);
             change(&mut key)?;
             let key = changes.put_key(key);

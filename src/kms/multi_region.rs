@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use super::{Changes, Context, Error, Kms, Result, State, policies, tags};
 use crate::model::{
-    Deletion, Key, KeyArn, KeyManager, KeyPolicy, KeyRef, KeyState, MultiRegion, Region, Scope,
-    Settle, Timestamp,
+    Deletion, Imports, Key, KeyArn, KeyManager, KeyPolicy, KeyRef, KeyState, MultiRegion, Region,
+    Scope, Settle, Timestamp,
 };
 
 /// How long a new replica is `Creating`, and how long UpdatePrimaryRegion leaves both keys
@@ -54,7 +54,7 @@ impl Kms {
         let now = self.clock.now();
         let replica = self.mutate(&mut cx.seen, |state, changes| {
             let primary = state.resolve(&cx.scope, &input.key, super::resolve::Access::Own)?;
-            primary.require_customer_managed(&cx.caller, &cx.scope, cx.operation)?;
+            primary.require_customer_managed(&cx.caller, cx.operation)?;
             let Some(config) = primary
                 .multi_region
                 .as_ref()
@@ -127,14 +127,16 @@ impl Kms {
                 }),
                 rotation: primary.rotation.clone(),
                 grants: Vec::new(),
-                multi_region: Some(MultiRegion {
+                // Multi-Region keys with imported material are refused at CreateKey.
+                imports: Imports::default(),
+                multi_region: Some(Box::new(MultiRegion {
                     primary: config.primary.clone(),
                     replicas: replicas.clone(),
                     settles: Some(Settle {
                         at: Timestamp(now.0 + TRANSIENT_STATE_MS),
                         state: KeyState::Enabled,
                     }),
-                }),
+                })),
             };
             // Every related key learns of the new replica.
             for arn in primary
@@ -167,7 +169,7 @@ impl Kms {
         let now = self.clock.now();
         let primary = self.mutate(&mut cx.seen, |state, changes| {
             let primary = state.resolve(&cx.scope, &input.key, super::resolve::Access::Own)?;
-            primary.require_customer_managed(&cx.caller, &cx.scope, cx.operation)?;
+            primary.require_customer_managed(&cx.caller, cx.operation)?;
             let Some(config) = primary
                 .multi_region
                 .as_ref()

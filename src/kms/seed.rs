@@ -13,9 +13,9 @@ use super::rules::{check_spec_and_usage, key_pair_kind};
 use super::{Changes, Error, Kms, Quotas, Result, State, WriteSeq, policies, tags};
 use crate::crypto::{self, KeyMaterial};
 use crate::model::{
-    Alias, AliasName, Key, KeyArn, KeyId, KeyManager, KeyPolicy, KeyRotation, KeySpec, KeyState,
-    KeyUsage, Material, MaterialId, MultiRegion, Origin, RotationRecord, RotationSchedule,
-    RotationType, Scope, Timestamp,
+    Alias, AliasName, Imports, Key, KeyArn, KeyId, KeyManager, KeyPolicy, KeyRotation, KeySpec,
+    KeyState, KeyUsage, Material, MaterialId, MultiRegion, Origin, RotationRecord,
+    RotationSchedule, RotationType, Scope, Timestamp,
 };
 
 /// One key to create.
@@ -314,12 +314,17 @@ fn build_key(seed: SeedKey, now: Timestamp) -> Result<Key> {
         manager: seed.manager,
         state,
         deletion: None,
-        materials: materials.into(),
         tags: key_tags,
         rotation: KeyRotation { schedule, history },
+        imports: if seed.origin == Origin::External {
+            Imports::all_imported(&materials)
+        } else {
+            Imports::default()
+        },
+        materials: materials.into(),
         arn,
         grants: Vec::new(),
-        multi_region: seed.multi_region,
+        multi_region: seed.multi_region.map(Box::new),
     })
 }
 

@@ -238,6 +238,7 @@ async fn advance(State(state): State<AdminState>, body: Bytes) -> Response {
                 "offsetSeconds": advanced.offset_seconds,
                 "rotated": arns(&advanced.applied.rotated),
                 "deleted": arns(&advanced.applied.deleted),
+                "expired": arns(&advanced.applied.expired),
             });
             let mut response = json_response(StatusCode::OK, &answer);
             response.extensions_mut().insert(Outcome {

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use serde::Serialize;
 
 use crate::api::ApiError;
+use crate::iam::Principal;
 use crate::kms::Caller;
 use crate::model::{KeyArn, KeyRef, Scope, Timestamp};
 
@@ -73,11 +74,34 @@ pub struct AuditRecord {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserIdentity {
+    /// `Root`, `IAMUser` or `AssumedRole`, from the principal ARN.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// The caller's principal ARN (an identity's, or the account root).
+    pub arn: String,
     /// The SigV4 access key id, if the request was signed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access_key_id: Option<String>,
     /// The caller's account.
     pub account_id: String,
+}
+
+impl UserIdentity {
+    fn of(principal: &Principal, access_key_id: Option<String>) -> UserIdentity {
+        let resource = principal.arn.splitn(6, ':').nth(5).unwrap_or_default();
+        UserIdentity {
+            kind: if principal.is_root() {
+                "Root"
+            } else if resource.starts_with("user/") {
+                "IAMUser"
+            } else {
+                "AssumedRole"
+            },
+            arn: principal.arn.clone(),
+            access_key_id,
+            account_id: principal.account.as_str().to_owned(),
+        }
+    }
 }
 
 /// One entry of `resources`.
@@ -189,10 +213,7 @@ impl AuditRecord {
             aws_region: facts.home.region.as_str().to_owned(),
             source_ip_address: facts.source_ip,
             user_agent: facts.user_agent.to_owned(),
-            user_identity: UserIdentity {
-                access_key_id: None,
-                account_id: facts.home.account.as_str().to_owned(),
-            },
+            user_identity: UserIdentity::of(&Principal::root(&facts.home.account), None),
             request_id: facts.request_id.to_owned(),
             event_id,
             request_parameters: facts.parameters,
@@ -249,10 +270,10 @@ impl AuditRecord {
             aws_region: facts.scope.region.as_str().to_owned(),
             source_ip_address: facts.source_ip,
             user_agent: facts.user_agent.to_owned(),
-            user_identity: UserIdentity {
-                access_key_id: facts.caller.access_key_id.clone(),
-                account_id: facts.scope.account.as_str().to_owned(),
-            },
+            user_identity: UserIdentity::of(
+                &facts.caller.principal,
+                facts.caller.access_key_id.clone(),
+            ),
             request_id: facts.request_id.to_owned(),
             event_id,
             request_parameters: facts.parameters,

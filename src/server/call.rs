@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
@@ -60,6 +60,7 @@ pub(super) async fn kms_call(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     method: Method,
+    uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -74,6 +75,8 @@ pub(super) async fn kms_call(
     tracing::debug!(request_id = %request_id, op = %name, "request received");
     let request = Request {
         method,
+        uri: &uri,
+        peer,
         headers: &headers,
         target,
         body,
@@ -158,6 +161,8 @@ pub(super) async fn kms_call(
 /// One HTTP request to the KMS API, as [`kms_call`] received it.
 struct Request<'a> {
     method: Method,
+    uri: &'a Uri,
+    peer: SocketAddr,
     headers: &'a HeaderMap,
     target: &'a str,
     body: Body,
@@ -193,12 +198,27 @@ async fn serve(state: &AppState, request: Request<'_>) -> Served {
         Ok(body) => body,
         Err(error) => return Served::failed(error),
     };
+    let signed = sigv4::Signed {
+        method: &request.method,
+        uri: request.uri,
+        headers: request.headers,
+        body: &body,
+    };
+    let (scope, mut caller) = match sigv4::authenticate(
+        &signed,
+        state.kms.home(),
+        &state.authentication,
+        state.kms.clock().now(),
+    ) {
+        Ok(found) => found,
+        Err(error) => return Served::failed(error),
+    };
+    caller.source_ip = Some(request.peer.ip());
     let mut call = match decode(&body) {
         Ok(call) => call,
         Err(error) => return Served::failed(error),
     };
     let parameters = state.audit.is_some().then(|| call.audit_parameters());
-    let (scope, caller) = sigv4::caller(request.headers, state.kms.home());
     let mut cx = Context::new(scope, operation, request.request_id);
     cx.caller = caller;
     let failed = |error, cx, fault| Served {

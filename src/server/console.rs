@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{StatusCode, Uri};
-use axum::response::Response;
+use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
 
@@ -22,6 +22,15 @@ use crate::kms::deadlines::Advanced;
 use crate::kms::inspect::{KeyDetails, KeyView};
 use crate::model::{AccountId, Alias, Key, KeyId, KeyState, Region, Scope};
 
+/// The page, as written in `console.html`: markup, styles and script in one file.
+const PAGE: &str = include_str!("console.html");
+
+/// The page's policy: nothing but itself (inline styles and script) and requests to its own
+/// origin, so that it can load nothing from elsewhere even by mistake.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'unsafe-inline'; \
+     style-src 'unsafe-inline'; img-src data:; connect-src 'self'; base-uri 'none'; \
+     frame-ancestors 'none'";
+
 /// How long `GET /_kmsd/revision?after=N` waits for a change before it answers anyway.
 const LONGEST_WAIT: Duration = Duration::from_secs(10);
 /// How often a waiting revision request looks at the revision (one atomic load).
@@ -30,6 +39,7 @@ const WAIT_STEP: Duration = Duration::from_millis(100);
 /// The console's routes; `admin.rs` puts them behind its gate.
 pub(super) fn routes() -> Router<AdminState> {
     Router::new()
+        .route("/_kmsd/ui", get(page))
         .route("/_kmsd/scopes", get(scopes))
         .route("/_kmsd/keys", get(keys))
         .route("/_kmsd/keys/{key_id}", get(key))
@@ -52,6 +62,22 @@ pub(super) fn event_name(path: &str) -> Option<&'static str> {
         p if p.starts_with("/_kmsd/keys/") => "kmsd:DescribeKey",
         _ => return None,
     })
+}
+
+/// `GET /_kmsd/ui`: the page.
+async fn page() -> Response {
+    let mut response = (StatusCode::OK, PAGE).into_response();
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+        (header::CACHE_CONTROL, "no-store"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    response
 }
 
 /// `GET /_kmsd/scopes`: the home account and region, and every account and region that holds

@@ -3,6 +3,7 @@
 //! A faulted call is answered before it runs, so it changes nothing. The rule's JSON shape is
 //! fixed (scripts rely on it); the admin routes are in `admin.rs`, the matching in `call.rs`.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -16,6 +17,9 @@ use crate::model::{KeyRef, Operation};
 #[derive(Debug, Default)]
 pub(crate) struct Faults {
     rules: Mutex<Vec<Rule>>,
+    /// How many rules there are, read without the lock: with none (the usual case) a call
+    /// costs one atomic load.
+    count: AtomicUsize,
 }
 
 /// One rule as the admin API takes and lists it.
@@ -99,7 +103,9 @@ impl Faults {
     pub(crate) fn add(&self, spec: RuleSpec) -> Result<Value, String> {
         let rule = Rule::check(spec)?;
         let listed = rule.listed();
-        self.lock().push(rule);
+        let mut rules = self.lock();
+        rules.push(rule);
+        self.count.store(rules.len(), Ordering::Release);
         Ok(listed)
     }
 
@@ -110,12 +116,17 @@ impl Faults {
 
     /// Removes every rule; returns how many there were.
     pub(crate) fn clear(&self) -> usize {
-        std::mem::take(&mut *self.lock()).len()
+        let mut rules = self.lock();
+        self.count.store(0, Ordering::Release);
+        std::mem::take(&mut *rules).len()
     }
 
     /// The fault for a call of `operation` naming `key` (as given), if a rule hits it. A
     /// `count` rule that hits uses up one of its calls, and is removed after its last.
     pub(crate) fn hit(&self, operation: Operation, key: Option<&str>) -> Option<Effect> {
+        if self.count.load(Ordering::Acquire) == 0 {
+            return None;
+        }
         let named = key.map(key_name);
         let mut rules = self.lock();
         let index = rules.iter().position(|rule| {
@@ -132,6 +143,7 @@ impl Faults {
             *remaining -= 1;
             if *remaining == 0 {
                 rules.remove(index);
+                self.count.store(rules.len(), Ordering::Release);
             }
         }
         Some(effect)

@@ -20,6 +20,7 @@ mod throttle;
 pub use access::{AdminToken, AllowedHosts};
 pub use audit::AuditLog;
 pub use connections::{Limits, raise_open_files_limit};
+pub use sigv4::Authentication;
 pub use throttle::{Quota, ThrottleRates};
 
 use std::future::Future;
@@ -58,6 +59,8 @@ pub struct ServeOptions {
     pub limits: Limits,
     /// The request quotas applied (`--throttle`); off by default.
     pub throttle: ThrottleRates,
+    /// Who callers are (`--identities`) and whether their signatures are checked.
+    pub authentication: Authentication,
 }
 
 impl Default for ServeOptions {
@@ -69,6 +72,7 @@ impl Default for ServeOptions {
             admin_token: None,
             limits: Limits::default(),
             throttle: ThrottleRates::default(),
+            authentication: Authentication::default(),
         }
     }
 }
@@ -134,6 +138,7 @@ pub async fn serve_with_options(
                 .throttle
                 .is_on()
                 .then(|| Arc::new(throttle::Throttle::new(options.throttle))),
+            authentication: options.authentication,
             wake,
             request_ids: request_ids.clone(),
             _in_use: in_use,
@@ -174,6 +179,7 @@ struct AppState {
     faults: Arc<faults::Faults>,
     /// The request quotas' buckets, when `--throttle` is on.
     throttle: Option<Arc<throttle::Throttle>>,
+    authentication: Authentication,
     /// Tells the background sweep that a write may have brought a deadline closer.
     wake: Arc<Notify>,
     /// Hands out `x-amzn-RequestId`s.

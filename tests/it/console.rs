@@ -629,3 +629,150 @@ async fn the_console_endpoints_pass_the_admin_guards() {
     }
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_is_an_admin_route_that_asks_browsers_for_the_token() {
+    let server = TestServer::start().await;
+    let page = server.admin("GET", "/_kmsd/ui", "").await;
+    assert_eq!(page.status, 200);
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
+    let policy = page.header("content-security-policy").unwrap();
+    assert!(policy.starts_with("default-src 'none';"), "{policy}");
+    assert!(policy.contains("connect-src 'self'"), "{policy}");
+    let html = String::from_utf8(page.body).unwrap();
+    assert!(html.starts_with("<!doctype html>"));
+    assert!(html.contains("<title>kmsd console</title>"));
+    server.stop().await;
+
+    let token = "console-s3cret";
+    let server = TestServer::start_with_options(ServeOptions {
+        admin_token: AdminToken::new(token),
+        ..ServeOptions::default()
+    })
+    .await;
+    let host = server.addr.to_string();
+    let asked = http::send(
+        server.addr,
+        &http::request("GET", "/_kmsd/ui", &[("Host", &host)], ""),
+    )
+    .await;
+    assert_eq!(asked.status, 401);
+    // A browser prompts for Basic credentials, and then sends them with the page's requests.
+    assert_eq!(
+        asked.header("www-authenticate"),
+        Some("Basic realm=\"kmsd\", charset=\"UTF-8\"")
+    );
+    assert!(!asked.body.contains("kmsd console"));
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!(":{token}"))
+    );
+    let shown = http::send(
+        server.addr,
+        &http::request(
+            "GET",
+            "/_kmsd/ui",
+            &[("Host", &host), ("Authorization", &basic)],
+            "",
+        ),
+    )
+    .await;
+    assert_eq!(shown.status, 200);
+    assert!(shown.body.contains("<title>kmsd console</title>"));
+    server.stop().await;
+
+    let server = TestServer::start_with_options(ServeOptions {
+        admin: false,
+        ..ServeOptions::default()
+    })
+    .await;
+    let off = server.admin("GET", "/_kmsd/ui", "").await;
+    off.assert_error(400, "UnknownOperationException", None);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_asset_of_the_page_comes_from_the_binary() {
+    let server = TestServer::start().await;
+    let page = server.admin("GET", "/_kmsd/ui", "").await;
+    let html = String::from_utf8(page.body).unwrap();
+    // The page is the file in the source tree, embedded: nothing is read at run time.
+    assert_eq!(html, include_str!("../../src/server/console.html"));
+    // No address of anything elsewhere: no scheme, no protocol-relative URL.
+    assert!(!html.contains("://"), "the page names an address elsewhere");
+    let lower = html.to_ascii_lowercase();
+    for forbidden in [
+        "<link",
+        "<img",
+        "<iframe",
+        "<object",
+        "<embed",
+        "@import",
+        "@font-face",
+    ] {
+        assert!(!lower.contains(forbidden), "the page has {forbidden}");
+    }
+    // Every reference the page makes: in-page fragments, the admin API, or inline data.
+    let mut references = Vec::new();
+    for opener in [
+        "src=\"",
+        "href=\"",
+        "action=\"",
+        "url(",
+        "fetch(",
+        "api(\"",
+        "post(\"",
+    ] {
+        for (at, _) in lower.match_indices(opener) {
+            let rest = &html[at + opener.len()..];
+            let value: String = rest
+                .trim_start_matches(['"', '\''])
+                .chars()
+                .take_while(|c| !matches!(c, '"' | '\'' | ')' | ' '))
+                .collect();
+            references.push((opener, value));
+        }
+    }
+    assert!(
+        references.iter().any(|(o, _)| *o == "api(\""),
+        "the scan found nothing"
+    );
+    for (opener, value) in &references {
+        let fine = value.starts_with('#')
+            || value.starts_with("/_kmsd/")
+            || value.starts_with("data:")
+            // The fetch helper's own argument, `fetch(path, ...)`.
+            || (*opener == "fetch(" && value.starts_with("path,"));
+        assert!(
+            fine,
+            "{opener}{value} is not part of the page or kmsd's admin API"
+        );
+    }
+    // Every admin path the page reads is one kmsd serves.
+    for (_, value) in references.iter().filter(|(_, v)| v.starts_with("/_kmsd/")) {
+        let path = value.split('?').next().unwrap();
+        let path = if path == "/_kmsd/keys/" {
+            "/_kmsd/keys/0c0ffee0-0000-4000-8000-000000000000"
+        } else {
+            path
+        };
+        let (method, body) = match path {
+            "/_kmsd/clock/advance" | "/_kmsd/reset" => ("POST", "{\"seconds\": 1}"),
+            _ => ("GET", ""),
+        };
+        let response = server.admin(method, path, body).await;
+        // Served by the admin API: an answer, or one of its own refusals of this request
+        // (a missing query parameter, a key that is not there), never the fallback's.
+        let answer = response.json();
+        assert!(
+            response.status == 200
+                || ([400, 404].contains(&response.status) && answer["error"].is_string()),
+            "{method} {path}: {answer}"
+        );
+    }
+    server.stop().await;
+}

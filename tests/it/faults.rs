@@ -12,6 +12,8 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::support::keys::encrypt;
+use crate::support::logged::{kms_call, post_json};
+use crate::support::process::Running;
 use crate::support::{REGION, TestServer, check_error, create_key, key_state};
 
 /// Adds a fault rule and returns the admin API's answer.
@@ -327,4 +329,55 @@ async fn faulted_calls_and_rule_changes_are_in_the_audit_trail() {
     );
     assert!(encrypts[1].get("kmsdFault").is_none(), "{}", encrypts[1]);
     assert!(encrypts[1].get("errorCode").is_none(), "{}", encrypts[1]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_logs_the_fault_and_takes_throttle_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Running::start(
+        dir.path(),
+        &[
+            "--in-memory",
+            "--port",
+            "0",
+            "--rsa-pool-size",
+            "0",
+            "--log-format",
+            "json",
+            "--throttle",
+            "ListKeys=0.001",
+        ],
+    );
+    let endpoint = server.endpoint();
+    let addr = endpoint.trim_start_matches("http://");
+    let rule = r#"{"operation": "DescribeKey", "error": "KMSInternalException", "count": 1}"#;
+    assert_eq!(post_json(addr, "/_kmsd/faults", rule), 200);
+    assert_eq!(
+        kms_call(addr, "DescribeKey", r#"{"KeyId": "alias/x"}"#),
+        500
+    );
+    let line: serde_json::Value =
+        serde_json::from_str(&server.wait_for("\"op\":\"DescribeKey\"")).unwrap();
+    assert_eq!(line["fields"]["status"], 500);
+    assert_eq!(line["fields"]["error"], "KMSInternalException");
+    assert_eq!(
+        line["fields"]["fault"],
+        r#"{"error":"KMSInternalException"}"#
+    );
+    // The rule is used up: the next call runs, and its line carries no fault.
+    assert_eq!(
+        kms_call(addr, "DescribeKey", r#"{"KeyId": "alias/x"}"#),
+        400
+    );
+    let line: serde_json::Value =
+        serde_json::from_str(&server.wait_for("\"op\":\"DescribeKey\"")).unwrap();
+    assert!(line["fields"].get("fault").is_none(), "{line}");
+    // --throttle ListKeys=0.001: one call, then ThrottlingException.
+    assert_eq!(kms_call(addr, "ListKeys", "{}"), 200);
+    assert_eq!(kms_call(addr, "ListKeys", "{}"), 400);
+    let _ = server.wait_for("\"op\":\"ListKeys\"");
+    let line: serde_json::Value =
+        serde_json::from_str(&server.wait_for("\"op\":\"ListKeys\"")).unwrap();
+    assert_eq!(line["fields"]["error"], "ThrottlingException");
+    server.kill();
 }
