@@ -1459,3 +1459,112 @@ async fn import_calls_are_logged_and_audited_without_secrets_and_are_no_key_use(
             .is_none()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_without_material_refuse_every_cryptographic_operation() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let cases = [
+        (KeySpec::SymmetricDefault, KeyUsageType::EncryptDecrypt),
+        (KeySpec::Hmac224, KeyUsageType::GenerateVerifyMac),
+        (KeySpec::Hmac512, KeyUsageType::GenerateVerifyMac),
+        (KeySpec::Rsa2048, KeyUsageType::EncryptDecrypt),
+        (KeySpec::Rsa3072, KeyUsageType::SignVerify),
+        (KeySpec::Rsa4096, KeyUsageType::SignVerify),
+        (KeySpec::EccNistP256, KeyUsageType::SignVerify),
+        (KeySpec::EccNistP384, KeyUsageType::KeyAgreement),
+        (KeySpec::EccNistP521, KeyUsageType::SignVerify),
+        (KeySpec::EccSecgP256K1, KeyUsageType::SignVerify),
+        (KeySpec::Sm2, KeyUsageType::EncryptDecrypt),
+    ];
+    for (spec, usage) in cases {
+        let key = create_external(&client, spec.clone(), usage.clone()).await;
+        let meta = metadata(&client, &key).await;
+        assert_eq!(
+            meta.key_state.as_ref().unwrap().as_str(),
+            "PendingImport",
+            "{spec:?}"
+        );
+        assert!(!meta.enabled);
+        assert_eq!(meta.origin.as_ref().unwrap().as_str(), "EXTERNAL");
+        assert_eq!(meta.expiration_model, None);
+        assert_eq!(meta.valid_to, None);
+        assert_eq!(meta.key_spec, Some(spec.clone()));
+        let pending = |message: String| {
+            assert!(
+                message.ends_with("is pending import."),
+                "{spec:?}: {message}"
+            );
+        };
+        let message = match usage {
+            KeyUsageType::EncryptDecrypt => check_error(
+                client
+                    .encrypt()
+                    .key_id(&key)
+                    .plaintext(Blob::new("x"))
+                    .set_encryption_algorithm((spec != KeySpec::SymmetricDefault).then(|| {
+                        if spec == KeySpec::Sm2 {
+                            aws_sdk_kms::types::EncryptionAlgorithmSpec::Sm2Pke
+                        } else {
+                            aws_sdk_kms::types::EncryptionAlgorithmSpec::RsaesOaepSha256
+                        }
+                    }))
+                    .send()
+                    .await,
+                "KMSInvalidStateException",
+            ),
+            KeyUsageType::GenerateVerifyMac => check_error(
+                client
+                    .generate_mac()
+                    .key_id(&key)
+                    .mac_algorithm(meta.mac_algorithms()[0].clone())
+                    .message(Blob::new("x"))
+                    .send()
+                    .await,
+                "KMSInvalidStateException",
+            ),
+            KeyUsageType::SignVerify => check_error(
+                client
+                    .sign()
+                    .key_id(&key)
+                    .signing_algorithm(meta.signing_algorithms()[0].clone())
+                    .message(Blob::new("x"))
+                    .send()
+                    .await,
+                "KMSInvalidStateException",
+            ),
+            _ => check_error(
+                client.get_public_key().key_id(&key).send().await,
+                "KMSInvalidStateException",
+            ),
+        };
+        pending(message);
+        if spec != KeySpec::SymmetricDefault && !spec.as_str().starts_with("HMAC") {
+            pending(check_error(
+                client.get_public_key().key_id(&key).send().await,
+                "KMSInvalidStateException",
+            ));
+        }
+        pending(check_error(
+            client.enable_key().key_id(&key).send().await,
+            "KMSInvalidStateException",
+        ));
+    }
+    // Ed25519, ML-DSA and ML-KEM keys cannot take imported material.
+    for (spec, usage) in [
+        (KeySpec::EccNistEdwards25519, KeyUsageType::SignVerify),
+        (KeySpec::MlDsa65, KeyUsageType::SignVerify),
+        (KeySpec::MlKem768, KeyUsageType::EncapsulateDecapsulate),
+    ] {
+        check_error(
+            client
+                .create_key()
+                .origin(OriginType::External)
+                .key_spec(spec)
+                .key_usage(usage)
+                .send()
+                .await,
+            "UnsupportedOperationException",
+        );
+    }
+}
