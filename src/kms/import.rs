@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use super::resolve::Access;
-use super::rules::key_pair_kind;
+use super::rules::{hmac_import_lengths, key_pair_kind};
 use super::{Context, Error, Kms, Result, seed};
 use crate::crypto::asymmetric::{AsymmetricKey, Hash, KeyPairKind};
 use crate::crypto::{self, KeyMaterial, key_wrap};
@@ -430,17 +430,6 @@ fn unwrap_material(parameters: &ImportParameters, encrypted: &[u8]) -> Result<Ve
         A::Sm2pke => key.decrypt_sm2(encrypted).map_err(invalid),
         A::RsaesPkcs1V15 => Err(Error::InvalidCiphertext),
     }
-}
-
-/// The HMAC key lengths AWS accepts for imported material, in bytes.
-fn hmac_import_lengths(spec: KeySpec) -> Option<std::ops::RangeInclusive<usize>> {
-    Some(match spec {
-        KeySpec::Hmac224 => 28..=64,
-        KeySpec::Hmac256 => 32..=64,
-        KeySpec::Hmac384 => 48..=128,
-        KeySpec::Hmac512 => 64..=128,
-        _ => return None,
-    })
 }
 
 /// Reads unwrapped material as the key's spec needs it: 32 bytes for a symmetric key, a length

@@ -134,6 +134,7 @@ pub(super) fn parse(text: &str, home: &Scope) -> Result<SeedPlan, Problem> {
             tags: Vec::new(),
             policy: None,
             rotation,
+            imports: Vec::new(),
         });
     }
     for (entry, rsa) in file
@@ -186,6 +187,7 @@ pub(super) fn parse(text: &str, home: &Scope) -> Result<SeedPlan, Problem> {
             tags: Vec::new(),
             policy: None,
             rotation: None,
+            imports: Vec::new(),
         });
     }
     for entry in &file.aliases {

@@ -264,3 +264,30 @@ fn symmetric_material_must_be_32_bytes() {
     );
     assert!(matches!(short, Err(Error::IncorrectKeyMaterial(_))));
 }
+
+#[test]
+fn sm2_wrapping_keys_go_with_sm2pke() {
+    let kms = in_memory();
+    let key = create_external(&kms, KeySpec::SymmetricDefault, KeyUsage::EncryptDecrypt);
+    let ask = |spec, algorithm| {
+        let input = GetParametersForImportInput {
+            key: reference(&key),
+            algorithm,
+            spec,
+        };
+        kms.get_parameters_for_import(&mut cx(Operation::GetParametersForImport), input)
+    };
+    for (spec, algorithm) in [
+        (WrappingKeySpec::Sm2, WrappingAlgorithm::RsaesOaepSha256),
+        (WrappingKeySpec::Rsa2048, WrappingAlgorithm::Sm2pke),
+    ] {
+        assert!(matches!(ask(spec, algorithm), Err(Error::Validation(_))));
+    }
+    let out = ask(WrappingKeySpec::Sm2, WrappingAlgorithm::Sm2pke).unwrap();
+    // The public key is an SM2 one; SM2PKE to it, as a client would, imports the material.
+    PublicKey::from_der(KeyPairKind::Sm2, &out.public_key).unwrap();
+    let wrapping = &out.key.imports.parameters.last().unwrap().wrapping_key;
+    let encrypted = wrapping.encrypt_sm2(&[8; 32]).unwrap();
+    import_material(&kms, import_input(&key, &out, encrypted, None)).unwrap();
+    assert_eq!(state(&kms, &key), KeyState::Enabled);
+}
