@@ -52,7 +52,12 @@ fn imported_materials_are_seeded_with_their_states() {
     kms.seed(plan).unwrap();
     let keys = kms.snapshot().keys;
     let (waiting, complete) = (&keys[0], &keys[1]);
-    let states: Vec<_> = waiting.imports.materials.iter().map(|m| m.state).collect();
+    let states: Vec<_> = waiting
+        .imports()
+        .materials
+        .iter()
+        .map(|m| m.state)
+        .collect();
     assert_eq!(
         states,
         [
@@ -61,10 +66,10 @@ fn imported_materials_are_seeded_with_their_states() {
             KeyMaterialState::PendingRotation
         ]
     );
-    assert_eq!(waiting.imports.materials[1].id.to_string(), absent);
-    assert!(!waiting.imports.materials[1].imported);
+    assert_eq!(waiting.imports().materials[1].id.to_string(), absent);
+    assert!(!waiting.imports().materials[1].imported);
     assert_eq!(
-        waiting.imports.materials[0].description.as_deref(),
+        waiting.imports().materials[0].description.as_deref(),
         Some("first")
     );
     // A permanent material is missing: the key waits for it.
@@ -74,7 +79,7 @@ fn imported_materials_are_seeded_with_their_states() {
     );
     assert_eq!(complete.state, KeyState::Enabled);
     assert_eq!(
-        complete.imports.earliest_valid_to(),
+        complete.imports().earliest_valid_to(),
         Timestamp::parse_rfc3339("2099-01-31T00:00:00Z")
     );
 

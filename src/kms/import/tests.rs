@@ -286,7 +286,7 @@ fn sm2_wrapping_keys_go_with_sm2pke() {
     let out = ask(WrappingKeySpec::Sm2, WrappingAlgorithm::Sm2pke).unwrap();
     // The public key is an SM2 one; SM2PKE to it, as a client would, imports the material.
     PublicKey::from_der(KeyPairKind::Sm2, &out.public_key).unwrap();
-    let wrapping = &out.key.imports.parameters.last().unwrap().wrapping_key;
+    let wrapping = &out.key.imports().parameters.last().unwrap().wrapping_key;
     let encrypted = wrapping.encrypt_sm2(&[8; 32]).unwrap();
     import_material(&kms, import_input(&key, &out, encrypted, None)).unwrap();
     assert_eq!(state(&kms, &key), KeyState::Enabled);
