@@ -6,8 +6,10 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::kms::Enforcement;
+use crate::kms::Quotas;
 use crate::model::{AccountId, Region, Scope};
-use crate::server::{AdminToken, AllowedHosts, Limits};
+use crate::server::{AdminToken, AllowedHosts, Limits, ThrottleRates};
 
 /// A local server that speaks the AWS KMS API.
 #[derive(Debug, Parser)]
@@ -210,6 +212,63 @@ pub struct ServeArgs {
     /// when the open-files limit is low].
     #[arg(long, env = "KMS_MAX_CONNECTIONS", value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: Option<u32>,
+    /// AWS's request quotas: off; aws (the figures of AWS's documentation); or QUOTA=RATE
+    /// pairs (symmetric, rsa, ecc or an operation name; requests per second), alone or after
+    /// aws (aws,symmetric=100). Over its quota a call gets ThrottlingException.
+    #[arg(
+        long,
+        env = "KMS_THROTTLE",
+        value_name = "RATES",
+        default_value = "off"
+    )]
+    pub throttle: String,
+    /// Resource quotas other than AWS's: NAME=NUMBER pairs (keys, aliases-per-key,
+    /// grants-per-key, grants-per-grantee, tags-per-key, key-policy-bytes).
+    #[arg(long, env = "KMS_QUOTAS", value_name = "QUOTAS", default_value = "")]
+    pub quotas: String,
+    /// YAML file of identities: access key ids with their secret, account, principal ARN,
+    /// principal tags and IAM policy (README, "Testing permissions"). Without it a 12-digit
+    /// access key id is the account and the caller is its root.
+    #[arg(long, env = "KMS_IDENTITIES_PATH", value_name = "FILE")]
+    pub identities: Option<PathBuf>,
+    /// Check every request's SigV4 signature against the --identities secrets (unsigned
+    /// requests, unknown keys and wrong signatures are refused as AWS refuses them).
+    #[arg(
+        long,
+        env = "KMS_VERIFY_SIGNATURES",
+        value_parser = switch,
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        default_value = "false"
+    )]
+    pub verify_signatures: bool,
+    /// Authorise every call by its key policy, grants and the caller's IAM policy, as AWS does:
+    /// on, off, or audit (allow everything, but log and audit what would be denied).
+    #[arg(
+        long,
+        env = "KMS_ENFORCE_POLICIES",
+        value_parser = enforcement,
+        value_name = "MODE",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "on",
+        default_value = "off"
+    )]
+    pub enforce_policies: Enforcement,
+}
+
+/// `--enforce-policies`'s value: a yes/no switch, or `audit`.
+fn enforcement(text: &str) -> Result<Enforcement, String> {
+    if text.trim().eq_ignore_ascii_case("audit") {
+        return Ok(Enforcement::Audit);
+    }
+    match switch(text) {
+        Ok(true) => Ok(Enforcement::On),
+        Ok(false) => Ok(Enforcement::Off),
+        Err(_) => Err("expected on, off or audit (or 1, true, yes, 0, false, no)".into()),
+    }
 }
 
 /// A yes/no value from the environment: `1`, `true`, `yes`, `on`, or `0`, `false`, `no`,
@@ -266,12 +325,31 @@ pub struct Config {
     pub limits: Limits,
     /// `--max-connections`, when given.
     pub max_connections: Option<usize>,
+    /// The request quotas applied (`--throttle`).
+    pub throttle: ThrottleRates,
+    /// `--throttle` as given, for the startup line.
+    pub throttle_text: String,
+    /// The resource quotas (`--quotas` over AWS's).
+    pub quotas: Quotas,
+    /// `--identities`, when given.
+    pub identities: Option<PathBuf>,
+    /// `--verify-signatures`.
+    pub verify_signatures: bool,
+    /// `--enforce-policies`.
+    pub enforcement: Enforcement,
 }
 
 impl ServeArgs {
     /// Checks the options.
     pub fn into_config(self) -> Result<Config, String> {
         let port = port_or_env(self.port)?;
+        if self.verify_signatures && self.identities.is_none() {
+            return Err(
+                "--verify-signatures needs --identities (KMS_IDENTITIES_PATH): the secrets to \
+                 check signatures with"
+                    .into(),
+            );
+        }
         Ok(Config {
             listen: listen_address(&self.host, port)?,
             home: home(&self.account_id, &self.region)?,
@@ -289,6 +367,14 @@ impl ServeArgs {
                 ..Limits::default()
             },
             max_connections: self.max_connections.map(|n| n as usize),
+            throttle: ThrottleRates::parse(&self.throttle)
+                .map_err(|e| format!("invalid --throttle {:?}: {e}", self.throttle))?,
+            throttle_text: self.throttle,
+            quotas: Quotas::parse(&self.quotas)
+                .map_err(|e| format!("invalid --quotas {:?}: {e}", self.quotas))?,
+            identities: self.identities,
+            verify_signatures: self.verify_signatures,
+            enforcement: self.enforce_policies,
         })
     }
 }

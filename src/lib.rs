@@ -15,6 +15,8 @@
 //!   bytes in, bytes out) and [`rsa_pool`] (RSA keys generated ahead, by a background thread).
 //! - [`model`]: the vocabulary every layer stands on: ids, ARNs, the AWS enums, the
 //!   operations, the key and alias records.
+//! - [`iam`]: identities (`--identities`) and the policy language (parsing, matching,
+//!   conditions), pure functions that `kms` applies when `--enforce-policies` is on.
 //!
 //! Beside them: [`seed`] turns seed files into a plan for [`kms`], as `api` turns requests;
 //! [`config`] turns the command line into a [`config::Config`]; [`logging`] writes log lines
@@ -25,6 +27,7 @@ pub mod api;
 pub mod config;
 pub mod crypto;
 pub mod healthcheck;
+pub mod iam;
 pub mod kms;
 pub mod logging;
 pub mod model;

@@ -156,9 +156,15 @@ async fn run(config: Config) -> anyhow::Result<()> {
         None => Store::in_memory(),
     };
     let data = store.clone();
+    let identities = match &config.identities {
+        Some(path) => Some(Arc::new(kmsd::seed::load_identities(path)?)),
+        None => None,
+    };
     let kms = Kms::open(store, config.home.clone(), Clock::system())
         .context("cannot load the data dir")?
-        .with_rsa_pool(RsaPool::new(config.rsa_pool_size));
+        .with_rsa_pool(RsaPool::new(config.rsa_pool_size))
+        .with_quotas(config.quotas)
+        .with_enforcement(config.enforcement);
     match &config.seed {
         Some(path) if path.exists() => {
             let report = kmsd::seed::apply(&kms, path)?;
@@ -190,6 +196,10 @@ async fn run(config: Config) -> anyhow::Result<()> {
         keys = kms.key_count(),
         admin = config.admin,
         max_connections = limits.max_connections,
+        throttle = config.throttle_text.as_str(),
+        identities = identities.as_ref().map(|i| i.len()),
+        verify_signatures = config.verify_signatures,
+        enforce_policies = ?config.enforcement,
         "kmsd listening"
     );
     if let Some(exposure) = exposed {
@@ -218,6 +228,11 @@ async fn run(config: Config) -> anyhow::Result<()> {
         allowed_hosts: config.allowed_hosts,
         admin_token: config.admin_token,
         limits,
+        throttle: config.throttle,
+        authentication: kmsd::server::Authentication {
+            identities,
+            verify_signatures: config.verify_signatures,
+        },
     };
     kmsd::serve_with_options(listener, Arc::new(kms), options, shutdown_signal()).await?;
     // sled keeps deleted records in its log until it cleans the segment they are in, which

@@ -36,10 +36,26 @@ pub enum ErrorCode {
     InvalidKeyUsage,
     /// A grant id that is not one.
     InvalidGrantId,
+    /// The SigV4 `Authorization` header lacks a part (with `--verify-signatures`).
+    IncompleteSignature,
+    /// The request's SigV4 signature is wrong or expired (with `--verify-signatures`).
+    InvalidSignature,
+    /// The request is not signed (with `--verify-signatures`).
+    MissingAuthenticationToken,
+    /// The access key id or session token is not one of `--identities`.
+    UnrecognizedClient,
     /// A grant token kmsd did not issue.
     InvalidGrantToken,
     /// A pagination marker kmsd did not issue.
     InvalidMarker,
+    /// A dependency timed out (HTTP 503; retryable). kmsd sends it only from a fault rule.
+    DependencyTimeout,
+    /// The key is not available right now (HTTP 500; retryable). kmsd sends it only from a
+    /// fault rule.
+    KeyUnavailable,
+    /// The account's request rate for the operation's quota was exceeded (`--throttle`, or a
+    /// fault rule).
+    Throttling,
     /// kmsd failed internally (HTTP 500).
     KmsInternal,
     /// A MAC did not verify.
@@ -90,8 +106,15 @@ impl ErrorCode {
             ErrorCode::InvalidCiphertext => "InvalidCiphertextException",
             ErrorCode::InvalidKeyUsage => "InvalidKeyUsageException",
             ErrorCode::InvalidGrantId => "InvalidGrantIdException",
+            ErrorCode::IncompleteSignature => "IncompleteSignatureException",
+            ErrorCode::InvalidSignature => "InvalidSignatureException",
+            ErrorCode::MissingAuthenticationToken => "MissingAuthenticationTokenException",
+            ErrorCode::UnrecognizedClient => "UnrecognizedClientException",
             ErrorCode::InvalidGrantToken => "InvalidGrantTokenException",
             ErrorCode::InvalidMarker => "InvalidMarkerException",
+            ErrorCode::DependencyTimeout => "DependencyTimeoutException",
+            ErrorCode::KeyUnavailable => "KeyUnavailableException",
+            ErrorCode::Throttling => "ThrottlingException",
             ErrorCode::KmsInternal => "KMSInternalException",
             ErrorCode::KmsInvalidMac => "KMSInvalidMacException",
             ErrorCode::KmsInvalidSignature => "KMSInvalidSignatureException",
@@ -114,13 +137,30 @@ impl ErrorCode {
     /// The HTTP status: 400 for client faults, except where noted.
     pub fn status(self) -> u16 {
         match self {
-            ErrorCode::KmsInternal => 500,
+            ErrorCode::KmsInternal | ErrorCode::KeyUnavailable => 500,
+            ErrorCode::DependencyTimeout => 503,
             ErrorCode::HostRefused => 403,
             ErrorCode::ServiceUnavailable => 503,
             ErrorCode::RequestEntityTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
             _ => 400,
         }
+    }
+}
+
+/// The errors a fault rule (`POST /_kmsd/faults`) may answer with, by wire name.
+pub const INJECTABLE: [ErrorCode; 5] = [
+    ErrorCode::KmsInternal,
+    ErrorCode::DependencyTimeout,
+    ErrorCode::Throttling,
+    ErrorCode::KeyUnavailable,
+    ErrorCode::KmsInvalidState,
+];
+
+impl ErrorCode {
+    /// The [`INJECTABLE`] error whose `__type` is `name`.
+    pub fn injectable(name: &str) -> Option<ErrorCode> {
+        INJECTABLE.into_iter().find(|code| code.as_str() == name)
     }
 }
 
@@ -165,6 +205,11 @@ impl ApiError {
             ErrorCode::UnsupportedOperation,
             format!("{operation} is not supported by kmsd."),
         )
+    }
+
+    /// `ThrottlingException` with AWS's message, for a call over its request quota.
+    pub fn throttled() -> ApiError {
+        ApiError::new(ErrorCode::Throttling, "Rate exceeded")
     }
 
     /// `SerializationException` for a body that does not decode.

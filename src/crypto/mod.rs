@@ -139,6 +139,14 @@ pub fn derive_id(parts: &[&[u8]]) -> [u8; 32] {
     hasher.finalize().into()
 }
 
+/// SHA-256 of `bytes` (SigV4's payload and canonical-request hashes).
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(digest.as_ref());
+    out
+}
+
 /// The system's generator, for APIs that take one (the RustCrypto crates).
 pub fn rng() -> OsRandom {
     OsRandom

@@ -3,7 +3,11 @@
 //! one for each call and passes it to the `Kms` method that serves it; nothing about a request
 //! travels any other way (no thread-locals, no loose flags).
 
+use std::net::IpAddr;
+use std::sync::Arc;
+
 use super::{Error, Result, WriteSeq};
+use crate::iam::{Identity, Principal};
 use crate::model::{Key, KeyArn, Operation, Scope};
 
 /// Everything `kms` knows about the call it is serving.
@@ -30,21 +34,39 @@ pub struct Context {
     used: [Option<KeyArn>; 2],
 }
 
-/// The caller's identity. kmsd does not authenticate; these are what the request says.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Who calls: the identity of `--identities` the access key belongs to, else the root of the
+/// account the call acts in (what the request says; kmsd checks signatures only with
+/// `--verify-signatures`).
+#[derive(Debug, Clone)]
 pub struct Caller {
     /// The SigV4 access key id, if the request was signed.
     pub access_key_id: Option<String>,
-    /// The caller's principal ARN, once kmsd knows identities.
-    pub principal: Option<String>,
+    /// The principal: the identity's, or the account root.
+    pub principal: Principal,
+    /// The identity the access key belongs to, when the server knows identities.
+    pub identity: Option<Arc<Identity>>,
+    /// The address the request came from (`aws:SourceIp`).
+    pub source_ip: Option<IpAddr>,
+}
+
+impl Caller {
+    /// The root of the account of `scope`, known by no identity.
+    pub fn root(scope: &Scope) -> Caller {
+        Caller {
+            access_key_id: None,
+            principal: Principal::root(&scope.account),
+            identity: None,
+            source_ip: None,
+        }
+    }
 }
 
 impl Context {
     /// A context for `operation` in `scope`, by an unknown caller, not a dry run.
     pub fn new(scope: Scope, operation: Operation, request_id: impl Into<String>) -> Context {
         Context {
+            caller: Caller::root(&scope),
             scope,
-            caller: Caller::default(),
             request_id: request_id.into(),
             operation,
             dry_run: false,

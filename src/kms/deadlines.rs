@@ -58,20 +58,44 @@ impl Kms {
         self.durably(|seen| self.advance_clock_locked(seen, seconds))
     }
 
+    /// What [`Kms::advance_clock`] with `seconds` would do now, without doing it: the time
+    /// the clock would show and the keys that would rotate or be deleted. Nothing changes.
+    pub fn preview_advance(&self, seconds: u64) -> Result<Advanced> {
+        let offset = self.offset_after(seconds)?;
+        let at = self.clock.at_offset(offset);
+        let mut applied = Applied::default();
+        due_changes(
+            &self.read_seeing(&mut WriteSeq::default()),
+            at,
+            &mut Changes::default(),
+            &mut applied,
+        );
+        Ok(Advanced {
+            now: at,
+            offset_seconds: offset,
+            applied,
+        })
+    }
+
     fn advance_clock_locked(&self, seen: &mut WriteSeq, seconds: u64) -> Result<Advanced> {
         let _writer = self.lock_writer();
-        let offset = self.clock.offset_after(seconds).ok_or_else(|| {
-            Error::Validation(format!(
-                "seconds must be a positive integer, and the clock cannot run more than \
-                 {MAX_OFFSET_SECONDS} seconds ahead of system time (it is {} ahead now).",
-                self.clock.offset_seconds()
-            ))
-        })?;
+        let offset = self.offset_after(seconds)?;
         let applied = self.apply_due_at(seen, self.clock.at_offset(offset), Some(offset))?;
         Ok(Advanced {
             now: self.clock.now(),
             offset_seconds: self.clock.offset_seconds(),
             applied,
+        })
+    }
+
+    /// The clock's offset after moving `seconds` forward, or why it cannot move that far.
+    fn offset_after(&self, seconds: u64) -> Result<u64> {
+        self.clock.offset_after(seconds).ok_or_else(|| {
+            Error::Validation(format!(
+                "seconds must be a positive integer, and the clock cannot run more than \
+                 {MAX_OFFSET_SECONDS} seconds ahead of system time (it is {} ahead now).",
+                self.clock.offset_seconds()
+            ))
         })
     }
 

@@ -1,7 +1,7 @@
 //! `kms::Error`: one variant per failure that means something in KMS terms. `Display` is the
 //! message AWS sends; the wire name is chosen in `api::error`, nowhere else.
 
-use crate::model::{AliasNameError, KeyArn, KeySpec, KeyState, Operation};
+use crate::model::{AliasNameError, KeyArn, KeySpec, KeyState};
 
 /// A KMS operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -76,19 +76,22 @@ pub enum Error {
     /// An alias with this name already exists. Holds the alias ARN.
     #[error("An alias with the name {0} already exists")]
     AliasAlreadyExists(String),
-    /// The key's policy allows the caller no such thing (an AWS managed key's policy allows
-    /// the account only to read it).
+    /// The policies allow the caller no such thing (with `--enforce-policies`; and an AWS
+    /// managed key's policy allows the account only to read it).
     #[error(
         "User: {principal} is not authorized to perform: kms:{action} on resource: {resource} \
-         because no resource-based policy allows the kms:{action} action"
+         {}",
+        .reason.tail(action)
     )]
     AccessDenied {
-        /// The caller.
+        /// The caller's principal ARN.
         principal: String,
-        /// The operation.
-        action: Operation,
-        /// The key's ARN.
+        /// The action without its `kms:` prefix (`Decrypt`, `ReEncryptFrom`).
+        action: String,
+        /// The key's ARN, or `*` for an action on no key.
         resource: String,
+        /// What decided it.
+        reason: Denial,
     },
     /// The caller may not do this (reserved `alias/aws/` names).
     #[error("{0}")]
@@ -171,6 +174,37 @@ impl From<AliasNameError> for Error {
         match error {
             AliasNameError::MissingPrefix => Error::Validation(error.message().into()),
             AliasNameError::Reserved => Error::NotAuthorized(error.message()),
+        }
+    }
+}
+
+/// What denied a call, in the words AWS ends its `AccessDeniedException` message with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denial {
+    /// The key policy (and no grant) allows it neither to the caller nor to its account.
+    NoResourcePolicy,
+    /// The key policy leaves it to the account's IAM policies, and none allows it.
+    NoIdentityPolicy,
+    /// A `Deny` statement of the key policy applies.
+    ResourcePolicyDeny,
+    /// A `Deny` statement of the caller's identity policy applies.
+    IdentityPolicyDeny,
+}
+
+impl Denial {
+    /// The end of the message for `action` (`Decrypt`).
+    pub fn tail(self, action: &str) -> String {
+        match self {
+            Denial::NoResourcePolicy => {
+                format!("because no resource-based policy allows the kms:{action} action")
+            }
+            Denial::NoIdentityPolicy => {
+                format!("because no identity-based policy allows the kms:{action} action")
+            }
+            Denial::ResourcePolicyDeny => "with an explicit deny in a resource-based policy".into(),
+            Denial::IdentityPolicyDeny => {
+                "with an explicit deny in an identity-based policy".into()
+            }
         }
     }
 }

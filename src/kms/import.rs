@@ -157,7 +157,7 @@ impl Kms {
             }
         }
         let key = self.resolve(cx, &input.key, Access::Own)?;
-        key.require_customer_managed(&cx.caller, &cx.scope, cx.operation)?;
+        key.require_customer_managed(&cx.caller, cx.operation)?;
         key.require_origin(Origin::External)?;
         require_import_state(&key)?;
         check_symmetric_only(&key, &input)?;
@@ -273,7 +273,7 @@ pub(super) fn expire_due(key: &mut Key, now: Timestamp) -> bool {
 /// The key GetParametersForImport names: customer managed, origin `EXTERNAL`, and in a state
 /// that takes an import.
 fn check_parameters_key(cx: &Context, key: &Key) -> Result<()> {
-    key.require_customer_managed(&cx.caller, &cx.scope, cx.operation)?;
+    key.require_customer_managed(&cx.caller, cx.operation)?;
     key.require_origin(Origin::External)?;
     check_parameters_key_state(key)
 }

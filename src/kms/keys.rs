@@ -96,12 +96,12 @@ impl Kms {
             ));
         }
         if let Some(policy) = &input.policy {
-            policies::check_policy(policy)?;
+            policies::check_policy(policy, &self.quotas)?;
         }
         let mut input = input;
         let custom = LocalStackTags::take(&mut input.tags);
         let mut key_tags = BTreeMap::new();
-        tags::merge_tags(&mut key_tags, input.tags)?;
+        tags::merge_tags(&mut key_tags, input.tags, &self.quotas)?;
 
         let key_id = match &custom.key_id {
             Some(id) => KeyId::parse(id).ok_or_else(|| {
@@ -165,13 +165,30 @@ impl Kms {
             key.imports = Some(Box::new(Imports::all_imported(&key.materials)));
         }
         let key = self.mutate(&mut cx.seen, |state, changes| {
-            if state
-                .partition(&cx.scope)
-                .is_some_and(|p| p.keys.contains_key(&key.arn.key_id))
-            {
+            let partition = state.partition(&cx.scope);
+            if partition.is_some_and(|p| p.keys.contains_key(&key.arn.key_id)) {
                 return Err(Error::Validation(format!(
                     "A key with the id {} already exists.",
                     key.arn.key_id
+                )));
+            }
+            // AWS managed keys do not count against the quota. Counting walks every key, so
+            // it happens only when the partition holds as many keys as the quota in all.
+            let total = partition.map_or(0, |p| p.keys.len());
+            let customer_keys = match partition {
+                Some(p) if total >= self.quotas.keys => p
+                    .keys
+                    .values()
+                    .filter(|k| k.manager == KeyManager::Customer)
+                    .count(),
+                _ => total,
+            };
+            if customer_keys >= self.quotas.keys {
+                return Err(Error::LimitExceeded(format!(
+                    "The account {} has the most KMS keys allowed in {} ({}).",
+                    cx.scope.account.as_str(),
+                    cx.scope.region.as_str(),
+                    self.quotas.keys
                 )));
             }
             Ok(changes.put_key(key))

@@ -16,9 +16,11 @@ pub mod encryption;
 mod error;
 pub mod grants;
 pub mod import;
+pub mod inspect;
 pub mod keys;
 mod managed;
 pub mod policies;
+mod quotas;
 mod resolve;
 pub mod rotation;
 mod rules;
@@ -32,7 +34,8 @@ pub mod usage;
 pub use clock::{Clock, MAX_OFFSET_SECONDS};
 pub use context::{Caller, Context};
 pub use durability::{Durable, WriteSeq};
-pub use error::{Error, Result};
+pub use error::{Denial, Error, Result};
+pub use quotas::Quotas;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -67,6 +70,26 @@ pub struct Kms {
     visible: AtomicU64,
     /// Which writes are on disk; flushes them in groups.
     durability: durability::Durability,
+    /// The resource quotas calls are held to.
+    quotas: Quotas,
+    /// Counts the writes and resets made visible, so a client can tell cheaply whether
+    /// anything changed since it last looked ([`Kms::revision`]).
+    revision: AtomicU64,
+    /// Whether calls are authorised by policies and grants (`--enforce-policies`).
+    enforcement: Enforcement,
+}
+
+/// `--enforce-policies`: whether each call is authorised as AWS authorises it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Enforcement {
+    /// Every call is allowed (kmsd's default, like other local KMS servers).
+    #[default]
+    Off,
+    /// Calls the key policy, grants and identity policies do not allow are denied.
+    On,
+    /// Every call is allowed, but each one enforcement would deny is logged and recorded in
+    /// the audit trail with what decides it.
+    Audit,
 }
 
 /// Everything kmsd knows, partitioned by account and region.
@@ -211,13 +234,33 @@ impl Kms {
             tracking_start,
             visible: AtomicU64::new(0),
             durability,
+            quotas: Quotas::default(),
+            revision: AtomicU64::new(0),
+            enforcement: Enforcement::Off,
         })
+    }
+
+    /// Authorises calls as `enforcement` says (off by default).
+    pub fn with_enforcement(mut self, enforcement: Enforcement) -> Kms {
+        self.enforcement = enforcement;
+        self
     }
 
     /// Uses `pool` for new RSA keys (the default pool is empty and generates on demand).
     pub fn with_rsa_pool(mut self, pool: RsaPool) -> Kms {
         self.rsa_pool = pool;
         self
+    }
+
+    /// Holds calls to `quotas` instead of AWS's default resource quotas.
+    pub fn with_quotas(mut self, quotas: Quotas) -> Kms {
+        self.quotas = quotas;
+        self
+    }
+
+    /// The resource quotas calls are held to.
+    pub fn quotas(&self) -> &Quotas {
+        &self.quotas
     }
 
     /// Notes that a request arrived, so background work (filling the RSA key pool) holds
@@ -254,6 +297,7 @@ impl Kms {
         *self.state.write().unwrap_or_else(PoisonError::into_inner) = State::default();
         self.next_due.store(u64::MAX, Ordering::Release);
         self.usage.clear();
+        self.revision.fetch_add(1, Ordering::AcqRel);
         drop(writer);
         self.durability.sync()
     }
@@ -341,7 +385,7 @@ impl Kms {
     ) -> Result<Arc<Key>> {
         let key = self.mutate(&mut cx.seen, |state, changes| {
             let stored = state.resolve(&cx.scope, key_ref, Access::Own)?;
-            stored.require_customer_managed(&cx.caller, &cx.scope, cx.operation)?;
+            stored.require_customer_managed(&cx.caller, cx.operation)?;
             let mut key = Key::clone(&stored);
             change(&mut key)?;
             Ok(changes.put_key(key))
@@ -418,6 +462,7 @@ impl Kms {
             }
         }
         self.visible.store(seq.0, Ordering::Release);
+        self.revision.fetch_add(1, Ordering::AcqRel);
         *seen = (*seen).max(seq);
         Ok(out)
     }

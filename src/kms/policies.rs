@@ -2,14 +2,11 @@
 //! Policy documents are JSON by definition, so this file parses JSON; nothing else in `kms` does.
 
 use super::resolve::Access;
-use super::{Context, Error, Kms, Result};
+use super::{Context, Error, Kms, Quotas, Result};
 use crate::model::{KeyPolicy, KeyRef};
 
 /// The only policy name KMS has.
 pub const POLICY_NAME: &str = "default";
-
-/// The largest key policy KMS accepts, in bytes.
-pub const MAX_POLICY_BYTES: usize = 32 * 1024;
 
 /// GetKeyPolicy's request.
 #[derive(Debug)]
@@ -43,7 +40,7 @@ impl Kms {
     /// PutKeyPolicy.
     pub fn put_key_policy(&self, cx: &mut Context, input: PutKeyPolicyInput) -> Result<()> {
         check_policy_name(input.name.as_deref())?;
-        check_policy(&input.policy)?;
+        check_policy(&input.policy, &self.quotas)?;
         self.update_key(cx, &input.key, |key| {
             key.policy = KeyPolicy::new(&key.arn.scope.account, input.policy);
             Ok(())
@@ -75,11 +72,12 @@ fn check_policy_name(name: Option<&str>) -> Result<()> {
 }
 
 /// A policy must fit the quota and be a JSON object with a `Statement`.
-pub(super) fn check_policy(policy: &str) -> Result<()> {
-    if policy.len() > MAX_POLICY_BYTES {
+pub(super) fn check_policy(policy: &str, quotas: &Quotas) -> Result<()> {
+    if policy.len() > quotas.key_policy_bytes {
         return Err(Error::LimitExceeded(format!(
-            "The key policy is {} bytes; the quota is {MAX_POLICY_BYTES} bytes.",
-            policy.len()
+            "The key policy is {} bytes; the quota is {} bytes.",
+            policy.len(),
+            quotas.key_policy_bytes
         )));
     }
     let document: serde_json::Value = serde_json::from_str(policy).map_err(|e| {

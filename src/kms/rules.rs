@@ -5,10 +5,10 @@
 
 use std::sync::Arc;
 
-use super::{Caller, Error, Result};
+use super::{Caller, Denial, Error, Result};
 use crate::crypto::KeyMaterial;
 use crate::crypto::asymmetric::{AsymmetricKey, KeyPairKind};
-use crate::model::{Key, KeyManager, KeySpec, KeyState, KeyUsage, Operation, Origin, Scope};
+use crate::model::{Key, KeyManager, KeySpec, KeyState, KeyUsage, Operation, Origin};
 
 impl Key {
     /// Cryptographic operations need an enabled key: `DisabledException` for a disabled one,
@@ -68,23 +68,20 @@ impl Key {
     }
 
     /// Management operations are denied on AWS managed keys: their policy lets the account
-    /// read them and nothing more. The caller is the account's root unless kmsd knows better.
+    /// read them and nothing more.
     pub(super) fn require_customer_managed(
         &self,
         caller: &Caller,
-        scope: &Scope,
         operation: Operation,
     ) -> Result<()> {
         if self.manager == KeyManager::Customer {
             return Ok(());
         }
         Err(Error::AccessDenied {
-            principal: caller
-                .principal
-                .clone()
-                .unwrap_or_else(|| format!("arn:aws:iam::{}:root", scope.account.as_str())),
-            action: operation,
+            principal: caller.principal.arn.clone(),
+            action: operation.as_str().to_owned(),
             resource: self.arn.to_string(),
+            reason: Denial::NoResourcePolicy,
         })
     }
 

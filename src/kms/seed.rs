@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::rules::{check_spec_and_usage, hmac_import_lengths, key_pair_kind};
-use super::{Changes, Error, Kms, Result, State, WriteSeq, policies, tags};
+use super::{Changes, Error, Kms, Quotas, Result, State, WriteSeq, policies, tags};
 use crate::crypto::{self, KeyMaterial};
 use crate::model::{
     Alias, AliasName, ImportedMaterial, Imports, Key, KeyArn, KeyId, KeyManager, KeyMaterialState,
@@ -296,9 +296,11 @@ fn build_key(seed: SeedKey, now: Timestamp) -> Result<Key> {
         })
         .collect();
     let mut key_tags = BTreeMap::new();
-    tags::merge_tags(&mut key_tags, seed.tags)?;
+    // A seed file is held to AWS's quotas, whatever the server's are.
+    let quotas = Quotas::default();
+    tags::merge_tags(&mut key_tags, seed.tags, &quotas)?;
     if let Some(policy) = &seed.policy {
-        policies::check_policy(policy)?;
+        policies::check_policy(policy, &quotas)?;
     }
     let imports = match seed.origin {
         Origin::External if seed.imports.is_empty() => Imports::all_imported(&materials),

@@ -175,6 +175,15 @@ aws_enum! {
 }
 
 aws_enum! {
+    /// `DryRunModifierType`: what a dry run of Decrypt or ReEncrypt leaves out. kmsd reads it
+    /// (so that a malformed one is refused) but checks the ciphertext of a dry run anyway.
+    DryRunModifier {
+        /// Check authorization only, not the ciphertext.
+        IgnoreCiphertext = "IGNORE_CIPHERTEXT",
+    }
+}
+
+aws_enum! {
     /// `EncryptionAlgorithm`.
     EncryptionAlgorithm {
         /// AES-256-GCM.

@@ -3,6 +3,7 @@
 //! kmsd's own (`native.rs`) and local-kms's (`local_kms.rs`), told apart by the shape of `Keys`.
 //! Like `api`, this is an adapter: text in, a `kms::seed::SeedPlan` out. No HTTP here.
 
+mod identities;
 mod local_kms;
 mod native;
 
@@ -18,6 +19,7 @@ use crate::kms::Kms;
 use crate::kms::seed::SeedPlan;
 use crate::model::{AccountId, KeyArn, KeyId, Region, Scope, Timestamp};
 
+pub use identities::{IdentitiesError, load_identities};
 pub use native::{ExportFilter, export};
 
 /// A seed file that cannot be applied: where, and why.

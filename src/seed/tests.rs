@@ -95,3 +95,82 @@ fn imported_materials_are_seeded_with_their_states() {
         assert!(!matches!(failed, Ok(Ok(_))), "{broken}");
     }
 }
+
+const IDENTITIES: &str = r#"identities:
+  - accessKeyId: AKIAEXAMPLEADMIN0001
+    secretAccessKey: admin-secret
+    account: 111122223333
+    principal: arn:aws:iam::111122223333:role/Admin
+    tags: {team: platform}
+    policy:
+      Version: "2012-10-17"
+      Statement: [{Effect: Allow, Action: "kms:*", Resource: "*"}]
+  - accessKeyId: ASIAEXAMPLESESSION01
+    secretAccessKey: session-secret
+    sessionToken: optional-token
+    account: "111122223333"
+    principal: arn:aws:sts::111122223333:assumed-role/App/i-0abc
+    policy: '{"Statement":{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}}'
+  - accessKeyId: AKIAEXAMPLEROOT00001
+    secretAccessKey: root-secret
+    account: "444455556666"
+    principal: arn:aws:iam::444455556666:root
+"#;
+
+#[test]
+fn identities_files_are_read_with_policies_as_yaml_or_json() {
+    let identities = identities::parse_identities(IDENTITIES).unwrap();
+    assert_eq!(identities.len(), 3);
+    let admin = identities.get("AKIAEXAMPLEADMIN0001").unwrap();
+    assert_eq!(admin.account.as_str(), "111122223333");
+    assert_eq!(admin.tags.get("team").map(String::as_str), Some("platform"));
+    assert_eq!(admin.policy.as_ref().unwrap().statements.len(), 1);
+    let session = identities.get("ASIAEXAMPLESESSION01").unwrap();
+    assert_eq!(session.session_token.as_deref(), Some("optional-token"));
+    assert!(session.policy.is_some());
+    let root = identities.get("AKIAEXAMPLEROOT00001").unwrap();
+    assert!(root.policy.is_none());
+    assert!(root.as_principal().is_root());
+    assert!(identities.get("AKIAUNKNOWN").is_none());
+}
+
+#[test]
+fn broken_identities_files_name_the_line_and_the_reason() {
+    for (change, line, why) in [
+        (("role/Admin", "group/Admin"), 5, "not an account root"),
+        (
+            ("account: 111122223333", "account: 1111"),
+            4,
+            "not 12 digits",
+        ),
+        (
+            ("ASIAEXAMPLESESSION01", "AKIAEXAMPLEADMIN0001"),
+            10,
+            "already given on line 2",
+        ),
+        (("Action: \"kms:*\"", "Acton: \"kms:*\""), 8, "Acton"),
+        (
+            ("assumed-role/App/i-0abc", "assumed-role/App"),
+            14,
+            "assumed-role session",
+        ),
+        (
+            (
+                "arn:aws:iam::444455556666:root",
+                "arn:aws:iam::111122223333:root",
+            ),
+            19,
+            "not in account 444455556666",
+        ),
+        (("sessionToken", "sesionToken"), 12, "sesionToken"),
+    ] {
+        let text = IDENTITIES.replacen(change.0, change.1, 1);
+        let problem = identities::parse_identities(&text).unwrap_err();
+        assert!(
+            problem.reason.contains(why),
+            "{change:?}: {}",
+            problem.reason
+        );
+        assert_eq!(problem.line, Some(line), "{change:?}: {}", problem.reason);
+    }
+}

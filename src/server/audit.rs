@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use serde::Serialize;
 
 use crate::api::ApiError;
+use crate::iam::Principal;
 use crate::kms::Caller;
 use crate::model::{KeyArn, KeyRef, Scope, Timestamp};
 
@@ -63,17 +64,44 @@ pub struct AuditRecord {
     pub error_message: Option<String>,
     /// The account the call acted in.
     pub recipient_account_id: String,
+    /// The fault a rule of `/_kmsd/faults` injected into the call (`{"error": ...}`,
+    /// `{"latencyMs": ...}` or `{"drop": true}`); absent for a call without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kmsd_fault: Option<serde_json::Value>,
 }
 
 /// `userIdentity`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserIdentity {
+    /// `Root`, `IAMUser` or `AssumedRole`, from the principal ARN.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// The caller's principal ARN (an identity's, or the account root).
+    pub arn: String,
     /// The SigV4 access key id, if the request was signed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access_key_id: Option<String>,
     /// The caller's account.
     pub account_id: String,
+}
+
+impl UserIdentity {
+    fn of(principal: &Principal, access_key_id: Option<String>) -> UserIdentity {
+        let resource = principal.arn.splitn(6, ':').nth(5).unwrap_or_default();
+        UserIdentity {
+            kind: if principal.is_root() {
+                "Root"
+            } else if resource.starts_with("user/") {
+                "IAMUser"
+            } else {
+                "AssumedRole"
+            },
+            arn: principal.arn.clone(),
+            access_key_id,
+            account_id: principal.account.as_str().to_owned(),
+        }
+    }
 }
 
 /// One entry of `resources`.
@@ -143,6 +171,8 @@ pub(super) struct CallFacts<'a> {
     pub(super) named_key: Option<&'a str>,
     /// The error, for a failed call.
     pub(super) error: Option<&'a ApiError>,
+    /// The fault injected into the call, as the rule spells it.
+    pub(super) fault: Option<serde_json::Value>,
 }
 
 /// What the audit record of one admin call is made of.
@@ -183,10 +213,7 @@ impl AuditRecord {
             aws_region: facts.home.region.as_str().to_owned(),
             source_ip_address: facts.source_ip,
             user_agent: facts.user_agent.to_owned(),
-            user_identity: UserIdentity {
-                access_key_id: None,
-                account_id: facts.home.account.as_str().to_owned(),
-            },
+            user_identity: UserIdentity::of(&Principal::root(&facts.home.account), None),
             request_id: facts.request_id.to_owned(),
             event_id,
             request_parameters: facts.parameters,
@@ -201,6 +228,7 @@ impl AuditRecord {
             }),
             error_message: facts.error.filter(|_| failed).map(str::to_owned),
             recipient_account_id: facts.home.account.as_str().to_owned(),
+            kmsd_fault: None,
         }
     }
 
@@ -242,10 +270,10 @@ impl AuditRecord {
             aws_region: facts.scope.region.as_str().to_owned(),
             source_ip_address: facts.source_ip,
             user_agent: facts.user_agent.to_owned(),
-            user_identity: UserIdentity {
-                access_key_id: facts.caller.access_key_id.clone(),
-                account_id: facts.scope.account.as_str().to_owned(),
-            },
+            user_identity: UserIdentity::of(
+                &facts.caller.principal,
+                facts.caller.access_key_id.clone(),
+            ),
             request_id: facts.request_id.to_owned(),
             event_id,
             request_parameters: facts.parameters,
@@ -254,6 +282,7 @@ impl AuditRecord {
             error_code: facts.error.map(|e| e.code.as_str().to_owned()),
             error_message: facts.error.and_then(|e| e.message.clone()),
             recipient_account_id: facts.scope.account.as_str().to_owned(),
+            kmsd_fault: facts.fault,
         }
     }
 }

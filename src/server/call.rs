@@ -8,12 +8,14 @@ use std::time::Instant;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 use super::audit::{AuditRecord, CallFacts};
+use super::faults::Effect;
 use super::sigv4;
+use super::throttle::Quota;
 use crate::api::{self, ApiError, ErrorCode};
 use crate::kms::{Context, Kms};
 use crate::model::Operation;
@@ -33,6 +35,8 @@ struct Served {
     /// The request's members for the audit trail, when the trail is on and the request was
     /// decoded.
     parameters: Option<serde_json::Value>,
+    /// The fault a rule of `/_kmsd/faults` injected into the call, if one did.
+    fault: Option<Effect>,
 }
 
 impl Served {
@@ -42,14 +46,21 @@ impl Served {
             result: Err(error),
             cx: None,
             parameters: None,
+            fault: None,
         }
     }
 }
+
+/// Marks a response whose connection is to be closed without sending it (a `drop` fault);
+/// the accept loop (`connections.rs`) does the closing.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct DropConnection;
 
 pub(super) async fn kms_call(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     method: Method,
+    uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -64,6 +75,8 @@ pub(super) async fn kms_call(
     tracing::debug!(request_id = %request_id, op = %name, "request received");
     let request = Request {
         method,
+        uri: &uri,
+        peer,
         headers: &headers,
         target,
         body,
@@ -79,10 +92,14 @@ pub(super) async fn kms_call(
             (&fallback.0, &fallback.1)
         }
     };
+    let dropped = served.fault == Some(Effect::Drop);
+    // A dropped connection gets no answer at all: status 0 in the log line.
     let status = match &served.result {
+        _ if dropped => 0,
         Ok(_) => 200,
         Err(e) => e.status(),
     };
+    let fault = served.fault.as_ref().map(Effect::describe);
     let named_key = served.cx.as_ref().and_then(|cx| cx.named_key.as_deref());
     // A call that names no key may still have used one: the key CreateKey made, the key a
     // ciphertext named for Decrypt without KeyId.
@@ -102,6 +119,7 @@ pub(super) async fn kms_call(
         key_id = named_key.or(used_key.as_deref()),
         status,
         error = served.result.as_ref().err().map(|e| e.code.as_str()),
+        fault = fault.as_ref().map(tracing::field::display),
         // Whole microseconds, so the line shows 0.467 rather than 0.46731300000000003.
         ms = started.elapsed().as_micros() as f64 / 1000.0,
         "request"
@@ -126,18 +144,25 @@ pub(super) async fn kms_call(
                 .unwrap_or_default(),
             named_key,
             error: served.result.as_ref().err(),
+            fault,
         };
         audit.record(&AuditRecord::of_call(facts, state.request_ids.next()));
     }
-    match served.result {
+    let mut response = match served.result {
         Ok(body) => json_response(StatusCode::OK, body, &request_id),
         Err(error) => error_response(&error, &request_id),
+    };
+    if dropped {
+        response.extensions_mut().insert(DropConnection);
     }
+    response
 }
 
 /// One HTTP request to the KMS API, as [`kms_call`] received it.
 struct Request<'a> {
     method: Method,
+    uri: &'a Uri,
+    peer: SocketAddr,
     headers: &'a HeaderMap,
     target: &'a str,
     body: Body,
@@ -173,14 +198,63 @@ async fn serve(state: &AppState, request: Request<'_>) -> Served {
         Ok(body) => body,
         Err(error) => return Served::failed(error),
     };
-    let call = match decode(&body) {
+    let signed = sigv4::Signed {
+        method: &request.method,
+        uri: request.uri,
+        headers: request.headers,
+        body: &body,
+    };
+    let (scope, mut caller) = match sigv4::authenticate(
+        &signed,
+        state.kms.home(),
+        &state.authentication,
+        state.kms.clock().now(),
+    ) {
+        Ok(found) => found,
+        Err(error) => return Served::failed(error),
+    };
+    caller.source_ip = Some(request.peer.ip());
+    let mut call = match decode(&body) {
         Ok(call) => call,
         Err(error) => return Served::failed(error),
     };
     let parameters = state.audit.is_some().then(|| call.audit_parameters());
-    let (scope, caller) = sigv4::caller(request.headers, state.kms.home());
     let mut cx = Context::new(scope, operation, request.request_id);
     cx.caller = caller;
+    let failed = |error, cx, fault| Served {
+        result: Err(error),
+        cx: Some(cx),
+        parameters: parameters.clone(),
+        fault,
+    };
+    if let Err(error) = call.parse(&mut cx) {
+        return failed(error, cx, None);
+    }
+    // A fault rule answers before the call runs, so a faulted call changes nothing.
+    let fault = state.faults.hit(operation, cx.named_key.as_deref());
+    match fault.clone() {
+        Some(Effect::Error(code)) => {
+            return failed(Effect::error(code, operation), cx, fault);
+        }
+        Some(Effect::Drop) => {
+            let error = ApiError::new(ErrorCode::KmsInternal, "kmsd dropped the connection.");
+            return failed(error, cx, fault);
+        }
+        Some(Effect::Latency(latency)) => tokio::time::sleep(latency).await,
+        None => {}
+    }
+    if let Some(throttle) = &state.throttle {
+        // The quota depends on the type of the key the call names (none: symmetric).
+        let spec = cx
+            .named_key
+            .as_deref()
+            .and_then(|key| state.kms.key_spec(&cx.scope, key));
+        if let Some(quota) = Quota::of(operation, spec)
+            && !throttle.admit(&cx.scope, quota, Instant::now())
+        {
+            return failed(ApiError::throttled(), cx, fault);
+        }
+    }
     // When the next rotation or deletion falls due (u64::MAX: never).
     let next_due = |kms: &Kms| kms.next_deadline().map_or(u64::MAX, |due| due.0);
     let due_before = next_due(&state.kms);
@@ -223,6 +297,7 @@ async fn serve(state: &AppState, request: Request<'_>) -> Served {
         result,
         cx: Some(cx),
         parameters,
+        fault,
     }
 }
 

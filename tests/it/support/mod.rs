@@ -11,11 +11,16 @@
 //! - `tools`: the outside tools kmsd is checked against (crosscheck.py, openssl), and hex.
 //! - `http`, `logged`: requests with any Host or Origin, and servers whose log lines a test
 //!   reads.
+//! - `keepalive`: one keep-alive connection for tests that send thousands of calls.
+//! - `browser`: headless Chromium through chromedriver (WebDriver), for the console.
 
 pub mod arns;
+pub mod browser;
 pub mod errors;
 pub mod fixtures;
 pub mod http;
+pub mod identities;
+pub mod keepalive;
 pub mod keys;
 pub mod lifecycle;
 pub mod logged;
@@ -27,7 +32,7 @@ pub mod tools;
 pub use errors::check_error;
 pub use keys::{aliases_with_keys, create_key, key_state, metadata};
 pub use raw::RawRequest;
-pub use server::{TestServer, client_at};
+pub use server::{TestServer, client_at, client_signing};
 pub use tools::tool_available;
 
 /// The default account of every test server.

@@ -44,7 +44,7 @@ pub struct RawResponse {
 
 impl RawResponse {
     /// Parses a complete HTTP/1.1 response (a chunked body is joined).
-    pub(super) fn parse(raw: &[u8]) -> RawResponse {
+    pub fn parse(raw: &[u8]) -> RawResponse {
         let split = raw
             .windows(4)
             .position(|w| w == b"\r\n\r\n")

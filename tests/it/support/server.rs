@@ -9,7 +9,7 @@ use std::sync::Arc;
 use aws_sdk_kms::Client;
 use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region, retry::RetryConfig};
 use kmsd::ServeOptions;
-use kmsd::kms::{Clock, Kms};
+use kmsd::kms::{Clock, Enforcement, Kms, Quotas};
 use kmsd::model::{AccountId, Scope};
 use kmsd::store::Store;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -27,9 +27,18 @@ pub struct TestServer {
     /// Its data dir, when it has one on disk.
     pub data_dir: Option<PathBuf>,
     options: ServeOptions,
+    setup: Setup,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
     _temp: Option<tempfile::TempDir>,
+}
+
+/// How the `Kms` under a test server is set up beyond its store: resource quotas and
+/// policy enforcement.
+#[derive(Clone, Copy, Default)]
+struct Setup {
+    quotas: Quotas,
+    enforcement: Enforcement,
 }
 
 impl TestServer {
@@ -51,7 +60,9 @@ impl TestServer {
     pub async fn start_seeded(seed: &Path) -> TestServer {
         let temp = tempfile::tempdir().unwrap();
         let store = Store::open(temp.path()).unwrap();
-        let mut server = TestServer::start_with(store, ServeOptions::default(), Some(seed)).await;
+        let mut server =
+            TestServer::start_with(store, ServeOptions::default(), Setup::default(), Some(seed))
+                .await;
         server.data_dir = Some(temp.path().to_owned());
         server._temp = Some(temp);
         server
@@ -61,6 +72,35 @@ impl TestServer {
     /// hold the directory's lock for a moment after the previous server let go of it; opening
     /// waits for them (at most a few seconds).
     pub async fn start_in(dir: &Path, options: ServeOptions) -> TestServer {
+        TestServer::start_in_with(dir, options, Setup::default()).await
+    }
+
+    /// A server on a fresh temporary data dir that authorises calls as `enforcement` says.
+    pub async fn start_enforcing(options: ServeOptions, enforcement: Enforcement) -> TestServer {
+        let temp = tempfile::tempdir().unwrap();
+        let setup = Setup {
+            enforcement,
+            ..Setup::default()
+        };
+        let mut server = TestServer::start_in_with(temp.path(), options, setup).await;
+        server._temp = Some(temp);
+        server
+    }
+
+    /// A server on a fresh temporary data dir whose calls are held to `quotas`.
+    pub async fn start_with_quotas(options: ServeOptions, quotas: Quotas) -> TestServer {
+        let temp = tempfile::tempdir().unwrap();
+        let setup = Setup {
+            quotas,
+            ..Setup::default()
+        };
+        let mut server = TestServer::start_in_with(temp.path(), options, setup).await;
+        server._temp = Some(temp);
+        server
+    }
+
+    /// [`TestServer::start_in`] with `setup`.
+    async fn start_in_with(dir: &Path, options: ServeOptions, setup: Setup) -> TestServer {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         let store = loop {
             match Store::open(dir) {
@@ -72,18 +112,26 @@ impl TestServer {
                 Err(error) => panic!("{error}"),
             }
         };
-        let mut server = TestServer::start_with(store, options, None).await;
+        let mut server = TestServer::start_with(store, options, setup, None).await;
         server.data_dir = Some(dir.to_owned());
         server
     }
 
     /// Opens kmsd on `store` (applying `seed`, if any), binds 127.0.0.1:0 and serves.
-    async fn start_with(store: Store, options: ServeOptions, seed: Option<&Path>) -> TestServer {
+    async fn start_with(
+        store: Store,
+        options: ServeOptions,
+        setup: Setup,
+        seed: Option<&Path>,
+    ) -> TestServer {
         let home = Scope {
             account: AccountId::parse(ACCOUNT).unwrap(),
             region: kmsd::model::Region::parse(REGION).unwrap(),
         };
-        let kms = Kms::open(store, home, Clock::system()).unwrap();
+        let kms = Kms::open(store, home, Clock::system())
+            .unwrap()
+            .with_quotas(setup.quotas)
+            .with_enforcement(setup.enforcement);
         if let Some(seed) = seed {
             kmsd::seed::apply(&kms, seed).unwrap();
         }
@@ -102,6 +150,7 @@ impl TestServer {
             addr,
             data_dir: None,
             options,
+            setup,
             shutdown: Some(tx),
             task: Some(task),
             _temp: None,
@@ -127,7 +176,7 @@ impl TestServer {
     pub async fn restart(mut self) -> TestServer {
         self.stop_inner().await;
         let dir = self.data_dir.clone().expect("restart needs a data dir");
-        let mut next = TestServer::start_in(&dir, self.options.clone()).await;
+        let mut next = TestServer::start_in_with(&dir, self.options.clone(), self.setup).await;
         next._temp = self._temp.take();
         next
     }
@@ -220,11 +269,30 @@ impl TestServer {
 /// An SDK client for the kmsd at `endpoint` (`http://host:port`), signing for `region` with
 /// `access_key`. It never retries: every result it returns is the answer to one request.
 pub fn client_at(endpoint: &str, region: &str, access_key: &str) -> Client {
+    client_signing(endpoint, region, access_key, "secret", None)
+}
+
+/// An SDK client for the kmsd at `endpoint` that signs with these credentials (a session
+/// token for temporary ones). It never retries.
+pub fn client_signing(
+    endpoint: &str,
+    region: &str,
+    access_key: &str,
+    secret: &str,
+    session_token: Option<&str>,
+) -> Client {
+    let credentials = Credentials::new(
+        access_key,
+        secret,
+        session_token.map(str::to_owned),
+        None,
+        "test",
+    );
     let config = aws_sdk_kms::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(region.to_owned()))
         .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new(access_key, "secret", None, None, "test"))
+        .credentials_provider(credentials)
         .retry_config(RetryConfig::disabled())
         .build();
     Client::from_conf(config)
