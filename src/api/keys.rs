@@ -78,7 +78,7 @@ impl From<&Key> for KeyMetadata {
             encapsulation_algorithms: names(key.encapsulation_algorithms()),
             multi_region: false,
             expiration_model: expiration_model(key).map(ExpirationModel::as_str),
-            valid_to: key.imports.earliest_valid_to().map(EpochSeconds::from),
+            valid_to: key.imports().earliest_valid_to().map(EpochSeconds::from),
             current_key_material_id: current_key_material_id(key),
         }
     }
@@ -87,10 +87,10 @@ impl From<&Key> for KeyMetadata {
 /// `ExpirationModel`: for a key with imported material, whether any present material expires;
 /// absent until material was imported, and for other origins.
 fn expiration_model(key: &Key) -> Option<ExpirationModel> {
-    if key.origin != Origin::External || key.imports.materials.iter().all(|m| !m.imported) {
+    if key.origin != Origin::External || key.imports().materials.iter().all(|m| !m.imported) {
         return None;
     }
-    Some(if key.imports.earliest_valid_to().is_some() {
+    Some(if key.imports().earliest_valid_to().is_some() {
         ExpirationModel::KeyMaterialExpires
     } else {
         ExpirationModel::KeyMaterialDoesNotExpire
@@ -104,7 +104,7 @@ fn current_key_material_id(key: &Key) -> Option<String> {
         return None;
     }
     if key.origin == Origin::External {
-        return key.imports.current().map(|m| m.id.to_string());
+        return key.imports().current().map(|m| m.id.to_string());
     }
     key.current_material().map(|m| m.id.to_string())
 }

@@ -157,12 +157,12 @@ impl Kms {
             arn,
             rotation: KeyRotation::default(),
             grants: Vec::new(),
-            imports: Imports::default(),
+            imports: None,
         };
         let mut key = key;
         if external {
             // LocalStack's `_custom_key_material_` on an EXTERNAL key: imported at creation.
-            key.imports = Imports::all_imported(&key.materials);
+            key.imports = Some(Box::new(Imports::all_imported(&key.materials)));
         }
         let key = self.mutate(&mut cx.seen, |state, changes| {
             let partition = state.partition(&cx.scope);
@@ -312,7 +312,7 @@ impl Kms {
                 return Err(Error::NotPendingDeletion(key.arn.clone()));
             }
             // A key whose imported material expired or was deleted meanwhile waits for it.
-            key.state = if key.origin == Origin::External && !key.imports.complete() {
+            key.state = if key.origin == Origin::External && !key.imports().complete() {
                 KeyState::PendingImport
             } else {
                 KeyState::Disabled

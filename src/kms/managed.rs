@@ -148,7 +148,7 @@ impl ManagedService {
                 history: Vec::new(),
             },
             grants: Vec::new(),
-            imports: crate::model::Imports::default(),
+            imports: None,
         }
     }
 }

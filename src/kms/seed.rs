@@ -364,7 +364,7 @@ fn build_key(seed: SeedKey, now: Timestamp) -> Result<Key> {
         deletion: None,
         tags: key_tags,
         rotation: KeyRotation { schedule, history },
-        imports,
+        imports: (!imports.materials.is_empty()).then(|| Box::new(imports)),
         materials: materials.into(),
         arn,
         grants: Vec::new(),

@@ -340,7 +340,7 @@ fn hex(bytes: &[u8]) -> String {
 /// expiry and description, and its secret (hex; DER PKCS#8 for a key pair) unless it expired
 /// or was deleted.
 fn imported_entries(key: &Key) -> Result<Vec<MaterialEntry>, String> {
-    key.imports
+    key.imports()
         .materials
         .iter()
         .map(|m| {
@@ -409,7 +409,7 @@ pub fn export(kms: &Kms, filter: &ExportFilter) -> Result<String, String> {
             }),
             ..SeedKeyEntry::default()
         };
-        if key.origin == Origin::External && !key.imports.materials.is_empty() {
+        if key.origin == Origin::External && !key.imports().materials.is_empty() {
             entry.key_materials = Some(imported_entries(key)?);
             section.keys.push(Spanned::new(
                 entry,

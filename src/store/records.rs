@@ -320,7 +320,7 @@ pub(super) fn encode_key(key: &Key) -> Vec<u8> {
             })
             .collect(),
         imported: key
-            .imports
+            .imports()
             .materials
             .iter()
             .map(|m| StoredImported {
@@ -332,7 +332,7 @@ pub(super) fn encode_key(key: &Key) -> Vec<u8> {
             })
             .collect(),
         import_parameters: key
-            .imports
+            .imports()
             .parameters
             .iter()
             .map(|p| {
@@ -612,17 +612,21 @@ fn decode_key(stored: KeyRecordIn<'_>, arn: KeyArn) -> Result<Key, String> {
             }),
             history,
         },
-        imports: Imports {
-            materials: stored
-                .imported
-                .into_iter()
-                .map(decode_imported)
-                .collect::<Result<_, String>>()?,
-            parameters: stored
-                .import_parameters
-                .into_iter()
-                .map(decode_import_parameters)
-                .collect::<Result<_, String>>()?,
+        imports: {
+            let imports = Imports {
+                materials: stored
+                    .imported
+                    .into_iter()
+                    .map(decode_imported)
+                    .collect::<Result<_, String>>()?,
+                parameters: stored
+                    .import_parameters
+                    .into_iter()
+                    .map(decode_import_parameters)
+                    .collect::<Result<_, String>>()?,
+            };
+            let empty = imports.materials.is_empty() && imports.parameters.is_empty();
+            (!empty).then(|| Box::new(imports))
         },
     }
     .with_import_records())
@@ -633,10 +637,10 @@ impl Key {
     /// kmsd imported material) gets them: all imported, the last current.
     fn with_import_records(mut self) -> Key {
         if self.origin == Origin::External
-            && self.imports.materials.is_empty()
+            && self.imports().materials.is_empty()
             && !self.materials.is_empty()
         {
-            self.imports.materials = Imports::all_imported(&self.materials).materials;
+            self.imports = Some(Box::new(Imports::all_imported(&self.materials)));
         }
         self
     }

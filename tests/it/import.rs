@@ -1568,3 +1568,103 @@ async fn keys_without_material_refuse_every_cryptographic_operation() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imported_encryption_and_key_agreement_pairs_work_offline() {
+    if !tools_available() {
+        return;
+    }
+    let server = TestServer::start().await;
+    let client = server.client();
+    let dir = tempfile::tempdir().unwrap();
+    let wrapping = AlgorithmSpec::RsaAesKeyWrapSha256;
+    let import_pair = |spec: KeySpec, usage: KeyUsageType, genpkey: &'static [&'static str]| {
+        let client = client.clone();
+        let dir = dir.path().to_owned();
+        let wrapping = wrapping.clone();
+        async move {
+            let key = create_external(&client, spec, usage).await;
+            let (der, pem) = openssl_key(&dir, "pair", genpkey);
+            let (public, token) =
+                parameters(&client, &key, wrapping.clone(), WrappingKeySpec::Rsa2048).await;
+            let encrypted = wrap(&dir, &public, &wrapping, &der, false);
+            import(&client, &key, &token, &encrypted, None)
+                .await
+                .unwrap();
+            (key, pem)
+        }
+    };
+
+    // RSA-OAEP: kmsd's ciphertext opens with openssl and the imported private key.
+    let (rsa, pem) = import_pair(
+        KeySpec::Rsa2048,
+        KeyUsageType::EncryptDecrypt,
+        &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+    )
+    .await;
+    let sealed = client
+        .encrypt()
+        .key_id(&rsa)
+        .plaintext(Blob::new("sealed by kmsd"))
+        .encryption_algorithm(aws_sdk_kms::types::EncryptionAlgorithmSpec::RsaesOaepSha256)
+        .send()
+        .await
+        .unwrap()
+        .ciphertext_blob
+        .unwrap()
+        .into_inner();
+    let sealed = write(dir.path(), "sealed.bin", &sealed);
+    let opened = openssl(&[
+        "pkeyutl",
+        "-decrypt",
+        "-inkey",
+        &pem,
+        "-in",
+        &sealed,
+        "-pkeyopt",
+        "rsa_padding_mode:oaep",
+        "-pkeyopt",
+        "rsa_oaep_md:sha256",
+        "-pkeyopt",
+        "rsa_mgf1_md:sha256",
+    ]);
+    assert_eq!(opened, b"sealed by kmsd");
+
+    // ECDH: the shared secret kmsd derives is the one openssl derives from the other side.
+    let (ecdh, _) = import_pair(
+        KeySpec::EccNistP384,
+        KeyUsageType::KeyAgreement,
+        &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"],
+    )
+    .await;
+    let (_, peer_pem) = openssl_key(
+        dir.path(),
+        "peer",
+        &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"],
+    );
+    let peer_public = openssl(&["pkey", "-in", &peer_pem, "-pubout", "-outform", "DER"]);
+    let derived = client
+        .derive_shared_secret()
+        .key_id(&ecdh)
+        .key_agreement_algorithm(aws_sdk_kms::types::KeyAgreementAlgorithmSpec::Ecdh)
+        .public_key(Blob::new(peer_public))
+        .send()
+        .await
+        .unwrap()
+        .shared_secret
+        .unwrap()
+        .into_inner();
+    let ours = crate::support::keys::public_key(&client, &ecdh).await;
+    let ours = write(dir.path(), "ours.der", &ours);
+    let offline = openssl(&[
+        "pkeyutl",
+        "-derive",
+        "-inkey",
+        &peer_pem,
+        "-peerkey",
+        &ours,
+        "-peerform",
+        "DER",
+    ]);
+    assert_eq!(derived, offline);
+}
