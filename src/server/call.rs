@@ -129,6 +129,10 @@ pub(super) async fn kms_call(
                 .unwrap_or_default(),
             named_key,
             error: served.result.as_ref().err(),
+            would_deny: served
+                .cx
+                .as_ref()
+                .map_or(&[][..], |cx| cx.would_deny.as_slice()),
         };
         audit.record(&AuditRecord::of_call(facts, state.request_ids.next()));
     }

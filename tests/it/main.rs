@@ -24,6 +24,7 @@ mod keys;
 mod observability;
 mod papercuts;
 mod parity;
+mod permissions;
 mod persistence;
 mod policies;
 mod rotation;

@@ -15,7 +15,7 @@ pub const HOME: &str = "111122223333";
 /// Another account.
 pub const OTHER: &str = "444455556666";
 
-/// Every identity the tests use: an admin role, an app role (as an assumed-role session with a
+/// Every identity the tests use: an admin role (all of KMS but on-demand rotation), an app role (as an assumed-role session with a
 /// session token), a user without a policy, the account root, and a role of another account.
 pub const IDENTITIES: &str = r#"identities:
   - accessKeyId: AKIAADMIN00000000001
@@ -25,7 +25,9 @@ pub const IDENTITIES: &str = r#"identities:
     tags: {team: platform}
     policy:
       Version: "2012-10-17"
-      Statement: [{Effect: Allow, Action: "kms:*", Resource: "*"}]
+      Statement:
+        - {Effect: Allow, Action: "kms:*", Resource: "*"}
+        - {Sid: NoOnDemandRotation, Effect: Deny, Action: "kms:RotateKeyOnDemand", Resource: "*"}
   - accessKeyId: ASIAAPP0000000000001
     secretAccessKey: app-secret
     sessionToken: app-session-token
