@@ -647,3 +647,92 @@ async fn audit_mode_allows_every_call_and_records_what_would_be_denied() {
     drop(server);
     run_table(Enforcement::Audit).await;
 }
+
+/// The fenced block after `fence` in README's "Testing permissions" section.
+fn readme_block(fence: &str) -> String {
+    let readme = include_str!("../../README.md");
+    let section = readme
+        .split("## Testing permissions")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("README has the Testing permissions section");
+    let start = section.find(fence).expect("the block") + fence.len();
+    let end = section[start..].find("```").unwrap();
+    section[start..start + end].to_owned()
+}
+
+#[tokio::test]
+async fn the_readme_identities_file_and_policy_work_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("identities.yaml");
+    std::fs::write(&path, readme_block("```yaml\n")).unwrap();
+    let identities = std::sync::Arc::new(kmsd::seed::load_identities(&path).unwrap());
+    let options = kmsd::ServeOptions {
+        authentication: kmsd::server::Authentication {
+            identities: Some(identities),
+            verify_signatures: true,
+        },
+        ..kmsd::ServeOptions::default()
+    };
+    let server = TestServer::start_enforcing(options, Enforcement::On).await;
+    let endpoint = server.endpoint();
+    let admin = crate::support::client_signing(
+        &endpoint,
+        "us-east-1",
+        "AKIAEXAMPLEADMIN0001",
+        "admin-secret",
+        None,
+    );
+    let app = crate::support::client_signing(
+        &endpoint,
+        "us-east-1",
+        "ASIAEXAMPLEAPP000001",
+        "app-secret",
+        Some("app-session-token"),
+    );
+    let key = admin
+        .create_key()
+        .policy(readme_block("```json\n"))
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .arn
+        .unwrap();
+    let message = check_error(
+        app.schedule_key_deletion().key_id(&key).send().await,
+        "AccessDeniedException",
+    );
+    assert_eq!(
+        message,
+        expected_message(
+            "arn:aws:sts::111122223333:assumed-role/App/i-0abc",
+            "ScheduleKeyDeletion",
+            &key,
+            Expect::ResourceDeny
+        )
+    );
+    let sealed = admin
+        .encrypt()
+        .key_id(&key)
+        .plaintext(Blob::new(b"card".to_vec()))
+        .encryption_context("purpose", "payments")
+        .send()
+        .await
+        .unwrap()
+        .ciphertext_blob
+        .unwrap();
+    app.decrypt()
+        .ciphertext_blob(sealed)
+        .encryption_context("purpose", "payments")
+        .send()
+        .await
+        .unwrap();
+    admin
+        .schedule_key_deletion()
+        .key_id(&key)
+        .send()
+        .await
+        .unwrap();
+}
