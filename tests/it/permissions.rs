@@ -736,3 +736,65 @@ async fn the_readme_identities_file_and_policy_work_as_written() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn the_default_policy_and_aws_managed_key_policies_are_the_ones_enforced() {
+    let server = server(true, Enforcement::On).await;
+    let (admin, app, user, volumes) = (
+        client_as(&server, ADMIN),
+        client_as(&server, APP),
+        client_as(&server, NOPOLICY),
+        client_as(&server, "AKIAVIAEC2000000001X"),
+    );
+    // The default key policy (as GetKeyPolicy shows it) lets the account's IAM policies decide.
+    let key = admin
+        .create_key()
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .arn
+        .unwrap();
+    let policy = admin
+        .get_key_policy()
+        .key_id(&key)
+        .send()
+        .await
+        .unwrap()
+        .policy
+        .unwrap();
+    assert!(policy.contains(ROOT_ARN), "{policy}");
+    Call::Encrypt(None).run(&app, &admin, &key).await.unwrap();
+    let (code, message) = Call::Encrypt(None)
+        .run(&user, &admin, &key)
+        .await
+        .unwrap_err();
+    assert_eq!(code, "AccessDeniedException");
+    assert_eq!(
+        message,
+        expected_message(NOPOLICY_ARN, "Encrypt", &key, Expect::NoIdentityPolicy)
+    );
+    // An AWS managed key is used through its service only (kms:ViaService), and its metadata
+    // is readable by the account.
+    let (code, message) = Call::Encrypt(None)
+        .run(&app, &admin, "alias/aws/ebs")
+        .await
+        .unwrap_err();
+    assert_eq!(code, "AccessDeniedException");
+    assert!(
+        message.starts_with(&format!(
+            "User: {APP_ARN} is not authorized to perform: kms:Encrypt on resource: \
+             arn:aws:kms:us-east-1:{HOME}:key/"
+        )) && message.ends_with("because no resource-based policy allows the kms:Encrypt action"),
+        "{message}"
+    );
+    Call::Encrypt(None)
+        .run(&volumes, &admin, "alias/aws/ebs")
+        .await
+        .unwrap();
+    Call::DescribeKey
+        .run(&app, &admin, "alias/aws/ebs")
+        .await
+        .unwrap();
+}
