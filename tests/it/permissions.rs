@@ -798,3 +798,101 @@ async fn the_default_policy_and_aws_managed_key_policies_are_the_ones_enforced()
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn re_encrypt_and_create_grant_are_authorised_by_their_own_actions_and_keys() {
+    let server = server(true, Enforcement::On).await;
+    let (admin, user) = (client_as(&server, ADMIN), client_as(&server, NOPOLICY));
+    let policy = |statement: &str| {
+        format!(
+            r#"{{"Statement":[
+  {{"Effect":"Allow","Principal":{{"AWS":"{ROOT_ARN}"}},"Action":"kms:*","Resource":"*"}},
+  {{"Effect":"Allow","Principal":{{"AWS":"{NOPOLICY_ARN}"}},"Resource":"*",{statement}}}]}}"#
+        )
+    };
+    let create = |policy: String| {
+        let admin = admin.clone();
+        async move {
+            admin
+                .create_key()
+                .policy(policy)
+                .send()
+                .await
+                .unwrap()
+                .key_metadata
+                .unwrap()
+                .arn
+                .unwrap()
+        }
+    };
+    let source = create(policy(
+        r#""Action":["kms:Encrypt","kms:ReEncryptFrom"]},
+  {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/nopolicy"},
+   "Resource":"*","Action":"kms:CreateGrant",
+   "Condition":{"ForAllValues:StringEquals":{"kms:GrantOperations":["Encrypt","Decrypt"]},
+                "Bool":{"kms:GrantIsForAWSResource":"false"}}"#,
+    ))
+    .await;
+    let destination = create(policy(r#""Action":"kms:ReEncryptTo""#)).await;
+    let sealed = user
+        .encrypt()
+        .key_id(&source)
+        .plaintext(Blob::new(b"x".to_vec()))
+        .send()
+        .await
+        .unwrap()
+        .ciphertext_blob
+        .unwrap();
+    let moved = user
+        .re_encrypt()
+        .ciphertext_blob(sealed)
+        .destination_key_id(&destination)
+        .send()
+        .await
+        .unwrap()
+        .ciphertext_blob
+        .unwrap();
+    // Back again needs ReEncryptFrom on the destination key, which the user does not have.
+    let message = check_error(
+        user.re_encrypt()
+            .ciphertext_blob(moved)
+            .destination_key_id(&source)
+            .send()
+            .await,
+        "AccessDeniedException",
+    );
+    assert_eq!(
+        message,
+        expected_message(
+            NOPOLICY_ARN,
+            "ReEncryptFrom",
+            &destination,
+            Expect::NoIdentityPolicy
+        )
+    );
+    // kms:GrantOperations: a grant of Encrypt and Decrypt only.
+    let grant = |operations: &[GrantOperation]| {
+        let mut request = user
+            .create_grant()
+            .key_id(&source)
+            .grantee_principal(APP_ROLE);
+        for operation in operations {
+            request = request.operations(operation.clone());
+        }
+        request.send()
+    };
+    grant(&[GrantOperation::Decrypt]).await.unwrap();
+    let message = check_error(
+        grant(&[GrantOperation::Decrypt, GrantOperation::GenerateDataKey]).await,
+        "AccessDeniedException",
+    );
+    assert_eq!(
+        message,
+        expected_message(
+            NOPOLICY_ARN,
+            "CreateGrant",
+            &source,
+            Expect::NoIdentityPolicy
+        )
+    );
+}
