@@ -78,7 +78,7 @@ pub(super) async fn kms_call(
     let (scope, caller) = match &served.cx {
         Some(cx) => (&cx.scope, &cx.caller),
         None => {
-            fallback = sigv4::caller(&headers, state.kms.home());
+            fallback = sigv4::claimed_caller(&headers, state.kms.home(), &state.authentication);
             (&fallback.0, &fallback.1)
         }
     };

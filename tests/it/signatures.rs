@@ -286,6 +286,15 @@ async fn without_verification_the_identity_still_names_the_caller_and_its_accoun
     let key = partner.create_key().send().await.unwrap();
     let arn = key.key_metadata.unwrap().arn.unwrap();
     assert!(arn.contains(&format!(":{OTHER}:key/")), "{arn}");
+    // Unchecked, an Authorization header only has to name the access key.
+    let mut bare = sign(&server, "{}", &amz_date(0), "us-east-1");
+    bare.set(
+        "Authorization",
+        "AWS4-HMAC-SHA256 Credential=AKIAOTHER00000000001/20200101/eu-west-1/kms/aws4_request",
+    );
+    bare.remove("X-Amz-Date");
+    let (status, body) = bare.send(&server).await;
+    assert_eq!(status, 200, "{body}");
     let unknown = client_signing(&server.endpoint(), "us-east-1", "AKIANOBODY", "x", None);
     check_error(
         unknown.list_keys().send().await,
