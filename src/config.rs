@@ -7,8 +7,9 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::kms::Enforcement;
+use crate::kms::Quotas;
 use crate::model::{AccountId, Region, Scope};
-use crate::server::{AdminToken, AllowedHosts, Limits};
+use crate::server::{AdminToken, AllowedHosts, Limits, ThrottleRates};
 
 /// A local server that speaks the AWS KMS API.
 #[derive(Debug, Parser)]
@@ -211,6 +212,20 @@ pub struct ServeArgs {
     /// when the open-files limit is low].
     #[arg(long, env = "KMS_MAX_CONNECTIONS", value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: Option<u32>,
+    /// AWS's request quotas: off; aws (the figures of AWS's documentation); or QUOTA=RATE
+    /// pairs (symmetric, rsa, ecc or an operation name; requests per second), alone or after
+    /// aws (aws,symmetric=100). Over its quota a call gets ThrottlingException.
+    #[arg(
+        long,
+        env = "KMS_THROTTLE",
+        value_name = "RATES",
+        default_value = "off"
+    )]
+    pub throttle: String,
+    /// Resource quotas other than AWS's: NAME=NUMBER pairs (keys, aliases-per-key,
+    /// grants-per-key, grants-per-grantee, tags-per-key, key-policy-bytes).
+    #[arg(long, env = "KMS_QUOTAS", value_name = "QUOTAS", default_value = "")]
+    pub quotas: String,
     /// YAML file of identities: access key ids with their secret, account, principal ARN,
     /// principal tags and IAM policy (README, "Testing permissions"). Without it a 12-digit
     /// access key id is the account and the caller is its root.
@@ -310,6 +325,12 @@ pub struct Config {
     pub limits: Limits,
     /// `--max-connections`, when given.
     pub max_connections: Option<usize>,
+    /// The request quotas applied (`--throttle`).
+    pub throttle: ThrottleRates,
+    /// `--throttle` as given, for the startup line.
+    pub throttle_text: String,
+    /// The resource quotas (`--quotas` over AWS's).
+    pub quotas: Quotas,
     /// `--identities`, when given.
     pub identities: Option<PathBuf>,
     /// `--verify-signatures`.
@@ -346,6 +367,11 @@ impl ServeArgs {
                 ..Limits::default()
             },
             max_connections: self.max_connections.map(|n| n as usize),
+            throttle: ThrottleRates::parse(&self.throttle)
+                .map_err(|e| format!("invalid --throttle {:?}: {e}", self.throttle))?,
+            throttle_text: self.throttle,
+            quotas: Quotas::parse(&self.quotas)
+                .map_err(|e| format!("invalid --quotas {:?}: {e}", self.quotas))?,
             identities: self.identities,
             verify_signatures: self.verify_signatures,
             enforcement: self.enforce_policies,

@@ -163,6 +163,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
     let kms = Kms::open(store, config.home.clone(), Clock::system())
         .context("cannot load the data dir")?
         .with_rsa_pool(RsaPool::new(config.rsa_pool_size))
+        .with_quotas(config.quotas)
         .with_enforcement(config.enforcement);
     match &config.seed {
         Some(path) if path.exists() => {
@@ -195,6 +196,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
         keys = kms.key_count(),
         admin = config.admin,
         max_connections = limits.max_connections,
+        throttle = config.throttle_text.as_str(),
         identities = identities.as_ref().map(|i| i.len()),
         verify_signatures = config.verify_signatures,
         enforce_policies = ?config.enforcement,
@@ -226,6 +228,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
         allowed_hosts: config.allowed_hosts,
         admin_token: config.admin_token,
         limits,
+        throttle: config.throttle,
         authentication: kmsd::server::Authentication {
             identities,
             verify_signatures: config.verify_signatures,

@@ -11,7 +11,8 @@ use crate::kms::encryption::{
 };
 use crate::kms::{self, Context, Kms};
 use crate::model::{
-    DataKeyPairSpec, DataKeySpec, EncryptionAlgorithm, EncryptionContext, MaterialId,
+    DataKeyPairSpec, DataKeySpec, DryRunModifier, EncryptionAlgorithm, EncryptionContext,
+    MaterialId,
 };
 
 /// Largest plaintext and data key, and largest ciphertext blob, in bytes.
@@ -117,6 +118,7 @@ pub(crate) struct DecryptRequest {
     encryption_algorithm: Option<EnumMember<EncryptionAlgorithm>>,
     recipient: Option<WireRecipient>,
     dry_run: Option<bool>,
+    dry_run_modifiers: Option<Vec<EnumMember<DryRunModifier>>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -150,6 +152,7 @@ impl Handler for Decrypt {
             false,
         );
         no_recipient(v, r.recipient.as_ref());
+        dry_run_modifiers(v, r.dry_run_modifiers.as_ref());
         v.names_key(r.key_id.as_deref());
         v.dry_run(r.dry_run);
         Some(DecryptInput {
@@ -190,6 +193,7 @@ pub(crate) struct ReEncryptRequest {
     destination_encryption_algorithm: Option<EnumMember<EncryptionAlgorithm>>,
     grant_tokens: Option<Vec<String>>,
     dry_run: Option<bool>,
+    dry_run_modifiers: Option<Vec<EnumMember<DryRunModifier>>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -233,6 +237,7 @@ impl Handler for ReEncrypt {
         );
         v.grant_tokens(r.grant_tokens.as_ref());
         v.names_key(r.destination_key_id.as_deref());
+        dry_run_modifiers(v, r.dry_run_modifiers.as_ref());
         v.dry_run(r.dry_run);
         Some(ReEncryptInput {
             source: DecryptInput {
@@ -535,5 +540,12 @@ impl Handler for GenerateRandom {
         Ok(GenerateRandomResponse {
             plaintext: Base64Blob(kms.generate_random(cx, len)?),
         })
+    }
+}
+
+/// `DryRunModifiers`: each one of the model's values.
+fn dry_run_modifiers(v: &mut Validator, modifiers: Option<&Vec<EnumMember<DryRunModifier>>>) {
+    for modifier in modifiers.into_iter().flatten() {
+        v.enumeration("dryRunModifiers.member", Some(modifier), false);
     }
 }

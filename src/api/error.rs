@@ -24,6 +24,12 @@ pub enum ErrorCode {
     DryRunOperation,
     /// Decrypt's key does not match the ciphertext.
     IncorrectKey,
+    /// Imported key material that does not suit the key, or is not the material it had.
+    IncorrectKeyMaterial,
+    /// An import token whose parameters expired.
+    ExpiredImportToken,
+    /// An import token kmsd did not issue for this key.
+    InvalidImportToken,
     /// The ciphertext cannot be decrypted.
     InvalidCiphertext,
     /// The key cannot do this operation or algorithm.
@@ -42,6 +48,14 @@ pub enum ErrorCode {
     InvalidGrantToken,
     /// A pagination marker kmsd did not issue.
     InvalidMarker,
+    /// A dependency timed out (HTTP 503; retryable). kmsd sends it only from a fault rule.
+    DependencyTimeout,
+    /// The key is not available right now (HTTP 500; retryable). kmsd sends it only from a
+    /// fault rule.
+    KeyUnavailable,
+    /// The account's request rate for the operation's quota was exceeded (`--throttle`, or a
+    /// fault rule).
+    Throttling,
     /// kmsd failed internally (HTTP 500).
     KmsInternal,
     /// A MAC did not verify.
@@ -86,6 +100,9 @@ impl ErrorCode {
             ErrorCode::Disabled => "DisabledException",
             ErrorCode::DryRunOperation => "DryRunOperationException",
             ErrorCode::IncorrectKey => "IncorrectKeyException",
+            ErrorCode::IncorrectKeyMaterial => "IncorrectKeyMaterialException",
+            ErrorCode::ExpiredImportToken => "ExpiredImportTokenException",
+            ErrorCode::InvalidImportToken => "InvalidImportTokenException",
             ErrorCode::InvalidCiphertext => "InvalidCiphertextException",
             ErrorCode::InvalidKeyUsage => "InvalidKeyUsageException",
             ErrorCode::InvalidGrantId => "InvalidGrantIdException",
@@ -95,6 +112,9 @@ impl ErrorCode {
             ErrorCode::UnrecognizedClient => "UnrecognizedClientException",
             ErrorCode::InvalidGrantToken => "InvalidGrantTokenException",
             ErrorCode::InvalidMarker => "InvalidMarkerException",
+            ErrorCode::DependencyTimeout => "DependencyTimeoutException",
+            ErrorCode::KeyUnavailable => "KeyUnavailableException",
+            ErrorCode::Throttling => "ThrottlingException",
             ErrorCode::KmsInternal => "KMSInternalException",
             ErrorCode::KmsInvalidMac => "KMSInvalidMacException",
             ErrorCode::KmsInvalidSignature => "KMSInvalidSignatureException",
@@ -117,13 +137,30 @@ impl ErrorCode {
     /// The HTTP status: 400 for client faults, except where noted.
     pub fn status(self) -> u16 {
         match self {
-            ErrorCode::KmsInternal => 500,
+            ErrorCode::KmsInternal | ErrorCode::KeyUnavailable => 500,
+            ErrorCode::DependencyTimeout => 503,
             ErrorCode::HostRefused => 403,
             ErrorCode::ServiceUnavailable => 503,
             ErrorCode::RequestEntityTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
             _ => 400,
         }
+    }
+}
+
+/// The errors a fault rule (`POST /_kmsd/faults`) may answer with, by wire name.
+pub const INJECTABLE: [ErrorCode; 5] = [
+    ErrorCode::KmsInternal,
+    ErrorCode::DependencyTimeout,
+    ErrorCode::Throttling,
+    ErrorCode::KeyUnavailable,
+    ErrorCode::KmsInvalidState,
+];
+
+impl ErrorCode {
+    /// The [`INJECTABLE`] error whose `__type` is `name`.
+    pub fn injectable(name: &str) -> Option<ErrorCode> {
+        INJECTABLE.into_iter().find(|code| code.as_str() == name)
     }
 }
 
@@ -168,6 +205,11 @@ impl ApiError {
             ErrorCode::UnsupportedOperation,
             format!("{operation} is not supported by kmsd."),
         )
+    }
+
+    /// `ThrottlingException` with AWS's message, for a call over its request quota.
+    pub fn throttled() -> ApiError {
+        ApiError::new(ErrorCode::Throttling, "Rate exceeded")
     }
 
     /// `SerializationException` for a body that does not decode.
@@ -228,6 +270,9 @@ impl From<kms::Error> for ApiError {
             E::InvalidPublicKey => return ApiError::bare(ErrorCode::Validation),
             E::CiphertextLength { .. } => ErrorCode::InvalidCiphertext,
             E::IncorrectKey => ErrorCode::IncorrectKey,
+            E::IncorrectKeyMaterial(_) => ErrorCode::IncorrectKeyMaterial,
+            E::ExpiredImportToken => ErrorCode::ExpiredImportToken,
+            E::InvalidImportToken(_) => ErrorCode::InvalidImportToken,
             E::InvalidKeyUsage(_) => ErrorCode::InvalidKeyUsage,
             E::AliasAlreadyExists(_) => ErrorCode::AlreadyExists,
             E::NotAuthorized(_) => ErrorCode::NotAuthorized,

@@ -11,7 +11,7 @@ use crate::kms::keys::{
     CreateKeyInput, LIST_KEYS_DEFAULT_LIMIT, ScheduleKeyDeletionInput, UpdateKeyDescriptionInput,
 };
 use crate::kms::{self, Context, Kms, Paging};
-use crate::model::{AwsEnum, Key, KeyRef, KeySpec, KeyState, KeyUsage, Origin};
+use crate::model::{AwsEnum, ExpirationModel, Key, KeyRef, KeySpec, KeyState, KeyUsage, Origin};
 
 /// `KeyMetadata` as DescribeKey, CreateKey and friends return it.
 #[derive(Debug, Serialize)]
@@ -47,6 +47,10 @@ pub(crate) struct KeyMetadata {
     encapsulation_algorithms: Vec<&'static str>,
     multi_region: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    expiration_model: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    valid_to: Option<EpochSeconds>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     current_key_material_id: Option<String>,
 }
 
@@ -73,11 +77,36 @@ impl From<&Key> for KeyMetadata {
             key_agreement_algorithms: names(key.key_agreement_algorithms()),
             encapsulation_algorithms: names(key.encapsulation_algorithms()),
             multi_region: false,
-            current_key_material_id: (key.spec == KeySpec::SymmetricDefault)
-                .then(|| key.current_material().map(|m| m.id.to_string()))
-                .flatten(),
+            expiration_model: expiration_model(key).map(ExpirationModel::as_str),
+            valid_to: key.imports.earliest_valid_to().map(EpochSeconds::from),
+            current_key_material_id: current_key_material_id(key),
         }
     }
+}
+
+/// `ExpirationModel`: for a key with imported material, whether any present material expires;
+/// absent until material was imported, and for other origins.
+fn expiration_model(key: &Key) -> Option<ExpirationModel> {
+    if key.origin != Origin::External || key.imports.materials.iter().all(|m| !m.imported) {
+        return None;
+    }
+    Some(if key.imports.earliest_valid_to().is_some() {
+        ExpirationModel::KeyMaterialExpires
+    } else {
+        ExpirationModel::KeyMaterialDoesNotExpire
+    })
+}
+
+/// `CurrentKeyMaterialId`: symmetric encryption keys only; for imported material, the current
+/// one's id even while it waits to be imported again.
+fn current_key_material_id(key: &Key) -> Option<String> {
+    if key.spec != KeySpec::SymmetricDefault {
+        return None;
+    }
+    if key.origin == Origin::External {
+        return key.imports.current().map(|m| m.id.to_string());
+    }
+    key.current_material().map(|m| m.id.to_string())
 }
 
 /// The AWS spellings of a list of enum values.

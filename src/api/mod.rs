@@ -6,9 +6,9 @@ mod aliases;
 mod encapsulation;
 mod encryption;
 pub mod error;
-mod grants;
+pub(crate) mod grants;
 mod import;
-mod keys;
+pub(crate) mod keys;
 mod policies;
 mod rotation;
 mod signing;
@@ -21,7 +21,7 @@ pub use error::{ApiError, ErrorCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::kms::{Context, Enforcement, Kms, RequestFacts};
+use crate::kms::{Context, Kms, RequestFacts};
 use crate::model::Operation;
 use wire::Validator;
 
@@ -31,7 +31,7 @@ pub(crate) trait Handler {
     /// The request body, as the wire spells it. It also serializes, for the audit trail.
     type Request: DeserializeOwned + Serialize + Send + 'static;
     /// The request in domain terms, with nothing optional that the operation requires.
-    type Input;
+    type Input: Send + 'static;
     /// The response body.
     type Response: Serialize;
 
@@ -60,9 +60,16 @@ pub trait Call: Send {
     /// `requestParameters`), with secrets and blobs left out.
     fn audit_parameters(&self) -> serde_json::Value;
 
-    /// Parses, serves and encodes the request for the call `cx`: the JSON response body, or
-    /// the error. A successful cryptographic call records its use of its keys. The answer may
-    /// only be sent once `kms` says the call's [`Context::seen`] write is durable.
+    /// Checks the request against the model's constraints and the rules that need no state,
+    /// and turns it into the operation's typed input. Records in `cx` the key the request
+    /// names and its `DryRun`, so that the server knows them before the call runs (for fault
+    /// rules and throttling). Calling it again does nothing.
+    fn parse(&mut self, cx: &mut Context) -> Result<(), ApiError>;
+
+    /// Serves and encodes the request for the call `cx` (parsing it first if [`Call::parse`]
+    /// was not called): the JSON response body, or the error. A successful cryptographic call
+    /// records its use of its keys. The answer may only be sent once `kms` says the call's
+    /// [`Context::seen`] write is durable.
     fn run(self: Box<Self>, kms: &Kms, cx: &mut Context) -> Result<Vec<u8>, ApiError>;
 }
 
@@ -164,45 +171,69 @@ pub fn dispatch(kms: &Kms, cx: &mut Context, body: &[u8]) -> Result<Vec<u8>, Api
     decode(body)?.run(kms, cx)
 }
 
-/// A decoded request of the operation `H`.
-struct Decoded<H: Handler>(H::Request);
+/// A decoded request of the operation `H`: the wire request until [`Call::parse`] turns it
+/// into the typed input.
+struct Decoded<H: Handler> {
+    request: Option<H::Request>,
+    input: Option<H::Input>,
+    heavy: bool,
+}
 
 fn decode<H: Handler + 'static>(body: &[u8]) -> Result<Box<dyn Call>, ApiError> {
-    Ok(Box::new(Decoded::<H>(decode_body(body)?)))
+    let request: H::Request = decode_body(body)?;
+    Ok(Box::new(Decoded::<H> {
+        heavy: H::heavy(&request),
+        request: Some(request),
+        input: None,
+    }))
 }
 
 impl<H: Handler + 'static> Call for Decoded<H> {
     fn heavy(&self) -> bool {
-        H::heavy(&self.0)
+        self.heavy
     }
 
     fn audit_parameters(&self) -> serde_json::Value {
-        audit_members(serde_json::to_value(&self.0).unwrap_or_default())
+        match &self.request {
+            Some(request) => audit_members(serde_json::to_value(request).unwrap_or_default()),
+            None => serde_json::Value::Null,
+        }
     }
 
-    fn run(self: Box<Self>, kms: &Kms, cx: &mut Context) -> Result<Vec<u8>, ApiError> {
-        if kms.enforcement() != Enforcement::Off {
-            cx.facts = request_facts(&serde_json::to_value(&self.0).unwrap_or_default());
+    fn parse(&mut self, cx: &mut Context) -> Result<(), ApiError> {
+        let Some(request) = self.request.take() else {
+            return Ok(());
+        };
+        if cx.authorizing {
+            cx.facts = request_facts(&serde_json::to_value(&request).unwrap_or_default());
         }
         let mut v = Validator::default();
-        let input = H::parse(self.0, &mut v);
+        let input = H::parse(request, &mut v);
         cx.named_key = v.named_key.take();
         cx.dry_run = v.dry_run;
         v.finish()?;
         // Invariant: `parse` returns `None` only after recording why, which `finish` reports.
-        let input = input.ok_or_else(|| {
+        self.input = Some(input.ok_or_else(|| {
             ApiError::new(
                 ErrorCode::KmsInternal,
                 "kmsd could not read a member of the request.",
             )
-        })?;
+        })?);
+        Ok(())
+    }
+
+    fn run(mut self: Box<Self>, kms: &Kms, cx: &mut Context) -> Result<Vec<u8>, ApiError> {
+        self.parse(cx)?;
+        let input = self
+            .input
+            .take()
+            .ok_or_else(|| ApiError::new(ErrorCode::KmsInternal, "kmsd ran a request twice."))?;
         let response = H::handle(kms, cx, input)?;
         kms.record_usage(cx);
         Ok(wire::to_json(&response))
     }
 }
 
-/// Members that hold secrets or bulk data, left out of audit records (as CloudTrail does).
 /// The members policy conditions test, read from the request as it came (before parsing, so
 /// that a denied call is denied whatever else is wrong with it, as in AWS).
 fn request_facts(request: &serde_json::Value) -> RequestFacts {
@@ -262,6 +293,7 @@ fn request_facts(request: &serde_json::Value) -> RequestFacts {
     }
 }
 
+/// Members that hold secrets or bulk data, left out of audit records (as CloudTrail does).
 const UNLOGGED_MEMBERS: &[&str] = &[
     "Plaintext",
     "CiphertextBlob",

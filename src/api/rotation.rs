@@ -12,7 +12,7 @@ use crate::kms::rotation::{
     EnableKeyRotationInput, LIST_KEY_ROTATIONS_DEFAULT_LIMIT, ListKeyRotationsInput,
 };
 use crate::kms::{Context, Kms, Paging};
-use crate::model::{IncludeKeyMaterial, KeyRef};
+use crate::model::{ExpirationModel, ImportState, IncludeKeyMaterial, KeyRef};
 
 /// EnableKeyRotation.
 pub(crate) struct EnableKeyRotation;
@@ -166,14 +166,22 @@ pub(crate) struct ListKeyRotationsResponse {
     truncated: bool,
 }
 
-/// `RotationsListEntry`. The import fields (`ImportState`, `ExpirationModel`, ...) belong to
-/// keys with imported material, which kmsd does not have yet.
+/// `RotationsListEntry`. The import fields (`ImportState`, `ExpirationModel`, ...) are there
+/// for symmetric keys with imported material only.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct RotationsListEntry {
     key_id: String,
     key_material_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_material_description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    import_state: Option<&'static str>,
     key_material_state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expiration_model: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    valid_to: Option<EpochSeconds>,
     #[serde(skip_serializing_if = "Option::is_none")]
     rotation_date: Option<EpochSeconds>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -211,16 +219,31 @@ impl Handler for ListKeyRotations {
             rotations: page
                 .items
                 .into_iter()
-                .map(|entry| RotationsListEntry {
-                    key_id: key.arn.key_id.to_string(),
-                    key_material_id: entry.material_id.to_string(),
-                    key_material_state: if entry.current {
-                        "CURRENT"
-                    } else {
-                        "NON_CURRENT"
-                    },
-                    rotation_date: entry.rotation.map(|(date, _)| date.into()),
-                    rotation_type: entry.rotation.map(|(_, kind)| kind.as_str()),
+                .map(|entry| {
+                    let import = entry.import.as_ref();
+                    RotationsListEntry {
+                        key_id: key.arn.key_id.to_string(),
+                        key_material_id: entry.material_id.to_string(),
+                        key_material_description: import.and_then(|m| m.description.clone()),
+                        import_state: import.map(|m| {
+                            if m.imported {
+                                ImportState::Imported.as_str()
+                            } else {
+                                ImportState::PendingImport.as_str()
+                            }
+                        }),
+                        key_material_state: entry.state.as_str(),
+                        expiration_model: import.map(|m| {
+                            if m.valid_to.is_some() {
+                                ExpirationModel::KeyMaterialExpires.as_str()
+                            } else {
+                                ExpirationModel::KeyMaterialDoesNotExpire.as_str()
+                            }
+                        }),
+                        valid_to: import.and_then(|m| m.valid_to).map(EpochSeconds::from),
+                        rotation_date: entry.rotation.map(|(date, _)| date.into()),
+                        rotation_type: entry.rotation.map(|(_, kind)| kind.as_str()),
+                    }
                 })
                 .collect(),
             truncated: page.next_marker.is_some(),

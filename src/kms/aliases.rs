@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use super::{Context, Error, Kms, Page, Paging, Result, managed, paginate};
-use crate::model::{Alias, AliasName, KeyRef, KeyState};
+use super::{Context, Error, Kms, Page, Paging, Result, State, managed, paginate};
+use crate::model::{Alias, AliasName, Key, KeyRef, KeyState, Scope};
 
 /// CreateAlias's and UpdateAlias's request.
 #[derive(Debug)]
@@ -55,6 +55,7 @@ impl Kms {
             {
                 return Err(Error::AliasAlreadyExists(input.name.arn(caller)));
             }
+            check_alias_quota(state, caller, &key, self.quotas.aliases_per_key)?;
             changes.put_alias(
                 caller,
                 Alias {
@@ -114,6 +115,9 @@ impl Kms {
                     key.usage,
                     key.spec
                 )));
+            }
+            if alias.target != key.arn.key_id {
+                check_alias_quota(state, caller, &key, self.quotas.aliases_per_key)?;
             }
             alias.target = key.arn.key_id.clone();
             alias.last_updated = now;
@@ -204,4 +208,22 @@ impl Kms {
             },
         ))
     }
+}
+
+/// `LimitExceededException` when `key` already has the most aliases the quota allows
+/// (customer-created aliases only: `alias/aws/` ones do not count).
+fn check_alias_quota(state: &State, scope: &Scope, key: &Key, most: usize) -> Result<()> {
+    let count = state.partition(scope).map_or(0, |p| {
+        p.aliases
+            .values()
+            .filter(|a| a.target == key.arn.key_id && !a.name.as_str().starts_with("alias/aws/"))
+            .count()
+    });
+    if count >= most {
+        return Err(Error::LimitExceeded(format!(
+            "The KMS key {} has the most aliases allowed ({most}).",
+            key.arn
+        )));
+    }
+    Ok(())
 }

@@ -27,8 +27,10 @@ pub struct Context {
     pub dry_run: bool,
     /// The key the request names, as given (for the log line and the audit trail).
     pub named_key: Option<String>,
-    /// What the request says that policy conditions test; filled only when policies are
-    /// enforced.
+    /// Whether the call is authorised (`--enforce-policies` on or audit): then parsing
+    /// records the request's condition keys in `facts`.
+    pub authorizing: bool,
+    /// What the request says that policy conditions test; filled only when `authorizing`.
     pub facts: RequestFacts,
     /// With `--enforce-policies=audit`: why enforcement would have denied this call, each
     /// check that would have failed.
@@ -120,6 +122,7 @@ impl Context {
             operation,
             dry_run: false,
             named_key: None,
+            authorizing: false,
             facts: RequestFacts::default(),
             would_deny: Vec::new(),
             seen: WriteSeq::default(),

@@ -5,7 +5,8 @@
 use std::sync::atomic::Ordering;
 
 use super::{
-    Change, Changes, Error, Kms, MAX_OFFSET_SECONDS, Result, State, WriteSeq, deletion, rotation,
+    Change, Changes, Error, Kms, MAX_OFFSET_SECONDS, Result, State, WriteSeq, deletion, import,
+    rotation,
 };
 use crate::model::{Key, KeyArn, KeyState, Timestamp};
 
@@ -16,6 +17,8 @@ pub struct Applied {
     pub rotated: Vec<KeyArn>,
     /// Keys that were deleted, in ARN order.
     pub deleted: Vec<KeyArn>,
+    /// Keys whose imported material expired (and was deleted), in ARN order.
+    pub expired: Vec<KeyArn>,
 }
 
 /// What an advance of the clock did.
@@ -55,20 +58,44 @@ impl Kms {
         self.durably(|seen| self.advance_clock_locked(seen, seconds))
     }
 
+    /// What [`Kms::advance_clock`] with `seconds` would do now, without doing it: the time
+    /// the clock would show and the keys that would rotate or be deleted. Nothing changes.
+    pub fn preview_advance(&self, seconds: u64) -> Result<Advanced> {
+        let offset = self.offset_after(seconds)?;
+        let at = self.clock.at_offset(offset);
+        let mut applied = Applied::default();
+        due_changes(
+            &self.read_seeing(&mut WriteSeq::default()),
+            at,
+            &mut Changes::default(),
+            &mut applied,
+        );
+        Ok(Advanced {
+            now: at,
+            offset_seconds: offset,
+            applied,
+        })
+    }
+
     fn advance_clock_locked(&self, seen: &mut WriteSeq, seconds: u64) -> Result<Advanced> {
         let _writer = self.lock_writer();
-        let offset = self.clock.offset_after(seconds).ok_or_else(|| {
-            Error::Validation(format!(
-                "seconds must be a positive integer, and the clock cannot run more than \
-                 {MAX_OFFSET_SECONDS} seconds ahead of system time (it is {} ahead now).",
-                self.clock.offset_seconds()
-            ))
-        })?;
+        let offset = self.offset_after(seconds)?;
         let applied = self.apply_due_at(seen, self.clock.at_offset(offset), Some(offset))?;
         Ok(Advanced {
             now: self.clock.now(),
             offset_seconds: self.clock.offset_seconds(),
             applied,
+        })
+    }
+
+    /// The clock's offset after moving `seconds` forward, or why it cannot move that far.
+    fn offset_after(&self, seconds: u64) -> Result<u64> {
+        self.clock.offset_after(seconds).ok_or_else(|| {
+            Error::Validation(format!(
+                "seconds must be a positive integer, and the clock cannot run more than \
+                 {MAX_OFFSET_SECONDS} seconds ahead of system time (it is {} ahead now).",
+                self.clock.offset_seconds()
+            ))
         })
     }
 
@@ -105,13 +132,18 @@ impl Kms {
 }
 
 /// When something next happens to `key` by itself, if ever: its deletion while it is pending
-/// deletion, its next automatic rotation while it is enabled. Disabled keys have no deadline:
+/// deletion, its next automatic rotation while it is enabled, the expiry of imported material. Disabled keys have no deadline:
 /// KMS does not rotate them, and EnableKey catches up.
 pub(super) fn deadline(key: &Key) -> Option<Timestamp> {
-    match key.state {
+    let own = match key.state {
         KeyState::PendingDeletion => key.deletion.map(|d| d.date),
         KeyState::Enabled => key.rotation.schedule.map(|s| s.next),
         _ => None,
+    };
+    // Imported material expires in every state.
+    match (own, import::next_expiry(key)) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 
@@ -139,15 +171,23 @@ fn due_changes(state: &State, now: Timestamp, changes: &mut Changes, applied: &m
                 applied.deleted.push(key.arn.clone());
                 continue;
             }
-            let mut rotated = Key::clone(key);
-            if rotation::rotate_due(&mut rotated, now) {
-                changes.put_key(rotated);
+            let mut changed = Key::clone(key);
+            let expired = import::expire_due(&mut changed, now);
+            let rotated = rotation::rotate_due(&mut changed, now);
+            if expired || rotated {
+                changes.put_key(changed);
+            }
+            if expired {
+                applied.expired.push(key.arn.clone());
+            }
+            if rotated {
                 applied.rotated.push(key.arn.clone());
             }
         }
     }
     applied.deleted.sort_by_key(KeyArn::to_string);
     applied.rotated.sort_by_key(KeyArn::to_string);
+    applied.expired.sort_by_key(KeyArn::to_string);
 }
 
 #[cfg(test)]

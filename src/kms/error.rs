@@ -54,6 +54,19 @@ pub enum Error {
     /// Decrypt's `KeyId` is not the key that produced the ciphertext.
     #[error("The key ID in the request does not identify a CMK that can perform this operation.")]
     IncorrectKey,
+    /// Imported key material that does not suit the key, or is not the material the key had
+    /// (or is, where new material was expected).
+    #[error("{0}")]
+    IncorrectKeyMaterial(String),
+    /// ImportKeyMaterial with a token whose parameters expired.
+    #[error(
+        "The import token has expired. Use GetParametersForImport to get a new public key and \
+         import token, wrap the key material with the new public key, and try again."
+    )]
+    ExpiredImportToken,
+    /// ImportKeyMaterial with a token kmsd did not issue for the key.
+    #[error("{0}")]
+    InvalidImportToken(String),
     /// GetKeyPolicy or PutKeyPolicy with a policy name other than `default`.
     #[error("No such policy exists")]
     PolicyNotFound,

@@ -22,10 +22,6 @@ use crate::model::{
 
 /// ListGrants's and ListRetirableGrants's most items per page (their documented maximum).
 pub const LIST_GRANTS_MAX_LIMIT: usize = 100;
-/// The most grants one key can have (a KMS quota).
-pub const MAX_GRANTS_PER_KEY: usize = 50_000;
-/// The most grants one key can have for one grantee principal (a KMS quota).
-pub const MAX_GRANTS_PER_GRANTEE: usize = 500;
 
 /// CreateGrant's request.
 #[derive(Debug, Clone)]
@@ -108,7 +104,7 @@ impl Kms {
     ) -> Result<CreatedGrant> {
         self.authorize_ref(cx, &request.key, Access::CrossAccountKeyOnly)?;
         let now = self.clock.now();
-        let (caller, dry_run) = (&cx.scope, cx.dry_run);
+        let (caller, dry_run, quotas) = (&cx.scope, cx.dry_run, self.quotas);
         let (key, created) = self.mutate(&mut cx.seen, |state, changes| {
             let stored = state.resolve(caller, &request.key, Access::CrossAccountKeyOnly)?;
             stored.require_enabled()?;
@@ -147,10 +143,10 @@ impl Kms {
                 };
                 return Ok((stored.clone(), found));
             }
-            if stored.grants.len() >= MAX_GRANTS_PER_KEY {
+            if stored.grants.len() >= quotas.grants_per_key {
                 return Err(Error::LimitExceeded(format!(
-                    "The KMS key {} has the most grants allowed ({MAX_GRANTS_PER_KEY}).",
-                    stored.arn
+                    "The KMS key {} has the most grants allowed ({}).",
+                    stored.arn, quotas.grants_per_key
                 )));
             }
             let for_grantee = stored
@@ -158,11 +154,11 @@ impl Kms {
                 .iter()
                 .filter(|g| g.grantee == grant.grantee)
                 .count();
-            if for_grantee >= MAX_GRANTS_PER_GRANTEE {
+            if for_grantee >= quotas.grants_per_grantee {
                 return Err(Error::LimitExceeded(format!(
                     "The KMS key {} has the most grants allowed for grantee principal {} \
-                     ({MAX_GRANTS_PER_GRANTEE}).",
-                    stored.arn, grant.grantee
+                     ({}).",
+                    stored.arn, grant.grantee, quotas.grants_per_grantee
                 )));
             }
             if dry_run {

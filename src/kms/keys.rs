@@ -10,8 +10,8 @@ use super::{Context, Error, Kms, Page, Paging, Result, paginate, policies, rotat
 use crate::crypto::asymmetric::{AsymmetricKey, KeyPairKind};
 use crate::crypto::{self, KeyMaterial};
 use crate::model::{
-    Deletion, Key, KeyArn, KeyId, KeyManager, KeyPolicy, KeyRef, KeyRotation, KeySpec, KeyState,
-    KeyUsage, Material, MaterialId, Origin,
+    Deletion, Imports, Key, KeyArn, KeyId, KeyManager, KeyPolicy, KeyRef, KeyRotation, KeySpec,
+    KeyState, KeyUsage, Material, MaterialId, Origin,
 };
 
 /// CreateKey's request.
@@ -77,9 +77,17 @@ impl Kms {
         };
         super::rules::check_spec_and_usage(spec, usage)?;
         let origin = input.origin.unwrap_or(Origin::AwsKms);
-        if origin != Origin::AwsKms || input.custom_key_store_id.is_some() {
+        let external = origin == Origin::External;
+        if !matches!(origin, Origin::AwsKms | Origin::External)
+            || input.custom_key_store_id.is_some()
+        {
             return Err(Error::Unsupported(format!(
                 "Origin {origin} and custom key stores are not supported by kmsd yet."
+            )));
+        }
+        if external && !supports_import(spec) {
+            return Err(Error::Unsupported(format!(
+                "KeySpec {spec} does not support imported key material (Origin EXTERNAL)."
             )));
         }
         if input.multi_region {
@@ -88,7 +96,7 @@ impl Kms {
             ));
         }
         if let Some(policy) = &input.policy {
-            policies::check_policy(policy)?;
+            policies::check_policy(policy, &self.quotas)?;
         }
         self.authorize_action(cx, None, "CreateKey")?;
         if let Some(policy) = &input.policy {
@@ -97,7 +105,7 @@ impl Kms {
         let mut input = input;
         let custom = LocalStackTags::take(&mut input.tags);
         let mut key_tags = BTreeMap::new();
-        tags::merge_tags(&mut key_tags, input.tags)?;
+        tags::merge_tags(&mut key_tags, input.tags, &self.quotas)?;
 
         let key_id = match &custom.key_id {
             Some(id) => KeyId::parse(id).ok_or_else(|| {
@@ -107,16 +115,18 @@ impl Kms {
             })?,
             None => KeyId::generate(),
         };
-        let (secret, material_id) = match &custom.key_material {
+        let material = match &custom.key_material {
+            // An EXTERNAL key waits for its material to be imported.
+            None if external => None,
             Some(encoded) => {
                 let secret = custom_material(spec, encoded)?;
                 let id = seed::derived_material_id(key_id.as_str(), &secret);
-                (secret, id)
+                Some((secret, id))
             }
-            None => (
+            None => Some((
                 self.generate_material(spec)?,
                 MaterialId(crypto::random_array()),
-            ),
+            )),
         };
         let now = self.clock.now();
         let arn = KeyArn {
@@ -133,26 +143,52 @@ impl Kms {
             spec,
             origin,
             manager: KeyManager::Customer,
-            state: KeyState::Enabled,
+            state: if material.is_some() {
+                KeyState::Enabled
+            } else {
+                KeyState::PendingImport
+            },
             deletion: None,
-            materials: Arc::new([Material {
-                id: material_id,
-                secret,
-                created: now,
-            }]),
+            materials: material
+                .into_iter()
+                .map(|(secret, id)| Material {
+                    id,
+                    secret,
+                    created: now,
+                })
+                .collect(),
             tags: key_tags,
             arn,
             rotation: KeyRotation::default(),
             grants: Vec::new(),
+            imports: Imports::default(),
         };
+        let mut key = key;
+        if external {
+            // LocalStack's `_custom_key_material_` on an EXTERNAL key: imported at creation.
+            key.imports = Imports::all_imported(&key.materials);
+        }
         let key = self.mutate(&mut cx.seen, |state, changes| {
-            if state
-                .partition(&cx.scope)
-                .is_some_and(|p| p.keys.contains_key(&key.arn.key_id))
-            {
+            let partition = state.partition(&cx.scope);
+            if partition.is_some_and(|p| p.keys.contains_key(&key.arn.key_id)) {
                 return Err(Error::Validation(format!(
                     "A key with the id {} already exists.",
                     key.arn.key_id
+                )));
+            }
+            // AWS managed keys do not count against the quota.
+            let customer_keys = partition.map_or(0, |p| {
+                p.keys
+                    .values()
+                    .filter(|k| k.manager == KeyManager::Customer)
+                    .count()
+            });
+            if customer_keys >= self.quotas.keys {
+                return Err(Error::LimitExceeded(format!(
+                    "The account {} has the most KMS keys allowed in {} ({}).",
+                    cx.scope.account.as_str(),
+                    cx.scope.region.as_str(),
+                    self.quotas.keys
                 )));
             }
             Ok(changes.put_key(key))
@@ -276,11 +312,31 @@ impl Kms {
             if key.state != KeyState::PendingDeletion {
                 return Err(Error::NotPendingDeletion(key.arn.clone()));
             }
-            key.state = KeyState::Disabled;
+            // A key whose imported material expired or was deleted meanwhile waits for it.
+            key.state = if key.origin == Origin::External && !key.imports.complete() {
+                KeyState::PendingImport
+            } else {
+                KeyState::Disabled
+            };
             key.deletion = None;
             Ok(())
         })
     }
+}
+
+/// Whether AWS lets a key of `spec` have imported material: symmetric, HMAC, RSA, ECC and SM2
+/// keys can; Ed25519, ML-DSA and ML-KEM keys cannot.
+fn supports_import(spec: KeySpec) -> bool {
+    !matches!(
+        spec,
+        KeySpec::EccNistEdwards25519
+            | KeySpec::MlDsa44
+            | KeySpec::MlDsa65
+            | KeySpec::MlDsa87
+            | KeySpec::MlKem512
+            | KeySpec::MlKem768
+            | KeySpec::MlKem1024
+    )
 }
 
 /// LocalStack's CreateKey tags: `_custom_id_` fixes the key id and `_custom_key_material_`

@@ -148,6 +148,7 @@ impl ManagedService {
                 history: Vec::new(),
             },
             grants: Vec::new(),
+            imports: crate::model::Imports::default(),
         }
     }
 }

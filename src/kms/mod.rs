@@ -16,10 +16,12 @@ pub mod encapsulation;
 pub mod encryption;
 mod error;
 pub mod grants;
-mod import;
+pub mod import;
+pub mod inspect;
 pub mod keys;
 mod managed;
 pub mod policies;
+mod quotas;
 mod resolve;
 pub mod rotation;
 mod rules;
@@ -34,6 +36,7 @@ pub use clock::{Clock, MAX_OFFSET_SECONDS};
 pub use context::{Caller, Context, RequestFacts};
 pub use durability::{Durable, WriteSeq};
 pub use error::{Denial, Error, Result};
+pub use quotas::Quotas;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -68,6 +71,11 @@ pub struct Kms {
     visible: AtomicU64,
     /// Which writes are on disk; flushes them in groups.
     durability: durability::Durability,
+    /// The resource quotas calls are held to.
+    quotas: Quotas,
+    /// Counts the writes and resets made visible, so a client can tell cheaply whether
+    /// anything changed since it last looked ([`Kms::revision`]).
+    revision: AtomicU64,
     /// Whether calls are authorised by policies and grants (`--enforce-policies`).
     enforcement: Enforcement,
 }
@@ -227,6 +235,8 @@ impl Kms {
             tracking_start,
             visible: AtomicU64::new(0),
             durability,
+            quotas: Quotas::default(),
+            revision: AtomicU64::new(0),
             enforcement: Enforcement::Off,
         })
     }
@@ -246,6 +256,17 @@ impl Kms {
     pub fn with_rsa_pool(mut self, pool: RsaPool) -> Kms {
         self.rsa_pool = pool;
         self
+    }
+
+    /// Holds calls to `quotas` instead of AWS's default resource quotas.
+    pub fn with_quotas(mut self, quotas: Quotas) -> Kms {
+        self.quotas = quotas;
+        self
+    }
+
+    /// The resource quotas calls are held to.
+    pub fn quotas(&self) -> &Quotas {
+        &self.quotas
     }
 
     /// Notes that a request arrived, so background work (filling the RSA key pool) holds
@@ -282,6 +303,7 @@ impl Kms {
         *self.state.write().unwrap_or_else(PoisonError::into_inner) = State::default();
         self.next_due.store(u64::MAX, Ordering::Release);
         self.usage.clear();
+        self.revision.fetch_add(1, Ordering::AcqRel);
         drop(writer);
         self.durability.sync()
     }
@@ -447,6 +469,7 @@ impl Kms {
             }
         }
         self.visible.store(seq.0, Ordering::Release);
+        self.revision.fetch_add(1, Ordering::AcqRel);
         *seen = (*seen).max(seq);
         Ok(out)
     }

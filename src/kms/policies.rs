@@ -2,15 +2,12 @@
 //! `iam` does for enforcement (`access.rs`), so what is accepted is what is evaluated.
 
 use super::resolve::Access;
-use super::{Context, Error, Kms, Result};
+use super::{Context, Error, Kms, Quotas, Result};
 use crate::iam::Policy;
 use crate::model::{KeyPolicy, KeyRef};
 
 /// The only policy name KMS has.
 pub const POLICY_NAME: &str = "default";
-
-/// The largest key policy KMS accepts, in bytes.
-pub const MAX_POLICY_BYTES: usize = 32 * 1024;
 
 /// GetKeyPolicy's request.
 #[derive(Debug)]
@@ -44,7 +41,7 @@ impl Kms {
     /// PutKeyPolicy.
     pub fn put_key_policy(&self, cx: &mut Context, input: PutKeyPolicyInput) -> Result<()> {
         check_policy_name(input.name.as_deref())?;
-        check_policy(&input.policy)?;
+        check_policy(&input.policy, &self.quotas)?;
         if self.enforcing() {
             let key = self.resolve(cx, &input.key, Access::Own)?;
             self.check_lockout(cx, &input.policy, Some(&key.arn))?;
@@ -80,11 +77,12 @@ fn check_policy_name(name: Option<&str>) -> Result<()> {
 }
 
 /// A policy must fit the quota and be a key policy in IAM's grammar.
-pub(super) fn check_policy(policy: &str) -> Result<()> {
-    if policy.len() > MAX_POLICY_BYTES {
+pub(super) fn check_policy(policy: &str, quotas: &Quotas) -> Result<()> {
+    if policy.len() > quotas.key_policy_bytes {
         return Err(Error::LimitExceeded(format!(
-            "The key policy is {} bytes; the quota is {MAX_POLICY_BYTES} bytes.",
-            policy.len()
+            "The key policy is {} bytes; the quota is {} bytes.",
+            policy.len(),
+            quotas.key_policy_bytes
         )));
     }
     Policy::parse_key_policy(policy)

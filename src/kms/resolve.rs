@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use super::{Context, Error, Kms, Result, State, managed};
-use crate::model::{AccountId, AliasName, Key, KeyArn, KeyId, KeyRef, PARTITION, Scope};
+use crate::model::{AccountId, AliasName, Key, KeyArn, KeyId, KeyRef, KeySpec, PARTITION, Scope};
 
 /// How an operation may name its key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +92,19 @@ impl Kms {
             },
             found => found,
         }
+    }
+}
+
+impl Kms {
+    /// The spec of the key that `key` (a key id, key ARN, alias name or alias ARN) names for a
+    /// call in `scope`, if it exists: which request quota a call counts against. It applies
+    /// nothing that fell due and records nothing; the call itself resolves the key again.
+    pub fn key_spec(&self, scope: &Scope, key: &str) -> Option<KeySpec> {
+        let state = self.state(&mut super::WriteSeq::default());
+        state
+            .resolve(scope, &KeyRef::parse(key), Access::CrossAccount)
+            .ok()
+            .map(|key| key.spec)
     }
 }
 

@@ -10,8 +10,8 @@ use super::resolve::Access;
 use super::{Context, Error, Kms, Page, Paging, Result};
 use crate::crypto::{self, KeyMaterial};
 use crate::model::{
-    Key, KeyRef, KeySpec, KeyState, KeyUsage, Material, MaterialId, Origin, RotationRecord,
-    RotationSchedule, RotationType, Timestamp,
+    ImportedMaterial, Key, KeyMaterialState, KeyRef, KeySpec, KeyState, KeyUsage, Material,
+    MaterialId, Origin, RotationRecord, RotationSchedule, RotationType, Timestamp,
 };
 
 /// `RotationPeriodInDays` when EnableKeyRotation does not say.
@@ -38,14 +38,17 @@ pub struct RotationStatus {
 }
 
 /// One ListKeyRotations entry: a material of the key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RotationEntry {
     /// `KeyMaterialId`.
     pub material_id: MaterialId,
-    /// Whether it seals new data (`KeyMaterialState` `CURRENT`, else `NON_CURRENT`).
-    pub current: bool,
-    /// The rotation that created it; `None` for the key's first material.
+    /// `KeyMaterialState`.
+    pub state: KeyMaterialState,
+    /// The rotation that created it; `None` for the key's first material, and for imported
+    /// material pending rotation.
     pub rotation: Option<(Timestamp, RotationType)>,
+    /// Its import, for a symmetric key with imported material.
+    pub import: Option<ImportedMaterial>,
 }
 
 /// EnableKeyRotation's request.
@@ -145,13 +148,15 @@ impl Kms {
         Ok(status)
     }
 
-    /// RotateKeyOnDemand: new material now. It completes at once, so GetKeyRotationStatus never
-    /// shows an `OnDemandRotationStartDate`. The automatic schedule does not change.
+    /// RotateKeyOnDemand: new material now (for imported material, the material imported
+    /// for it, `PENDING_ROTATION`, becomes current). It completes at once, so
+    /// GetKeyRotationStatus never shows an `OnDemandRotationStartDate`. The automatic schedule
+    /// does not change.
     pub fn rotate_key_on_demand(&self, cx: &mut Context, key_ref: &KeyRef) -> Result<Arc<Key>> {
         let now = self.clock.now();
         self.update_key_returning(cx, key_ref, |key| {
             require_rotation_state(key)?;
-            check_rotatable(key)?;
+            check_on_demand_rotatable(key)?;
             let done = key
                 .rotation
                 .history
@@ -176,6 +181,9 @@ impl Kms {
                         .into(),
                 ));
             }
+            if key.origin == Origin::External {
+                return rotate_imported(key, now);
+            }
             rotate(key, now, RotationType::OnDemand);
             Ok(())
         })
@@ -195,26 +203,9 @@ impl Kms {
         if include_first {
             // "This parameter can only be used with KMS keys that support automatic or
             // on-demand key rotation."
-            check_rotatable(&key)?;
+            check_on_demand_rotatable(&key)?;
         }
-        let current = key.current_material().map(|m| m.id);
-        let first = key
-            .materials
-            .first()
-            .filter(|_| include_first)
-            .map(|m| RotationEntry {
-                material_id: m.id,
-                current: Some(m.id) == current,
-                rotation: None,
-            });
-        let entries: Vec<RotationEntry> = first
-            .into_iter()
-            .chain(key.rotation.history.iter().map(|r| RotationEntry {
-                material_id: r.material_id,
-                current: Some(r.material_id) == current,
-                rotation: Some((r.date, r.kind)),
-            }))
-            .collect();
+        let entries = rotation_entries(&key, include_first);
         let start = match marker {
             None => 0,
             Some(m) => {
@@ -225,13 +216,99 @@ impl Kms {
                     + 1
             }
         };
-        let items: Vec<RotationEntry> = entries.iter().skip(start).take(limit).copied().collect();
+        let items: Vec<RotationEntry> = entries.iter().skip(start).take(limit).cloned().collect();
         let next_marker = (start + items.len() < entries.len())
             .then(|| items.last().map(|e| e.material_id.to_string()))
             .flatten();
         cx.uses(&key);
         Ok((key, Page { items, next_marker }))
     }
+}
+
+/// The materials ListKeyRotations lists: those rotations made current, oldest first, and with
+/// `include_first` the key's first material before them and imported material pending
+/// rotation after them.
+fn rotation_entries(key: &Key, include_first: bool) -> Vec<RotationEntry> {
+    if key.origin == Origin::External {
+        let symmetric = key.spec == KeySpec::SymmetricDefault;
+        let entry = |m: &ImportedMaterial| RotationEntry {
+            material_id: m.id,
+            state: m.state,
+            rotation: key
+                .rotation
+                .history
+                .iter()
+                .find(|r| r.material_id == m.id)
+                .map(|r| (r.date, r.kind)),
+            import: symmetric.then(|| m.clone()),
+        };
+        return key
+            .imports
+            .materials
+            .iter()
+            .map(entry)
+            .filter(|e| include_first || e.rotation.is_some())
+            .collect();
+    }
+    let current = key.current_material().map(|m| m.id);
+    let state = |id: MaterialId| {
+        if Some(id) == current {
+            KeyMaterialState::Current
+        } else {
+            KeyMaterialState::NonCurrent
+        }
+    };
+    let first = key
+        .materials
+        .first()
+        .filter(|_| include_first)
+        .map(|m| RotationEntry {
+            material_id: m.id,
+            state: state(m.id),
+            rotation: None,
+            import: None,
+        });
+    first
+        .into_iter()
+        .chain(key.rotation.history.iter().map(|r| RotationEntry {
+            material_id: r.material_id,
+            state: state(r.material_id),
+            rotation: Some((r.date, r.kind)),
+            import: None,
+        }))
+        .collect()
+}
+
+/// On-demand rotation of imported material: the material imported for it becomes current.
+fn rotate_imported(key: &mut Key, date: Timestamp) -> Result<()> {
+    let Some(pending) = key
+        .imports
+        .materials
+        .iter()
+        .position(|m| m.state == KeyMaterialState::PendingRotation)
+    else {
+        return Err(Error::Validation(format!(
+            "{} has no imported key material in PENDING_ROTATION state. Import new key \
+             material (ImportType NEW_KEY_MATERIAL) before rotating the key on demand.",
+            key.arn
+        )));
+    };
+    if !key.imports.materials[pending].imported {
+        return Err(key.invalid_state());
+    }
+    for material in &mut key.imports.materials {
+        if material.state == KeyMaterialState::Current {
+            material.state = KeyMaterialState::NonCurrent;
+        }
+    }
+    let material = &mut key.imports.materials[pending];
+    material.state = KeyMaterialState::Current;
+    key.rotation.history.push(RotationRecord {
+        material_id: material.id,
+        date,
+        kind: RotationType::OnDemand,
+    });
+    Ok(())
 }
 
 /// Gives `key` new AES-256 material, current from `date` on, and records the rotation.
@@ -283,10 +360,23 @@ pub(super) fn catch_up_after_enable(key: &mut Key, now: Timestamp) {
     }
 }
 
-/// Only symmetric encryption keys whose material KMS generated can rotate. Keys with other
-/// origins get AWS's origin message; asymmetric and HMAC keys get AWS's (empty) one.
+/// Only symmetric encryption keys whose material KMS generated rotate automatically. Keys
+/// with other origins get AWS's origin message; asymmetric and HMAC keys get AWS's (empty) one.
 pub(super) fn check_rotatable(key: &Key) -> Result<()> {
     key.require_origin(Origin::AwsKms)?;
+    check_symmetric(key)
+}
+
+/// Symmetric encryption keys rotate on demand whether KMS generated their material or it was
+/// imported (then the rotation makes imported material current).
+fn check_on_demand_rotatable(key: &Key) -> Result<()> {
+    if key.origin != Origin::External {
+        key.require_origin(Origin::AwsKms)?;
+    }
+    check_symmetric(key)
+}
+
+fn check_symmetric(key: &Key) -> Result<()> {
     if key.spec != KeySpec::SymmetricDefault || key.usage != KeyUsage::EncryptDecrypt {
         return Err(Error::NotRotatable);
     }
@@ -301,7 +391,7 @@ fn require_rotation_state(key: &Key) -> Result<()> {
         KeyState::Disabled => Err(Error::Disabled(key.arn.clone())),
         KeyState::PendingDeletion => Err(key.invalid_state()),
         _ => {
-            check_rotatable(key)?;
+            check_on_demand_rotatable(key)?;
             Err(key.invalid_state())
         }
     }

@@ -10,12 +10,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::rules::{check_spec_and_usage, key_pair_kind};
-use super::{Changes, Error, Kms, Result, State, WriteSeq, policies, tags};
+use super::{Changes, Error, Kms, Quotas, Result, State, WriteSeq, policies, tags};
 use crate::crypto::{self, KeyMaterial};
 use crate::model::{
-    Alias, AliasName, Key, KeyArn, KeyId, KeyManager, KeyPolicy, KeyRotation, KeySpec, KeyState,
-    KeyUsage, Material, MaterialId, Origin, RotationRecord, RotationSchedule, RotationType, Scope,
-    Timestamp,
+    Alias, AliasName, Imports, Key, KeyArn, KeyId, KeyManager, KeyPolicy, KeyRotation, KeySpec,
+    KeyState, KeyUsage, Material, MaterialId, Origin, RotationRecord, RotationSchedule,
+    RotationType, Scope, Timestamp,
 };
 
 /// One key to create.
@@ -270,9 +270,11 @@ fn build_key(seed: SeedKey, now: Timestamp) -> Result<Key> {
         })
         .collect();
     let mut key_tags = BTreeMap::new();
-    tags::merge_tags(&mut key_tags, seed.tags)?;
+    // A seed file is held to AWS's quotas, whatever the server's are.
+    let quotas = Quotas::default();
+    tags::merge_tags(&mut key_tags, seed.tags, &quotas)?;
     if let Some(policy) = &seed.policy {
-        policies::check_policy(policy)?;
+        policies::check_policy(policy, &quotas)?;
     }
     let history = materials
         .iter()
@@ -310,9 +312,14 @@ fn build_key(seed: SeedKey, now: Timestamp) -> Result<Key> {
         manager: seed.manager,
         state,
         deletion: None,
-        materials: materials.into(),
         tags: key_tags,
         rotation: KeyRotation { schedule, history },
+        imports: if seed.origin == Origin::External {
+            Imports::all_imported(&materials)
+        } else {
+            Imports::default()
+        },
+        materials: materials.into(),
         arn,
         grants: Vec::new(),
     })

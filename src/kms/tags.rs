@@ -3,11 +3,8 @@
 use std::collections::BTreeMap;
 
 use super::resolve::Access;
-use super::{Context, Error, Kms, Page, Paging, Result, paginate};
+use super::{Context, Error, Kms, Page, Paging, Quotas, Result, paginate};
 use crate::model::KeyRef;
-
-/// The most tags one key can carry (a KMS quota).
-pub const MAX_TAGS_PER_KEY: usize = 50;
 
 /// TagResource's request.
 #[derive(Debug)]
@@ -30,9 +27,10 @@ pub struct UntagResourceInput {
 impl Kms {
     /// TagResource: adds tags, replacing the value of keys that already exist.
     pub fn tag_resource(&self, cx: &mut Context, input: TagResourceInput) -> Result<()> {
+        let quotas = self.quotas;
         self.update_key(cx, &input.key, |key| {
             key.require_manageable()?;
-            merge_tags(&mut key.tags, input.tags)
+            merge_tags(&mut key.tags, input.tags, &quotas)
         })
     }
 
@@ -74,10 +72,11 @@ impl Kms {
 }
 
 /// Adds `new` to `tags` under AWS's rules: no `aws:` prefix, no key twice in one request,
-/// at most [`MAX_TAGS_PER_KEY`] in all. Changes nothing on error.
+/// at most the quota's tags per key in all. Changes nothing on error.
 pub(super) fn merge_tags(
     tags: &mut BTreeMap<String, String>,
     new: Vec<(String, String)>,
+    quotas: &Quotas,
 ) -> Result<()> {
     let mut merged = tags.clone();
     for (i, (key, _)) in new.iter().enumerate() {
@@ -89,7 +88,7 @@ pub(super) fn merge_tags(
         }
     }
     merged.extend(new);
-    if merged.len() > MAX_TAGS_PER_KEY {
+    if merged.len() > quotas.tags_per_key {
         return Err(Error::Tag("Too many tags".into()));
     }
     *tags = merged;

@@ -175,6 +175,15 @@ aws_enum! {
 }
 
 aws_enum! {
+    /// `DryRunModifierType`: what a dry run of Decrypt or ReEncrypt leaves out. kmsd reads it
+    /// (so that a malformed one is refused) but checks the ciphertext of a dry run anyway.
+    DryRunModifier {
+        /// Check authorization only, not the ciphertext.
+        IgnoreCiphertext = "IGNORE_CIPHERTEXT",
+    }
+}
+
+aws_enum! {
     /// `EncryptionAlgorithm`.
     EncryptionAlgorithm {
         /// AES-256-GCM.
@@ -569,5 +578,29 @@ aws_enum! {
         NewKeyMaterial = "NEW_KEY_MATERIAL",
         /// Material the key had before.
         ExistingKeyMaterial = "EXISTING_KEY_MATERIAL",
+    }
+}
+
+aws_enum! {
+    /// `KeyMaterialState`: what a key material is for (ListKeyRotations).
+    KeyMaterialState {
+        /// Decrypts only.
+        NonCurrent = "NON_CURRENT",
+        /// Encrypts and decrypts.
+        Current = "CURRENT",
+        /// Imported for an on-demand rotation that has not happened yet.
+        PendingRotation = "PENDING_ROTATION",
+        /// Multi-Region keys only; kmsd never reports it.
+        PendingMultiRegionImportAndRotation = "PENDING_MULTI_REGION_IMPORT_AND_ROTATION",
+    }
+}
+
+aws_enum! {
+    /// `ImportState`: whether an imported key material is present (ListKeyRotations).
+    ImportState {
+        /// It is present.
+        Imported = "IMPORTED",
+        /// It expired or was deleted, and waits to be imported again.
+        PendingImport = "PENDING_IMPORT",
     }
 }

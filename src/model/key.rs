@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::*;
 use crate::crypto::KeyMaterial;
+use crate::crypto::asymmetric::AsymmetricKey;
 
 /// A grant: permission for a principal to use a key for some operations.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,6 +101,107 @@ pub struct KeyRotation {
     pub history: Vec<RotationRecord>,
 }
 
+/// What a key with imported material (origin `EXTERNAL`) records about its imports. Empty for
+/// every other key.
+#[derive(Debug, Clone, Default)]
+pub struct Imports {
+    /// Every material associated with the key, in the order each was first imported. Those
+    /// that are present have their secret in [`Key::materials`].
+    pub materials: Vec<ImportedMaterial>,
+    /// The wrapping keys and tokens GetParametersForImport handed out, oldest first.
+    pub parameters: Vec<ImportParameters>,
+}
+
+/// One imported key material: its place in the key's rotations and its import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedMaterial {
+    /// `KeyMaterialId`: derived from the key id and the material, so a re-import can be told
+    /// apart from different material.
+    pub id: MaterialId,
+    /// `CURRENT`, `NON_CURRENT` or `PENDING_ROTATION`.
+    pub state: KeyMaterialState,
+    /// Whether it is present (`IMPORTED`) or expired or deleted (`PENDING_IMPORT`).
+    pub imported: bool,
+    /// `ValidTo` of its last import when that import expires; `None` when it does not.
+    pub valid_to: Option<Timestamp>,
+    /// `KeyMaterialDescription`, kept across re-imports that give none.
+    pub description: Option<String>,
+}
+
+/// A wrapping key pair and its import token, as GetParametersForImport made them.
+#[derive(Debug, Clone)]
+pub struct ImportParameters {
+    /// The random id the import token carries; only the key that holds it accepts the token.
+    pub token_id: [u8; 16],
+    /// The private half of the wrapping key.
+    pub wrapping_key: Arc<AsymmetricKey>,
+    /// `WrappingKeySpec`.
+    pub wrapping_spec: WrappingKeySpec,
+    /// `WrappingAlgorithm`.
+    pub algorithm: WrappingAlgorithm,
+    /// `ParametersValidTo`.
+    pub valid_to: Timestamp,
+}
+
+impl Imports {
+    /// The bookkeeping of a key seeded with material (or stored before imports were recorded):
+    /// every material imported and never expiring, the last one current.
+    pub fn all_imported(materials: &[Material]) -> Imports {
+        let last = materials.len().saturating_sub(1);
+        Imports {
+            materials: materials
+                .iter()
+                .enumerate()
+                .map(|(i, m)| ImportedMaterial {
+                    id: m.id,
+                    state: if i == last {
+                        KeyMaterialState::Current
+                    } else {
+                        KeyMaterialState::NonCurrent
+                    },
+                    imported: true,
+                    valid_to: None,
+                    description: None,
+                })
+                .collect(),
+            parameters: Vec::new(),
+        }
+    }
+
+    /// The material that seals new data, present or not.
+    pub fn current(&self) -> Option<&ImportedMaterial> {
+        self.materials
+            .iter()
+            .find(|m| m.state == KeyMaterialState::Current)
+    }
+
+    /// The material with this id.
+    pub fn material(&self, id: &MaterialId) -> Option<&ImportedMaterial> {
+        self.materials.iter().find(|m| &m.id == id)
+    }
+
+    /// Whether every material permanently associated with the key (all but one pending
+    /// rotation) is present: only then can the key be used.
+    pub fn complete(&self) -> bool {
+        self.current().is_some()
+            && self
+                .materials
+                .iter()
+                .filter(|m| m.state != KeyMaterialState::PendingRotation)
+                .all(|m| m.imported)
+    }
+
+    /// The earliest `ValidTo` of the permanently associated materials that are present
+    /// (DescribeKey's `ValidTo`).
+    pub fn earliest_valid_to(&self) -> Option<Timestamp> {
+        self.materials
+            .iter()
+            .filter(|m| m.imported)
+            .filter_map(|m| m.valid_to)
+            .min()
+    }
+}
+
 /// The encryption context: sorted, so its canonical encoding is order-independent.
 pub type EncryptionContext = BTreeMap<String, String>;
 
@@ -135,6 +237,8 @@ pub struct Key {
     pub rotation: KeyRotation,
     /// Grants, oldest first; ListGrants pages through them in this order.
     pub grants: Vec<Grant>,
+    /// Imported materials and outstanding import parameters (origin `EXTERNAL` only).
+    pub imports: Imports,
 }
 
 /// A key policy (name `default`).
@@ -168,8 +272,12 @@ impl Key {
         }
     }
 
-    /// The material that seals new data.
+    /// The material that seals new data: the last one, or for imported material the one
+    /// whose state is `CURRENT`, when it is present.
     pub fn current_material(&self) -> Option<&Material> {
+        if self.origin == Origin::External && !self.imports.materials.is_empty() {
+            return self.material(&self.imports.current()?.id);
+        }
         self.materials.last()
     }
 

@@ -8,6 +8,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::http::{HeaderMap, HeaderValue, header};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
 use sha2::{Digest, Sha256};
 
 /// Suffixes under which no one can register a name in public DNS, so no attacker can point
@@ -185,19 +187,33 @@ impl AdminToken {
         })
     }
 
-    /// Whether `Authorization: Bearer <token>` names this token. Digests are compared, so
-    /// the comparison's time tells nothing about the token.
+    /// Whether `Authorization: Bearer <token>` names this token, or `Basic` credentials with
+    /// it as the password (any user name): what a browser sends for the console once its user
+    /// typed the token into the browser's prompt. Digests are compared, so the comparison's
+    /// time tells nothing about the token.
     pub(crate) fn accepts(&self, authorization: Option<&HeaderValue>) -> bool {
-        // The scheme's name is case-insensitive (RFC 9110, section 11.1).
-        let Some(given) = authorization
+        let Some((scheme, credentials)) = authorization
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token)
         else {
             return false;
         };
-        let digest: [u8; 32] = Sha256::digest(given.trim().as_bytes()).into();
+        // The scheme's name is case-insensitive (RFC 9110, section 11.1).
+        let given = if scheme.eq_ignore_ascii_case("bearer") {
+            credentials.trim().as_bytes().to_vec()
+        } else if scheme.eq_ignore_ascii_case("basic") {
+            // RFC 7617: base64 of `user-id:password`; the user id holds no colon.
+            let Ok(decoded) = B64.decode(credentials.trim()) else {
+                return false;
+            };
+            let Some(colon) = decoded.iter().position(|b| *b == b':') else {
+                return false;
+            };
+            decoded[colon + 1..].to_vec()
+        } else {
+            return false;
+        };
+        let digest: [u8; 32] = Sha256::digest(&given).into();
         digest == *self.digest
     }
 }

@@ -16,10 +16,12 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{Notify, mpsc, watch};
 
 use super::access::{self, AdminToken};
 use super::audit::{AdminFacts, AuditLog, AuditRecord};
+use super::console;
+use super::faults::{Faults, RuleSpec};
 use super::request_id::RequestIds;
 use crate::kms::{self, Kms};
 use crate::model::{AccountId, Region};
@@ -29,6 +31,8 @@ use crate::seed::ExportFilter;
 #[derive(Clone)]
 pub(crate) struct AdminState {
     pub(crate) kms: Arc<Kms>,
+    /// The fault rules the KMS route applies.
+    pub(crate) faults: Arc<Faults>,
     /// Tells the background sweep that the clock or the schedules changed.
     pub(crate) wake: Arc<Notify>,
     pub(crate) started: Instant,
@@ -37,6 +41,9 @@ pub(crate) struct AdminState {
     pub(crate) request_ids: Arc<RequestIds>,
     /// `--admin-token`: when set, every route but health needs it.
     pub(crate) token: Option<AdminToken>,
+    /// Turns true when the server begins to shut down, so that requests that wait for a
+    /// change (`/_kmsd/revision?after=`) answer at once.
+    pub(crate) closing: watch::Receiver<bool>,
     /// Held so that `serve` can wait until every copy of the state is gone (see `mod.rs`).
     pub(crate) _in_use: mpsc::Sender<()>,
 }
@@ -63,7 +70,12 @@ pub(crate) fn routes(state: AdminState, enabled: bool) -> Router {
             .route("/_kmsd/clock/advance", post(advance))
             .route("/_kmsd/reset", post(reset))
             .route("/_kmsd/export", get(export))
+            .route(
+                "/_kmsd/faults",
+                get(list_faults).post(add_fault).delete(clear_faults),
+            )
             .route("/moto-api/reset", post(moto_reset))
+            .merge(console::routes())
             .route_layer(middleware::from_fn_with_state(state.clone(), gate));
         router = router.merge(guarded);
     }
@@ -82,6 +94,10 @@ fn event_name(method: &Method, path: &str) -> &'static str {
         ("POST", "/_kmsd/clock/advance") => "kmsd:AdvanceClock",
         ("POST", "/_kmsd/reset") | ("POST", "/moto-api/reset") => "kmsd:Reset",
         ("GET", "/_kmsd/export") => "kmsd:Export",
+        ("GET", "/_kmsd/faults") => "kmsd:ListFaults",
+        ("POST", "/_kmsd/faults") => "kmsd:AddFault",
+        ("DELETE", "/_kmsd/faults") => "kmsd:ClearFaults",
+        ("GET", path) => console::event_name(path).unwrap_or("kmsd:Unknown"),
         _ => "kmsd:Unknown",
     }
 }
@@ -116,8 +132,9 @@ async fn gate(
         .and_then(|()| match &state.token {
             Some(token) if !token.accepts(headers.get(header::AUTHORIZATION)) => Err((
                 StatusCode::UNAUTHORIZED,
-                "The admin API needs Authorization: Bearer <token>, the token kmsd was \
-                 started with (--admin-token, KMS_ADMIN_TOKEN)."
+                "The admin API needs Authorization: Bearer <token> (or Basic, with the token \
+                 as the password), the token kmsd was started with (--admin-token, \
+                 KMS_ADMIN_TOKEN)."
                     .to_owned(),
             )),
             _ => Ok(()),
@@ -127,9 +144,17 @@ async fn gate(
         Err((status, reason)) => error(status, &reason),
     };
     if response.status() == StatusCode::UNAUTHORIZED {
+        // The console's page asks the browser to prompt for the token (as a password: the
+        // browser then sends it with the page's own requests); every other route names the
+        // scheme scripts use.
+        let challenge = if event == "kmsd:Console" {
+            "Basic realm=\"kmsd\", charset=\"UTF-8\""
+        } else {
+            "Bearer realm=\"kmsd\""
+        };
         response.headers_mut().insert(
             header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Bearer realm=\"kmsd\""),
+            HeaderValue::from_static(challenge),
         );
     }
     if let Ok(id) = HeaderValue::from_str(&request_id) {
@@ -213,6 +238,7 @@ async fn advance(State(state): State<AdminState>, body: Bytes) -> Response {
                 "offsetSeconds": advanced.offset_seconds,
                 "rotated": arns(&advanced.applied.rotated),
                 "deleted": arns(&advanced.applied.deleted),
+                "expired": arns(&advanced.applied.expired),
             });
             let mut response = json_response(StatusCode::OK, &answer);
             response.extensions_mut().insert(Outcome {
@@ -284,6 +310,45 @@ async fn export(State(state): State<AdminState>, uri: Uri) -> Response {
     response
 }
 
+/// `GET /_kmsd/faults`: the fault rules in force, in the order they apply.
+async fn list_faults(State(state): State<AdminState>) -> Response {
+    json_response(StatusCode::OK, &json!({ "rules": state.faults.list() }))
+}
+
+/// `POST /_kmsd/faults` with one rule (see `faults.rs` for its shape): matching KMS calls
+/// fail, slow down or lose their connection from now on.
+async fn add_fault(State(state): State<AdminState>, body: Bytes) -> Response {
+    let parameters: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let added = serde_json::from_slice::<RuleSpec>(&body)
+        .map_err(|e| format!("The body must be one fault rule, such as {{\"operation\": \"Decrypt\", \"error\": \"KMSInternalException\", \"count\": 1}}: {e}."))
+        .and_then(|spec| state.faults.add(spec));
+    let mut response = match added {
+        Ok(rule) => {
+            let answer = json!({ "rule": rule });
+            let mut response = json_response(StatusCode::OK, &answer);
+            response.extensions_mut().insert(Outcome {
+                response: Some(answer),
+                ..Outcome::default()
+            });
+            response
+        }
+        Err(message) => error(StatusCode::BAD_REQUEST, &message),
+    };
+    with_parameters(&mut response, parameters);
+    response
+}
+
+/// `DELETE /_kmsd/faults`: removes every rule.
+async fn clear_faults(State(state): State<AdminState>) -> Response {
+    let answer = json!({ "cleared": state.faults.clear() });
+    let mut response = json_response(StatusCode::OK, &answer);
+    response.extensions_mut().insert(Outcome {
+        response: Some(answer),
+        ..Outcome::default()
+    });
+    response
+}
+
 /// The `account` and `region` of an export's query string.
 fn parse_filter(query: &str) -> Result<ExportFilter, String> {
     let mut filter = ExportFilter::default();
@@ -333,7 +398,7 @@ fn parse_seconds(body: &[u8]) -> Result<u64, String> {
 
 /// Runs `work` off the async workers (it may wait for a disk flush) and maps its failure to an
 /// admin error: a rule the request broke is a 400, anything else a 500.
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     state: &AdminState,
     work: impl FnOnce(&Kms) -> kms::Result<T> + Send + 'static,
 ) -> Result<T, Response> {
@@ -363,7 +428,7 @@ fn arns(arns: &[crate::model::KeyArn]) -> Vec<String> {
 }
 
 /// Adds the request's members to the audit outcome of `response`.
-fn with_parameters(response: &mut Response, parameters: Value) {
+pub(super) fn with_parameters(response: &mut Response, parameters: Value) {
     let mut outcome = response
         .extensions_mut()
         .remove::<Outcome>()
@@ -382,7 +447,7 @@ pub(crate) fn error(status: StatusCode, message: &str) -> Response {
     response
 }
 
-fn json_response(status: StatusCode, value: &Value) -> Response {
+pub(super) fn json_response(status: StatusCode, value: &Value) -> Response {
     with_json_type((status, value.to_string()).into_response())
 }
 

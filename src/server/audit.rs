@@ -68,6 +68,10 @@ pub struct AuditRecord {
     pub error_message: Option<String>,
     /// The account the call acted in.
     pub recipient_account_id: String,
+    /// The fault a rule of `/_kmsd/faults` injected into the call (`{"error": ...}`,
+    /// `{"latencyMs": ...}` or `{"drop": true}`); absent for a call without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kmsd_fault: Option<serde_json::Value>,
 }
 
 /// `userIdentity`.
@@ -173,6 +177,8 @@ pub(super) struct CallFacts<'a> {
     pub(super) error: Option<&'a ApiError>,
     /// Why enforcement would have denied the call (`--enforce-policies=audit`).
     pub(super) would_deny: &'a [String],
+    /// The fault injected into the call, as the rule spells it.
+    pub(super) fault: Option<serde_json::Value>,
 }
 
 /// What the audit record of one admin call is made of.
@@ -229,6 +235,7 @@ impl AuditRecord {
             }),
             error_message: facts.error.filter(|_| failed).map(str::to_owned),
             recipient_account_id: facts.home.account.as_str().to_owned(),
+            kmsd_fault: None,
         }
     }
 
@@ -284,6 +291,7 @@ impl AuditRecord {
             error_code: facts.error.map(|e| e.code.as_str().to_owned()),
             error_message: facts.error.and_then(|e| e.message.clone()),
             recipient_account_id: facts.scope.account.as_str().to_owned(),
+            kmsd_fault: facts.fault,
         }
     }
 }

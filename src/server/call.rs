@@ -13,9 +13,11 @@ use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 use super::audit::{AuditRecord, CallFacts};
+use super::faults::Effect;
 use super::sigv4;
+use super::throttle::Quota;
 use crate::api::{self, ApiError, ErrorCode};
-use crate::kms::{Context, Kms};
+use crate::kms::{Context, Enforcement, Kms};
 use crate::model::Operation;
 
 /// The largest request body kmsd reads.
@@ -33,6 +35,8 @@ struct Served {
     /// The request's members for the audit trail, when the trail is on and the request was
     /// decoded.
     parameters: Option<serde_json::Value>,
+    /// The fault a rule of `/_kmsd/faults` injected into the call, if one did.
+    fault: Option<Effect>,
 }
 
 impl Served {
@@ -42,9 +46,15 @@ impl Served {
             result: Err(error),
             cx: None,
             parameters: None,
+            fault: None,
         }
     }
 }
+
+/// Marks a response whose connection is to be closed without sending it (a `drop` fault);
+/// the accept loop (`connections.rs`) does the closing.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct DropConnection;
 
 pub(super) async fn kms_call(
     State(state): State<AppState>,
@@ -82,10 +92,14 @@ pub(super) async fn kms_call(
             (&fallback.0, &fallback.1)
         }
     };
+    let dropped = served.fault == Some(Effect::Drop);
+    // A dropped connection gets no answer at all: status 0 in the log line.
     let status = match &served.result {
+        _ if dropped => 0,
         Ok(_) => 200,
         Err(e) => e.status(),
     };
+    let fault = served.fault.as_ref().map(Effect::describe);
     let named_key = served.cx.as_ref().and_then(|cx| cx.named_key.as_deref());
     // A call that names no key may still have used one: the key CreateKey made, the key a
     // ciphertext named for Decrypt without KeyId.
@@ -105,6 +119,7 @@ pub(super) async fn kms_call(
         key_id = named_key.or(used_key.as_deref()),
         status,
         error = served.result.as_ref().err().map(|e| e.code.as_str()),
+        fault = fault.as_ref().map(tracing::field::display),
         // Whole microseconds, so the line shows 0.467 rather than 0.46731300000000003.
         ms = started.elapsed().as_micros() as f64 / 1000.0,
         "request"
@@ -133,13 +148,18 @@ pub(super) async fn kms_call(
                 .cx
                 .as_ref()
                 .map_or(&[][..], |cx| cx.would_deny.as_slice()),
+            fault,
         };
         audit.record(&AuditRecord::of_call(facts, state.request_ids.next()));
     }
-    match served.result {
+    let mut response = match served.result {
         Ok(body) => json_response(StatusCode::OK, body, &request_id),
         Err(error) => error_response(&error, &request_id),
+    };
+    if dropped {
+        response.extensions_mut().insert(DropConnection);
     }
+    response
 }
 
 /// One HTTP request to the KMS API, as [`kms_call`] received it.
@@ -198,13 +218,48 @@ async fn serve(state: &AppState, request: Request<'_>) -> Served {
         Err(error) => return Served::failed(error),
     };
     caller.source_ip = Some(request.peer.ip());
-    let call = match decode(&body) {
+    let mut call = match decode(&body) {
         Ok(call) => call,
         Err(error) => return Served::failed(error),
     };
     let parameters = state.audit.is_some().then(|| call.audit_parameters());
     let mut cx = Context::new(scope, operation, request.request_id);
     cx.caller = caller;
+    cx.authorizing = state.kms.enforcement() != Enforcement::Off;
+    let failed = |error, cx, fault| Served {
+        result: Err(error),
+        cx: Some(cx),
+        parameters: parameters.clone(),
+        fault,
+    };
+    if let Err(error) = call.parse(&mut cx) {
+        return failed(error, cx, None);
+    }
+    // A fault rule answers before the call runs, so a faulted call changes nothing.
+    let fault = state.faults.hit(operation, cx.named_key.as_deref());
+    match fault.clone() {
+        Some(Effect::Error(code)) => {
+            return failed(Effect::error(code, operation), cx, fault);
+        }
+        Some(Effect::Drop) => {
+            let error = ApiError::new(ErrorCode::KmsInternal, "kmsd dropped the connection.");
+            return failed(error, cx, fault);
+        }
+        Some(Effect::Latency(latency)) => tokio::time::sleep(latency).await,
+        None => {}
+    }
+    if let Some(throttle) = &state.throttle {
+        // The quota depends on the type of the key the call names (none: symmetric).
+        let spec = cx
+            .named_key
+            .as_deref()
+            .and_then(|key| state.kms.key_spec(&cx.scope, key));
+        if let Some(quota) = Quota::of(operation, spec)
+            && !throttle.admit(&cx.scope, quota, Instant::now())
+        {
+            return failed(ApiError::throttled(), cx, fault);
+        }
+    }
     // When the next rotation or deletion falls due (u64::MAX: never).
     let next_due = |kms: &Kms| kms.next_deadline().map_or(u64::MAX, |due| due.0);
     let due_before = next_due(&state.kms);
@@ -247,6 +302,7 @@ async fn serve(state: &AppState, request: Request<'_>) -> Served {
         result,
         cx: Some(cx),
         parameters,
+        fault,
     }
 }
 

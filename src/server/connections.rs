@@ -6,7 +6,6 @@
 //! `--max-connections` open connections, a new one is answered 503 and closed. The `Host`
 //! rule (`access.rs`) is applied here, before any route. No KMS here.
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
@@ -31,6 +30,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::time::{Instant, Sleep};
 
 use super::access::AllowedHosts;
+use super::call::DropConnection;
 use super::request_id::RequestIds;
 use crate::api::{ApiError, ErrorCode};
 
@@ -238,7 +238,7 @@ async fn handle(
     mut request: Request<Incoming>,
     peer: SocketAddr,
     phase: Arc<Phase>,
-) -> Result<Response, Infallible> {
+) -> Result<Response, Dropped> {
     phase.request_started();
     let response = match shared.hosts.check(request.headers()) {
         Err(refusal) => {
@@ -271,8 +271,24 @@ async fn handle(
         }
     };
     phase.request_ended();
+    if response.extensions().get::<DropConnection>().is_some() {
+        // A `drop` fault: hyper closes a connection whose service fails, without an answer.
+        return Err(Dropped);
+    }
     Ok(response)
 }
+
+/// The error that makes hyper close a connection without answering (a `drop` fault).
+#[derive(Debug)]
+struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by a fault rule")
+    }
+}
+
+impl std::error::Error for Dropped {}
 
 /// Answers a connection beyond the limit with a 503 and closes it, without reading a request.
 fn refuse(stream: TcpStream, refusals: &Arc<Semaphore>, shared: &Shared, max: usize) {

@@ -10,14 +10,18 @@ mod admin;
 pub mod audit;
 mod call;
 mod connections;
+mod console;
+mod faults;
 mod request_id;
 mod sigv4;
 mod sweeper;
+mod throttle;
 
 pub use access::{AdminToken, AllowedHosts};
 pub use audit::AuditLog;
 pub use connections::{Limits, raise_open_files_limit};
 pub use sigv4::Authentication;
+pub use throttle::{Quota, ThrottleRates};
 
 use std::future::Future;
 use std::sync::Arc;
@@ -29,7 +33,7 @@ use axum::response::Response;
 use axum::routing::any;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot, watch};
 
 use crate::api::{ApiError, ErrorCode};
 use crate::kms::Kms;
@@ -53,6 +57,8 @@ pub struct ServeOptions {
     pub admin_token: Option<AdminToken>,
     /// Timeouts and the connection limit.
     pub limits: Limits,
+    /// The request quotas applied (`--throttle`); off by default.
+    pub throttle: ThrottleRates,
     /// Who callers are (`--identities`) and whether their signatures are checked.
     pub authentication: Authentication,
 }
@@ -65,6 +71,7 @@ impl Default for ServeOptions {
             allowed_hosts: AllowedHosts::default(),
             admin_token: None,
             limits: Limits::default(),
+            throttle: ThrottleRates::default(),
             authentication: Authentication::default(),
         }
     }
@@ -100,14 +107,22 @@ pub async fn serve_with_options(
         None,
     ));
     let request_ids = Arc::new(RequestIds::new());
+    let faults = Arc::new(faults::Faults::default());
+    let (closing_tx, closing) = watch::channel(false);
+    let shutdown = async move {
+        shutdown.await;
+        let _ = closing_tx.send(true);
+    };
     let admin = admin::routes(
         AdminState {
             kms: kms.clone(),
+            faults: faults.clone(),
             wake: wake.clone(),
             started: Instant::now(),
             audit: options.audit.clone(),
             request_ids: request_ids.clone(),
             token: options.admin_token,
+            closing,
             _in_use: in_use.clone(),
         },
         options.admin,
@@ -118,6 +133,11 @@ pub async fn serve_with_options(
         .with_state(AppState {
             kms,
             audit: options.audit,
+            faults,
+            throttle: options
+                .throttle
+                .is_on()
+                .then(|| Arc::new(throttle::Throttle::new(options.throttle))),
             authentication: options.authentication,
             wake,
             request_ids: request_ids.clone(),
@@ -155,6 +175,10 @@ pub async fn serve_with_options(
 struct AppState {
     kms: Arc<Kms>,
     audit: Option<AuditLog>,
+    /// The rules of `/_kmsd/faults`.
+    faults: Arc<faults::Faults>,
+    /// The request quotas' buckets, when `--throttle` is on.
+    throttle: Option<Arc<throttle::Throttle>>,
     authentication: Authentication,
     /// Tells the background sweep that a write may have brought a deadline closer.
     wake: Arc<Notify>,

@@ -64,8 +64,13 @@ pub(crate) async fn run(
                 for arn in &applied.deleted {
                     tracing::info!(key = %arn, "deleted key: its deletion date has passed");
                 }
+                for arn in &applied.expired {
+                    tracing::info!(key = %arn, "deleted imported key material: it expired");
+                }
                 if let Some(report) = &report
-                    && !(applied.rotated.is_empty() && applied.deleted.is_empty())
+                    && !(applied.rotated.is_empty()
+                        && applied.deleted.is_empty()
+                        && applied.expired.is_empty())
                 {
                     let _ = report.send(applied);
                 }

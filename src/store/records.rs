@@ -18,10 +18,11 @@ use serde::{Deserialize, Serialize};
 use super::Error;
 use crate::crypto::KeyMaterial;
 use crate::model::{
-    AccountId, Alias, AliasName, Deletion, Grant, GrantConstraints, GrantOperation, Key, KeyArn,
-    KeyId, KeyManager, KeyPolicy, KeyRotation, KeySpec, KeyState, KeyUsage, LastUsage, Material,
-    MaterialId, Origin, Region, RotationRecord, RotationSchedule, RotationType, Scope, Timestamp,
-    UsageOperation,
+    AccountId, Alias, AliasName, Deletion, Grant, GrantConstraints, GrantOperation,
+    ImportParameters, ImportedMaterial, Imports, Key, KeyArn, KeyId, KeyManager, KeyMaterialState,
+    KeyPolicy, KeyRotation, KeySpec, KeyState, KeyUsage, LastUsage, Material, MaterialId, Origin,
+    Region, RotationRecord, RotationSchedule, RotationType, Scope, Timestamp, UsageOperation,
+    WrappingAlgorithm, WrappingKeySpec,
 };
 
 /// Version 2 left out what the path already says, and the default policy; 1 is still read.
@@ -73,6 +74,10 @@ struct KeyRecordOut<'a> {
     rotations: Vec<StoredRotation>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     grants: Vec<StoredGrant>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    imported: Vec<StoredImported>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    import_parameters: Vec<StoredImportParameters>,
 }
 
 /// A key record as read: version 2, or version 1, which also repeated the account, region and
@@ -113,6 +118,35 @@ struct KeyRecordIn<'a> {
     /// Added in version 2; absent when the key has no grants.
     #[serde(default)]
     grants: Vec<StoredGrant>,
+    /// Added with imported key material; absent for other keys.
+    #[serde(default)]
+    imported: Vec<StoredImported>,
+    /// Added with imported key material; absent when no import parameters are outstanding.
+    #[serde(default)]
+    import_parameters: Vec<StoredImportParameters>,
+}
+
+/// An imported key material's import (its secret, when present, is among `materials`).
+#[derive(Serialize, Deserialize)]
+struct StoredImported {
+    id: String,
+    state: String,
+    imported: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    valid_to_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+}
+
+/// A wrapping key and its import token, as GetParametersForImport made them.
+#[derive(Serialize, Deserialize)]
+struct StoredImportParameters {
+    token_id: String,
+    wrapping_spec: String,
+    algorithm: String,
+    valid_to_ms: u64,
+    kind: String,
+    secret: String,
 }
 
 #[derive(Deserialize)]
@@ -283,6 +317,34 @@ pub(super) fn encode_key(key: &Key) -> Vec<u8> {
                 operations: g.operations.iter().map(|o| o.as_str().to_owned()).collect(),
                 context_subset: g.constraints.as_ref().and_then(|c| c.subset.clone()),
                 context_equals: g.constraints.as_ref().and_then(|c| c.equals.clone()),
+            })
+            .collect(),
+        imported: key
+            .imports
+            .materials
+            .iter()
+            .map(|m| StoredImported {
+                id: m.id.to_string(),
+                state: m.state.as_str().to_owned(),
+                imported: m.imported,
+                valid_to_ms: m.valid_to.map(|t| t.0),
+                description: m.description.clone(),
+            })
+            .collect(),
+        import_parameters: key
+            .imports
+            .parameters
+            .iter()
+            .map(|p| {
+                let secret = KeyMaterial::Asymmetric(p.wrapping_key.clone());
+                StoredImportParameters {
+                    token_id: p.token_id.iter().map(|b| format!("{b:02x}")).collect(),
+                    wrapping_spec: p.wrapping_spec.as_str().to_owned(),
+                    algorithm: p.algorithm.as_str().to_owned(),
+                    valid_to_ms: p.valid_to.0,
+                    kind: secret.kind(),
+                    secret: B64.encode(stored_secret(&secret)),
+                }
             })
             .collect(),
     })
@@ -550,6 +612,76 @@ fn decode_key(stored: KeyRecordIn<'_>, arn: KeyArn) -> Result<Key, String> {
             }),
             history,
         },
+        imports: Imports {
+            materials: stored
+                .imported
+                .into_iter()
+                .map(decode_imported)
+                .collect::<Result<_, String>>()?,
+            parameters: stored
+                .import_parameters
+                .into_iter()
+                .map(decode_import_parameters)
+                .collect::<Result<_, String>>()?,
+        },
+    }
+    .with_import_records())
+}
+
+impl Key {
+    /// An `EXTERNAL` key stored with material but without import records (seeded before
+    /// kmsd imported material) gets them: all imported, the last current.
+    fn with_import_records(mut self) -> Key {
+        if self.origin == Origin::External
+            && self.imports.materials.is_empty()
+            && !self.materials.is_empty()
+        {
+            self.imports.materials = Imports::all_imported(&self.materials).materials;
+        }
+        self
+    }
+}
+
+fn decode_imported(stored: StoredImported) -> Result<ImportedMaterial, String> {
+    Ok(ImportedMaterial {
+        id: MaterialId(decode_hex32(&stored.id).ok_or("bad imported material id")?),
+        state: KeyMaterialState::parse(&stored.state)
+            .ok_or_else(|| format!("bad key material state {:?}", stored.state))?,
+        imported: stored.imported,
+        valid_to: stored.valid_to_ms.map(Timestamp),
+        description: stored.description,
+    })
+}
+
+fn decode_import_parameters(stored: StoredImportParameters) -> Result<ImportParameters, String> {
+    let token = stored.token_id.as_bytes();
+    let mut token_id = [0u8; 16];
+    if token.len() != 32 {
+        return Err("bad import token id".into());
+    }
+    for (byte, pair) in token_id.iter_mut().zip(token.chunks_exact(2)) {
+        let (high, low) = (HEX[usize::from(pair[0])], HEX[usize::from(pair[1])]);
+        if (high | low) & 0xf0 != 0 {
+            return Err("bad import token id".into());
+        }
+        *byte = (high << 4) | low;
+    }
+    let secret = B64
+        .decode(stored.secret.as_bytes())
+        .map_err(|e| e.to_string())?;
+    let KeyMaterial::Asymmetric(wrapping_key) = KeyMaterial::from_stored(&stored.kind, &secret)
+        .map_err(|e| format!("wrapping key: {e}"))?
+    else {
+        return Err("the wrapping key is not a key pair".into());
+    };
+    Ok(ImportParameters {
+        token_id,
+        wrapping_key,
+        wrapping_spec: WrappingKeySpec::parse(&stored.wrapping_spec)
+            .ok_or_else(|| format!("bad wrapping key spec {:?}", stored.wrapping_spec))?,
+        algorithm: WrappingAlgorithm::parse(&stored.algorithm)
+            .ok_or_else(|| format!("bad wrapping algorithm {:?}", stored.algorithm))?,
+        valid_to: Timestamp(stored.valid_to_ms),
     })
 }
 

@@ -105,10 +105,13 @@ async fn create_key_validates_spec_usage_and_origin() {
         "ValidationException",
     );
     assert!(message.contains("ECC_NIST_P256"), "{message}");
+    // Keys without material are for specs that take imported material.
     check_error(
         client
             .create_key()
             .origin(OriginType::External)
+            .key_spec(KeySpec::MlDsa44)
+            .key_usage(KeyUsageType::SignVerify)
             .send()
             .await,
         "UnsupportedOperationException",

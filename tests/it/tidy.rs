@@ -223,6 +223,10 @@ fn the_layering_rules_catch_what_they_forbid() {
             "src/kms/x.rs uses tokio::task",
         ),
         (
+            vec![file("src/kms/x.rs", "use hyper as http_server;")],
+            "src/kms/x.rs uses hyper",
+        ),
+        (
             vec![file("src/api/x.rs", "use crate::store::Store;")],
             "src/api/x.rs uses store::Store",
         ),

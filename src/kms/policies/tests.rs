@@ -15,7 +15,7 @@ fn the_default_policy_is_aws_text() {
         default_policy(&account("111122223333")),
         DEFAULT_POLICY_111122223333
     );
-    check_policy(DEFAULT_POLICY_111122223333).unwrap();
+    check_policy(DEFAULT_POLICY_111122223333, &Quotas::default()).unwrap();
 }
 
 #[test]

@@ -145,5 +145,13 @@ fn the_admin_token_is_checked_and_never_shown() {
     assert!(!token.accepts(Some(&bearer("s3cret"))));
     assert!(!token.accepts(None));
     assert!(!format!("{token:?}").contains("s3cret"));
+    // Basic: the token is the password, whatever the user name ("kmsd:s3cret", ":s3cret").
+    assert!(token.accepts(Some(&bearer("Basic a21zZDpzM2NyZXQ="))));
+    assert!(token.accepts(Some(&bearer("basic OnMzY3JldA=="))));
+    // "s3cret:kmsd" (the token as the user name), "kmsd:s3cret2", and no colon at all.
+    assert!(!token.accepts(Some(&bearer("Basic czNjcmV0Omttc2Q="))));
+    assert!(!token.accepts(Some(&bearer("Basic a21zZDpzM2NyZXQy"))));
+    assert!(!token.accepts(Some(&bearer("Basic czNjcmV0"))));
+    assert!(!token.accepts(Some(&bearer("Basic !!!"))));
     assert!(AdminToken::new("").is_none());
 }

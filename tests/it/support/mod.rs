@@ -11,12 +11,14 @@
 //! - `tools`: the outside tools kmsd is checked against (crosscheck.py, openssl), and hex.
 //! - `http`, `logged`: requests with any Host or Origin, and servers whose log lines a test
 //!   reads.
+//! - `keepalive`: one keep-alive connection for tests that send thousands of calls.
 
 pub mod arns;
 pub mod errors;
 pub mod fixtures;
 pub mod http;
 pub mod identities;
+pub mod keepalive;
 pub mod keys;
 pub mod lifecycle;
 pub mod logged;

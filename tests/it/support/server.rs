@@ -9,7 +9,7 @@ use std::sync::Arc;
 use aws_sdk_kms::Client;
 use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region, retry::RetryConfig};
 use kmsd::ServeOptions;
-use kmsd::kms::{Clock, Enforcement, Kms};
+use kmsd::kms::{Clock, Enforcement, Kms, Quotas};
 use kmsd::model::{AccountId, Scope};
 use kmsd::store::Store;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -27,10 +27,18 @@ pub struct TestServer {
     /// Its data dir, when it has one on disk.
     pub data_dir: Option<PathBuf>,
     options: ServeOptions,
-    enforcement: Enforcement,
+    setup: Setup,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
     _temp: Option<tempfile::TempDir>,
+}
+
+/// How the `Kms` under a test server is set up beyond its store: resource quotas and
+/// policy enforcement.
+#[derive(Clone, Copy, Default)]
+struct Setup {
+    quotas: Quotas,
+    enforcement: Enforcement,
 }
 
 impl TestServer {
@@ -47,23 +55,13 @@ impl TestServer {
         server
     }
 
-    /// A server on a fresh temporary data dir that authorises calls as `enforcement` says.
-    pub async fn start_enforcing(options: ServeOptions, enforcement: Enforcement) -> TestServer {
-        let temp = tempfile::tempdir().unwrap();
-        let store = Store::open(temp.path()).unwrap();
-        let mut server = TestServer::start_with(store, options, None, enforcement).await;
-        server.data_dir = Some(temp.path().to_owned());
-        server._temp = Some(temp);
-        server
-    }
-
     /// A server on a fresh temporary data dir that holds the keys and aliases of the seed file
     /// `seed` (applied as `kmsd --seed` would).
     pub async fn start_seeded(seed: &Path) -> TestServer {
         let temp = tempfile::tempdir().unwrap();
         let store = Store::open(temp.path()).unwrap();
         let mut server =
-            TestServer::start_with(store, ServeOptions::default(), Some(seed), Enforcement::Off)
+            TestServer::start_with(store, ServeOptions::default(), Setup::default(), Some(seed))
                 .await;
         server.data_dir = Some(temp.path().to_owned());
         server._temp = Some(temp);
@@ -74,11 +72,35 @@ impl TestServer {
     /// hold the directory's lock for a moment after the previous server let go of it; opening
     /// waits for them (at most a few seconds).
     pub async fn start_in(dir: &Path, options: ServeOptions) -> TestServer {
-        TestServer::open_in(dir, options, Enforcement::Off).await
+        TestServer::start_in_with(dir, options, Setup::default()).await
     }
 
-    /// [`TestServer::start_in`] with an enforcement mode.
-    async fn open_in(dir: &Path, options: ServeOptions, enforcement: Enforcement) -> TestServer {
+    /// A server on a fresh temporary data dir that authorises calls as `enforcement` says.
+    pub async fn start_enforcing(options: ServeOptions, enforcement: Enforcement) -> TestServer {
+        let temp = tempfile::tempdir().unwrap();
+        let setup = Setup {
+            enforcement,
+            ..Setup::default()
+        };
+        let mut server = TestServer::start_in_with(temp.path(), options, setup).await;
+        server._temp = Some(temp);
+        server
+    }
+
+    /// A server on a fresh temporary data dir whose calls are held to `quotas`.
+    pub async fn start_with_quotas(options: ServeOptions, quotas: Quotas) -> TestServer {
+        let temp = tempfile::tempdir().unwrap();
+        let setup = Setup {
+            quotas,
+            ..Setup::default()
+        };
+        let mut server = TestServer::start_in_with(temp.path(), options, setup).await;
+        server._temp = Some(temp);
+        server
+    }
+
+    /// [`TestServer::start_in`] with `setup`.
+    async fn start_in_with(dir: &Path, options: ServeOptions, setup: Setup) -> TestServer {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         let store = loop {
             match Store::open(dir) {
@@ -90,7 +112,7 @@ impl TestServer {
                 Err(error) => panic!("{error}"),
             }
         };
-        let mut server = TestServer::start_with(store, options, None, enforcement).await;
+        let mut server = TestServer::start_with(store, options, setup, None).await;
         server.data_dir = Some(dir.to_owned());
         server
     }
@@ -99,8 +121,8 @@ impl TestServer {
     async fn start_with(
         store: Store,
         options: ServeOptions,
+        setup: Setup,
         seed: Option<&Path>,
-        enforcement: Enforcement,
     ) -> TestServer {
         let home = Scope {
             account: AccountId::parse(ACCOUNT).unwrap(),
@@ -108,7 +130,8 @@ impl TestServer {
         };
         let kms = Kms::open(store, home, Clock::system())
             .unwrap()
-            .with_enforcement(enforcement);
+            .with_quotas(setup.quotas)
+            .with_enforcement(setup.enforcement);
         if let Some(seed) = seed {
             kmsd::seed::apply(&kms, seed).unwrap();
         }
@@ -127,7 +150,7 @@ impl TestServer {
             addr,
             data_dir: None,
             options,
-            enforcement,
+            setup,
             shutdown: Some(tx),
             task: Some(task),
             _temp: None,
@@ -153,7 +176,7 @@ impl TestServer {
     pub async fn restart(mut self) -> TestServer {
         self.stop_inner().await;
         let dir = self.data_dir.clone().expect("restart needs a data dir");
-        let mut next = TestServer::open_in(&dir, self.options.clone(), self.enforcement).await;
+        let mut next = TestServer::start_in_with(&dir, self.options.clone(), self.setup).await;
         next._temp = self._temp.take();
         next
     }

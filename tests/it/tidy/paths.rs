@@ -34,6 +34,16 @@ impl SourceFile {
             (name, full)
         }));
         let mut paths: Vec<Vec<String>> = names.iter().map(|(_, path)| path.clone()).collect();
+        // `use hyper;` or `use tokio as rt;` names a whole outside crate in one segment, which
+        // `resolve` leaves out as naming nothing outside the file.
+        paths.extend(
+            imported
+                .iter()
+                .filter(|(_, path)| {
+                    path.len() == 1 && !["self", "super", "crate"].contains(&path[0].as_str())
+                })
+                .map(|(_, path)| path.clone()),
+        );
         for path in inline_paths(&rest) {
             match names.iter().find(|(name, _)| *name == path[0]) {
                 Some((_, full)) => paths.push(full.iter().chain(&path[1..]).cloned().collect()),
