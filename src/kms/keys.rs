@@ -98,6 +98,10 @@ impl Kms {
         if let Some(policy) = &input.policy {
             policies::check_policy(policy, &self.quotas)?;
         }
+        self.authorize_action(cx, None, "CreateKey")?;
+        if let Some(policy) = &input.policy {
+            self.check_lockout(cx, policy, None)?;
+        }
         let mut input = input;
         let custom = LocalStackTags::take(&mut input.tags);
         let mut key_tags = BTreeMap::new();
@@ -231,6 +235,7 @@ impl Kms {
             .marker
             .map(|m| KeyId::parse(&m).ok_or(Error::InvalidMarker(m)))
             .transpose()?;
+        self.authorize_action(cx, None, "ListKeys")?;
         let state = self.read(cx);
         let Some(partition) = state.partition(&cx.scope) else {
             return Ok(Page::empty());

@@ -30,6 +30,7 @@ mod matrix;
 mod observability;
 mod papercuts;
 mod parity;
+mod permissions;
 mod persistence;
 mod policies;
 mod quotas;
