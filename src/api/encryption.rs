@@ -536,13 +536,9 @@ impl Handler for GenerateRandom {
         usize::try_from(r.number_of_bytes?).ok()
     }
 
-    fn handle(
-        kms: &Kms,
-        _cx: &mut Context,
-        len: usize,
-    ) -> Result<GenerateRandomResponse, ApiError> {
+    fn handle(kms: &Kms, cx: &mut Context, len: usize) -> Result<GenerateRandomResponse, ApiError> {
         Ok(GenerateRandomResponse {
-            plaintext: Base64Blob(kms.generate_random(len)),
+            plaintext: Base64Blob(kms.generate_random(cx, len)?),
         })
     }
 }

@@ -134,7 +134,7 @@ impl From<&Key> for KeyMetadata {
             multi_region: key.multi_region.is_some(),
             multi_region_configuration: MultiRegionConfiguration::of(key),
             expiration_model: expiration_model(key).map(ExpirationModel::as_str),
-            valid_to: key.imports.earliest_valid_to().map(EpochSeconds::from),
+            valid_to: key.imports().earliest_valid_to().map(EpochSeconds::from),
             current_key_material_id: current_key_material_id(key),
         }
     }
@@ -143,10 +143,10 @@ impl From<&Key> for KeyMetadata {
 /// `ExpirationModel`: for a key with imported material, whether any present material expires;
 /// absent until material was imported, and for other origins.
 fn expiration_model(key: &Key) -> Option<ExpirationModel> {
-    if key.origin != Origin::External || key.imports.materials.iter().all(|m| !m.imported) {
+    if key.origin != Origin::External || key.imports().materials.iter().all(|m| !m.imported) {
         return None;
     }
-    Some(if key.imports.earliest_valid_to().is_some() {
+    Some(if key.imports().earliest_valid_to().is_some() {
         ExpirationModel::KeyMaterialExpires
     } else {
         ExpirationModel::KeyMaterialDoesNotExpire
@@ -160,7 +160,7 @@ fn current_key_material_id(key: &Key) -> Option<String> {
         return None;
     }
     if key.origin == Origin::External {
-        return key.imports.current().map(|m| m.id.to_string());
+        return key.imports().current().map(|m| m.id.to_string());
     }
     key.current_material().map(|m| m.id.to_string())
 }

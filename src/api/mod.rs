@@ -22,7 +22,7 @@ pub use error::{ApiError, ErrorCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::kms::{Context, Kms};
+use crate::kms::{Context, Kms, RequestFacts};
 use crate::model::Operation;
 use wire::Validator;
 
@@ -205,6 +205,9 @@ impl<H: Handler + 'static> Call for Decoded<H> {
         let Some(request) = self.request.take() else {
             return Ok(());
         };
+        if cx.authorizing {
+            cx.facts = request_facts(&serde_json::to_value(&request).unwrap_or_default());
+        }
         let mut v = Validator::default();
         let input = H::parse(request, &mut v);
         cx.named_key = v.named_key.take();
@@ -229,6 +232,65 @@ impl<H: Handler + 'static> Call for Decoded<H> {
         let response = H::handle(kms, cx, input)?;
         kms.record_usage(cx);
         Ok(wire::to_json(&response))
+    }
+}
+
+/// The members policy conditions test, read from the request as it came (before parsing, so
+/// that a denied call is denied whatever else is wrong with it, as in AWS).
+fn request_facts(request: &serde_json::Value) -> RequestFacts {
+    let text = |name: &str| {
+        request
+            .get(name)
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
+    let number = |name: &str| request.get(name).and_then(serde_json::Value::as_u64);
+    let context = |name: &str| {
+        request.get(name).and_then(|v| v.as_object()).map(|pairs| {
+            pairs
+                .iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                .collect()
+        })
+    };
+    let strings = |name: &str| -> Vec<String> {
+        request
+            .get(name)
+            .and_then(|v| v.as_array())
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|i| i.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    RequestFacts {
+        encryption_context: context("EncryptionContext")
+            .or_else(|| context("SourceEncryptionContext")),
+        destination_encryption_context: context("DestinationEncryptionContext"),
+        encryption_algorithm: text("EncryptionAlgorithm")
+            .or_else(|| text("SourceEncryptionAlgorithm")),
+        destination_encryption_algorithm: text("DestinationEncryptionAlgorithm"),
+        signing_algorithm: text("SigningAlgorithm"),
+        mac_algorithm: text("MacAlgorithm"),
+        key_spec: text("KeySpec").or_else(|| text("CustomerMasterKeySpec")),
+        key_usage: text("KeyUsage"),
+        origin: text("Origin"),
+        multi_region: request
+            .get("MultiRegion")
+            .and_then(serde_json::Value::as_bool),
+        grant_operations: strings("Operations"),
+        grantee: text("GranteePrincipal"),
+        retiring: text("RetiringPrincipal"),
+        data_key_pair_spec: text("KeyPairSpec"),
+        rotation_period_days: number("RotationPeriodInDays"),
+        pending_window_days: number("PendingWindowInDays"),
+        grant_tokens: strings("GrantTokens"),
+        bypass_lockout_check: request
+            .get("BypassPolicyLockoutSafetyCheck")
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false),
     }
 }
 

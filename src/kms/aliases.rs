@@ -37,6 +37,10 @@ pub struct AliasEntry {
 impl Kms {
     /// CreateAlias.
     pub fn create_alias(&self, cx: &mut Context, input: AliasTargetInput) -> Result<()> {
+        if self.enforcing() {
+            let key = self.read(cx).resolve_key_only(&cx.scope, &input.target)?;
+            self.authorize(cx, &key)?;
+        }
         let now = self.clock.now();
         let (caller, who, operation) = (&cx.scope, &cx.caller, cx.operation);
         self.mutate(&mut cx.seen, |state, changes| {
@@ -67,6 +71,21 @@ impl Kms {
 
     /// UpdateAlias: points an existing alias at another key of the same type and usage.
     pub fn update_alias(&self, cx: &mut Context, input: AliasTargetInput) -> Result<()> {
+        if self.enforcing() {
+            // UpdateAlias needs permission on the key the alias leaves and the one it joins.
+            let (current, target) = {
+                let state = self.read(cx);
+                let current = state
+                    .partition(&cx.scope)
+                    .and_then(|p| p.aliases.get(&input.name))
+                    .and_then(|a| state.partition(&cx.scope)?.keys.get(&a.target).cloned());
+                (current, state.resolve_key_only(&cx.scope, &input.target)?)
+            };
+            if let Some(current) = current {
+                self.authorize(cx, &current)?;
+            }
+            self.authorize(cx, &target)?;
+        }
         let now = self.clock.now();
         let (caller, who, operation) = (&cx.scope, &cx.caller, cx.operation);
         let name = input.name;
@@ -109,6 +128,17 @@ impl Kms {
 
     /// DeleteAlias.
     pub fn delete_alias(&self, cx: &mut Context, name: AliasName) -> Result<()> {
+        if self.enforcing() {
+            let current = {
+                let state = self.read(cx);
+                state
+                    .partition(&cx.scope)
+                    .and_then(|p| p.keys.get(&p.aliases.get(&name)?.target).cloned())
+            };
+            if let Some(current) = current {
+                self.authorize(cx, &current)?;
+            }
+        }
         let caller = &cx.scope;
         self.mutate(&mut cx.seen, |state, changes| {
             if !state
@@ -130,6 +160,7 @@ impl Kms {
         key: Option<&KeyRef>,
         paging: Paging,
     ) -> Result<Page<AliasEntry>> {
+        self.authorize_action(cx, None, "ListAliases")?;
         let state = self.read(cx);
         let caller = &cx.scope;
         let target = key

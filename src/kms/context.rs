@@ -3,6 +3,7 @@
 //! one for each call and passes it to the `Kms` method that serves it; nothing about a request
 //! travels any other way (no thread-locals, no loose flags).
 
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -26,6 +27,14 @@ pub struct Context {
     pub dry_run: bool,
     /// The key the request names, as given (for the log line and the audit trail).
     pub named_key: Option<String>,
+    /// Whether the call is authorised (`--enforce-policies` on or audit): then parsing
+    /// records the request's condition keys in `facts`.
+    pub authorizing: bool,
+    /// What the request says that policy conditions test; filled only when `authorizing`.
+    pub facts: RequestFacts,
+    /// With `--enforce-policies=audit`: why enforcement would have denied this call, each
+    /// check that would have failed.
+    pub would_deny: Vec<String>,
     /// The latest write the call saw or made: its answer rests on it, so it must not be sent
     /// before that write is on disk.
     pub(super) seen: WriteSeq,
@@ -47,6 +56,48 @@ pub struct Caller {
     pub identity: Option<Arc<Identity>>,
     /// The address the request came from (`aws:SourceIp`).
     pub source_ip: Option<IpAddr>,
+}
+
+/// The members of a request that policy conditions and the lockout check read, as the
+/// request gave them (`kms:EncryptionContext:<key>`, `kms:EncryptionAlgorithm`, ...).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestFacts {
+    /// `EncryptionContext` (ReEncrypt: `SourceEncryptionContext`).
+    pub encryption_context: Option<BTreeMap<String, String>>,
+    /// ReEncrypt's `DestinationEncryptionContext`.
+    pub destination_encryption_context: Option<BTreeMap<String, String>>,
+    /// `EncryptionAlgorithm` (ReEncrypt: `SourceEncryptionAlgorithm`).
+    pub encryption_algorithm: Option<String>,
+    /// ReEncrypt's `DestinationEncryptionAlgorithm`.
+    pub destination_encryption_algorithm: Option<String>,
+    /// `SigningAlgorithm`.
+    pub signing_algorithm: Option<String>,
+    /// `MacAlgorithm`.
+    pub mac_algorithm: Option<String>,
+    /// CreateKey's `KeySpec`, `KeyUsage`, `Origin` and `MultiRegion`.
+    pub key_spec: Option<String>,
+    /// CreateKey's `KeyUsage`.
+    pub key_usage: Option<String>,
+    /// CreateKey's `Origin`.
+    pub origin: Option<String>,
+    /// CreateKey's `MultiRegion`.
+    pub multi_region: Option<bool>,
+    /// CreateGrant's `Operations`.
+    pub grant_operations: Vec<String>,
+    /// CreateGrant's `GranteePrincipal`.
+    pub grantee: Option<String>,
+    /// CreateGrant's `RetiringPrincipal`.
+    pub retiring: Option<String>,
+    /// GenerateDataKeyPair's `KeyPairSpec`.
+    pub data_key_pair_spec: Option<String>,
+    /// EnableKeyRotation's `RotationPeriodInDays`.
+    pub rotation_period_days: Option<u64>,
+    /// ScheduleKeyDeletion's `PendingWindowInDays`.
+    pub pending_window_days: Option<u64>,
+    /// `GrantTokens`.
+    pub grant_tokens: Vec<String>,
+    /// CreateKey's and PutKeyPolicy's `BypassPolicyLockoutSafetyCheck`.
+    pub bypass_lockout_check: bool,
 }
 
 impl Caller {
@@ -71,6 +122,9 @@ impl Context {
             operation,
             dry_run: false,
             named_key: None,
+            authorizing: false,
+            facts: RequestFacts::default(),
+            would_deny: Vec::new(),
             seen: WriteSeq::default(),
             used: [None, None],
         }

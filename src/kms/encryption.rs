@@ -145,7 +145,12 @@ impl Kms {
     /// without the plaintext leaving kmsd. Either side may be symmetric or asymmetric.
     pub fn re_encrypt(&self, cx: &mut Context, input: ReEncryptInput) -> Result<ReEncrypted> {
         let (source_key, source) = self.open_blob(cx, &input.source)?;
-        let key = self.resolve(cx, &input.destination_key, Access::CrossAccount)?;
+        let key = self.resolve_for(
+            cx,
+            &input.destination_key,
+            Access::CrossAccount,
+            "ReEncryptTo",
+        )?;
         check_encryption_key(&key, input.destination_algorithm, cx.operation)?;
         cx.stop_if_dry_run()?;
         let destination = encrypt_with(
@@ -204,8 +209,9 @@ impl Kms {
     }
 
     /// GenerateRandom.
-    pub fn generate_random(&self, len: usize) -> Vec<u8> {
-        crypto::random_bytes(len)
+    pub fn generate_random(&self, cx: &mut Context, len: usize) -> Result<Vec<u8>> {
+        self.authorize_action(cx, None, "GenerateRandom")?;
+        Ok(crypto::random_bytes(len))
     }
 
     /// Data keys and data key pairs are encrypted under a symmetric encryption key.
@@ -236,11 +242,14 @@ impl Kms {
             (Some(key_ref), _) => self.resolve(cx, key_ref, Access::CrossAccount)?,
             (None, Some(envelope)) => {
                 let state = self.read(cx);
-                state.resolve_named_in_blob(
+                let key = state.resolve_named_in_blob(
                     &cx.scope,
                     envelope.header.account,
                     envelope.header.key_id,
-                )?
+                )?;
+                drop(state);
+                self.authorize(cx, &key)?;
+                key
             }
             // Only an envelope names its key; anything else needs the caller's KeyId.
             (None, None) => return Err(Error::InvalidCiphertext),

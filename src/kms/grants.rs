@@ -1,9 +1,9 @@
 //! CreateGrant, ListGrants, ListRetirableGrants, RetireGrant and RevokeGrant.
 //!
-//! A grant lives in its key's record, so it is stored, copied and deleted with the key. kmsd
-//! does not authorise requests, so a grant allows nothing that was not allowed already; what
-//! it keeps is everything AWS reports about it, under AWS's rules for creating and removing
-//! grants.
+//! A grant lives in its key's record, so it is stored, copied and deleted with the key. With
+//! `--enforce-policies` a grant allows its operations to its grantee (`access.rs`); a grant is
+//! in effect as soon as CreateGrant returns, so its token is usable at once. Who may retire a
+//! grant is `access.rs`'s too.
 //!
 //! A grant token names the grant it came from (its key ARN and grant id, plus random bytes so
 //! that every CreateGrant returns a new one), base64-encoded: RetireGrant can find the grant
@@ -16,7 +16,8 @@ use super::resolve::Access;
 use super::{Context, Error, Kms, Page, Paging, Result};
 use crate::crypto::random_array;
 use crate::model::{
-    Grant, GrantConstraints, GrantOperation, Key, KeyArn, KeyRef, KeySpec, KeyUsage, hex64,
+    Grant, GrantConstraints, GrantOperation, Key, KeyArn, KeyRef, KeySpec, KeyUsage, Operation,
+    hex64,
 };
 
 /// ListGrants's and ListRetirableGrants's most items per page (their documented maximum).
@@ -101,6 +102,7 @@ impl Kms {
         cx: &mut Context,
         request: CreateGrantInput,
     ) -> Result<CreatedGrant> {
+        self.authorize_ref(cx, &request.key, Access::CrossAccountKeyOnly)?;
         let now = self.clock.now();
         let (caller, dry_run, quotas) = (&cx.scope, cx.dry_run, self.quotas);
         let (key, created) = self.mutate(&mut cx.seen, |state, changes| {
@@ -224,6 +226,7 @@ impl Kms {
         retiring: &str,
         paging: Paging,
     ) -> Result<Page<GrantEntry>> {
+        self.authorize_action(cx, None, "ListRetirableGrants")?;
         let state = self.read(cx);
         let Some(partition) = state.partition(&cx.scope) else {
             return Ok(Page::empty());
@@ -274,6 +277,15 @@ impl Kms {
         let grant_id = input.grant_id;
         if !is_grant_id(&grant_id) {
             return Err(Error::InvalidGrantId(grant_id));
+        }
+        if self.enforcing() {
+            let key = self.find(cx, &input.key, Access::CrossAccountKeyOnly)?;
+            match key.grants.iter().find(|g| g.id == grant_id) {
+                Some(grant) if cx.operation == Operation::RetireGrant => {
+                    self.authorize_retire(cx, &key, grant)?
+                }
+                _ => self.authorize(cx, &key)?,
+            }
         }
         let (caller, dry_run) = (&cx.scope, cx.dry_run);
         let key = self.mutate(&mut cx.seen, |state, changes| {

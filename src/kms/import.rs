@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use super::resolve::Access;
-use super::rules::key_pair_kind;
+use super::rules::{hmac_import_lengths, key_pair_kind};
 use super::{Context, Error, Kms, Result, seed};
 use crate::crypto::asymmetric::{AsymmetricKey, Hash, KeyPairKind};
 use crate::crypto::{self, KeyMaterial, key_wrap};
@@ -118,7 +118,7 @@ impl Kms {
         let now = self.clock.now();
         let key = self.update_key_returning(cx, &input.key, |key| {
             check_parameters_key_state(key)?;
-            let kept = &mut key.imports.parameters;
+            let kept = &mut key.imports_mut().parameters;
             kept.retain(|p| p.valid_to > now);
             if kept.len() >= MAX_PARAMETERS {
                 kept.drain(..=kept.len() - MAX_PARAMETERS);
@@ -195,14 +195,14 @@ impl Kms {
                 return Err(key.invalid_state());
             }
             let target = match input.material_id {
-                Some(id) => key.imports.material(&id).cloned().ok_or_else(|| {
+                Some(id) => key.imports().material(&id).cloned().ok_or_else(|| {
                     Error::Validation(format!(
                         "Key material {id} is not associated with {}.",
                         key.arn
                     ))
                 })?,
                 None => key
-                    .imports
+                    .imports()
                     .current()
                     .cloned()
                     .ok_or_else(|| key.invalid_state())?,
@@ -223,13 +223,13 @@ impl Kms {
 /// Removes material `id` from `key`, as deletion or expiry does: material pending rotation is
 /// forgotten; other material waits to be imported again, and so does the key.
 pub(super) fn remove_material(key: &mut Key, id: &MaterialId) {
-    let Some(index) = key.imports.materials.iter().position(|m| &m.id == id) else {
+    let Some(index) = key.imports().materials.iter().position(|m| &m.id == id) else {
         return;
     };
-    if key.imports.materials[index].state == KeyMaterialState::PendingRotation {
-        key.imports.materials.remove(index);
+    if key.imports().materials[index].state == KeyMaterialState::PendingRotation {
+        key.imports_mut().materials.remove(index);
     } else {
-        let entry = &mut key.imports.materials[index];
+        let entry = &mut key.imports_mut().materials[index];
         entry.imported = false;
         entry.valid_to = None;
         if key.state != KeyState::PendingDeletion {
@@ -246,7 +246,7 @@ pub(super) fn remove_material(key: &mut Key, id: &MaterialId) {
 
 /// The earliest time imported material of `key` expires.
 pub(super) fn next_expiry(key: &Key) -> Option<Timestamp> {
-    key.imports
+    key.imports()
         .materials
         .iter()
         .filter(|m| m.imported)
@@ -258,7 +258,7 @@ pub(super) fn next_expiry(key: &Key) -> Option<Timestamp> {
 /// expired.
 pub(super) fn expire_due(key: &mut Key, now: Timestamp) -> bool {
     let due: Vec<MaterialId> = key
-        .imports
+        .imports()
         .materials
         .iter()
         .filter(|m| m.imported && m.valid_to.is_some_and(|t| t <= now))
@@ -373,7 +373,7 @@ fn find_parameters(key: &Key, token: &[u8], now: Timestamp) -> Result<ImportPara
     }
     let token_id = &token[1..17];
     let found = key
-        .imports
+        .imports()
         .parameters
         .iter()
         .find(|p| p.token_id == token_id);
@@ -430,17 +430,6 @@ fn unwrap_material(parameters: &ImportParameters, encrypted: &[u8]) -> Result<Ve
         A::Sm2pke => key.decrypt_sm2(encrypted).map_err(invalid),
         A::RsaesPkcs1V15 => Err(Error::InvalidCiphertext),
     }
-}
-
-/// The HMAC key lengths AWS accepts for imported material, in bytes.
-fn hmac_import_lengths(spec: KeySpec) -> Option<std::ops::RangeInclusive<usize>> {
-    Some(match spec {
-        KeySpec::Hmac224 => 28..=64,
-        KeySpec::Hmac256 => 32..=64,
-        KeySpec::Hmac384 => 48..=128,
-        KeySpec::Hmac512 => 64..=128,
-        _ => return None,
-    })
 }
 
 /// Reads unwrapped material as the key's spec needs it: 32 bytes for a symmetric key, a length
@@ -500,8 +489,8 @@ fn import(
     secret: KeyMaterial,
     now: Timestamp,
 ) -> Result<()> {
-    let known = key.imports.material(&id).cloned();
-    let first = key.imports.materials.is_empty();
+    let known = key.imports().material(&id).cloned();
+    let first = key.imports().materials.is_empty();
     let import_type = input.import_type.unwrap_or(if first {
         ImportType::NewKeyMaterial
     } else {
@@ -533,7 +522,7 @@ fn import(
                     )));
                 }
                 if let Some(pending) = key
-                    .imports
+                    .imports()
                     .materials
                     .iter()
                     .find(|m| m.state == KeyMaterialState::PendingRotation)
@@ -547,7 +536,7 @@ fn import(
                 }
                 KeyMaterialState::PendingRotation
             };
-            key.imports.materials.push(ImportedMaterial {
+            key.imports_mut().materials.push(ImportedMaterial {
                 id,
                 state,
                 imported: false,
@@ -571,7 +560,7 @@ fn import(
         (ImportType::ExistingKeyMaterial, Some(_)) => {}
     }
     let entry = key
-        .imports
+        .imports_mut()
         .materials
         .iter_mut()
         .find(|m| m.id == id)
@@ -593,7 +582,7 @@ fn import(
             }))
             .collect();
     }
-    if key.state == KeyState::PendingImport && key.imports.complete() {
+    if key.state == KeyState::PendingImport && key.imports().complete() {
         key.state = KeyState::Enabled;
     }
     Ok(())

@@ -99,6 +99,10 @@ impl Kms {
         if let Some(policy) = &input.policy {
             policies::check_policy(policy, &self.quotas)?;
         }
+        self.authorize_action(cx, None, "CreateKey")?;
+        if let Some(policy) = &input.policy {
+            self.check_lockout(cx, policy, None)?;
+        }
         let mut input = input;
         let custom = LocalStackTags::take(&mut input.tags);
         let mut key_tags = BTreeMap::new();
@@ -170,12 +174,12 @@ impl Kms {
             rotation: KeyRotation::default(),
             grants: Vec::new(),
             multi_region,
-            imports: Imports::default(),
+            imports: None,
         };
         let mut key = key;
         if external {
             // LocalStack's `_custom_key_material_` on an EXTERNAL key: imported at creation.
-            key.imports = Imports::all_imported(&key.materials);
+            key.imports = Some(Box::new(Imports::all_imported(&key.materials)));
         }
         let key = self.mutate(&mut cx.seen, |state, changes| {
             let partition = state.partition(&cx.scope);
@@ -244,6 +248,7 @@ impl Kms {
             .marker
             .map(|m| KeyId::parse(&m).ok_or(Error::InvalidMarker(m)))
             .transpose()?;
+        self.authorize_action(cx, None, "ListKeys")?;
         let state = self.read(cx);
         let Some(partition) = state.partition(&cx.scope) else {
             return Ok(Page::empty());
@@ -350,7 +355,7 @@ impl Kms {
                 return Err(Error::NotPendingDeletion(key.arn.clone()));
             }
             // A key whose imported material expired or was deleted meanwhile waits for it.
-            key.state = if key.origin == Origin::External && !key.imports.complete() {
+            key.state = if key.origin == Origin::External && !key.imports().complete() {
                 KeyState::PendingImport
             } else {
                 KeyState::Disabled

@@ -149,7 +149,7 @@ impl ManagedService {
             },
             grants: Vec::new(),
             multi_region: None,
-            imports: crate::model::Imports::default(),
+            imports: None,
         }
     }
 }

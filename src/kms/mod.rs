@@ -5,6 +5,7 @@
 //! through to the [`Store`]; a mutation returns once a flush covers it, and concurrent
 //! mutations share flushes (`durability.rs`).
 
+mod access;
 pub mod aliases;
 mod clock;
 mod context;
@@ -33,7 +34,7 @@ pub(crate) mod testing;
 pub mod usage;
 
 pub use clock::{Clock, MAX_OFFSET_SECONDS};
-pub use context::{Caller, Context};
+pub use context::{Caller, Context, RequestFacts};
 pub use durability::{Durable, WriteSeq};
 pub use error::{Denial, Error, Result};
 pub use quotas::Quotas;
@@ -258,6 +259,11 @@ impl Kms {
         })
     }
 
+    /// How calls are authorised (`--enforce-policies`).
+    pub fn enforcement(&self) -> Enforcement {
+        self.enforcement
+    }
+
     /// Authorises calls as `enforcement` says (off by default).
     pub fn with_enforcement(mut self, enforcement: Enforcement) -> Kms {
         self.enforcement = enforcement;
@@ -401,6 +407,7 @@ impl Kms {
         key_ref: &KeyRef,
         change: impl FnOnce(&mut Key) -> Result<()>,
     ) -> Result<Arc<Key>> {
+        self.authorize_ref(cx, key_ref, Access::Own)?;
         let key = self.mutate(&mut cx.seen, |state, changes| {
             let stored = state.resolve(&cx.scope, key_ref, Access::Own)?;
             stored.require_customer_managed(&cx.caller, cx.operation)?;

@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use super::{Changes, Context, Error, Kms, Result, State, policies, tags};
 use crate::model::{
-    Deletion, Imports, Key, KeyArn, KeyManager, KeyPolicy, KeyRef, KeyState, MultiRegion, Region,
-    Scope, Settle, Timestamp,
+    Deletion, Key, KeyArn, KeyManager, KeyPolicy, KeyRef, KeyState, MultiRegion, Region, Scope,
+    Settle, Timestamp,
 };
 
 /// How long a new replica is `Creating`, and how long UpdatePrimaryRegion leaves both keys
@@ -128,7 +128,7 @@ impl Kms {
                 rotation: primary.rotation.clone(),
                 grants: Vec::new(),
                 // Multi-Region keys with imported material are refused at CreateKey.
-                imports: Imports::default(),
+                imports: None,
                 multi_region: Some(Box::new(MultiRegion {
                     primary: config.primary.clone(),
                     replicas: replicas.clone(),

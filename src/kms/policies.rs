@@ -1,8 +1,9 @@
-//! GetKeyPolicy, PutKeyPolicy and ListKeyPolicies. Policies are stored, not enforced.
-//! Policy documents are JSON by definition, so this file parses JSON; nothing else in `kms` does.
+//! GetKeyPolicy, PutKeyPolicy and ListKeyPolicies. A policy is checked by parsing it as
+//! `iam` does for enforcement (`access.rs`), so what is accepted is what is evaluated.
 
 use super::resolve::Access;
 use super::{Context, Error, Kms, Quotas, Result};
+use crate::iam::Policy;
 use crate::model::{KeyPolicy, KeyRef};
 
 /// The only policy name KMS has.
@@ -41,6 +42,10 @@ impl Kms {
     pub fn put_key_policy(&self, cx: &mut Context, input: PutKeyPolicyInput) -> Result<()> {
         check_policy_name(input.name.as_deref())?;
         check_policy(&input.policy, &self.quotas)?;
+        if self.enforcing() {
+            let key = self.resolve(cx, &input.key, Access::Own)?;
+            self.check_lockout(cx, &input.policy, Some(&key.arn))?;
+        }
         self.update_key(cx, &input.key, |key| {
             key.policy = KeyPolicy::new(&key.arn.scope.account, input.policy);
             Ok(())
@@ -71,7 +76,7 @@ fn check_policy_name(name: Option<&str>) -> Result<()> {
     }
 }
 
-/// A policy must fit the quota and be a JSON object with a `Statement`.
+/// A policy must fit the quota and be a key policy in IAM's grammar.
 pub(super) fn check_policy(policy: &str, quotas: &Quotas) -> Result<()> {
     if policy.len() > quotas.key_policy_bytes {
         return Err(Error::LimitExceeded(format!(
@@ -80,15 +85,9 @@ pub(super) fn check_policy(policy: &str, quotas: &Quotas) -> Result<()> {
             quotas.key_policy_bytes
         )));
     }
-    let document: serde_json::Value = serde_json::from_str(policy).map_err(|e| {
-        Error::MalformedPolicy(format!("The policy document is not valid JSON: {e}."))
-    })?;
-    match document.get("Statement") {
-        Some(serde_json::Value::Array(_) | serde_json::Value::Object(_)) => Ok(()),
-        _ => Err(Error::MalformedPolicy(
-            "The policy document must be a JSON object with a Statement.".into(),
-        )),
-    }
+    Policy::parse_key_policy(policy)
+        .map(drop)
+        .map_err(|e| Error::MalformedPolicy(e.0))
 }
 
 #[cfg(test)]

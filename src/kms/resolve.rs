@@ -36,8 +36,48 @@ impl Access {
 }
 
 impl Kms {
-    /// Finds the key `key_ref` names, as the call `cx` sees the state.
+    /// Finds the key `key_ref` names, as the call `cx` sees the state, and authorises the
+    /// call's action on it (with `--enforce-policies`).
     pub(super) fn resolve(
+        &self,
+        cx: &mut Context,
+        key_ref: &KeyRef,
+        access: Access,
+    ) -> Result<Arc<Key>> {
+        let key = self.find(cx, key_ref, access)?;
+        self.authorize(cx, &key)?;
+        Ok(key)
+    }
+
+    /// [`Kms::resolve`], authorising `action` (ReEncrypt's `ReEncryptTo`).
+    pub(super) fn resolve_for(
+        &self,
+        cx: &mut Context,
+        key_ref: &KeyRef,
+        access: Access,
+        action: &str,
+    ) -> Result<Arc<Key>> {
+        let key = self.find(cx, key_ref, access)?;
+        self.authorize_action(cx, Some(&key), action)?;
+        Ok(key)
+    }
+
+    /// Authorises the call on the key `key_ref` names before a mutation that will find it
+    /// again under the writer lock (nothing to do when policies are not enforced).
+    pub(super) fn authorize_ref(
+        &self,
+        cx: &mut Context,
+        key_ref: &KeyRef,
+        access: Access,
+    ) -> Result<()> {
+        if self.enforcing() {
+            self.resolve(cx, key_ref, access)?;
+        }
+        Ok(())
+    }
+
+    /// Finds the key `key_ref` names, without authorising anything.
+    pub(super) fn find(
         &self,
         cx: &mut Context,
         key_ref: &KeyRef,

@@ -243,7 +243,7 @@ fn rotation_entries(key: &Key, include_first: bool) -> Vec<RotationEntry> {
             import: symmetric.then(|| m.clone()),
         };
         return key
-            .imports
+            .imports()
             .materials
             .iter()
             .map(entry)
@@ -282,7 +282,7 @@ fn rotation_entries(key: &Key, include_first: bool) -> Vec<RotationEntry> {
 /// On-demand rotation of imported material: the material imported for it becomes current.
 fn rotate_imported(key: &mut Key, date: Timestamp) -> Result<()> {
     let Some(pending) = key
-        .imports
+        .imports()
         .materials
         .iter()
         .position(|m| m.state == KeyMaterialState::PendingRotation)
@@ -293,18 +293,19 @@ fn rotate_imported(key: &mut Key, date: Timestamp) -> Result<()> {
             key.arn
         )));
     };
-    if !key.imports.materials[pending].imported {
+    if !key.imports().materials[pending].imported {
         return Err(key.invalid_state());
     }
-    for material in &mut key.imports.materials {
+    for material in &mut key.imports_mut().materials {
         if material.state == KeyMaterialState::Current {
             material.state = KeyMaterialState::NonCurrent;
         }
     }
-    let material = &mut key.imports.materials[pending];
+    let material = &mut key.imports_mut().materials[pending];
     material.state = KeyMaterialState::Current;
+    let material_id = material.id;
     key.rotation.history.push(RotationRecord {
-        material_id: material.id,
+        material_id,
         date,
         kind: RotationType::OnDemand,
     });

@@ -137,3 +137,14 @@ pub(super) fn check_spec_and_usage(spec: KeySpec, usage: KeyUsage) -> Result<()>
         "KeyUsage {usage} is not compatible with KeySpec {spec}"
     )))
 }
+
+/// The HMAC key lengths AWS accepts for imported material of `spec`, in bytes.
+pub(super) fn hmac_import_lengths(spec: KeySpec) -> Option<std::ops::RangeInclusive<usize>> {
+    Some(match spec {
+        KeySpec::Hmac224 => 28..=64,
+        KeySpec::Hmac256 => 32..=64,
+        KeySpec::Hmac384 => 48..=128,
+        KeySpec::Hmac512 => 64..=128,
+        _ => return None,
+    })
+}

@@ -9,13 +9,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::rules::{check_spec_and_usage, key_pair_kind};
+use super::rules::{check_spec_and_usage, hmac_import_lengths, key_pair_kind};
 use super::{Changes, Error, Kms, Quotas, Result, State, WriteSeq, policies, tags};
 use crate::crypto::{self, KeyMaterial};
 use crate::model::{
-    Alias, AliasName, Imports, Key, KeyArn, KeyId, KeyManager, KeyPolicy, KeyRotation, KeySpec,
-    KeyState, KeyUsage, Material, MaterialId, MultiRegion, Origin, RotationRecord,
-    RotationSchedule, RotationType, Scope, Timestamp,
+    Alias, AliasName, ImportedMaterial, Imports, Key, KeyArn, KeyId, KeyManager, KeyMaterialState,
+    KeyPolicy, KeyRotation, KeySpec, KeyState, KeyUsage, Material, MaterialId, MultiRegion, Origin,
+    RotationRecord, RotationSchedule, RotationType, Scope, Timestamp,
 };
 
 /// One key to create.
@@ -45,6 +45,26 @@ pub struct SeedKey {
     pub rotation: Option<(u32, Option<Timestamp>)>,
     /// A multi-Region key's related keys (each is a seed key of its own region).
     pub multi_region: Option<MultiRegion>,
+    /// For an `EXTERNAL` key, how each of its materials was imported, in import order. Empty:
+    /// every material in `materials` imported, never expiring, the last one current.
+    pub imports: Vec<SeedImport>,
+}
+
+/// How one material of an `EXTERNAL` key was imported.
+#[derive(Debug, Default)]
+pub struct SeedImport {
+    /// Its id; required when the material is absent, else derived from it when not given.
+    pub id: Option<MaterialId>,
+    /// The index of its secret in [`SeedKey::materials`]; `None` when it expired or was
+    /// deleted and waits to be imported again.
+    pub material: Option<usize>,
+    /// `CURRENT`, `NON_CURRENT` or `PENDING_ROTATION`; by default `NON_CURRENT`, except for
+    /// the last material without a state when none is `CURRENT`.
+    pub state: Option<KeyMaterialState>,
+    /// `ValidTo`, when the material expires.
+    pub valid_to: Option<Timestamp>,
+    /// `KeyMaterialDescription`.
+    pub description: Option<String>,
 }
 
 /// One alias to create or point.
@@ -242,12 +262,18 @@ fn build_key(seed: SeedKey, now: Timestamp) -> Result<Key> {
     check_spec_and_usage(seed.spec, usage)?;
     let arn = seed.arn;
     for (_, material) in &seed.materials {
-        check_material(seed.spec, material)
+        check_material(seed.spec, seed.origin, material)
             .map_err(|why| Error::Validation(format!("Key {}: {why}", arn.key_id)))?;
     }
     if seed.materials.len() > 1 && seed.spec != KeySpec::SymmetricDefault {
         return Err(Error::Validation(format!(
             "Key {}: only symmetric encryption keys can have several material versions.",
+            arn.key_id
+        )));
+    }
+    if !seed.imports.is_empty() && seed.origin != Origin::External {
+        return Err(Error::Validation(format!(
+            "Key {}: only keys with Origin EXTERNAL have imported materials.",
             arn.key_id
         )));
     }
@@ -278,15 +304,39 @@ fn build_key(seed: SeedKey, now: Timestamp) -> Result<Key> {
     if let Some(policy) = &seed.policy {
         policies::check_policy(policy, &quotas)?;
     }
-    let history = materials
-        .iter()
-        .skip(1)
-        .map(|m| RotationRecord {
-            material_id: m.id,
-            date: now,
-            kind: RotationType::Automatic,
-        })
-        .collect();
+    let imports = match seed.origin {
+        Origin::External if seed.imports.is_empty() => Imports::all_imported(&materials),
+        Origin::External => seeded_imports(&arn, seed.spec, seed.imports, &materials)?,
+        _ => Imports::default(),
+    };
+    let state = if seed.origin == Origin::External && !imports.complete() {
+        KeyState::PendingImport
+    } else {
+        state
+    };
+    let history = match seed.origin {
+        // Imported material rotates in on demand, in the order it was imported.
+        Origin::External => imports
+            .materials
+            .iter()
+            .filter(|m| m.state != KeyMaterialState::PendingRotation)
+            .skip(1)
+            .map(|m| RotationRecord {
+                material_id: m.id,
+                date: now,
+                kind: RotationType::OnDemand,
+            })
+            .collect(),
+        _ => materials
+            .iter()
+            .skip(1)
+            .map(|m| RotationRecord {
+                material_id: m.id,
+                date: now,
+                kind: RotationType::Automatic,
+            })
+            .collect(),
+    };
     let schedule = match seed.rotation {
         Some((period_days, next)) => {
             if seed.spec != KeySpec::SymmetricDefault || seed.origin != Origin::AwsKms {
@@ -316,11 +366,7 @@ fn build_key(seed: SeedKey, now: Timestamp) -> Result<Key> {
         deletion: None,
         tags: key_tags,
         rotation: KeyRotation { schedule, history },
-        imports: if seed.origin == Origin::External {
-            Imports::all_imported(&materials)
-        } else {
-            Imports::default()
-        },
+        imports: (!imports.materials.is_empty()).then(|| Box::new(imports)),
         materials: materials.into(),
         arn,
         grants: Vec::new(),
@@ -328,11 +374,105 @@ fn build_key(seed: SeedKey, now: Timestamp) -> Result<Key> {
     })
 }
 
-/// The material must be the kind the spec needs.
-fn check_material(spec: KeySpec, material: &KeyMaterial) -> std::result::Result<(), String> {
+/// The import records of an `EXTERNAL` key from its seed: each names present material (by
+/// index) or an absent one by id; one is current unless none is present, at most one (of a
+/// symmetric key) waits for a rotation.
+fn seeded_imports(
+    arn: &KeyArn,
+    spec: KeySpec,
+    seeded: Vec<SeedImport>,
+    materials: &[Material],
+) -> Result<Imports> {
+    let invalid = |why: &str| Error::Validation(format!("Key {}: {why}", arn.key_id));
+    let mut imports = Imports::default();
+    let mut stated = Vec::new();
+    for entry in seeded {
+        stated.push(entry.state.is_some());
+        let present = entry
+            .material
+            .map(|i| materials.get(i).ok_or_else(|| invalid("no such material")))
+            .transpose()?;
+        let id = match (present, entry.id) {
+            (Some(m), Some(id)) if m.id != id => {
+                return Err(invalid("a material's Id does not match the material"));
+            }
+            (Some(m), _) => m.id,
+            (None, Some(id)) => id,
+            (None, None) => return Err(invalid("a material that is not present needs its Id")),
+        };
+        if imports.material(&id).is_some() {
+            return Err(invalid("the same material appears twice"));
+        }
+        imports.materials.push(ImportedMaterial {
+            id,
+            state: entry.state.unwrap_or(KeyMaterialState::NonCurrent),
+            imported: present.is_some(),
+            valid_to: entry.valid_to.filter(|_| present.is_some()),
+            description: entry.description,
+        });
+    }
+    let count = |imports: &Imports, state| {
+        imports
+            .materials
+            .iter()
+            .filter(|m| m.state == state)
+            .count()
+    };
+    if count(&imports, KeyMaterialState::Current) == 0 {
+        // By default the last material whose state the seed does not give is current.
+        if let Some((last, _)) = imports
+            .materials
+            .iter_mut()
+            .zip(&stated)
+            .rev()
+            .find(|(_, stated)| !**stated)
+        {
+            last.state = KeyMaterialState::Current;
+        }
+    }
+    if count(&imports, KeyMaterialState::Current) > 1 {
+        return Err(invalid("only one material can be CURRENT"));
+    }
+    let pending = count(&imports, KeyMaterialState::PendingRotation);
+    if pending > 1 || (pending == 1 && spec != KeySpec::SymmetricDefault) {
+        return Err(invalid(
+            "only a symmetric key can have material PENDING_ROTATION, and only one",
+        ));
+    }
+    if count(
+        &imports,
+        KeyMaterialState::PendingMultiRegionImportAndRotation,
+    ) > 0
+    {
+        return Err(invalid("kmsd has no multi-Region keys"));
+    }
+    if imports
+        .materials
+        .iter()
+        .any(|m| m.state == KeyMaterialState::PendingRotation && !m.imported)
+    {
+        return Err(invalid("material PENDING_ROTATION must be present"));
+    }
+    Ok(imports)
+}
+
+/// The material must be the kind the spec needs. Imported HMAC material may have any length
+/// AWS accepts for the spec.
+fn check_material(
+    spec: KeySpec,
+    origin: Origin,
+    material: &KeyMaterial,
+) -> std::result::Result<(), String> {
     let expected_hmac = spec.hmac_key_len();
     match (spec, material) {
         (KeySpec::SymmetricDefault, KeyMaterial::Aes256(_)) => Ok(()),
+        (_, KeyMaterial::Hmac(bytes))
+            if origin == Origin::External
+                && hmac_import_lengths(spec)
+                    .is_some_and(|lengths| lengths.contains(&bytes.len())) =>
+        {
+            Ok(())
+        }
         (_, KeyMaterial::Hmac(bytes)) if expected_hmac.is_some() => {
             if Some(bytes.len()) == expected_hmac {
                 Ok(())

@@ -133,3 +133,44 @@ pub(crate) fn decrypt(kms: &Kms, ciphertext: &[u8]) -> Result<Decrypted> {
     };
     kms.decrypt(&mut cx(Operation::Decrypt), input)
 }
+
+/// A new symmetric key without material (origin `EXTERNAL`).
+pub(crate) fn create_external_key(kms: &Kms) -> Arc<Key> {
+    let input = CreateKeyInput {
+        origin: Some(crate::model::Origin::External),
+        ..CreateKeyInput::default()
+    };
+    kms.create_key(&mut cx(Operation::CreateKey), input)
+        .unwrap()
+}
+
+/// Imports 32 bytes of `material` into the symmetric `key` as a client would: fresh
+/// parameters, RSA-OAEP with SHA-256 under the public key alone. Expires at `valid_to`.
+pub(crate) fn import_aes(
+    kms: &Kms,
+    key: &Key,
+    material: &[u8; 32],
+    valid_to: Option<crate::model::Timestamp>,
+) -> Result<Arc<Key>> {
+    use super::import::{GetParametersForImportInput, ImportKeyMaterialInput};
+    use crate::crypto::asymmetric::{Hash, KeyPairKind, PublicKey};
+    use crate::model::{WrappingAlgorithm, WrappingKeySpec};
+    let input = GetParametersForImportInput {
+        key: reference(key),
+        algorithm: WrappingAlgorithm::RsaesOaepSha256,
+        spec: WrappingKeySpec::Rsa2048,
+    };
+    let out = kms.get_parameters_for_import(&mut cx(Operation::GetParametersForImport), input)?;
+    let public = PublicKey::from_der(KeyPairKind::Rsa(2048), &out.public_key).unwrap();
+    let input = ImportKeyMaterialInput {
+        key: reference(key),
+        token: out.token,
+        encrypted: public.encrypt_oaep(Hash::Sha256, material).unwrap(),
+        valid_to,
+        import_type: None,
+        description: None,
+        material_id: None,
+    };
+    kms.import_key_material(&mut cx(Operation::ImportKeyMaterial), input)
+        .map(|(key, _)| key)
+}

@@ -58,6 +58,7 @@ impl Kms {
     /// every key state.
     pub fn get_key_last_usage(&self, cx: &mut Context, key_ref: &KeyRef) -> Result<KeyLastUsage> {
         let key = self.read(cx).resolve_key_only(&cx.scope, key_ref)?;
+        self.authorize(cx, &key)?;
         let last = self.usage.get(&key.arn);
         cx.uses(&key);
         Ok(KeyLastUsage {

@@ -237,8 +237,9 @@ pub struct Key {
     pub rotation: KeyRotation,
     /// Grants, oldest first; ListGrants pages through them in this order.
     pub grants: Vec<Grant>,
-    /// Imported materials and outstanding import parameters (origin `EXTERNAL` only).
-    pub imports: Imports,
+    /// Imported materials and outstanding import parameters (origin `EXTERNAL` only; boxed,
+    /// so that the many keys without any pay one pointer). [`Key::imports`] reads it.
+    pub imports: Option<Box<Imports>>,
     /// Set for a multi-Region key: where its related keys are. Boxed, because most keys are
     /// single-Region and every key pays for the member.
     pub multi_region: Option<Box<MultiRegion>>,
@@ -288,6 +289,12 @@ impl KeyPolicy {
     }
 }
 
+/// The imports of a key that has none.
+static NO_IMPORTS: Imports = Imports {
+    materials: Vec::new(),
+    parameters: Vec::new(),
+};
+
 impl Key {
     /// Whether this is a multi-Region replica key (whose shared properties follow its primary).
     pub fn is_replica(&self) -> bool {
@@ -322,6 +329,16 @@ impl Key {
             .collect()
     }
 
+    /// Its imported materials and outstanding import parameters (none for most keys).
+    pub fn imports(&self) -> &Imports {
+        self.imports.as_deref().unwrap_or(&NO_IMPORTS)
+    }
+
+    /// [`Key::imports`], to change.
+    pub fn imports_mut(&mut self) -> &mut Imports {
+        self.imports.get_or_insert_with(Box::default)
+    }
+
     /// The text of the key policy, as GetKeyPolicy returns it.
     pub fn policy_text(&self) -> std::borrow::Cow<'_, str> {
         match &self.policy {
@@ -333,8 +350,8 @@ impl Key {
     /// The material that seals new data: the last one, or for imported material the one
     /// whose state is `CURRENT`, when it is present.
     pub fn current_material(&self) -> Option<&Material> {
-        if self.origin == Origin::External && !self.imports.materials.is_empty() {
-            return self.material(&self.imports.current()?.id);
+        if self.origin == Origin::External && !self.imports().materials.is_empty() {
+            return self.material(&self.imports().current()?.id);
         }
         self.materials.last()
     }

@@ -135,6 +135,7 @@ pub(super) fn parse(text: &str, home: &Scope) -> Result<SeedPlan, Problem> {
             policy: None,
             rotation,
             multi_region: None,
+            imports: Vec::new(),
         });
     }
     for (entry, rsa) in file
@@ -188,6 +189,7 @@ pub(super) fn parse(text: &str, home: &Scope) -> Result<SeedPlan, Problem> {
             policy: None,
             rotation: None,
             multi_region: None,
+            imports: Vec::new(),
         });
     }
     for entry in &file.aliases {

@@ -8,6 +8,8 @@
 //!     Description: app data     # KeySpec SYMMETRIC_DEFAULT and its usage by default
 //!     KeyMaterial: 6b1e...      # hex or base64; or KeyMaterials: past rotations, oldest
 //!                               # first: [{Material: <hex>, Id: <64 hex, optional>}, ...]
+//!                               # (Origin EXTERNAL: also State, ValidTo, Description, and
+//!                               # no Material for material that expired or was deleted)
 //!     Enabled: true
 //!     Tags: {team: payments}
 //!     Rotation: {RotationPeriodInDays: 365}
@@ -35,10 +37,10 @@ use super::{Problem, aes_material, key_arn, private_key, scope, symmetric_bytes,
 use crate::crypto::KeyMaterial;
 use crate::crypto::asymmetric::to_pem;
 use crate::kms::Kms;
-use crate::kms::seed::{SeedAlias, SeedKey, SeedPlan};
+use crate::kms::seed::{SeedAlias, SeedImport, SeedKey, SeedPlan};
 use crate::model::{
-    AccountId, AliasName, AliasNameError, AwsEnum, KeyArn, KeyManager, KeySpec, KeyState, KeyUsage,
-    MaterialId, MultiRegion, Origin, Region, Scope,
+    AccountId, AliasName, AliasNameError, AwsEnum, Key, KeyArn, KeyManager, KeyMaterialState,
+    KeySpec, KeyState, KeyUsage, MaterialId, MultiRegion, Origin, Region, Scope,
 };
 
 /// The file: its own scope's fields (not `#[serde(flatten)]`ed from `ScopeSection`, because
@@ -118,14 +120,26 @@ struct MultiRegionEntry {
     replica_regions: Vec<String>,
 }
 
-/// One version of symmetric or HMAC material in `KeyMaterials`. Fields are read as strings,
-/// so hex made only of digits keeps its leading zeros.
-#[derive(Debug, Deserialize, Serialize)]
+/// One version of symmetric or HMAC material in `KeyMaterials` (for an `EXTERNAL` key also a
+/// key pair's DER PKCS#8, and how it was imported). Fields are read as strings, so hex made
+/// only of digits keeps its leading zeros.
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 struct MaterialEntry {
     #[serde(skip_serializing_if = "Option::is_none")]
     id: Option<String>,
-    material: String,
+    /// Absent for imported material that expired or was deleted (then `Id` is required).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    material: Option<String>,
+    /// `CURRENT`, `NON_CURRENT` or `PENDING_ROTATION` (imported material only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state: Option<String>,
+    /// When imported material expires (ISO-8601).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    valid_to: Option<String>,
+    /// `KeyMaterialDescription` (imported material only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -219,31 +233,69 @@ fn key(scope: &Scope, entry: &SeedKeyEntry, line: u64) -> Result<SeedKey, Proble
     let manager = enum_value::<KeyManager>("KeyManager", entry.key_manager.as_deref(), line)?
         .unwrap_or(KeyManager::Customer);
     let mut materials = Vec::new();
-    let symmetric: Option<Vec<(Option<&str>, &str)>> =
-        match (&entry.key_material, &entry.key_materials) {
-            (Some(one), None) => Some(vec![(None, one.as_str())]),
-            (None, Some(all)) => Some(
-                all.iter()
-                    .map(|m| (m.id.as_deref(), m.material.as_str()))
-                    .collect(),
-            ),
-            (None, None) => None,
-            (Some(_), Some(_)) => {
-                return Err(Problem::at(
-                    line,
-                    "give KeyMaterial or KeyMaterials, not both",
-                ));
-            }
-        };
+    let mut imports = Vec::new();
+    let one;
+    let symmetric: Option<&[MaterialEntry]> = match (&entry.key_material, &entry.key_materials) {
+        (Some(text), None) => {
+            one = [MaterialEntry {
+                material: Some(text.clone()),
+                ..MaterialEntry::default()
+            }];
+            Some(&one)
+        }
+        (None, Some(all)) => Some(all),
+        (None, None) => None,
+        (Some(_), Some(_)) => {
+            return Err(Problem::at(
+                line,
+                "give KeyMaterial or KeyMaterials, not both",
+            ));
+        }
+    };
+    let external = origin == Origin::External;
     match (symmetric, &entry.private_key_pem, &entry.private_key_der) {
         (Some(entries), None, None) => {
-            for (id, text) in entries {
-                let material = match spec {
-                    KeySpec::SymmetricDefault => aes_material(text, line)?,
-                    _ => KeyMaterial::Hmac(symmetric_bytes(text, line)?),
+            for m in entries {
+                let id =
+                    m.id.as_deref()
+                        .map(|id| material_id(id, line))
+                        .transpose()?;
+                let index = match &m.material {
+                    Some(text) => {
+                        let material = match spec {
+                            KeySpec::SymmetricDefault => aes_material(text, line)?,
+                            _ if spec.hmac_key_len().is_some() => {
+                                KeyMaterial::Hmac(symmetric_bytes(text, line)?)
+                            }
+                            // A key pair's DER PKCS#8, as export writes imported key pairs.
+                            _ => private_key(&symmetric_bytes(text, line)?, line)?,
+                        };
+                        materials.push((id, material));
+                        Some(materials.len() - 1)
+                    }
+                    None if external => None,
+                    None => return Err(Problem::at(line, "a material needs its Material")),
                 };
-                let id = id.map(|id| material_id(id, line)).transpose()?;
-                materials.push((id, material));
+                let state = enum_value::<KeyMaterialState>("State", m.state.as_deref(), line)?;
+                let valid_to = m
+                    .valid_to
+                    .as_deref()
+                    .map(|d| timestamp(d, line))
+                    .transpose()?;
+                if !external && (state.is_some() || valid_to.is_some() || m.description.is_some()) {
+                    return Err(Problem::at(
+                        line,
+                        "State, ValidTo and Description are for imported material (Origin \
+                         EXTERNAL)",
+                    ));
+                }
+                imports.push(SeedImport {
+                    id,
+                    material: index,
+                    state,
+                    valid_to,
+                    description: m.description.clone(),
+                });
             }
         }
         (None, Some(pem), None) => materials.push((None, private_key(pem.as_bytes(), line)?)),
@@ -290,6 +342,7 @@ fn key(scope: &Scope, entry: &SeedKeyEntry, line: u64) -> Result<SeedKey, Proble
         tags: entry.tags.clone().unwrap_or_default().into_iter().collect(),
         policy: entry.policy.clone(),
         rotation,
+        imports: if external { imports } else { Vec::new() },
     })
 }
 
@@ -335,6 +388,32 @@ fn material_id(text: &str, line: u64) -> Result<MaterialId, Problem> {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The materials of a key with imported material, in import order: each with its id, state,
+/// expiry and description, and its secret (hex; DER PKCS#8 for a key pair) unless it expired
+/// or was deleted.
+fn imported_entries(key: &Key) -> Result<Vec<MaterialEntry>, String> {
+    key.imports()
+        .materials
+        .iter()
+        .map(|m| {
+            let material = match key.material(&m.id) {
+                Some(present) => Some(hex(&present
+                    .secret
+                    .to_stored_bytes()
+                    .map_err(|e| e.to_string())?)),
+                None => None,
+            };
+            Ok(MaterialEntry {
+                id: Some(m.id.to_string()),
+                material,
+                state: Some(m.state.as_str().to_owned()),
+                valid_to: m.valid_to.map(|t| t.rfc3339()),
+                description: m.description.clone(),
+            })
+        })
+        .collect()
 }
 
 /// Which keys and aliases `kmsd export` writes: those of one account, one region, or both
@@ -388,6 +467,15 @@ pub fn export(kms: &Kms, filter: &ExportFilter) -> Result<String, String> {
             }),
             ..SeedKeyEntry::default()
         };
+        if key.origin == Origin::External && !key.imports().materials.is_empty() {
+            entry.key_materials = Some(imported_entries(key)?);
+            section.keys.push(Spanned::new(
+                entry,
+                serde_saphyr::Location::UNKNOWN,
+                serde_saphyr::Location::UNKNOWN,
+            ));
+            continue;
+        }
         match key.materials.first().map(|m| &m.secret) {
             Some(KeyMaterial::Asymmetric(pair)) => {
                 entry.private_key_pem = Some(to_pem(pair).map_err(|e| e.to_string())?);
@@ -398,7 +486,8 @@ pub fn export(kms: &Kms, filter: &ExportFilter) -> Result<String, String> {
                     let secret = m.secret.to_stored_bytes().map_err(|e| e.to_string())?;
                     list.push(MaterialEntry {
                         id: Some(m.id.to_string()),
-                        material: hex(&secret),
+                        material: Some(hex(&secret)),
+                        ..MaterialEntry::default()
                     });
                 }
                 entry.key_materials = Some(list);

@@ -57,6 +57,77 @@ fn multi_region_entries_name_their_own_region() {
     assert!(problem.reason.contains("mrk-"), "{}", problem.reason);
 }
 
+#[test]
+fn imported_materials_are_seeded_with_their_states() {
+    use crate::kms::testing::{describe, home as kms_home, in_memory};
+    use crate::model::{KeyMaterialState, KeyState};
+    let kms = in_memory();
+    let absent = "2b".repeat(32);
+    let yaml = format!(
+        "Keys:
+  - KeyId: 11111111-1111-4111-8111-111111111111
+    Origin: EXTERNAL
+    KeyMaterials:
+      - {{Material: '{}', ValidTo: '2099-01-31T00:00:00Z', Description: first}}
+      - {{Id: '{absent}', State: NON_CURRENT}}
+      - {{Material: '{}', State: PENDING_ROTATION}}
+  - KeyId: 22222222-2222-4222-8222-222222222222
+    Origin: EXTERNAL
+    KeyMaterials:
+      - {{Material: '{}', ValidTo: '2099-01-31T00:00:00Z'}}
+",
+        "01".repeat(32),
+        "02".repeat(32),
+        "03".repeat(32)
+    );
+    let plan = parse(&yaml, &kms_home()).unwrap();
+    kms.seed(plan).unwrap();
+    let keys = kms.snapshot().keys;
+    let (waiting, complete) = (&keys[0], &keys[1]);
+    let states: Vec<_> = waiting
+        .imports()
+        .materials
+        .iter()
+        .map(|m| m.state)
+        .collect();
+    assert_eq!(
+        states,
+        [
+            KeyMaterialState::Current,
+            KeyMaterialState::NonCurrent,
+            KeyMaterialState::PendingRotation
+        ]
+    );
+    assert_eq!(waiting.imports().materials[1].id.to_string(), absent);
+    assert!(!waiting.imports().materials[1].imported);
+    assert_eq!(
+        waiting.imports().materials[0].description.as_deref(),
+        Some("first")
+    );
+    // A permanent material is missing: the key waits for it.
+    assert_eq!(
+        describe(&kms, waiting).unwrap().state,
+        KeyState::PendingImport
+    );
+    assert_eq!(complete.state, KeyState::Enabled);
+    assert_eq!(
+        complete.imports().earliest_valid_to(),
+        Timestamp::parse_rfc3339("2099-01-31T00:00:00Z")
+    );
+
+    // Material without its Id cannot be absent, and only EXTERNAL keys take import fields.
+    for broken in [
+        "Keys:\n  - KeyId: 33333333-3333-4333-8333-333333333333\n    Origin: EXTERNAL\n    \
+         KeyMaterials: [{State: CURRENT}]\n",
+        "Keys:\n  - KeyId: 33333333-3333-4333-8333-333333333333\n    KeyMaterials: \
+         [{Material: '0101010101010101010101010101010101010101010101010101010101010101', \
+         State: CURRENT}]\n",
+    ] {
+        let failed = parse(broken, &kms_home()).map(|plan| kms.seed(plan));
+        assert!(!matches!(failed, Ok(Ok(_))), "{broken}");
+    }
+}
+
 const IDENTITIES: &str = r#"identities:
   - accessKeyId: AKIAEXAMPLEADMIN0001
     secretAccessKey: admin-secret

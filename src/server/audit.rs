@@ -54,6 +54,10 @@ pub struct AuditRecord {
     /// What an admin call did (what an advance rotated and deleted); KMS calls leave it out.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response_elements: Option<serde_json::Value>,
+    /// With `--enforce-policies=audit`, `{"wouldBeDenied": [...]}`: each check enforcement
+    /// would have failed the call on, with the statement or missing permission behind it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub additional_event_data: Option<serde_json::Value>,
     /// The key the call used, when known.
     pub resources: Vec<Resource>,
     /// The error type, for a failed call.
@@ -171,6 +175,8 @@ pub(super) struct CallFacts<'a> {
     pub(super) named_key: Option<&'a str>,
     /// The error, for a failed call.
     pub(super) error: Option<&'a ApiError>,
+    /// Why enforcement would have denied the call (`--enforce-policies=audit`).
+    pub(super) would_deny: &'a [String],
     /// The fault injected into the call, as the rule spells it.
     pub(super) fault: Option<serde_json::Value>,
 }
@@ -218,6 +224,7 @@ impl AuditRecord {
             event_id,
             request_parameters: facts.parameters,
             response_elements: facts.response,
+            additional_event_data: None,
             resources: Vec::new(),
             error_code: failed.then(|| {
                 axum::http::StatusCode::from_u16(facts.status)
@@ -278,6 +285,8 @@ impl AuditRecord {
             event_id,
             request_parameters: facts.parameters,
             response_elements: None,
+            additional_event_data: (!facts.would_deny.is_empty())
+                .then(|| serde_json::json!({ "wouldBeDenied": facts.would_deny })),
             resources,
             error_code: facts.error.map(|e| e.code.as_str().to_owned()),
             error_message: facts.error.and_then(|e| e.message.clone()),

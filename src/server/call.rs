@@ -17,7 +17,7 @@ use super::faults::Effect;
 use super::sigv4;
 use super::throttle::Quota;
 use crate::api::{self, ApiError, ErrorCode};
-use crate::kms::{Context, Kms};
+use crate::kms::{Context, Enforcement, Kms};
 use crate::model::Operation;
 
 /// The largest request body kmsd reads.
@@ -88,7 +88,7 @@ pub(super) async fn kms_call(
     let (scope, caller) = match &served.cx {
         Some(cx) => (&cx.scope, &cx.caller),
         None => {
-            fallback = sigv4::caller(&headers, state.kms.home());
+            fallback = sigv4::claimed_caller(&headers, state.kms.home(), &state.authentication);
             (&fallback.0, &fallback.1)
         }
     };
@@ -144,6 +144,10 @@ pub(super) async fn kms_call(
                 .unwrap_or_default(),
             named_key,
             error: served.result.as_ref().err(),
+            would_deny: served
+                .cx
+                .as_ref()
+                .map_or(&[][..], |cx| cx.would_deny.as_slice()),
             fault,
         };
         audit.record(&AuditRecord::of_call(facts, state.request_ids.next()));
@@ -221,6 +225,7 @@ async fn serve(state: &AppState, request: Request<'_>) -> Served {
     let parameters = state.audit.is_some().then(|| call.audit_parameters());
     let mut cx = Context::new(scope, operation, request.request_id);
     cx.caller = caller;
+    cx.authorizing = state.kms.enforcement() != Enforcement::Off;
     let failed = |error, cx, fault| Served {
         result: Err(error),
         cx: Some(cx),

@@ -343,7 +343,7 @@ pub(super) fn encode_key(key: &Key) -> Vec<u8> {
             settles_to: m.settles.map(|s| s.state.as_str().to_owned()),
         }),
         imported: key
-            .imports
+            .imports()
             .materials
             .iter()
             .map(|m| StoredImported {
@@ -355,7 +355,7 @@ pub(super) fn encode_key(key: &Key) -> Vec<u8> {
             })
             .collect(),
         import_parameters: key
-            .imports
+            .imports()
             .parameters
             .iter()
             .map(|p| {
@@ -635,17 +635,21 @@ fn decode_key(stored: KeyRecordIn<'_>, arn: KeyArn) -> Result<Key, String> {
             }),
             history,
         },
-        imports: Imports {
-            materials: stored
-                .imported
-                .into_iter()
-                .map(decode_imported)
-                .collect::<Result<_, String>>()?,
-            parameters: stored
-                .import_parameters
-                .into_iter()
-                .map(decode_import_parameters)
-                .collect::<Result<_, String>>()?,
+        imports: {
+            let imports = Imports {
+                materials: stored
+                    .imported
+                    .into_iter()
+                    .map(decode_imported)
+                    .collect::<Result<_, String>>()?,
+                parameters: stored
+                    .import_parameters
+                    .into_iter()
+                    .map(decode_import_parameters)
+                    .collect::<Result<_, String>>()?,
+            };
+            let empty = imports.materials.is_empty() && imports.parameters.is_empty();
+            (!empty).then(|| Box::new(imports))
         },
         multi_region: stored
             .multi_region
@@ -661,10 +665,10 @@ impl Key {
     /// kmsd imported material) gets them: all imported, the last current.
     fn with_import_records(mut self) -> Key {
         if self.origin == Origin::External
-            && self.imports.materials.is_empty()
+            && self.imports().materials.is_empty()
             && !self.materials.is_empty()
         {
-            self.imports.materials = Imports::all_imported(&self.materials).materials;
+            self.imports = Some(Box::new(Imports::all_imported(&self.materials)));
         }
         self
     }

@@ -65,10 +65,7 @@ async fn readme_walkthrough_works_as_written() {
 /// such as Terraform's external key resource.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readme_import_flow_works_as_written() {
-    if !tool_available("aws", "--version")
-        || !tool_available("openssl", "version")
-        || !tool_available("xxd", "-v")
-    {
+    if !tool_available("aws", "--version") || !tool_available("openssl", "version") {
         return;
     }
     let server = TestServer::start().await;

@@ -28,6 +28,12 @@ fn help_lists_every_option_and_its_environment_variable() {
         "KMS_REGION",
         "--no-admin",
         "KMS_NO_ADMIN",
+        "--identities",
+        "KMS_IDENTITIES_PATH",
+        "--verify-signatures",
+        "KMS_VERIFY_SIGNATURES",
+        "--enforce-policies",
+        "KMS_ENFORCE_POLICIES",
     ] {
         assert!(help.contains(needle), "{needle} missing from:\n{help}");
     }
@@ -82,6 +88,37 @@ fn an_unusable_data_dir_is_one_clear_line() {
     let (code, stderr) = run_to_exit(cwd.path(), &["--in-memory", "--account-id", "12"]);
     assert_ne!(code, 0);
     assert!(stderr.contains("--account-id"), "{stderr}");
+}
+
+#[test]
+fn a_broken_identities_file_or_a_lone_verify_signatures_is_one_clear_line() {
+    let cwd = tempfile::tempdir().unwrap();
+    let file = cwd.path().join("identities.yaml");
+    std::fs::write(
+        &file,
+        "identities:\n  - accessKeyId: AKIA1\n    secretAccessKey: s\n    account: \"1\"\n    \
+         principal: arn:aws:iam::111122223333:root\n",
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let (code, stderr) = run_to_exit(cwd.path(), &["--in-memory", "--identities", path]);
+    assert_ne!(code, 0);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "identities file {path}, line 4: account \"1\" is not 12 digits"
+        )),
+        "{stderr}"
+    );
+    let (code, stderr) = run_to_exit(cwd.path(), &["--in-memory", "--verify-signatures"]);
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains("--verify-signatures needs --identities"),
+        "{stderr}"
+    );
+    let (code, stderr) = run_to_exit(cwd.path(), &["--in-memory", "--enforce-policies=maybe"]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("on, off or audit"), "{stderr}");
 }
 
 /// One HTTP/1.1 request to `addr`; returns the status code.

@@ -1217,3 +1217,454 @@ async fn new_material_rotates_in_on_demand_and_old_material_still_decrypts() {
     assert_eq!(key_state(&client, &key).await, "Enabled");
     assert_eq!(rotations(&client, &key, true).await.len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imported_keys_round_trip_through_export_and_seed() {
+    if !tools_available() {
+        return;
+    }
+    let a = TestServer::start().await;
+    let client = a.client();
+    let dir = tempfile::tempdir().unwrap();
+    // A symmetric key with two materials (one current, one pending rotation), one expiring.
+    let sym = create_external(
+        &client,
+        KeySpec::SymmetricDefault,
+        KeyUsageType::EncryptDecrypt,
+    )
+    .await;
+    let (m1, m2) = ([0x71u8; 32], [0x72u8; 32]);
+    let now = a.clock().await["now"].as_f64().unwrap();
+    let valid_to = (now + 30.0 * DAY as f64).floor();
+    let id1 = import_fresh(&client, dir.path(), &sym, &m1, Some(valid_to)).await;
+    let id2 = import_as(
+        &client,
+        dir.path(),
+        &sym,
+        &m2,
+        ImportType::NewKeyMaterial,
+        None,
+        Some("next one"),
+    )
+    .await
+    .unwrap();
+    let sealed = encrypt(&client, &sym, b"exported").await;
+    // An ECC key whose material was deleted, and one never imported.
+    let ecc = create_external(&client, KeySpec::EccNistP256, KeyUsageType::SignVerify).await;
+    let (der, _) = openssl_key(
+        dir.path(),
+        "ecc",
+        &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
+    );
+    let algorithm = AlgorithmSpec::RsaAesKeyWrapSha256;
+    let (public, token) =
+        parameters(&client, &ecc, algorithm.clone(), WrappingKeySpec::Rsa2048).await;
+    let encrypted = wrap(dir.path(), &public, &algorithm, &der, false);
+    import(&client, &ecc, &token, &encrypted, None)
+        .await
+        .unwrap();
+    let ecc_public = crate::support::keys::public_key(&client, &ecc).await;
+    client
+        .delete_imported_key_material()
+        .key_id(&ecc)
+        .send()
+        .await
+        .unwrap();
+    let waiting = create_external(&client, KeySpec::Hmac256, KeyUsageType::GenerateVerifyMac).await;
+
+    let exported = a.admin("GET", "/_kmsd/export", "").await;
+    assert_eq!(exported.status, 200);
+    let file = dir.path().join("export.yaml");
+    std::fs::write(&file, &exported.body).unwrap();
+    let b = TestServer::start_seeded(&file).await;
+    let client = b.client();
+
+    let meta = metadata(&client, &sym).await;
+    assert_eq!(meta.key_state.unwrap().as_str(), "Enabled");
+    assert_eq!(meta.current_key_material_id.as_deref(), Some(id1.as_str()));
+    assert_eq!(meta.valid_to.unwrap().secs() as f64, valid_to);
+    assert_eq!(decrypt(&client, &sealed).await, b"exported");
+    assert_eq!(
+        rotations(&client, &sym, true).await,
+        [
+            (id1.clone(), "CURRENT".into(), "IMPORTED".into(), None, None),
+            (
+                id2.clone(),
+                "PENDING_ROTATION".into(),
+                "IMPORTED".into(),
+                Some("next one".into()),
+                None
+            ),
+        ]
+    );
+    client
+        .rotate_key_on_demand()
+        .key_id(&sym)
+        .send()
+        .await
+        .unwrap();
+    check_symmetric_material(&client, &sym, &m2, &id2).await;
+
+    // The deleted material comes back by import, and it is the same key pair.
+    assert_eq!(key_state(&client, &ecc).await, "PendingImport");
+    let (public, token) =
+        parameters(&client, &ecc, algorithm.clone(), WrappingKeySpec::Rsa2048).await;
+    let encrypted = wrap(dir.path(), &public, &algorithm, &der, false);
+    import(&client, &ecc, &token, &encrypted, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        crate::support::keys::public_key(&client, &ecc).await,
+        ecc_public
+    );
+    assert_eq!(key_state(&client, &waiting).await, "PendingImport");
+    import_fresh(&client, dir.path(), &waiting, &[9; 32], None).await;
+    assert_eq!(key_state(&client, &waiting).await, "Enabled");
+
+    // The expiry came along: it falls due on the new server's clock too.
+    let advanced = b.advance(30 * DAY).await;
+    assert_eq!(advanced["expired"].as_array().unwrap().len(), 1);
+    assert_eq!(key_state(&client, &sym).await, "PendingImport");
+}
+
+/// Whether `text` holds `secret`, raw (as UTF-8 when it is) or in base64 as the wire carries it.
+fn holds(text: &str, secret: &[u8]) -> bool {
+    use base64::Engine;
+    text.contains(&base64::engine::general_purpose::STANDARD.encode(secret))
+        || text.contains(&hex(secret))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_calls_are_logged_and_audited_without_secrets_and_are_no_key_use() {
+    if !tools_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let mut server = crate::support::process::Running::start(
+        dir.path(),
+        &[
+            "--in-memory",
+            "--port",
+            "0",
+            "--rsa-pool-size",
+            "0",
+            "--log-format",
+            "json",
+            "--audit-log",
+            audit.to_str().unwrap(),
+        ],
+    );
+    let client = crate::support::client_at(&server.endpoint(), "us-east-1", "AKIDEXAMPLE");
+    let key = create_external(
+        &client,
+        KeySpec::SymmetricDefault,
+        KeyUsageType::EncryptDecrypt,
+    )
+    .await;
+    let algorithm = AlgorithmSpec::RsaesOaepSha256;
+    let (public, token) =
+        parameters(&client, &key, algorithm.clone(), WrappingKeySpec::Rsa2048).await;
+    let material = [0x5eu8; 32];
+    let encrypted = wrap(dir.path(), &public, &algorithm, &material, false);
+    import(&client, &key, &token, &encrypted, None)
+        .await
+        .unwrap();
+    // Importing is not a use of the key (GetKeyLastUsage counts cryptographic operations).
+    let usage = client
+        .get_key_last_usage()
+        .key_id(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(usage.key_last_usage.unwrap().operation, None);
+    client
+        .encrypt()
+        .key_id(&key)
+        .plaintext(Blob::new("x"))
+        .send()
+        .await
+        .unwrap();
+    client
+        .delete_imported_key_material()
+        .key_id(&key)
+        .send()
+        .await
+        .unwrap();
+    let usage = client
+        .get_key_last_usage()
+        .key_id(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        usage.key_last_usage.unwrap().operation.unwrap().as_str(),
+        "Encrypt"
+    );
+
+    let mut lines = Vec::new();
+    for op in [
+        "GetParametersForImport",
+        "ImportKeyMaterial",
+        "DeleteImportedKeyMaterial",
+    ] {
+        lines.push(server.wait_for(&format!("\"op\":\"{op}\"")));
+    }
+    let text = std::fs::read_to_string(&audit).unwrap();
+    server.kill();
+    for secret in [&material[..], &token, &encrypted, &public] {
+        assert!(!holds(&text, secret), "the audit trail holds a secret");
+        for line in &lines {
+            assert!(!holds(line, secret), "{line}");
+        }
+    }
+    for line in &lines {
+        let line: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(line["fields"]["status"], 200);
+        assert_eq!(line["fields"]["key_id"], key.as_str());
+    }
+    let records: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for op in [
+        "GetParametersForImport",
+        "ImportKeyMaterial",
+        "DeleteImportedKeyMaterial",
+    ] {
+        let record = records
+            .iter()
+            .find(|r| r["eventName"] == op)
+            .unwrap_or_else(|| panic!("no {op} record"));
+        assert!(
+            record["resources"][0]["ARN"]
+                .as_str()
+                .unwrap()
+                .ends_with(&key)
+        );
+        assert_eq!(record["requestParameters"]["keyId"], key.as_str());
+    }
+    let imported = records
+        .iter()
+        .find(|r| r["eventName"] == "ImportKeyMaterial")
+        .unwrap();
+    assert_eq!(
+        imported["requestParameters"]["expirationModel"],
+        "KEY_MATERIAL_DOES_NOT_EXPIRE"
+    );
+    assert!(imported["requestParameters"].get("importToken").is_none());
+    assert!(
+        imported["requestParameters"]
+            .get("encryptedKeyMaterial")
+            .is_none()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_without_material_refuse_every_cryptographic_operation() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let cases = [
+        (KeySpec::SymmetricDefault, KeyUsageType::EncryptDecrypt),
+        (KeySpec::Hmac224, KeyUsageType::GenerateVerifyMac),
+        (KeySpec::Hmac512, KeyUsageType::GenerateVerifyMac),
+        (KeySpec::Rsa2048, KeyUsageType::EncryptDecrypt),
+        (KeySpec::Rsa3072, KeyUsageType::SignVerify),
+        (KeySpec::Rsa4096, KeyUsageType::SignVerify),
+        (KeySpec::EccNistP256, KeyUsageType::SignVerify),
+        (KeySpec::EccNistP384, KeyUsageType::KeyAgreement),
+        (KeySpec::EccNistP521, KeyUsageType::SignVerify),
+        (KeySpec::EccSecgP256K1, KeyUsageType::SignVerify),
+        (KeySpec::Sm2, KeyUsageType::EncryptDecrypt),
+    ];
+    for (spec, usage) in cases {
+        let key = create_external(&client, spec.clone(), usage.clone()).await;
+        let meta = metadata(&client, &key).await;
+        assert_eq!(
+            meta.key_state.as_ref().unwrap().as_str(),
+            "PendingImport",
+            "{spec:?}"
+        );
+        assert!(!meta.enabled);
+        assert_eq!(meta.origin.as_ref().unwrap().as_str(), "EXTERNAL");
+        assert_eq!(meta.expiration_model, None);
+        assert_eq!(meta.valid_to, None);
+        assert_eq!(meta.key_spec, Some(spec.clone()));
+        let pending = |message: String| {
+            assert!(
+                message.ends_with("is pending import."),
+                "{spec:?}: {message}"
+            );
+        };
+        let message = match usage {
+            KeyUsageType::EncryptDecrypt => check_error(
+                client
+                    .encrypt()
+                    .key_id(&key)
+                    .plaintext(Blob::new("x"))
+                    .set_encryption_algorithm((spec != KeySpec::SymmetricDefault).then(|| {
+                        if spec == KeySpec::Sm2 {
+                            aws_sdk_kms::types::EncryptionAlgorithmSpec::Sm2Pke
+                        } else {
+                            aws_sdk_kms::types::EncryptionAlgorithmSpec::RsaesOaepSha256
+                        }
+                    }))
+                    .send()
+                    .await,
+                "KMSInvalidStateException",
+            ),
+            KeyUsageType::GenerateVerifyMac => check_error(
+                client
+                    .generate_mac()
+                    .key_id(&key)
+                    .mac_algorithm(meta.mac_algorithms()[0].clone())
+                    .message(Blob::new("x"))
+                    .send()
+                    .await,
+                "KMSInvalidStateException",
+            ),
+            KeyUsageType::SignVerify => check_error(
+                client
+                    .sign()
+                    .key_id(&key)
+                    .signing_algorithm(meta.signing_algorithms()[0].clone())
+                    .message(Blob::new("x"))
+                    .send()
+                    .await,
+                "KMSInvalidStateException",
+            ),
+            _ => check_error(
+                client.get_public_key().key_id(&key).send().await,
+                "KMSInvalidStateException",
+            ),
+        };
+        pending(message);
+        if spec != KeySpec::SymmetricDefault && !spec.as_str().starts_with("HMAC") {
+            pending(check_error(
+                client.get_public_key().key_id(&key).send().await,
+                "KMSInvalidStateException",
+            ));
+        }
+        pending(check_error(
+            client.enable_key().key_id(&key).send().await,
+            "KMSInvalidStateException",
+        ));
+    }
+    // Ed25519, ML-DSA and ML-KEM keys cannot take imported material.
+    for (spec, usage) in [
+        (KeySpec::EccNistEdwards25519, KeyUsageType::SignVerify),
+        (KeySpec::MlDsa65, KeyUsageType::SignVerify),
+        (KeySpec::MlKem768, KeyUsageType::EncapsulateDecapsulate),
+    ] {
+        check_error(
+            client
+                .create_key()
+                .origin(OriginType::External)
+                .key_spec(spec)
+                .key_usage(usage)
+                .send()
+                .await,
+            "UnsupportedOperationException",
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imported_encryption_and_key_agreement_pairs_work_offline() {
+    if !tools_available() {
+        return;
+    }
+    let server = TestServer::start().await;
+    let client = server.client();
+    let dir = tempfile::tempdir().unwrap();
+    let wrapping = AlgorithmSpec::RsaAesKeyWrapSha256;
+    let import_pair = |spec: KeySpec, usage: KeyUsageType, genpkey: &'static [&'static str]| {
+        let client = client.clone();
+        let dir = dir.path().to_owned();
+        let wrapping = wrapping.clone();
+        async move {
+            let key = create_external(&client, spec, usage).await;
+            let (der, pem) = openssl_key(&dir, "pair", genpkey);
+            let (public, token) =
+                parameters(&client, &key, wrapping.clone(), WrappingKeySpec::Rsa2048).await;
+            let encrypted = wrap(&dir, &public, &wrapping, &der, false);
+            import(&client, &key, &token, &encrypted, None)
+                .await
+                .unwrap();
+            (key, pem)
+        }
+    };
+
+    // RSA-OAEP: kmsd's ciphertext opens with openssl and the imported private key.
+    let (rsa, pem) = import_pair(
+        KeySpec::Rsa2048,
+        KeyUsageType::EncryptDecrypt,
+        &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+    )
+    .await;
+    let sealed = client
+        .encrypt()
+        .key_id(&rsa)
+        .plaintext(Blob::new("sealed by kmsd"))
+        .encryption_algorithm(aws_sdk_kms::types::EncryptionAlgorithmSpec::RsaesOaepSha256)
+        .send()
+        .await
+        .unwrap()
+        .ciphertext_blob
+        .unwrap()
+        .into_inner();
+    let sealed = write(dir.path(), "sealed.bin", &sealed);
+    let opened = openssl(&[
+        "pkeyutl",
+        "-decrypt",
+        "-inkey",
+        &pem,
+        "-in",
+        &sealed,
+        "-pkeyopt",
+        "rsa_padding_mode:oaep",
+        "-pkeyopt",
+        "rsa_oaep_md:sha256",
+        "-pkeyopt",
+        "rsa_mgf1_md:sha256",
+    ]);
+    assert_eq!(opened, b"sealed by kmsd");
+
+    // ECDH: the shared secret kmsd derives is the one openssl derives from the other side.
+    let (ecdh, _) = import_pair(
+        KeySpec::EccNistP384,
+        KeyUsageType::KeyAgreement,
+        &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"],
+    )
+    .await;
+    let (_, peer_pem) = openssl_key(
+        dir.path(),
+        "peer",
+        &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"],
+    );
+    let peer_public = openssl(&["pkey", "-in", &peer_pem, "-pubout", "-outform", "DER"]);
+    let derived = client
+        .derive_shared_secret()
+        .key_id(&ecdh)
+        .key_agreement_algorithm(aws_sdk_kms::types::KeyAgreementAlgorithmSpec::Ecdh)
+        .public_key(Blob::new(peer_public))
+        .send()
+        .await
+        .unwrap()
+        .shared_secret
+        .unwrap()
+        .into_inner();
+    let ours = crate::support::keys::public_key(&client, &ecdh).await;
+    let ours = write(dir.path(), "ours.der", &ours);
+    let offline = openssl(&[
+        "pkeyutl",
+        "-derive",
+        "-inkey",
+        &peer_pem,
+        "-peerkey",
+        &ours,
+        "-peerform",
+        "DER",
+    ]);
+    assert_eq!(derived, offline);
+}

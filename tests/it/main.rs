@@ -31,6 +31,7 @@ mod multi_region;
 mod observability;
 mod papercuts;
 mod parity;
+mod permissions;
 mod persistence;
 mod policies;
 mod quotas;

@@ -69,6 +69,9 @@ async fn the_sdk_signing_with_the_right_secret_is_served_and_with_a_wrong_one_re
         no_token.list_keys().send().await,
         "UnrecognizedClientException",
     );
+    // The admin API and health are not KMS calls: no signature needed.
+    assert_eq!(server.admin("GET", "/health", "").await.status, 200);
+    server.clock().await;
 }
 
 #[tokio::test]
@@ -283,6 +286,15 @@ async fn without_verification_the_identity_still_names_the_caller_and_its_accoun
     let key = partner.create_key().send().await.unwrap();
     let arn = key.key_metadata.unwrap().arn.unwrap();
     assert!(arn.contains(&format!(":{OTHER}:key/")), "{arn}");
+    // Unchecked, an Authorization header only has to name the access key.
+    let mut bare = sign(&server, "{}", &amz_date(0), "us-east-1");
+    bare.set(
+        "Authorization",
+        "AWS4-HMAC-SHA256 Credential=AKIAOTHER00000000001/20200101/eu-west-1/kms/aws4_request",
+    );
+    bare.remove("X-Amz-Date");
+    let (status, body) = bare.send(&server).await;
+    assert_eq!(status, 200, "{body}");
     let unknown = client_signing(&server.endpoint(), "us-east-1", "AKIANOBODY", "x", None);
     check_error(
         unknown.list_keys().send().await,

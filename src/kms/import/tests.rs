@@ -264,3 +264,56 @@ fn symmetric_material_must_be_32_bytes() {
     );
     assert!(matches!(short, Err(Error::IncorrectKeyMaterial(_))));
 }
+
+#[test]
+fn sm2_wrapping_keys_go_with_sm2pke() {
+    let kms = in_memory();
+    let key = create_external(&kms, KeySpec::SymmetricDefault, KeyUsage::EncryptDecrypt);
+    let ask = |spec, algorithm| {
+        let input = GetParametersForImportInput {
+            key: reference(&key),
+            algorithm,
+            spec,
+        };
+        kms.get_parameters_for_import(&mut cx(Operation::GetParametersForImport), input)
+    };
+    for (spec, algorithm) in [
+        (WrappingKeySpec::Sm2, WrappingAlgorithm::RsaesOaepSha256),
+        (WrappingKeySpec::Rsa2048, WrappingAlgorithm::Sm2pke),
+    ] {
+        assert!(matches!(ask(spec, algorithm), Err(Error::Validation(_))));
+    }
+    let out = ask(WrappingKeySpec::Sm2, WrappingAlgorithm::Sm2pke).unwrap();
+    // The public key is an SM2 one; SM2PKE to it, as a client would, imports the material.
+    PublicKey::from_der(KeyPairKind::Sm2, &out.public_key).unwrap();
+    let wrapping = &out.key.imports().parameters.last().unwrap().wrapping_key;
+    let encrypted = wrapping.encrypt_sm2(&[8; 32]).unwrap();
+    import_material(&kms, import_input(&key, &out, encrypted, None)).unwrap();
+    assert_eq!(state(&kms, &key), KeyState::Enabled);
+}
+
+#[test]
+fn expired_material_is_never_used_even_before_a_sweep() {
+    let dir = tempfile::tempdir().unwrap();
+    let kms = kms_in(dir.path());
+    let key = create_external(&kms, KeySpec::SymmetricDefault, KeyUsage::EncryptDecrypt);
+    let valid_to = kms.clock().now().plus_days(1);
+    let algorithm = WrappingAlgorithm::RsaesOaepSha256;
+    import_with(&kms, &key, algorithm, &[6; 32], Some(valid_to)).unwrap();
+    let sealed = encrypt(&kms, &key, b"x").unwrap();
+    // Time passes without advance_clock (which would sweep) and without any background task.
+    kms.clock().raise_offset(DAY + 60);
+    assert!(matches!(
+        decrypt(&kms, &sealed.ciphertext),
+        Err(Error::InvalidState {
+            state: KeyState::PendingImport,
+            ..
+        })
+    ));
+    // The expiry was written through, material gone from the record.
+    let stored = kms.store.load().unwrap();
+    let stored = stored.keys.iter().find(|k| k.arn == key.arn).unwrap();
+    assert_eq!(stored.state, KeyState::PendingImport);
+    assert!(stored.materials.is_empty());
+    assert!(!stored.imports().materials[0].imported);
+}

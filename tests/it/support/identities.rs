@@ -15,8 +15,10 @@ pub const HOME: &str = "111122223333";
 /// Another account.
 pub const OTHER: &str = "444455556666";
 
-/// Every identity the tests use: an admin role, an app role (as an assumed-role session with a
-/// session token), a user without a policy, the account root, and a role of another account.
+/// Every identity the tests use: an admin role (all of KMS but on-demand rotation), an app
+/// role (as an assumed-role session with a session token), a user without a policy, the
+/// account root, a role that calls through EC2 (`kms:ViaService`), and two roles of another
+/// account.
 pub const IDENTITIES: &str = r#"identities:
   - accessKeyId: AKIAADMIN00000000001
     secretAccessKey: admin-secret
@@ -25,7 +27,9 @@ pub const IDENTITIES: &str = r#"identities:
     tags: {team: platform}
     policy:
       Version: "2012-10-17"
-      Statement: [{Effect: Allow, Action: "kms:*", Resource: "*"}]
+      Statement:
+        - {Effect: Allow, Action: "kms:*", Resource: "*"}
+        - {Sid: NoOnDemandRotation, Effect: Deny, Action: "kms:RotateKeyOnDemand", Resource: "*"}
   - accessKeyId: ASIAAPP0000000000001
     secretAccessKey: app-secret
     sessionToken: app-session-token
@@ -41,6 +45,12 @@ pub const IDENTITIES: &str = r#"identities:
     secretAccessKey: root-secret
     account: "111122223333"
     principal: arn:aws:iam::111122223333:root
+  - accessKeyId: AKIAVIAEC2000000001X
+    secretAccessKey: via-secret
+    account: "111122223333"
+    principal: arn:aws:iam::111122223333:role/Volumes
+    viaService: ec2.us-east-1.amazonaws.com
+    policy: {Statement: [{Effect: Allow, Action: ["kms:Encrypt", "kms:DescribeKey"], Resource: "*"}]}
   - accessKeyId: AKIAOTHER00000000001
     secretAccessKey: other-secret
     account: "444455556666"
