@@ -77,12 +77,15 @@ struct Keys {
     pending: String,
     disabled_sign: String,
     pending_sign: String,
+    /// Keys of origin EXTERNAL with no material imported (`PendingImport`).
+    awaiting_import: String,
+    awaiting_import_sign: String,
     /// A ciphertext of `symmetric`, base64.
     ciphertext: String,
 }
 
 impl Keys {
-    fn all(&self) -> [&str; 9] {
+    fn all(&self) -> [&str; 11] {
         [
             &self.symmetric,
             &self.sign,
@@ -93,6 +96,8 @@ impl Keys {
             &self.pending,
             &self.disabled_sign,
             &self.pending_sign,
+            &self.awaiting_import,
+            &self.awaiting_import_sign,
         ]
     }
 
@@ -168,6 +173,28 @@ fn structure(model: &Value, shape: &str, operation: &str, keys: &Keys) -> Value 
         );
     }
     Value::Object(members)
+}
+
+/// A key of origin EXTERNAL, `PendingImport` until material is imported into it.
+async fn create_external(
+    client: &aws_sdk_kms::Client,
+    spec: KeySpec,
+    usage: KeyUsageType,
+) -> String {
+    let created = client
+        .create_key()
+        .key_spec(spec)
+        .key_usage(usage)
+        .origin(aws_sdk_kms::types::OriginType::External)
+        .send()
+        .await
+        .unwrap();
+    let metadata = created.key_metadata.unwrap();
+    assert_eq!(
+        metadata.key_state,
+        Some(aws_sdk_kms::types::KeyState::PendingImport)
+    );
+    metadata.key_id
 }
 
 /// The request of `operation` that the cases change one thing of: its required members, and
@@ -492,10 +519,14 @@ fn state_cases(model: &Value, operation: &str, keys: &Keys) -> Vec<Case> {
         "ScheduleKeyDeletion",
     ];
     let signing = matches!(operation, "Sign" | "GetPublicKey");
-    let (disabled, pending) = if signing {
-        (&keys.disabled_sign, &keys.pending_sign)
+    let (disabled, pending, awaiting) = if signing {
+        (
+            &keys.disabled_sign,
+            &keys.pending_sign,
+            &keys.awaiting_import_sign,
+        )
     } else {
-        (&keys.disabled, &keys.pending)
+        (&keys.disabled, &keys.pending, &keys.awaiting_import)
     };
     let mut states = Vec::new();
     if cryptographic.contains(&operation) {
@@ -512,6 +543,16 @@ fn state_cases(model: &Value, operation: &str, keys: &Keys) -> Vec<Case> {
             pending,
             "KMSInvalidStateException",
             format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{pending} is pending deletion."),
+        ));
+    }
+    // A key still waiting for its material is KMSInvalidStateException to cryptography and
+    // to EnableKey (the key state table's PendingImport column).
+    if cryptographic.contains(&operation) || operation == "EnableKey" {
+        states.push((
+            "key pending import",
+            awaiting,
+            "KMSInvalidStateException",
+            format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{awaiting} is pending import."),
         ));
     }
     if states.is_empty() {
@@ -613,6 +654,18 @@ async fn every_operation_refuses_bad_input_and_changes_nothing() {
             .await,
         pending_sign: create_key_with(&client, KeySpec::EccNistP256, KeyUsageType::SignVerify)
             .await,
+        awaiting_import: create_external(
+            &client,
+            KeySpec::SymmetricDefault,
+            KeyUsageType::EncryptDecrypt,
+        )
+        .await,
+        awaiting_import_sign: create_external(
+            &client,
+            KeySpec::EccNistP256,
+            KeyUsageType::SignVerify,
+        )
+        .await,
         ciphertext: String::new(),
     };
     let keys = Keys {
