@@ -252,21 +252,28 @@ async fn run(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Resolves on Ctrl-C or SIGTERM. The handlers are installed now, not when the server first
+/// polls the future: a signal that arrives before that (once the server is already answering)
+/// must end the server gracefully, not kill the process.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
-        let Ok(mut term) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        else {
-            let _ = ctrl_c.await;
-            return;
-        };
-        tokio::select! {
-            _ = ctrl_c => tracing::info!("interrupted: finishing in-flight requests"),
-            _ = term.recv() => tracing::info!("SIGTERM: finishing in-flight requests"),
+        use tokio::signal::unix::{SignalKind, signal};
+        let handlers = signal(SignalKind::interrupt())
+            .and_then(|interrupt| Ok((interrupt, signal(SignalKind::terminate())?)));
+        async move {
+            let Ok((mut interrupt, mut term)) = handlers else {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            };
+            tokio::select! {
+                _ = interrupt.recv() => tracing::info!("interrupted: finishing in-flight requests"),
+                _ = term.recv() => tracing::info!("SIGTERM: finishing in-flight requests"),
+            }
         }
     }
     #[cfg(not(unix))]
-    let _ = ctrl_c.await;
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
