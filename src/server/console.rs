@@ -20,7 +20,7 @@ use crate::api::grants::WireGrant;
 use crate::api::keys::KeyMetadata;
 use crate::kms::deadlines::Advanced;
 use crate::kms::inspect::{KeyDetails, KeyView};
-use crate::model::{AccountId, Alias, Key, KeyId, KeyState, Region, Scope};
+use crate::model::{AccountId, Alias, ImportState, Key, KeyId, KeyState, Region, Scope};
 
 /// The page, as written in `console.html`: markup, styles and script in one file.
 const PAGE: &str = include_str!("console.html");
@@ -332,7 +332,8 @@ fn key_details(scope: &Scope, details: &KeyDetails) -> Value {
         .ok()
         .and_then(|v| serde_json::to_string_pretty(&v).ok())
         .unwrap_or_else(|| policy.into_owned());
-    let imported = key.origin == crate::model::Origin::External;
+    // An imported material's state and import state are in its import record.
+    let import_of = |id| key.imports().materials.iter().find(|m| m.id == id);
     json!({
         "keyMetadata": KeyMetadata::from(&**key),
         "aliases": details.view.aliases.iter().map(|a| alias_json(scope, a)).collect::<Vec<_>>(),
@@ -346,11 +347,30 @@ fn key_details(scope: &Scope, details: &KeyDetails) -> Value {
         "materials": details.versions.iter().map(|v| json!({
             "keyMaterialId": v.id.to_string(),
             "createdDate": v.created.as_epoch_seconds(),
-            "keyMaterialState": if v.current { "CURRENT" } else { "NON_CURRENT" },
+            "keyMaterialState": match import_of(v.id) {
+                Some(import) => import.state.as_str(),
+                None if v.current => "CURRENT",
+                None => "NON_CURRENT",
+            },
             "rotationType": v.rotation.map(|r| r.kind.as_str()),
             "rotationDate": v.rotation.map(|r| r.date.as_epoch_seconds()),
-            "importState": imported.then_some("IMPORTED"),
-        })).collect::<Vec<_>>(),
+            "importState": import_of(v.id).map(|import| if import.imported {
+                ImportState::Imported.as_str()
+            } else {
+                ImportState::PendingImport.as_str()
+            }),
+        }))
+        // Imported material that expired or was deleted has no version left, but is still
+        // the key's (waiting to be imported again).
+        .chain(key.imports().materials.iter().filter(|m| !m.imported).map(|m| json!({
+            "keyMaterialId": m.id.to_string(),
+            "createdDate": null,
+            "keyMaterialState": m.state.as_str(),
+            "rotationType": null,
+            "rotationDate": null,
+            "importState": ImportState::PendingImport.as_str(),
+        })))
+        .collect::<Vec<_>>(),
         "lastUsage": details.last_usage.as_ref().map(|u| json!({
             "operation": u.operation.as_str(),
             "timestamp": u.at.as_epoch_seconds(),

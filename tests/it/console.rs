@@ -393,6 +393,71 @@ async fn a_keys_details_show_everything_but_its_material() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imported_materials_show_their_state_and_import_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let key_id = "0c0ffee0-0000-4000-8000-000000000020";
+    let seed = dir.path().join("seed.yaml");
+    std::fs::write(
+        &seed,
+        format!(
+            "Keys:\n  - KeyId: {key_id}\n    Origin: EXTERNAL\n    KeyMaterials:\n      \
+             - {{Material: '{}', ValidTo: '2099-01-31T00:00:00Z'}}\n      \
+             - {{Material: '{}', State: PENDING_ROTATION}}\n",
+            "01".repeat(32),
+            "02".repeat(32)
+        ),
+    )
+    .unwrap();
+    let server = TestServer::start_seeded(&seed).await;
+    let details = get(&server, &format!("/_kmsd/keys/{key_id}")).await;
+    let materials = details["materials"].as_array().unwrap();
+    let states: Vec<(&str, &str)> = materials
+        .iter()
+        .map(|m| {
+            (
+                m["keyMaterialState"].as_str().unwrap(),
+                m["importState"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        [("CURRENT", "IMPORTED"), ("PENDING_ROTATION", "IMPORTED")],
+        "{details:#}"
+    );
+    // The current one expires on the clock; its version then shows as waiting for import.
+    server.advance(80 * 365 * DAY).await;
+    let details = get(&server, &format!("/_kmsd/keys/{key_id}")).await;
+    assert_eq!(details["keyMetadata"]["KeyState"], "PendingImport");
+    let current = details["keyMetadata"]["CurrentKeyMaterialId"]
+        .as_str()
+        .unwrap();
+    let states: Vec<(&str, &str, &str)> = details["materials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["keyMaterialId"].as_str().unwrap(),
+                m["keyMaterialState"].as_str().unwrap(),
+                m["importState"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        states.contains(&(current, "CURRENT", "PENDING_IMPORT")),
+        "{details:#}"
+    );
+    assert!(
+        states
+            .iter()
+            .any(|(_, state, import)| (*state, *import) == ("PENDING_ROTATION", "IMPORTED")),
+        "{details:#}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_preview_tells_what_an_advance_would_do_and_changes_nothing() {
     let server = TestServer::start().await;
     let client = server.client();
