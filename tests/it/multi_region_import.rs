@@ -5,10 +5,10 @@
 //! `PENDING_MULTI_REGION_IMPORT_AND_ROTATION`; export and seed.
 
 use aws_sdk_kms::Client;
-use aws_sdk_kms::primitives::Blob;
+use aws_sdk_kms::primitives::{Blob, DateTime};
 use aws_sdk_kms::types::{
-    AlgorithmSpec, ImportType, KeySpec, KeyUsageType, MacAlgorithmSpec, MessageType,
-    MultiRegionKeyType, OriginType, SigningAlgorithmSpec, WrappingKeySpec,
+    AlgorithmSpec, ExpirationModelType, ImportType, KeySpec, KeyUsageType, MacAlgorithmSpec,
+    MessageType, MultiRegionKeyType, OriginType, SigningAlgorithmSpec, WrappingKeySpec,
 };
 
 use crate::import::{
@@ -215,6 +215,47 @@ async fn the_same_material_imported_into_each_region_makes_the_keys_interoperabl
         .map(|r| r.region().unwrap().to_owned())
         .collect();
     assert_eq!(regions, [WEST, SOUTH]);
+
+    // After UpdatePrimaryRegion, new material goes into the new primary.
+    east.update_primary_region()
+        .key_id(&key)
+        .primary_region(WEST)
+        .send()
+        .await
+        .unwrap();
+    server.advance(SETTLE).await;
+    let next = [0x5cu8; 32];
+    check_error(
+        import_as(
+            &east,
+            dir.path(),
+            &key,
+            &next,
+            ImportType::NewKeyMaterial,
+            None,
+            None,
+        )
+        .await,
+        "IncorrectKeyMaterialException",
+    );
+    let next_id = import_as(
+        &west,
+        dir.path(),
+        &key,
+        &next,
+        ImportType::NewKeyMaterial,
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    for client in [&east, &west, &south] {
+        assert_eq!(
+            materials(client, &key).await[1].1,
+            "PENDING_MULTI_REGION_IMPORT_AND_ROTATION"
+        );
+    }
+    assert_eq!(materials(&east, &key).await[1].0, next_id);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -284,6 +325,89 @@ async fn each_related_key_has_its_own_expiry_and_deletion() {
     assert_eq!(key_state(&west, &key).await, "PendingImport");
     assert_eq!(key_state(&east, &key).await, "Enabled");
     assert_eq!(decrypt(&east, sealed).await, b"expiring");
+
+    // Material pending rotation that expires in a replica waits for that replica again; when
+    // it expires in the primary, it leaves every related key.
+    import_fresh(&west, dir.path(), &key, &material, None).await;
+    let next = [0x6du8; 32];
+    let next_id = import_as(
+        &east,
+        dir.path(),
+        &key,
+        &next,
+        ImportType::NewKeyMaterial,
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    let now = server.clock().await["now"].as_f64().unwrap();
+    import_expiring(
+        &west,
+        dir.path(),
+        &key,
+        &next,
+        ImportType::ExistingKeyMaterial,
+        (now + DAY as f64).floor(),
+    )
+    .await;
+    assert_eq!(materials(&east, &key).await[1].1, "PENDING_ROTATION");
+    server.advance(DAY).await;
+    assert_eq!(
+        materials(&east, &key).await[1],
+        entry(
+            &next_id,
+            "PENDING_MULTI_REGION_IMPORT_AND_ROTATION",
+            "IMPORTED"
+        )
+    );
+    assert_eq!(
+        materials(&west, &key).await[1],
+        entry(
+            &next_id,
+            "PENDING_MULTI_REGION_IMPORT_AND_ROTATION",
+            "PENDING_IMPORT"
+        )
+    );
+    assert_eq!(key_state(&west, &key).await, "Enabled");
+    let now = server.clock().await["now"].as_f64().unwrap();
+    import_expiring(
+        &east,
+        dir.path(),
+        &key,
+        &next,
+        ImportType::ExistingKeyMaterial,
+        (now + DAY as f64).floor(),
+    )
+    .await;
+    server.advance(DAY).await;
+    for client in [&east, &west] {
+        assert_eq!(materials(client, &key).await.len(), 1);
+        assert_eq!(key_state(client, &key).await, "Enabled");
+    }
+}
+
+/// ImportKeyMaterial of `material` as `import_type`, expiring at `valid_to` (epoch seconds).
+async fn import_expiring(
+    client: &Client,
+    dir: &std::path::Path,
+    key: &str,
+    material: &[u8],
+    import_type: ImportType,
+    valid_to: f64,
+) {
+    let (token, encrypted) = wrapped(client, dir, key, material).await;
+    client
+        .import_key_material()
+        .key_id(key)
+        .import_token(Blob::new(token))
+        .encrypted_key_material(Blob::new(encrypted))
+        .expiration_model(ExpirationModelType::KeyMaterialExpires)
+        .valid_to(DateTime::from_secs_f64(valid_to))
+        .import_type(import_type)
+        .send()
+        .await
+        .unwrap();
 }
 
 async fn client_delete(client: &Client, key: &str) {
@@ -346,6 +470,31 @@ async fn on_demand_rotation_waits_for_every_replica() {
     );
     // The replica still works: material pending rotation is not yet the key's.
     assert_eq!(key_state(&west, &key).await, "Enabled");
+    // The console's view of the replica says the same, and holds no material.
+    let details = server
+        .admin("GET", &format!("/_kmsd/keys/{key}?region={WEST}"), "")
+        .await;
+    assert_eq!(details.status, 200);
+    let details = details.json();
+    assert_eq!(details["keyMetadata"]["Origin"], "EXTERNAL");
+    let listed: Vec<_> = details["materials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["keyMaterialId"].as_str().unwrap().to_owned(),
+                m["keyMaterialState"].as_str().unwrap().to_owned(),
+                m["importState"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(listed, materials(&west, &key).await);
+    assert!(
+        !details
+            .to_string()
+            .contains(&crate::support::tools::hex(&m2))
+    );
     let message = check_error(
         east.rotate_key_on_demand().key_id(&key).send().await,
         "ValidationException",
