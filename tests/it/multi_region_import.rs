@@ -831,7 +831,7 @@ async fn imported_multi_region_keys_refuse_what_aws_refuses() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn export_and_seed_keep_each_regions_imports() {
+async fn restart_export_and_seed_keep_each_regions_imports() {
     if !tools_available() {
         return;
     }
@@ -861,6 +861,12 @@ async fn export_and_seed_keep_each_regions_imports() {
     .await
     .unwrap();
     let sealed = encrypt(&east, &key, b"exported").await;
+    let before = materials(&west, &key).await;
+
+    // The data dir keeps each region's imports too.
+    let a = a.restart().await;
+    let west = a.client_for(WEST, "AKIDEXAMPLE");
+    assert_eq!(materials(&west, &key).await, before);
 
     let exported = a.admin("GET", "/_kmsd/export", "").await;
     assert_eq!(exported.status, 200);
