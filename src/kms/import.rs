@@ -1,7 +1,9 @@
 //! GetParametersForImport, ImportKeyMaterial and DeleteImportedKeyMaterial: the operations of
 //! keys whose material is imported (origin `EXTERNAL`), and the expiry of imported material,
 //! which falls due in `deadlines.rs` like deletions and rotations do.
-//! See <https://docs.aws.amazon.com/kms/latest/developerguide/importing-keys.html>.
+//! See <https://docs.aws.amazon.com/kms/latest/developerguide/importing-keys.html>. Related
+//! multi-Region keys each import the material themselves: a replica takes only material its
+//! primary has, and `multi_region::sync_replicas` keeps what they share in step.
 //!
 //! An import token is `1 ‖ token id (16 random bytes) ‖ ParametersValidTo (ms, u64 BE) ‖ key
 //! id`. Only the key whose record holds the token id accepts it, with the wrapping key stored

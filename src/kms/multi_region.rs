@@ -2,6 +2,8 @@
 //! Related keys are ordinary keys in other regions of the same account, with the same key id
 //! and a copy of one [`MultiRegion`] configuration each; kmsd's regions live in one process, so
 //! every change to a set of related keys is one batch. CreateKey makes primaries (`keys.rs`).
+//! Keys with imported material do not share their material: each imports it (`import.rs`), and
+//! `sync_replicas` keeps the rest in step.
 //! See <https://docs.aws.amazon.com/kms/latest/developerguide/multi-region-keys-overview.html>.
 
 use std::collections::BTreeMap;
