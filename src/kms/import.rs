@@ -1,7 +1,9 @@
 //! GetParametersForImport, ImportKeyMaterial and DeleteImportedKeyMaterial: the operations of
 //! keys whose material is imported (origin `EXTERNAL`), and the expiry of imported material,
 //! which falls due in `deadlines.rs` like deletions and rotations do.
-//! See <https://docs.aws.amazon.com/kms/latest/developerguide/importing-keys.html>.
+//! See <https://docs.aws.amazon.com/kms/latest/developerguide/importing-keys.html>. Related
+//! multi-Region keys each import the material themselves: a replica takes only material its
+//! primary has, and `multi_region::sync_replicas` keeps what they share in step.
 //!
 //! An import token is `1 ‖ token id (16 random bytes) ‖ ParametersValidTo (ms, u64 BE) ‖ key
 //! id`. Only the key whose record holds the token id accepts it, with the wrapping key stored
@@ -221,18 +223,23 @@ impl Kms {
 }
 
 /// Removes material `id` from `key`, as deletion or expiry does: material pending rotation is
-/// forgotten; other material waits to be imported again, and so does the key.
+/// forgotten (by a multi-Region primary key, for its replicas too: `multi_region::sync_replicas`
+/// follows); other material waits to be imported again, and so does the key. A replica key
+/// only lacks material pending rotation again, which stays its primary's: "If you delete any
+/// key material of a replica Region key, the primary Region key and other replica Region keys
+/// remain unchanged" (DeleteImportedKeyMaterial).
 pub(super) fn remove_material(key: &mut Key, id: &MaterialId) {
     let Some(index) = key.imports().materials.iter().position(|m| &m.id == id) else {
         return;
     };
-    if key.imports().materials[index].state == KeyMaterialState::PendingRotation {
+    let pending = key.imports().materials[index].pending_rotation();
+    if pending && !key.is_replica() {
         key.imports_mut().materials.remove(index);
     } else {
         let entry = &mut key.imports_mut().materials[index];
         entry.imported = false;
         entry.valid_to = None;
-        if key.state != KeyState::PendingDeletion {
+        if !pending && key.state != KeyState::PendingDeletion {
             key.state = KeyState::PendingImport;
         }
     }
@@ -490,6 +497,18 @@ fn import(
     now: Timestamp,
 ) -> Result<()> {
     let known = key.imports().material(&id).cloned();
+    if known.is_none()
+        && let Some(config) = key.multi_region.as_ref().filter(|_| key.is_replica())
+    {
+        // A replica takes only material its primary has: new material goes into the primary
+        // first ("You cannot directly import new key material into the replica Region keys").
+        return Err(Error::IncorrectKeyMaterial(format!(
+            "The key material is not key material of the multi-Region primary key in {}. \
+             Import new key material into the primary key first, then the same key material \
+             into each replica key.",
+            config.primary.as_str()
+        )));
+    }
     let first = key.imports().materials.is_empty();
     let import_type = input.import_type.unwrap_or(if first {
         ImportType::NewKeyMaterial
@@ -525,7 +544,7 @@ fn import(
                     .imports()
                     .materials
                     .iter()
-                    .find(|m| m.state == KeyMaterialState::PendingRotation)
+                    .find(|m| m.pending_rotation())
                 {
                     return Err(Error::IncorrectKeyMaterial(format!(
                         "{} already has new key material pending rotation (key material ID \

@@ -90,12 +90,6 @@ impl Kms {
                 "KeySpec {spec} does not support imported key material (Origin EXTERNAL)."
             )));
         }
-        if external && input.multi_region {
-            return Err(Error::Unsupported(
-                "Multi-Region keys with imported key material are not supported by kmsd yet."
-                    .into(),
-            ));
-        }
         if let Some(policy) = &input.policy {
             policies::check_policy(policy, &self.quotas)?;
         }

@@ -414,9 +414,10 @@ impl Kms {
             let mut key = Key::clone(&stored);
             change(&mut key)?;
             let key = changes.put_key(key);
-            // A primary's shared properties (material, rotation) reach its replicas.
+            // A primary's shared properties (material, rotation) reach its replicas; for
+            // imported material, the change can come back to the key itself.
             multi_region::sync_replicas(state, changes, &key);
-            Ok(key)
+            Ok(changes.current(state, &key.arn).unwrap_or(key))
         })?;
         cx.uses(&key);
         Ok(key)

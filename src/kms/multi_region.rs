@@ -2,6 +2,8 @@
 //! Related keys are ordinary keys in other regions of the same account, with the same key id
 //! and a copy of one [`MultiRegion`] configuration each; kmsd's regions live in one process, so
 //! every change to a set of related keys is one batch. CreateKey makes primaries (`keys.rs`).
+//! Keys with imported material do not share their material: each imports it (`import.rs`), and
+//! `sync_replicas` keeps the rest in step.
 //! See <https://docs.aws.amazon.com/kms/latest/developerguide/multi-region-keys-overview.html>.
 
 use std::collections::BTreeMap;
@@ -9,8 +11,8 @@ use std::sync::Arc;
 
 use super::{Changes, Context, Error, Kms, Result, State, policies, tags};
 use crate::model::{
-    Deletion, Key, KeyArn, KeyManager, KeyPolicy, KeyRef, KeyState, MultiRegion, Region, Scope,
-    Settle, Timestamp,
+    Deletion, ImportedMaterial, Imports, Key, KeyArn, KeyManager, KeyMaterialState, KeyPolicy,
+    KeyRef, KeyState, MaterialId, MultiRegion, Origin, Region, Scope, Settle, Timestamp,
 };
 
 /// How long a new replica is `Creating`, and how long UpdatePrimaryRegion leaves both keys
@@ -64,6 +66,9 @@ impl Kms {
             };
             match primary.state {
                 KeyState::Enabled | KeyState::Disabled => {}
+                // A primary waiting for its first imported material can be replicated: the
+                // replica waits for it too.
+                KeyState::PendingImport if primary.origin == Origin::External => {}
                 _ => return Err(primary.invalid_state()),
             }
             let target = Scope {
@@ -110,6 +115,18 @@ impl Kms {
             }
             let mut replicas = config.replicas.clone();
             replicas.push(replica_arn.scope.region.clone());
+            // "If you replicate a multi-Region primary key with imported key material, the
+            // replica key is created with no key material": it knows which materials are
+            // associated with the key, and waits for each to be imported.
+            let external = primary.origin == Origin::External;
+            let (materials, imports) = if external {
+                (
+                    Arc::from([]),
+                    Some(Box::new(waiting_imports(primary.imports()))),
+                )
+            } else {
+                (primary.materials.clone(), None)
+            };
             let replica = Key {
                 arn: replica_arn,
                 creation_date: now,
@@ -120,21 +137,24 @@ impl Kms {
                 manager: KeyManager::Customer,
                 state: KeyState::Creating,
                 deletion: None,
-                materials: primary.materials.clone(),
+                materials,
                 tags: replica_tags,
                 policy: input.policy.map_or(KeyPolicy::Default, |text| {
                     KeyPolicy::new(&cx.scope.account, text)
                 }),
                 rotation: primary.rotation.clone(),
                 grants: Vec::new(),
-                // Multi-Region keys with imported material are refused at CreateKey.
-                imports: None,
+                imports,
                 multi_region: Some(Box::new(MultiRegion {
                     primary: config.primary.clone(),
                     replicas: replicas.clone(),
                     settles: Some(Settle {
                         at: Timestamp(now.0 + TRANSIENT_STATE_MS),
-                        state: KeyState::Enabled,
+                        state: if external {
+                            KeyState::PendingImport
+                        } else {
+                            KeyState::Enabled
+                        },
                     }),
                 })),
             };
@@ -152,7 +172,10 @@ impl Kms {
                     changes.put_key(related);
                 }
             }
-            Ok(changes.put_key(replica))
+            let replica = changes.put_key(replica);
+            // Material pending rotation now waits for the new replica too.
+            sync_replicas(state, changes, &replica);
+            Ok(changes.current(state, &replica.arn).unwrap_or(replica))
         })?;
         cx.uses(&replica);
         Ok(replica)
@@ -266,8 +289,13 @@ fn partition_of(region: &Region) -> &'static str {
 
 /// Copies the shared properties of the primary key `source` (material versions, rotation
 /// settings and history) to its replicas, for those that differ. Does nothing for a replica or
-/// a single-Region key: only a primary is a source.
+/// a single-Region key: only a primary is a source. Keys with imported material share less
+/// (see [`sync_imported`]), and any of them can be `source`.
 pub(super) fn sync_replicas(state: &State, changes: &mut Changes, source: &Key) {
+    if source.origin == Origin::External {
+        sync_imported(state, changes, source);
+        return;
+    }
     if !source.is_primary() {
         return;
     }
@@ -283,6 +311,126 @@ pub(super) fn sync_replicas(state: &State, changes: &mut Changes, source: &Key) 
         replica.materials = source.materials.clone();
         replica.rotation = source.rotation.clone();
         changes.put_key(replica);
+    }
+}
+
+/// Keeps related keys with imported material in step after a change to `changed` (any of
+/// them, as the batch leaves it, or one just deleted). AWS does not copy imported material
+/// between regions: each related key imports it itself, with its own `ValidTo`, description
+/// and key state. What they share is the primary key's: which materials are associated with
+/// the key and each one's `KeyMaterialState`, and the rotation history. Material pending
+/// rotation is `PENDING_ROTATION` once every related key has imported it, and
+/// `PENDING_MULTI_REGION_IMPORT_AND_ROTATION` until then. See
+/// <https://docs.aws.amazon.com/kms/latest/developerguide/multi-region-keys-import.html>.
+fn sync_imported(state: &State, changes: &mut Changes, changed: &Key) {
+    if changed.multi_region.is_none() {
+        return;
+    }
+    let keys: Vec<Arc<Key>> = std::iter::once(changed.arn.clone())
+        .chain(changed.related_keys())
+        .filter_map(|arn| changes.current(state, &arn))
+        .collect();
+    let Some(primary) = keys.iter().find(|k| k.is_primary()).cloned() else {
+        return;
+    };
+    let shared: Vec<(MaterialId, KeyMaterialState)> = primary
+        .imports()
+        .materials
+        .iter()
+        .map(|m| (m.id, m.state))
+        .collect();
+    let mut next: Vec<Key> = keys
+        .iter()
+        .map(|key| {
+            let mut key = Key::clone(key);
+            let own = &key.imports().materials;
+            let materials: Vec<ImportedMaterial> = shared
+                .iter()
+                .map(|&(id, state)| {
+                    let own = own.iter().find(|m| m.id == id);
+                    ImportedMaterial {
+                        id,
+                        state,
+                        imported: own.is_some_and(|m| m.imported),
+                        valid_to: own.and_then(|m| m.valid_to),
+                        description: own.and_then(|m| m.description.clone()),
+                    }
+                })
+                .collect();
+            if key.imports().materials != materials {
+                key.imports_mut().materials = materials;
+            }
+            // Material no longer associated (deleted from the primary while pending rotation)
+            // goes from every related key.
+            if key
+                .materials
+                .iter()
+                .any(|m| key.imports().material(&m.id).is_none())
+            {
+                let kept: Vec<_> = key
+                    .materials
+                    .iter()
+                    .filter(|m| key.imports().material(&m.id).is_some())
+                    .cloned()
+                    .collect();
+                key.materials = kept.into();
+            }
+            key.rotation.clone_from(&primary.rotation);
+            key
+        })
+        .collect();
+    for (id, state) in &shared {
+        if !matches!(
+            state,
+            KeyMaterialState::PendingRotation
+                | KeyMaterialState::PendingMultiRegionImportAndRotation
+        ) {
+            continue;
+        }
+        let everywhere = next
+            .iter()
+            .all(|k| k.imports().material(id).is_some_and(|m| m.imported));
+        let state = if everywhere {
+            KeyMaterialState::PendingRotation
+        } else {
+            KeyMaterialState::PendingMultiRegionImportAndRotation
+        };
+        for key in &mut next {
+            if let Some(entry) = key
+                .imports
+                .as_mut()
+                .and_then(|i| i.materials.iter_mut().find(|m| m.id == *id))
+            {
+                entry.state = state;
+            }
+        }
+    }
+    for (old, new) in keys.iter().zip(next) {
+        let same = old.imports().materials == new.imports().materials
+            && old.materials.len() == new.materials.len()
+            && old.rotation == new.rotation;
+        if !same {
+            changes.put_key(new);
+        }
+    }
+}
+
+/// The imports of a new replica of a primary key with imported material: the same materials,
+/// none of them imported yet.
+fn waiting_imports(primary: &Imports) -> Imports {
+    Imports {
+        materials: primary
+            .materials
+            .iter()
+            .map(|m| ImportedMaterial {
+                id: m.id,
+                state: m.state,
+                imported: false,
+                valid_to: None,
+                description: None,
+            })
+            .collect(),
+        parameters: Vec::new(),
     }
 }
 
@@ -327,5 +475,9 @@ pub(super) fn forget_deleted(state: &State, changes: &mut Changes, deleted: &Key
             });
         }
         changes.put_key(related);
+    }
+    // Material pending rotation no longer waits for the deleted replica.
+    if deleted.origin == Origin::External {
+        sync_imported(state, changes, deleted);
     }
 }

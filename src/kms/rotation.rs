@@ -279,8 +279,24 @@ fn rotation_entries(key: &Key, include_first: bool) -> Vec<RotationEntry> {
         .collect()
 }
 
-/// On-demand rotation of imported material: the material imported for it becomes current.
+/// On-demand rotation of imported material: the material imported for it becomes current. A
+/// multi-Region primary key rotates once every replica key has that material too (it is
+/// `PENDING_ROTATION`, no longer `PENDING_MULTI_REGION_IMPORT_AND_ROTATION`); the replicas
+/// follow in the same batch (`multi_region::sync_replicas`).
 fn rotate_imported(key: &mut Key, date: Timestamp) -> Result<()> {
+    if let Some(waiting) = key
+        .imports()
+        .materials
+        .iter()
+        .find(|m| m.state == KeyMaterialState::PendingMultiRegionImportAndRotation)
+    {
+        return Err(Error::Validation(format!(
+            "Key material {} of {} is in PENDING_MULTI_REGION_IMPORT_AND_ROTATION state: import \
+             it into every replica key (ImportType EXISTING_KEY_MATERIAL) before rotating the \
+             key on demand.",
+            waiting.id, key.arn
+        )));
+    }
     let Some(pending) = key
         .imports()
         .materials

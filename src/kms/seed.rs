@@ -306,7 +306,13 @@ fn build_key(seed: SeedKey, now: Timestamp) -> Result<Key> {
     }
     let imports = match seed.origin {
         Origin::External if seed.imports.is_empty() => Imports::all_imported(&materials),
-        Origin::External => seeded_imports(&arn, seed.spec, seed.imports, &materials)?,
+        Origin::External => seeded_imports(
+            &arn,
+            seed.spec,
+            seed.multi_region.is_some(),
+            seed.imports,
+            &materials,
+        )?,
         _ => Imports::default(),
     };
     let state = if seed.origin == Origin::External && !imports.complete() {
@@ -319,7 +325,7 @@ fn build_key(seed: SeedKey, now: Timestamp) -> Result<Key> {
         Origin::External => imports
             .materials
             .iter()
-            .filter(|m| m.state != KeyMaterialState::PendingRotation)
+            .filter(|m| !m.pending_rotation())
             .skip(1)
             .map(|m| RotationRecord {
                 material_id: m.id,
@@ -376,10 +382,12 @@ fn build_key(seed: SeedKey, now: Timestamp) -> Result<Key> {
 
 /// The import records of an `EXTERNAL` key from its seed: each names present material (by
 /// index) or an absent one by id; one is current unless none is present, at most one (of a
-/// symmetric key) waits for a rotation.
+/// symmetric key) waits for a rotation: `PENDING_ROTATION`, or for a multi-Region key
+/// `PENDING_MULTI_REGION_IMPORT_AND_ROTATION` (absent from replicas that have not imported it).
 fn seeded_imports(
     arn: &KeyArn,
     spec: KeySpec,
+    multi_region: bool,
     seeded: Vec<SeedImport>,
     materials: &[Material],
 ) -> Result<Imports> {
@@ -433,18 +441,20 @@ fn seeded_imports(
     if count(&imports, KeyMaterialState::Current) > 1 {
         return Err(invalid("only one material can be CURRENT"));
     }
-    let pending = count(&imports, KeyMaterialState::PendingRotation);
-    if pending > 1 || (pending == 1 && spec != KeySpec::SymmetricDefault) {
-        return Err(invalid(
-            "only a symmetric key can have material PENDING_ROTATION, and only one",
-        ));
-    }
-    if count(
+    let waiting = count(
         &imports,
         KeyMaterialState::PendingMultiRegionImportAndRotation,
-    ) > 0
-    {
-        return Err(invalid("kmsd has no multi-Region keys"));
+    );
+    if waiting > 0 && !multi_region {
+        return Err(invalid(
+            "only a multi-Region key can have material PENDING_MULTI_REGION_IMPORT_AND_ROTATION",
+        ));
+    }
+    let pending = count(&imports, KeyMaterialState::PendingRotation) + waiting;
+    if pending > 1 || (pending == 1 && spec != KeySpec::SymmetricDefault) {
+        return Err(invalid(
+            "only a symmetric key can have material pending rotation, and only one",
+        ));
     }
     if imports
         .materials

@@ -590,7 +590,8 @@ aws_enum! {
         Current = "CURRENT",
         /// Imported for an on-demand rotation that has not happened yet.
         PendingRotation = "PENDING_ROTATION",
-        /// Multi-Region keys only; kmsd never reports it.
+        /// Imported into a multi-Region primary key for an on-demand rotation, and not yet into
+        /// every replica key.
         PendingMultiRegionImportAndRotation = "PENDING_MULTI_REGION_IMPORT_AND_ROTATION",
     }
 }

@@ -118,7 +118,8 @@ pub struct ImportedMaterial {
     /// `KeyMaterialId`: derived from the key id and the material, so a re-import can be told
     /// apart from different material.
     pub id: MaterialId,
-    /// `CURRENT`, `NON_CURRENT` or `PENDING_ROTATION`.
+    /// `CURRENT`, `NON_CURRENT`, `PENDING_ROTATION` or (related multi-Region keys)
+    /// `PENDING_MULTI_REGION_IMPORT_AND_ROTATION`.
     pub state: KeyMaterialState,
     /// Whether it is present (`IMPORTED`) or expired or deleted (`PENDING_IMPORT`).
     pub imported: bool,
@@ -126,6 +127,19 @@ pub struct ImportedMaterial {
     pub valid_to: Option<Timestamp>,
     /// `KeyMaterialDescription`, kept across re-imports that give none.
     pub description: Option<String>,
+}
+
+impl ImportedMaterial {
+    /// Whether it waits for an on-demand rotation (`PENDING_ROTATION`, or
+    /// `PENDING_MULTI_REGION_IMPORT_AND_ROTATION` while a related replica key lacks it): such
+    /// material is not yet permanently associated with the key.
+    pub fn pending_rotation(&self) -> bool {
+        matches!(
+            self.state,
+            KeyMaterialState::PendingRotation
+                | KeyMaterialState::PendingMultiRegionImportAndRotation
+        )
+    }
 }
 
 /// A wrapping key pair and its import token, as GetParametersForImport made them.
@@ -187,7 +201,7 @@ impl Imports {
             && self
                 .materials
                 .iter()
-                .filter(|m| m.state != KeyMaterialState::PendingRotation)
+                .filter(|m| !m.pending_rotation())
                 .all(|m| m.imported)
     }
 

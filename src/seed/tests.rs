@@ -115,6 +115,18 @@ fn imported_materials_are_seeded_with_their_states() {
         Timestamp::parse_rfc3339("2099-01-31T00:00:00Z")
     );
 
+    // Only multi-Region keys wait for material in other regions.
+    let single_region = format!(
+        "Keys:\n  - KeyId: 33333333-3333-4333-8333-333333333333\n    Origin: EXTERNAL\n    \
+         KeyMaterials: [{{Material: '{}'}}, {{Material: '{}', State: \
+         PENDING_MULTI_REGION_IMPORT_AND_ROTATION}}]\n",
+        "01".repeat(32),
+        "02".repeat(32)
+    );
+    let plan = parse(&single_region, &kms_home()).unwrap();
+    let refused = kms.seed(plan).unwrap_err().to_string();
+    assert!(refused.contains("only a multi-Region key"), "{refused}");
+
     // Material without its Id cannot be absent, and only EXTERNAL keys take import fields.
     for broken in [
         "Keys:\n  - KeyId: 33333333-3333-4333-8333-333333333333\n    Origin: EXTERNAL\n    \

@@ -33,7 +33,7 @@ pub fn imported_tool(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
-fn unhex(text: &str) -> Vec<u8> {
+pub fn unhex(text: &str) -> Vec<u8> {
     (0..text.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
@@ -183,7 +183,7 @@ pub async fn import(
 }
 
 /// Wraps and imports `material` into `key` with fresh parameters; returns the material id.
-async fn import_fresh(
+pub async fn import_fresh(
     client: &Client,
     dir: &Path,
     key: &str,
@@ -226,7 +226,12 @@ async fn decrypt(client: &Client, ciphertext: &[u8]) -> Vec<u8> {
 
 /// Proves that `key` seals with `material`: kmsd's ciphertext opens offline, and one made
 /// offline under `material_id` opens in kmsd.
-async fn check_symmetric_material(client: &Client, key: &str, material: &[u8], material_id: &str) {
+pub async fn check_symmetric_material(
+    client: &Client,
+    key: &str,
+    material: &[u8],
+    material_id: &str,
+) {
     let sealed = encrypt(client, key, b"made by kmsd").await;
     let opened = imported_tool(&["open", &hex(material), &hex(&sealed)]);
     assert_eq!(unhex(&opened), b"made by kmsd");
@@ -702,7 +707,7 @@ async fn hmac_material_of_every_size_is_the_key_material() {
 }
 
 /// A fresh private key from `openssl genpkey` with `args`: its DER PKCS#8 and its PEM path.
-fn openssl_key(dir: &Path, name: &str, args: &[&str]) -> (Vec<u8>, String) {
+pub fn openssl_key(dir: &Path, name: &str, args: &[&str]) -> (Vec<u8>, String) {
     let pem = dir.join(format!("{name}.pem"));
     let pem = pem.to_str().unwrap().to_owned();
     let mut genpkey = vec!["genpkey"];
@@ -966,9 +971,9 @@ async fn key_pair_material_must_fit_the_key_and_its_wrapping() {
 
 /// One ListKeyRotations entry, reduced to what these tests compare: material id, state,
 /// import state, description, rotation type.
-type Listed = (String, String, String, Option<String>, Option<String>);
+pub type Listed = (String, String, String, Option<String>, Option<String>);
 
-async fn rotations(client: &Client, key: &str, all: bool) -> Vec<Listed> {
+pub async fn rotations(client: &Client, key: &str, all: bool) -> Vec<Listed> {
     let mut request = client.list_key_rotations().key_id(key);
     if all {
         request =
@@ -994,7 +999,7 @@ async fn rotations(client: &Client, key: &str, all: bool) -> Vec<Listed> {
 
 /// ImportKeyMaterial of `material` with fresh parameters, as `import_type`, naming
 /// `material_id` and `description` when given.
-async fn import_as(
+pub async fn import_as(
     client: &Client,
     dir: &Path,
     key: &str,

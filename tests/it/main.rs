@@ -28,6 +28,7 @@ mod import;
 mod keys;
 mod matrix;
 mod multi_region;
+mod multi_region_import;
 mod observability;
 mod papercuts;
 mod parity;

@@ -91,17 +91,6 @@ async fn create_key_makes_primary_keys_of_every_family() {
         assert_eq!(primary, EAST);
         assert!(replicas.is_empty());
     }
-    // Imported multi-Region keys are not there yet: refused, not half made.
-    check_error(
-        client
-            .create_key()
-            .multi_region(true)
-            .origin(aws_sdk_kms::types::OriginType::External)
-            .send()
-            .await,
-        "UnsupportedOperationException",
-    );
-    assert_eq!(client.list_keys().send().await.unwrap().keys().len(), 4);
     let single = create_key(&client).await;
     let meta = metadata(&client, &single).await;
     assert_eq!(meta.multi_region, Some(false));

@@ -317,3 +317,137 @@ fn expired_material_is_never_used_even_before_a_sweep() {
     assert!(stored.materials.is_empty());
     assert!(!stored.imports().materials[0].imported);
 }
+
+/// Imports `material` into the key `key_id` of `region` with that region's parameters.
+fn import_in(
+    kms: &Kms,
+    region: &str,
+    key_id: &str,
+    material: &[u8; 32],
+    import_type: Option<ImportType>,
+) -> Result<MaterialId> {
+    let scope = crate::model::Scope {
+        region: crate::model::Region::parse(region).unwrap(),
+        ..crate::kms::testing::home()
+    };
+    let call = |operation| Context::new(scope.clone(), operation, "request-id");
+    let out = kms.get_parameters_for_import(
+        &mut call(Operation::GetParametersForImport),
+        GetParametersForImportInput {
+            key: KeyRef::parse(key_id),
+            algorithm: WrappingAlgorithm::RsaesOaepSha256,
+            spec: WrappingKeySpec::Rsa2048,
+        },
+    )?;
+    let input = ImportKeyMaterialInput {
+        import_type,
+        ..import_input(
+            &out.key,
+            &out,
+            wrap(&out, WrappingAlgorithm::RsaesOaepSha256, material),
+            None,
+        )
+    };
+    kms.import_key_material(&mut call(Operation::ImportKeyMaterial), input)
+        .map(|(_, id)| id)
+}
+
+/// The states of the materials of the key `key_id` in `region`.
+fn states_in(kms: &Kms, region: &str, key_id: &str) -> Vec<(KeyMaterialState, bool)> {
+    let scope = crate::model::Scope {
+        region: crate::model::Region::parse(region).unwrap(),
+        ..crate::kms::testing::home()
+    };
+    let mut cx = Context::new(scope, Operation::DescribeKey, "request-id");
+    let key = kms.describe_key(&mut cx, &KeyRef::parse(key_id)).unwrap();
+    key.imports()
+        .materials
+        .iter()
+        .map(|m| (m.state, m.imported))
+        .collect()
+}
+
+#[test]
+fn related_keys_import_the_same_material_each_and_rotate_together() {
+    use crate::kms::multi_region::ReplicateKeyInput;
+    let kms = in_memory();
+    let primary = kms
+        .create_key(
+            &mut cx(Operation::CreateKey),
+            CreateKeyInput {
+                origin: Some(Origin::External),
+                multi_region: true,
+                ..CreateKeyInput::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(primary.state, KeyState::PendingImport);
+    let id = primary.arn.key_id.to_string();
+    let replica = kms
+        .replicate_key(
+            &mut cx(Operation::ReplicateKey),
+            ReplicateKeyInput {
+                key: reference(&primary),
+                region: crate::model::Region::parse("eu-west-1").unwrap(),
+                policy: None,
+                description: None,
+                tags: Vec::new(),
+            },
+        )
+        .unwrap();
+    assert_eq!(replica.state, KeyState::Creating);
+    assert!(replica.materials.is_empty());
+    kms.advance_clock(3).unwrap();
+
+    // Material goes into the primary first, then the same material into the replica.
+    let (m1, m2) = ([1u8; 32], [2u8; 32]);
+    assert!(matches!(
+        import_in(&kms, "eu-west-1", &id, &m1, None),
+        Err(Error::IncorrectKeyMaterial(_))
+    ));
+    let id1 = import_in(&kms, "us-east-1", &id, &m1, None).unwrap();
+    assert_eq!(
+        states_in(&kms, "eu-west-1", &id),
+        [(KeyMaterialState::Current, false)]
+    );
+    assert!(matches!(
+        import_in(&kms, "eu-west-1", &id, &m2, None),
+        Err(Error::IncorrectKeyMaterial(_))
+    ));
+    assert_eq!(import_in(&kms, "eu-west-1", &id, &m1, None).unwrap(), id1);
+    let sealed = encrypt(&kms, &primary, b"either region")
+        .unwrap()
+        .ciphertext;
+
+    // New material waits for the replica before the primary rotates.
+    import_in(
+        &kms,
+        "us-east-1",
+        &id,
+        &m2,
+        Some(ImportType::NewKeyMaterial),
+    )
+    .unwrap();
+    let waiting = KeyMaterialState::PendingMultiRegionImportAndRotation;
+    assert_eq!(states_in(&kms, "us-east-1", &id)[1], (waiting, true));
+    assert_eq!(states_in(&kms, "eu-west-1", &id)[1], (waiting, false));
+    let rotate =
+        || kms.rotate_key_on_demand(&mut cx(Operation::RotateKeyOnDemand), &reference(&primary));
+    assert!(matches!(rotate(), Err(Error::Validation(_))));
+    import_in(&kms, "eu-west-1", &id, &m2, None).unwrap();
+    assert_eq!(
+        states_in(&kms, "us-east-1", &id)[1],
+        (KeyMaterialState::PendingRotation, true)
+    );
+    rotate().unwrap();
+    for region in ["us-east-1", "eu-west-1"] {
+        assert_eq!(
+            states_in(&kms, region, &id),
+            [
+                (KeyMaterialState::NonCurrent, true),
+                (KeyMaterialState::Current, true)
+            ]
+        );
+    }
+    assert_eq!(decrypt(&kms, &sealed).unwrap().plaintext, b"either region");
+}
