@@ -4,7 +4,7 @@
 //!
 //! Paths: `k/<account>/<region>/<key-id>` for keys, `a/<account>/<region>/<alias-name>` for
 //! aliases (alias names contain `/`, which is fine as the last component),
-//! `u/<account>/<region>/<key-id>` for a key's last usage, and `m/<name>` for server-wide
+//! `u/<account>/<region>/<key-id>` for a key's last usage, and `c/<account>/<region>/<store-id>` for custom key stores, and `m/<name>` for server-wide
 //! metadata: the clock offset (`m/clock`) and when usage tracking began (`m/usage-tracking`).
 
 use std::borrow::Cow;
@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::Error;
 use crate::crypto::KeyMaterial;
 use crate::model::{
-    AccountId, Alias, AliasName, Deletion, Grant, GrantConstraints, GrantOperation,
+    AccountId, Alias, AliasName, CustomKeyStore, Deletion, Grant, GrantConstraints, GrantOperation,
     ImportParameters, ImportedMaterial, Imports, Key, KeyArn, KeyId, KeyManager, KeyMaterialState,
     KeyPolicy, KeyRotation, KeySpec, KeyState, KeyUsage, LastUsage, Material, MaterialId,
     MultiRegion, Origin, Region, RotationRecord, RotationSchedule, RotationType, Scope, Settle,
@@ -45,6 +45,32 @@ pub(super) enum Record {
     ClockOffset(u64),
     Usage(KeyArn, LastUsage),
     TrackingStart(Timestamp),
+    KeyStore(Scope, CustomKeyStore),
+}
+
+const KEY_STORE_VERSION: u32 = 1;
+
+/// A custom key store record: the domain record itself, versioned.
+#[derive(Serialize, Deserialize)]
+struct StoredKeyStore {
+    v: u32,
+    store: CustomKeyStore,
+}
+
+pub(super) fn key_store_path(scope: &Scope, id: &str) -> Vec<u8> {
+    format!(
+        "c/{}/{}/{id}",
+        scope.account.as_str(),
+        scope.region.as_str()
+    )
+    .into_bytes()
+}
+
+pub(super) fn encode_key_store(store: &CustomKeyStore) -> Vec<u8> {
+    to_json(&StoredKeyStore {
+        v: KEY_STORE_VERSION,
+        store: store.clone(),
+    })
 }
 
 /// A key record as written (version 2). The account, region and key id are in its path.
@@ -533,6 +559,16 @@ impl Decoder {
                         event_id: stored.event_id,
                     },
                 ))
+            }
+            "c" => {
+                let stored = parse_versioned::<StoredKeyStore>(
+                    value,
+                    "custom key store",
+                    &[KEY_STORE_VERSION],
+                    |s| s.v,
+                )
+                .map_err(corrupt)?;
+                Ok(Record::KeyStore(scope, stored.store))
             }
             _ => Err(corrupt("unrecognised record kind".into())),
         }
