@@ -3,13 +3,15 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::wire::{EpochSeconds, Validator, limit};
+use super::wire::{EnumMember, EpochSeconds, Validator, known, limit};
 use super::{ApiError, Empty, Handler};
 use crate::kms::custom_key_stores::{
     CreateKeyStoreInput, DescribeKeyStoresInput, UpdateKeyStoreInput,
 };
 use crate::kms::{Context, Kms, Paging};
-use crate::model::{Connection, CustomKeyStore, KeyStoreKind, XksProxy};
+use crate::model::{
+    CustomKeyStore, CustomKeyStoreType, KeyStoreKind, Timestamp, XksProxy, XksProxyConnectivity,
+};
 
 /// `XksProxyAuthenticationCredential`.
 #[derive(Debug, Deserialize, Serialize)]
@@ -30,7 +32,7 @@ pub(crate) struct Settings {
     xks_proxy_vpc_endpoint_service_name: Option<String>,
     xks_proxy_vpc_endpoint_service_owner: Option<String>,
     xks_proxy_authentication_credential: Option<XksCredential>,
-    xks_proxy_connectivity: Option<String>,
+    xks_proxy_connectivity: Option<EnumMember<XksProxyConnectivity>>,
 }
 
 fn is_endpoint_char(c: char) -> bool {
@@ -135,16 +137,11 @@ impl Settings {
                 |c| c.is_ascii_alphanumeric() || matches!(c, '/' | '+' | '='),
             );
         }
-        if let Some(c) = self.xks_proxy_connectivity.as_deref()
-            && !matches!(c, "PUBLIC_ENDPOINT" | "VPC_ENDPOINT_SERVICE")
-        {
-            v.pattern(
-                "xksProxyConnectivity",
-                Some(c),
-                "[PUBLIC_ENDPOINT, VPC_ENDPOINT_SERVICE]",
-                |_| false,
-            );
-        }
+        v.enumeration(
+            "xksProxyConnectivity",
+            self.xks_proxy_connectivity.as_ref(),
+            false,
+        );
     }
 
     fn credential(&self) -> Option<(String, String)> {
@@ -152,10 +149,8 @@ impl Settings {
         Some((c.access_key_id.clone()?, c.raw_secret_access_key.clone()?))
     }
 
-    fn vpc(&self) -> Option<bool> {
-        self.xks_proxy_connectivity
-            .as_deref()
-            .map(|c| c == "VPC_ENDPOINT_SERVICE")
+    fn connectivity(&self) -> Option<XksProxyConnectivity> {
+        known(self.xks_proxy_connectivity.as_ref())
     }
 
     fn has_xks(&self) -> bool {
@@ -172,14 +167,14 @@ impl Settings {
     }
 }
 
-fn missing(member: &str, store_type: &str) -> ApiError {
+fn missing(member: &str, store_type: CustomKeyStoreType) -> ApiError {
     ApiError::new(
         super::ErrorCode::Validation,
         format!("{member} is required for a custom key store of type {store_type}."),
     )
 }
 
-fn not_allowed(member: &str, store_type: &str) -> ApiError {
+fn not_allowed(member: &str, store_type: CustomKeyStoreType) -> ApiError {
     ApiError::new(
         super::ErrorCode::Validation,
         format!("{member} is not valid for a custom key store of type {store_type}."),
@@ -194,7 +189,7 @@ pub(crate) struct CreateCustomKeyStore;
 pub(crate) struct CreateCustomKeyStoreRequest {
     custom_key_store_name: Option<String>,
     trust_anchor_certificate: Option<String>,
-    custom_key_store_type: Option<String>,
+    custom_key_store_type: Option<EnumMember<CustomKeyStoreType>>,
     #[serde(flatten)]
     settings: Settings,
 }
@@ -225,26 +220,27 @@ impl Handler for CreateCustomKeyStore {
             5000,
             false,
         );
-        let store_type = r.custom_key_store_type.as_deref().unwrap_or("AWS_CLOUDHSM");
-        if !matches!(store_type, "AWS_CLOUDHSM" | "EXTERNAL_KEY_STORE") {
-            v.pattern(
-                "customKeyStoreType",
-                Some(store_type),
-                "[AWS_CLOUDHSM, EXTERNAL_KEY_STORE]",
-                |_| false,
-            );
-        }
+        v.enumeration(
+            "customKeyStoreType",
+            r.custom_key_store_type.as_ref(),
+            false,
+        );
+        let store_type = match &r.custom_key_store_type {
+            None => CustomKeyStoreType::AwsCloudhsm,
+            Some(member) => member.value()?,
+        };
         let s = &r.settings;
         s.validate(v);
         let name = r.custom_key_store_name.clone()?;
-        let kind = if store_type == "EXTERNAL_KEY_STORE" {
+        let kind = if store_type == CustomKeyStoreType::ExternalKeyStore {
             if s.has_hsm() || r.trust_anchor_certificate.is_some() {
                 v.reject(not_allowed(
                     "CloudHsmClusterId, TrustAnchorCertificate or KeyStorePassword",
                     store_type,
                 ));
             }
-            let vpc = s.vpc().unwrap_or(false);
+            let connectivity = s.connectivity();
+            let vpc = connectivity == Some(XksProxyConnectivity::VpcEndpointService);
             for (member, present) in [
                 ("XksProxyUriEndpoint", s.xks_proxy_uri_endpoint.is_some()),
                 ("XksProxyUriPath", s.xks_proxy_uri_path.is_some()),
@@ -261,19 +257,19 @@ impl Handler for CreateCustomKeyStore {
             if vpc && s.xks_proxy_vpc_endpoint_service_name.is_none() {
                 v.reject(missing("XksProxyVpcEndpointServiceName", store_type));
             }
-            if !vpc && s.xks_proxy_vpc_endpoint_service_name.is_some() {
-                v.reject(ApiError::new(
-                    super::ErrorCode::Validation,
-                    "XksProxyVpcEndpointServiceName is valid only when XksProxyConnectivity is \
-                     VPC_ENDPOINT_SERVICE.",
-                ));
+            if !vpc
+                && (s.xks_proxy_vpc_endpoint_service_name.is_some()
+                    || s.xks_proxy_vpc_endpoint_service_owner.is_some())
+            {
+                v.reject(crate::kms::custom_key_stores::vpc_only());
             }
             let (access_key_id, secret_access_key) = s.credential()?;
             KeyStoreKind::External(XksProxy {
                 uri_endpoint: s.xks_proxy_uri_endpoint.clone()?,
                 uri_path: s.xks_proxy_uri_path.clone()?,
+                connectivity: connectivity?,
                 vpc_endpoint_service_name: s.xks_proxy_vpc_endpoint_service_name.clone(),
-                vpc,
+                vpc_endpoint_service_owner: s.xks_proxy_vpc_endpoint_service_owner.clone(),
                 access_key_id,
                 secret_access_key,
             })
@@ -346,7 +342,7 @@ struct CustomKeyStoresListEntry {
     trust_anchor_certificate: Option<String>,
     connection_state: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    connection_error_code: Option<String>,
+    connection_error_code: Option<&'static str>,
     creation_date: EpochSeconds,
     custom_key_store_type: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -363,16 +359,15 @@ struct XksProxyConfiguration {
     uri_path: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     vpc_endpoint_service_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vpc_endpoint_service_owner: Option<String>,
 }
 
 impl CustomKeyStoresListEntry {
-    fn new(store: CustomKeyStore, now: crate::model::Timestamp) -> CustomKeyStoresListEntry {
+    fn new(store: CustomKeyStore, now: Timestamp) -> CustomKeyStoresListEntry {
         let state = store.state(now);
-        let error_code = match &store.connection {
-            Connection::Failed(code) => Some(code.clone()),
-            _ => None,
-        };
-        let store_type = store.type_str();
+        let error_code = store.connection_error(now).map(|c| c.as_str());
+        let store_type = store.store_type().as_str();
         let (cluster, anchor, proxy) = match store.kind {
             KeyStoreKind::CloudHsm {
                 cluster_id,
@@ -383,15 +378,12 @@ impl CustomKeyStoresListEntry {
                 None,
                 None,
                 Some(XksProxyConfiguration {
-                    connectivity: if p.vpc {
-                        "VPC_ENDPOINT_SERVICE"
-                    } else {
-                        "PUBLIC_ENDPOINT"
-                    },
+                    connectivity: p.connectivity.as_str(),
                     access_key_id: p.access_key_id,
                     uri_endpoint: p.uri_endpoint,
                     uri_path: p.uri_path,
                     vpc_endpoint_service_name: p.vpc_endpoint_service_name,
+                    vpc_endpoint_service_owner: p.vpc_endpoint_service_owner,
                 }),
             ),
         };
@@ -506,7 +498,8 @@ impl Handler for UpdateCustomKeyStore {
             id: r.custom_key_store_id?,
             new_name: r.new_custom_key_store_name,
             credential: s.credential(),
-            vpc: s.vpc(),
+            connectivity: s.connectivity(),
+            vpc_endpoint_service_owner: s.xks_proxy_vpc_endpoint_service_owner,
             password: s.key_store_password,
             cluster_id: s.cloud_hsm_cluster_id,
             uri_endpoint: s.xks_proxy_uri_endpoint,

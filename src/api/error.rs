@@ -145,6 +145,7 @@ impl ErrorCode {
                     K::UriInUse => "XksProxyUriInUseException",
                     K::UriEndpointInUse => "XksProxyUriEndpointInUseException",
                     K::VpcEndpointServiceInUse => "XksProxyVpcEndpointServiceInUseException",
+                    K::XksKeyInUse => "XksKeyAlreadyInUseException",
                 }
             }
         }

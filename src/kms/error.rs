@@ -196,6 +196,8 @@ pub enum KeyStoreError {
     UriEndpointInUse,
     /// `XksProxyVpcEndpointServiceInUseException`.
     VpcEndpointServiceInUse,
+    /// `XksKeyAlreadyInUseException`.
+    XksKeyInUse,
 }
 
 /// Result of a KMS operation.

@@ -129,6 +129,7 @@ impl Kms {
                 grants: Vec::new(),
                 // Multi-Region keys with imported material are refused at CreateKey.
                 imports: None,
+                custom_key_store: None,
                 multi_region: Some(Box::new(MultiRegion {
                     primary: config.primary.clone(),
                     replicas: replicas.clone(),

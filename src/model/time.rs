@@ -1,10 +1,7 @@
 //! Time as kmsd records it: milliseconds since the Unix epoch, and its RFC 3339 text.
 
 /// Milliseconds since the Unix epoch, as read from `kms::Clock`.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
-#[serde(transparent)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(pub u64);
 
 impl Timestamp {
