@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::wire::{EnumMember, EpochSeconds, Validator, known, limit};
+use super::wire::{EnumMember, EpochSeconds, Validator, is_region_name, known, limit};
 use super::{ApiError, Empty, Handler};
 use crate::kms::custom_key_stores::{
     CreateKeyStoreInput, DescribeKeyStoresInput, UpdateKeyStoreInput,
@@ -52,6 +52,49 @@ fn is_uri_path(path: &str) -> bool {
         && version.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// `cluster-[2-7a-zA-Z]{11,16}`
+fn is_cluster_id(id: &str) -> bool {
+    id.strip_prefix("cluster-").is_some_and(|rest| {
+        (11..=16).contains(&rest.len())
+            && rest
+                .chars()
+                .all(|c| c.is_ascii_alphabetic() || ('2'..='7').contains(&c))
+    })
+}
+
+/// `^(com|eu)\.amazonaws\.vpce\.([a-z]+-){2,3}\d+\.vpce-svc-[0-9a-z]+$`
+fn is_vpc_endpoint_service_name(name: &str) -> bool {
+    let Some(rest) = name
+        .strip_prefix("com.amazonaws.vpce.")
+        .or_else(|| name.strip_prefix("eu.amazonaws.vpce."))
+    else {
+        return false;
+    };
+    let Some((region, service)) = rest.split_once(".vpce-svc-") else {
+        return false;
+    };
+    is_region_name(region)
+        && !service.is_empty()
+        && service
+            .chars()
+            .all(|c| c.is_ascii_digit() || c.is_ascii_lowercase())
+}
+
+/// A member that must match `pattern` as a whole, which `matches` decides.
+fn whole_pattern(
+    v: &mut Validator,
+    member: &str,
+    value: Option<&str>,
+    pattern: &str,
+    matches: fn(&str) -> bool,
+) {
+    if let Some(text) = value
+        && !matches(text)
+    {
+        v.pattern(member, Some(text), pattern, |_| false);
+    }
+}
+
 impl Settings {
     /// Checks the model's constraints of every setting given.
     fn validate(&self, v: &mut Validator) {
@@ -61,6 +104,13 @@ impl Settings {
             19,
             24,
             false,
+        );
+        whole_pattern(
+            v,
+            "cloudHsmClusterId",
+            self.cloud_hsm_cluster_id.as_deref(),
+            "cluster-[2-7a-zA-Z]{11,16}",
+            is_cluster_id,
         );
         v.string(
             "keyStorePassword",
@@ -101,6 +151,13 @@ impl Settings {
             20,
             64,
             false,
+        );
+        whole_pattern(
+            v,
+            "xksProxyVpcEndpointServiceName",
+            self.xks_proxy_vpc_endpoint_service_name.as_deref(),
+            "^(com|eu)\\.amazonaws\\.vpce\\.([a-z]+-){2,3}\\d+\\.vpce-svc-[0-9a-z]+$",
+            is_vpc_endpoint_service_name,
         );
         let owner = self.xks_proxy_vpc_endpoint_service_owner.as_deref();
         v.string("xksProxyVpcEndpointServiceOwner", owner, 12, 12, false);

@@ -14,7 +14,7 @@ use crate::support::{TestServer, check_error};
 
 /// Seconds a store is `CONNECTING` or `DISCONNECTING`.
 const SETTLE: u64 = 5;
-const CLUSTER: &str = "cluster-1a23b4cdefg";
+const CLUSTER: &str = "cluster-2a23b4cdefg";
 const PASSWORD: &str = "kmsPswd1";
 
 fn credential() -> XksProxyAuthenticationCredentialType {
@@ -245,7 +245,7 @@ async fn names_clusters_and_proxy_uris_are_unique() {
     let same_name = client
         .create_custom_key_store()
         .custom_key_store_name("one")
-        .cloud_hsm_cluster_id("cluster-9z99z9zzzzz")
+        .cloud_hsm_cluster_id("cluster-7z77z7zzzzz")
         .trust_anchor_certificate("cert")
         .key_store_password(PASSWORD)
         .send()
@@ -290,7 +290,7 @@ async fn names_clusters_and_proxy_uris_are_unique() {
     let no_password = client
         .create_custom_key_store()
         .custom_key_store_name("seven")
-        .cloud_hsm_cluster_id("cluster-8y88y8yyyyy")
+        .cloud_hsm_cluster_id("cluster-6y66y6yyyyy")
         .trust_anchor_certificate("cert")
         .send()
         .await;
@@ -317,6 +317,54 @@ async fn names_clusters_and_proxy_uris_are_unique() {
         .send()
         .await;
     check_error(bad_path, "ValidationException");
+    // The model's patterns: a cluster id of base32-like characters, a VPC endpoint service
+    // name of AWS's form.
+    let bad_cluster = client
+        .create_custom_key_store()
+        .custom_key_store_name("ten")
+        .cloud_hsm_cluster_id("cluster-1a23b4cdefg")
+        .trust_anchor_certificate("cert")
+        .key_store_password(PASSWORD)
+        .send()
+        .await;
+    check_error(bad_cluster, "ValidationException");
+    let bad_service = client
+        .create_custom_key_store()
+        .custom_key_store_name("eleven")
+        .custom_key_store_type(CustomKeyStoreType::ExternalKeyStore)
+        .xks_proxy_uri_endpoint("https://private.example.com")
+        .xks_proxy_uri_path("/kms/xks/v1")
+        .xks_proxy_authentication_credential(credential())
+        .xks_proxy_connectivity(XksProxyConnectivityType::VpcEndpointService)
+        .xks_proxy_vpc_endpoint_service_name("com.example.vpce-svc-123456")
+        .send()
+        .await;
+    check_error(bad_service, "ValidationException");
+    let vpc_store = client
+        .create_custom_key_store()
+        .custom_key_store_name("twelve")
+        .custom_key_store_type(CustomKeyStoreType::ExternalKeyStore)
+        .xks_proxy_uri_endpoint("https://private.example.com")
+        .xks_proxy_uri_path("/kms/xks/v1")
+        .xks_proxy_authentication_credential(credential())
+        .xks_proxy_connectivity(XksProxyConnectivityType::VpcEndpointService)
+        .xks_proxy_vpc_endpoint_service_name("com.amazonaws.vpce.us-east-1.vpce-svc-0123abcd")
+        .xks_proxy_vpc_endpoint_service_owner("111122223333")
+        .send()
+        .await;
+    assert!(vpc_store.is_ok(), "{vpc_store:?}");
+    let same_service = client
+        .create_custom_key_store()
+        .custom_key_store_name("thirteen")
+        .custom_key_store_type(CustomKeyStoreType::ExternalKeyStore)
+        .xks_proxy_uri_endpoint("https://private2.example.com")
+        .xks_proxy_uri_path("/kms/xks/v1")
+        .xks_proxy_authentication_credential(credential())
+        .xks_proxy_connectivity(XksProxyConnectivityType::VpcEndpointService)
+        .xks_proxy_vpc_endpoint_service_name("com.amazonaws.vpce.us-east-1.vpce-svc-0123abcd")
+        .send()
+        .await;
+    check_error(same_service, "XksProxyVpcEndpointServiceInUseException");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
