@@ -663,6 +663,8 @@ async fn keys_in_a_cloudhsm_store_work_only_while_it_is_connected() {
         .send()
         .await
         .unwrap();
+    client.disable_key().key_id(&key).send().await.unwrap();
+    assert_eq!(key_state(&client, &key).await, KeyState::Unavailable);
     server.advance(SETTLE).await;
     // A store with keys cannot be deleted.
     check_error(
@@ -687,6 +689,8 @@ async fn keys_in_a_cloudhsm_store_work_only_while_it_is_connected() {
     let client = server.client();
     assert_eq!(key_state(&client, &key).await, KeyState::Unavailable);
     server.advance(SETTLE).await;
+    assert_eq!(key_state(&client, &key).await, KeyState::Disabled);
+    client.enable_key().key_id(&key).send().await.unwrap();
     assert_eq!(key_state(&client, &key).await, KeyState::Enabled);
     let opened = client
         .decrypt()
@@ -774,6 +778,15 @@ async fn keys_in_an_external_key_store_name_their_external_key() {
             .await,
         "UnsupportedOperationException",
     );
+    check_error(
+        client
+            .generate_random()
+            .number_of_bytes(8)
+            .custom_key_store_id("cks-0123456789abcdef0")
+            .send()
+            .await,
+        "CustomKeyStoreNotFoundException",
+    );
     // External key stores generate no random bytes.
     check_error(
         client
@@ -829,6 +842,35 @@ async fn keys_in_an_external_key_store_name_their_external_key() {
         proxy.vpc_endpoint_service_name.as_deref(),
         Some("com.amazonaws.vpce.us-east-1.vpce-svc-example1")
     );
+    // Every setting, and the key's store, survive a restart.
+    let before = client.describe_custom_key_stores().send().await.unwrap();
+    let key_before = client
+        .describe_key()
+        .key_id(&metadata.key_id)
+        .send()
+        .await
+        .unwrap();
+    let server = server.restart().await;
+    let client = server.client();
+    let after = client.describe_custom_key_stores().send().await.unwrap();
+    assert_eq!(
+        format!("{:?}", before.custom_key_stores),
+        format!("{:?}", after.custom_key_stores)
+    );
+    let key_after = client
+        .describe_key()
+        .key_id(&metadata.key_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        format!("{:?}", key_before.key_metadata),
+        format!("{:?}", key_after.key_metadata)
+    );
+    assert_eq!(
+        key_after.key_metadata.unwrap().key_state,
+        Some(KeyState::Unavailable)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -848,6 +890,9 @@ async fn the_admin_api_makes_the_next_connection_fail() {
         set_connection_error(&server, &store, Some("NOT_A_CODE")).await,
         400
     );
+    // The planned failure survives a restart.
+    let server = server.restart().await;
+    let client = server.client();
     client
         .connect_custom_key_store()
         .custom_key_store_id(&store)
@@ -873,6 +918,9 @@ async fn the_admin_api_makes_the_next_connection_fail() {
         entry.connection_error_code,
         Some(ConnectionErrorCodeType::NetworkErrors)
     );
+    let server = server.restart().await;
+    let client = server.client();
+    assert_eq!(state(&client, &store).await, ConnectionStateType::Failed);
     // A failed store must be disconnected before it connects again; the failure was once.
     check_error(
         client
