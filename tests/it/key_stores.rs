@@ -984,3 +984,50 @@ async fn an_account_has_at_most_ten_custom_key_stores_in_a_region() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passwords_and_proxy_secrets_stay_out_of_the_audit_trail() {
+    const PASSWORD_SECRET: &str = "Hsm-Secret-9f2c";
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let server = crate::support::process::Running::start(
+        dir.path(),
+        &[
+            "--in-memory",
+            "--port",
+            "0",
+            "--rsa-pool-size",
+            "0",
+            "--audit-log",
+            audit.to_str().unwrap(),
+        ],
+    );
+    let client = crate::support::client_at(&server.endpoint(), "eu-west-1", "111122223333");
+    client
+        .create_custom_key_store()
+        .custom_key_store_name("audited")
+        .cloud_hsm_cluster_id(CLUSTER)
+        .trust_anchor_certificate("cert")
+        .key_store_password(PASSWORD_SECRET)
+        .send()
+        .await
+        .unwrap();
+    create_xks(
+        &client,
+        "audited-xks",
+        "https://audited.example.com",
+        "/kms/xks/v1",
+    )
+    .await;
+    let text = std::fs::read_to_string(&audit).unwrap();
+    server.kill();
+    assert!(!text.contains(PASSWORD_SECRET), "{text}");
+    assert!(
+        !text.contains("DXjSUawnel2fr6SKC7G25CNxTyWKE5PF9XX6H"),
+        "{text}"
+    );
+    let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(first["eventName"], "CreateCustomKeyStore");
+    assert_eq!(first["requestParameters"]["customKeyStoreName"], "audited");
+    assert!(first["requestParameters"].get("keyStorePassword").is_none());
+}
