@@ -97,8 +97,8 @@ pub struct CustomKeyStore {
     pub fail_next_connect: Option<ConnectionErrorCode>,
 }
 
-/// The type of a custom key store and its settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The type of a custom key store and its settings. `Debug` leaves the password out.
+#[derive(Clone, PartialEq, Eq)]
 pub enum KeyStoreKind {
     /// `AWS_CLOUDHSM`.
     CloudHsm {
@@ -113,8 +113,8 @@ pub enum KeyStoreKind {
     External(XksProxy),
 }
 
-/// An external key store's proxy settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An external key store's proxy settings. `Debug` leaves the secret out.
+#[derive(Clone, PartialEq, Eq)]
 pub struct XksProxy {
     /// `XksProxyUriEndpoint`.
     pub uri_endpoint: String,
@@ -130,6 +130,34 @@ pub struct XksProxy {
     pub access_key_id: String,
     /// The authentication credential's secret; never shown.
     pub secret_access_key: String,
+}
+
+impl fmt::Debug for KeyStoreKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeyStoreKind::CloudHsm { cluster_id, .. } => f
+                .debug_struct("CloudHsm")
+                .field("cluster_id", cluster_id)
+                .finish_non_exhaustive(),
+            KeyStoreKind::External(proxy) => f.debug_tuple("External").field(proxy).finish(),
+        }
+    }
+}
+
+impl fmt::Debug for XksProxy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("XksProxy")
+            .field("uri_endpoint", &self.uri_endpoint)
+            .field("uri_path", &self.uri_path)
+            .field("connectivity", &self.connectivity)
+            .field("vpc_endpoint_service_name", &self.vpc_endpoint_service_name)
+            .field(
+                "vpc_endpoint_service_owner",
+                &self.vpc_endpoint_service_owner,
+            )
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The connection as last requested, with when: the wire's `ConnectionState` follows from it
