@@ -511,11 +511,11 @@ pub(crate) struct GenerateRandomResponse {
 
 impl Handler for GenerateRandom {
     type Request = GenerateRandomRequest;
-    /// The number of bytes.
-    type Input = usize;
+    /// The number of bytes, and the `CustomKeyStoreId`.
+    type Input = (usize, Option<String>);
     type Response = GenerateRandomResponse;
 
-    fn parse(r: GenerateRandomRequest, v: &mut Validator) -> Option<usize> {
+    fn parse(r: GenerateRandomRequest, v: &mut Validator) -> Option<(usize, Option<String>)> {
         v.range("numberOfBytes", r.number_of_bytes, 1, MAX_RANDOM, false);
         v.string(
             "customKeyStoreId",
@@ -525,18 +525,23 @@ impl Handler for GenerateRandom {
             false,
         );
         no_recipient(v, r.recipient.as_ref());
-        if r.custom_key_store_id.is_some() {
-            v.reject(kms::Error::Unsupported(
-                "Custom key stores are not supported by kmsd yet.".into(),
-            ));
-        }
         if r.number_of_bytes.is_none() {
             v.reject(kms::Error::Validation("NumberOfBytes is required.".into()));
         }
-        usize::try_from(r.number_of_bytes?).ok()
+        Some((
+            usize::try_from(r.number_of_bytes?).ok()?,
+            r.custom_key_store_id,
+        ))
     }
 
-    fn handle(kms: &Kms, cx: &mut Context, len: usize) -> Result<GenerateRandomResponse, ApiError> {
+    fn handle(
+        kms: &Kms,
+        cx: &mut Context,
+        (len, store): (usize, Option<String>),
+    ) -> Result<GenerateRandomResponse, ApiError> {
+        if let Some(id) = &store {
+            kms.check_random_source(cx, id)?;
+        }
         Ok(GenerateRandomResponse {
             plaintext: Base64Blob(kms.generate_random(cx, len)?),
         })

@@ -88,6 +88,9 @@ pub enum ErrorCode {
     ServiceUnavailable,
     /// A member breaks the model's constraints or a KMS rule.
     Validation,
+    /// A custom key store error (`CustomKeyStore*Exception`, `CloudHsmClusterInUseException`,
+    /// `XksProxy*InUseException`).
+    KeyStore(kms::KeyStoreError),
 }
 
 impl ErrorCode {
@@ -131,6 +134,20 @@ impl ErrorCode {
             ErrorCode::UnsupportedOperation => "UnsupportedOperationException",
             ErrorCode::ServiceUnavailable => "ServiceUnavailableException",
             ErrorCode::Validation => "ValidationException",
+            ErrorCode::KeyStore(kind) => {
+                use kms::KeyStoreError as K;
+                match kind {
+                    K::NotFound => "CustomKeyStoreNotFoundException",
+                    K::NameInUse => "CustomKeyStoreNameInUseException",
+                    K::ClusterInUse => "CloudHsmClusterInUseException",
+                    K::InvalidState => "CustomKeyStoreInvalidStateException",
+                    K::HasKeys => "CustomKeyStoreHasCMKsException",
+                    K::UriInUse => "XksProxyUriInUseException",
+                    K::UriEndpointInUse => "XksProxyUriEndpointInUseException",
+                    K::VpcEndpointServiceInUse => "XksProxyVpcEndpointServiceInUseException",
+                    K::XksKeyInUse => "XksKeyAlreadyInUseException",
+                }
+            }
         }
     }
 
@@ -285,6 +302,7 @@ impl From<kms::Error> for ApiError {
             E::DryRun => ErrorCode::DryRunOperation,
             E::Unsupported(_) | E::NotMultiRegionPrimary(_) => ErrorCode::UnsupportedOperation,
             E::Conflict(_) => ErrorCode::Conflict,
+            E::KeyStore(kind, _) => ErrorCode::KeyStore(*kind),
             E::Crypto(source) => {
                 tracing::error!(error = %source, "cryptographic failure");
                 return ApiError::new(

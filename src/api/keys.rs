@@ -12,8 +12,8 @@ use crate::kms::keys::{
 };
 use crate::kms::{self, Context, Kms, Paging};
 use crate::model::{
-    AwsEnum, ExpirationModel, Key, KeyArn, KeyRef, KeySpec, KeyState, KeyUsage, Origin, Region,
-    Scope,
+    AwsEnum, ExpirationModel, Key, KeyArn, KeyBacking, KeyRef, KeySpec, KeyState, KeyUsage, Origin,
+    Region, Scope,
 };
 
 /// `KeyMetadata` as DescribeKey, CreateKey and friends return it.
@@ -57,6 +57,19 @@ pub(crate) struct KeyMetadata {
     valid_to: Option<EpochSeconds>,
     #[serde(skip_serializing_if = "Option::is_none")]
     current_key_material_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    custom_key_store_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cloud_hsm_cluster_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    xks_key_configuration: Option<XksKeyConfiguration>,
+}
+
+/// `XksKeyConfigurationType`: the external key behind a key in an external key store.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct XksKeyConfiguration {
+    id: String,
 }
 
 /// `MultiRegionConfiguration`: the key's type and its related keys.
@@ -109,10 +122,10 @@ impl From<&Key> for KeyMetadata {
             key_id: key.arn.key_id.to_string(),
             arn: key.arn.to_string(),
             creation_date: key.creation_date.into(),
-            enabled: key.state == KeyState::Enabled,
+            enabled: key.visible_state() == KeyState::Enabled,
             description: key.description.clone(),
             key_usage: key.usage.as_str(),
-            key_state: key.state.as_str(),
+            key_state: key.visible_state().as_str(),
             // A primary waiting for its replicas' deletion has a window but no date yet.
             deletion_date: key
                 .deletion
@@ -136,6 +149,15 @@ impl From<&Key> for KeyMetadata {
             expiration_model: expiration_model(key).map(ExpirationModel::as_str),
             valid_to: key.imports().earliest_valid_to().map(EpochSeconds::from),
             current_key_material_id: current_key_material_id(key),
+            custom_key_store_id: key.custom_key_store.as_ref().map(|l| l.store_id.clone()),
+            cloud_hsm_cluster_id: match key.custom_key_store.as_deref().map(|l| &l.backing) {
+                Some(KeyBacking::CloudHsmCluster(id)) => Some(id.clone()),
+                _ => None,
+            },
+            xks_key_configuration: match key.custom_key_store.as_deref().map(|l| &l.backing) {
+                Some(KeyBacking::XksKey(id)) => Some(XksKeyConfiguration { id: id.clone() }),
+                _ => None,
+            },
         }
     }
 }
@@ -279,11 +301,12 @@ impl Handler for CreateKey {
                     .into(),
             ));
         }
-        if r.xks_key_id.is_some() {
-            v.reject(kms::Error::Unsupported(
-                "External key stores (XksKeyId) are not supported by kmsd yet.".into(),
-            ));
-        }
+        v.pattern(
+            "xksKeyId",
+            r.xks_key_id.as_deref(),
+            "^[a-zA-Z0-9-_.]+$",
+            |c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'),
+        );
         Some(CreateKeyInput {
             description: r.description,
             usage: known(r.key_usage.as_ref()),
@@ -293,6 +316,7 @@ impl Handler for CreateKey {
             tags: tag_pairs(r.tags)?,
             multi_region: r.multi_region.unwrap_or(false),
             custom_key_store_id: r.custom_key_store_id,
+            xks_key_id: r.xks_key_id,
         })
     }
 

@@ -3,6 +3,7 @@
 //! request and response types and a thin adapter to [`Kms`].
 
 mod aliases;
+mod custom_key_stores;
 mod encapsulation;
 mod encryption;
 pub mod error;
@@ -87,7 +88,7 @@ pub(crate) struct Empty {}
 macro_rules! operations {
     (
         implemented: { $($group:ident :: $op:ident,)+ }
-        not_supported: { $($unsupported:ident,)+ }
+        not_supported: { $($unsupported:ident,)* }
     ) => {
         /// How to decode requests of `operation`; `None` for the operations of the API that
         /// kmsd does not implement (multi-Region keys, custom key stores), which are valid
@@ -96,7 +97,7 @@ macro_rules! operations {
         pub fn decoder(operation: Operation) -> Option<Decode> {
             match operation {
                 $(Operation::$op => Some(decode::<$group::$op>),)+
-                $(Operation::$unsupported => None,)+
+                $(Operation::$unsupported => None,)*
             }
         }
     };
@@ -154,15 +155,14 @@ operations! {
         import::GetParametersForImport,
         import::ImportKeyMaterial,
         import::DeleteImportedKeyMaterial,
+        custom_key_stores::CreateCustomKeyStore,
+        custom_key_stores::DescribeCustomKeyStores,
+        custom_key_stores::UpdateCustomKeyStore,
+        custom_key_stores::DeleteCustomKeyStore,
+        custom_key_stores::ConnectCustomKeyStore,
+        custom_key_stores::DisconnectCustomKeyStore,
     }
-    not_supported: {
-        CreateCustomKeyStore,
-        DescribeCustomKeyStores,
-        UpdateCustomKeyStore,
-        DeleteCustomKeyStore,
-        ConnectCustomKeyStore,
-        DisconnectCustomKeyStore,
-    }
+    not_supported: {}
 }
 
 /// Runs one request body for the call `cx` (whose operation says which): decode, then
@@ -306,6 +306,8 @@ const UNLOGGED_MEMBERS: &[&str] = &[
     "ImportToken",
     "EncryptedKeyMaterial",
     "Ciphertext",
+    "KeyStorePassword",
+    "XksProxyAuthenticationCredential",
 ];
 
 /// A request's members (as serialized from its typed request) as an audit record shows them:

@@ -5,8 +5,8 @@
 use std::sync::atomic::Ordering;
 
 use super::{
-    Change, Changes, Error, Kms, MAX_OFFSET_SECONDS, Result, State, WriteSeq, deletion, import,
-    multi_region, rotation,
+    Change, Changes, Error, Kms, MAX_OFFSET_SECONDS, Result, State, WriteSeq, custom_key_stores,
+    deletion, import, multi_region, rotation,
 };
 use crate::model::{Key, KeyArn, KeyState, Timestamp};
 
@@ -146,7 +146,8 @@ pub(super) fn deadline(key: &Key) -> Option<Timestamp> {
         .multi_region
         .as_ref()
         .and_then(|m| m.settles)
-        .map(|s| s.at);
+        .map(|s| s.at)
+        .or_else(|| key.custom_key_store.as_ref().and_then(|l| l.available_at));
     // Imported material expires in every state.
     let own = match (own, import::next_expiry(key)) {
         (Some(a), Some(b)) => Some(a.min(b)),
@@ -188,7 +189,8 @@ fn due_changes(state: &State, now: Timestamp, changes: &mut Changes, applied: &m
                 continue;
             }
             let mut next = Key::clone(&key);
-            let settled = multi_region::settle_due(&mut next, now);
+            let settled = multi_region::settle_due(&mut next, now)
+                | custom_key_stores::settle_due(&mut next, now);
             let expired = import::expire_due(&mut next, now);
             let rotated = next.state == KeyState::Enabled
                 && !next.is_replica()

@@ -191,6 +191,13 @@ impl Kms {
         input: GenerateDataKeyPairInput,
     ) -> Result<DataKeyPair> {
         let key = self.data_key_encryption_key(cx, &input.key)?;
+        if key.custom_key_store.is_some() {
+            // AWS: keys in a custom key store cannot generate asymmetric data key pairs.
+            return Err(Error::Unsupported(format!(
+                "{} is in a custom key store, which cannot generate data key pairs.",
+                key.arn
+            )));
+        }
         cx.stop_if_dry_run()?;
         let pair = match data_key_pair_kind(input.spec) {
             KeyPairKind::Rsa(bits) => self.rsa_pool.take(bits),

@@ -143,6 +143,9 @@ pub enum Error {
     /// The request is valid in AWS but not (yet) supported by kmsd, or not supported for this key.
     #[error("{0}")]
     Unsupported(String),
+    /// A custom key store rule was broken; the kind names the wire error.
+    #[error("{1}")]
+    KeyStore(KeyStoreError, String),
     /// A signature did not verify. AWS sends no message.
     #[error("")]
     InvalidSignature,
@@ -172,6 +175,29 @@ fn invalid_state_message(arn: &KeyArn, state: KeyState) -> String {
             other.as_str()
         ),
     }
+}
+
+/// The custom key store errors, one per wire name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyStoreError {
+    /// `CustomKeyStoreNotFoundException`.
+    NotFound,
+    /// `CustomKeyStoreNameInUseException`.
+    NameInUse,
+    /// `CloudHsmClusterInUseException`.
+    ClusterInUse,
+    /// `CustomKeyStoreInvalidStateException`.
+    InvalidState,
+    /// `CustomKeyStoreHasCMKsException`.
+    HasKeys,
+    /// `XksProxyUriInUseException`.
+    UriInUse,
+    /// `XksProxyUriEndpointInUseException`.
+    UriEndpointInUse,
+    /// `XksProxyVpcEndpointServiceInUseException`.
+    VpcEndpointServiceInUse,
+    /// `XksKeyAlreadyInUseException`.
+    XksKeyInUse,
 }
 
 /// Result of a KMS operation.

@@ -33,6 +33,8 @@ pub struct CreateKeyInput {
     pub multi_region: bool,
     /// `CustomKeyStoreId`.
     pub custom_key_store_id: Option<String>,
+    /// `XksKeyId`.
+    pub xks_key_id: Option<String>,
 }
 
 /// UpdateKeyDescription's request.
@@ -78,13 +80,14 @@ impl Kms {
         super::rules::check_spec_and_usage(spec, usage)?;
         let origin = input.origin.unwrap_or(Origin::AwsKms);
         let external = origin == Origin::External;
-        if !matches!(origin, Origin::AwsKms | Origin::External)
-            || input.custom_key_store_id.is_some()
-        {
-            return Err(Error::Unsupported(format!(
-                "Origin {origin} and custom key stores are not supported by kmsd yet."
-            )));
-        }
+        let in_store = super::custom_key_stores::new_key_in_store(
+            input.custom_key_store_id.as_deref(),
+            origin,
+            spec,
+            usage,
+            input.multi_region,
+            input.xks_key_id.as_deref(),
+        )?;
         if external && !supports_import(spec) {
             return Err(Error::Unsupported(format!(
                 "KeySpec {spec} does not support imported key material (Origin EXTERNAL)."
@@ -169,6 +172,7 @@ impl Kms {
             grants: Vec::new(),
             multi_region,
             imports: None,
+            custom_key_store: None,
         };
         let mut key = key;
         if external {
@@ -176,6 +180,11 @@ impl Kms {
             key.imports = Some(Box::new(Imports::all_imported(&key.materials)));
         }
         let key = self.mutate(&mut cx.seen, |state, changes| {
+            let mut key = key;
+            if let Some(new) = &in_store {
+                let link = super::custom_key_stores::link_new_key(state, &cx.scope, new, now)?;
+                key.custom_key_store = Some(Box::new(link));
+            }
             let partition = state.partition(&cx.scope);
             if partition.is_some_and(|p| p.keys.contains_key(&key.arn.key_id)) {
                 return Err(Error::Validation(format!(

@@ -150,6 +150,7 @@ impl ManagedService {
             grants: Vec::new(),
             multi_region: None,
             imports: None,
+            custom_key_store: None,
         }
     }
 }

@@ -9,6 +9,7 @@ mod access;
 pub mod aliases;
 mod clock;
 mod context;
+pub mod custom_key_stores;
 pub mod deadlines;
 mod deletion;
 mod durability;
@@ -36,14 +37,16 @@ pub mod usage;
 pub use clock::{Clock, MAX_OFFSET_SECONDS};
 pub use context::{Caller, Context, RequestFacts};
 pub use durability::{Durable, WriteSeq};
-pub use error::{Denial, Error, Result};
+pub use error::{Denial, Error, KeyStoreError, Result};
 pub use quotas::Quotas;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 
-use crate::model::{Alias, AliasName, Key, KeyArn, KeyId, KeyRef, Scope, Timestamp};
+use crate::model::{
+    Alias, AliasName, CustomKeyStore, Key, KeyArn, KeyId, KeyRef, Scope, Timestamp,
+};
 use crate::rsa_pool::RsaPool;
 use crate::store::{self, Batch, Store};
 use resolve::Access;
@@ -107,6 +110,8 @@ struct Partition {
     keys: BTreeMap<KeyId, Arc<Key>>,
     /// Ordered by name, which is also the ListAliases order and marker.
     aliases: BTreeMap<AliasName, Alias>,
+    /// Custom key stores by id, which is also the DescribeCustomKeyStores order and marker.
+    key_stores: BTreeMap<String, CustomKeyStore>,
 }
 
 /// One pending change, applied to the store and then to memory by [`Kms::mutate`].
@@ -118,6 +123,8 @@ enum Change {
     DeleteKey(KeyArn),
     PutAlias(Scope, Alias),
     DeleteAlias(Scope, AliasName),
+    PutKeyStore(Scope, CustomKeyStore),
+    DeleteKeyStore(Scope, String),
     /// Moves the clock forward to this offset (seconds ahead of system time).
     PutClock(u64),
 }
@@ -217,6 +224,12 @@ impl Kms {
                 .partition_mut(&scope)
                 .aliases
                 .insert(alias.name.clone(), alias);
+        }
+        for (scope, store) in snapshot.key_stores {
+            state
+                .partition_mut(&scope)
+                .key_stores
+                .insert(store.id.clone(), store);
         }
         // A moved clock stays moved across restarts.
         clock.raise_offset(snapshot.clock_offset_seconds);
@@ -458,6 +471,8 @@ impl Kms {
                 Change::PutAlias(scope, alias) => batch.put_alias(scope, alias),
                 Change::DeleteAlias(scope, name) => batch.delete_alias(scope, name),
                 Change::PutClock(offset) => batch.put_clock(*offset),
+                Change::PutKeyStore(scope, store) => batch.put_key_store(scope, store),
+                Change::DeleteKeyStore(scope, id) => batch.delete_key_store(scope, id),
             }
         }
         self.store.apply(batch)?;
@@ -488,6 +503,15 @@ impl Kms {
                     state.partition_mut(&scope).aliases.remove(&name);
                 }
                 Change::PutClock(offset) => self.clock.raise_offset(offset),
+                Change::PutKeyStore(scope, store) => {
+                    state
+                        .partition_mut(&scope)
+                        .key_stores
+                        .insert(store.id.clone(), store);
+                }
+                Change::DeleteKeyStore(scope, id) => {
+                    state.partition_mut(&scope).key_stores.remove(&id);
+                }
             }
         }
         self.visible.store(seq.0, Ordering::Release);

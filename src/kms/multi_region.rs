@@ -145,6 +145,7 @@ impl Kms {
                 rotation: primary.rotation.clone(),
                 grants: Vec::new(),
                 imports,
+                custom_key_store: None,
                 multi_region: Some(Box::new(MultiRegion {
                     primary: config.primary.clone(),
                     replicas: replicas.clone(),

@@ -14,11 +14,15 @@ impl Key {
     /// Cryptographic operations need an enabled key: `DisabledException` for a disabled one,
     /// `KMSInvalidStateException` for every other state. A multi-Region key that is `Updating`
     /// (its primary Region is changing, which needs it enabled) still works, as in AWS.
+    /// A key in a disconnected custom key store is `Unavailable`.
     pub(super) fn require_enabled(&self) -> Result<()> {
-        match self.state {
+        match self.visible_state() {
             KeyState::Enabled | KeyState::Updating => Ok(()),
             KeyState::Disabled => Err(Error::Disabled(self.arn.clone())),
-            _ => Err(self.invalid_state()),
+            state => Err(Error::InvalidState {
+                arn: self.arn.clone(),
+                state,
+            }),
         }
     }
 

@@ -377,6 +377,7 @@ fn build_key(seed: SeedKey, now: Timestamp) -> Result<Key> {
         arn,
         grants: Vec::new(),
         multi_region: seed.multi_region.map(Box::new),
+        custom_key_store: None,
     })
 }
 

@@ -257,6 +257,9 @@ pub struct Key {
     /// Set for a multi-Region key: where its related keys are. Boxed, because most keys are
     /// single-Region and every key pays for the member.
     pub multi_region: Option<Box<MultiRegion>>,
+    /// Set for a key in a custom key store (`Origin` `AWS_CLOUDHSM` or `EXTERNAL_KEY_STORE`).
+    /// Boxed, as most keys are not in one.
+    pub custom_key_store: Option<Box<super::KeyStoreLink>>,
 }
 
 /// A multi-Region key's view of its related keys: the keys with the same id, material and

@@ -6,6 +6,7 @@
 mod enums;
 mod ids;
 mod key;
+mod key_store;
 mod operation;
 mod policy;
 mod time;
@@ -13,6 +14,7 @@ mod time;
 pub use enums::*;
 pub use ids::*;
 pub use key::*;
+pub use key_store::*;
 pub use operation::Operation;
 pub use policy::{default_policy, is_default_policy};
 pub use time::Timestamp;

@@ -238,3 +238,72 @@ fn rfc3339_formats_known_instants() {
         "2099-12-31T23:59:59.999Z"
     );
 }
+
+fn key_store(connection: Connection) -> CustomKeyStore {
+    CustomKeyStore {
+        id: "cks-0123456789abcdef0".into(),
+        name: "store".into(),
+        created: Timestamp(0),
+        kind: KeyStoreKind::CloudHsm {
+            cluster_id: "cluster-abcdefghijk".into(),
+            trust_anchor: "cert".into(),
+            password: "hunter2-password".into(),
+        },
+        connection,
+        fail_next_connect: None,
+    }
+}
+
+#[test]
+fn a_key_store_settles_five_seconds_after_a_connect_or_disconnect() {
+    let at = Timestamp(1_000_000);
+    let before_settled = Timestamp(at.0 + KEY_STORE_SETTLE_SECONDS * 1000 - 1);
+    let settled = Timestamp(at.0 + KEY_STORE_SETTLE_SECONDS * 1000);
+    let connected = key_store(Connection::Connected {
+        since: at,
+        failure: None,
+    });
+    assert_eq!(connected.state(before_settled), ConnectionState::Connecting);
+    assert_eq!(connected.state(settled), ConnectionState::Connected);
+    assert_eq!(connected.connection_error(settled), None);
+    let failing = key_store(Connection::Connected {
+        since: at,
+        failure: Some(ConnectionErrorCode::NetworkErrors),
+    });
+    assert_eq!(failing.state(before_settled), ConnectionState::Connecting);
+    assert_eq!(failing.connection_error(before_settled), None);
+    assert_eq!(failing.state(settled), ConnectionState::Failed);
+    assert_eq!(
+        failing.connection_error(settled),
+        Some(ConnectionErrorCode::NetworkErrors)
+    );
+    let disconnected = key_store(Connection::Disconnected(Some(at)));
+    assert_eq!(
+        disconnected.state(before_settled),
+        ConnectionState::Disconnecting
+    );
+    assert_eq!(disconnected.state(settled), ConnectionState::Disconnected);
+    let new = key_store(Connection::Disconnected(None));
+    assert_eq!(new.state(Timestamp(0)), ConnectionState::Disconnected);
+    for v in ConnectionErrorCode::ALL {
+        assert_eq!(ConnectionErrorCode::parse(v.as_str()), Some(*v));
+    }
+    assert!(is_key_store_id("cks-0123456789abcdef0"));
+    assert!(!is_key_store_id("cks-0123456789abcdef"));
+}
+
+#[test]
+fn key_store_secrets_stay_out_of_debug_output() {
+    let store = key_store(Connection::Disconnected(None));
+    assert!(!format!("{store:?}").contains("hunter2"));
+    let proxy = XksProxy {
+        uri_endpoint: "https://proxy.example.com".into(),
+        uri_path: "/kms/xks/v1".into(),
+        connectivity: XksProxyConnectivity::PublicEndpoint,
+        vpc_endpoint_service_name: None,
+        vpc_endpoint_service_owner: None,
+        access_key_id: "ABCDE23456723EXAMPLE".into(),
+        secret_access_key: "proxy-secret-value".into(),
+    };
+    assert!(!format!("{proxy:?}").contains("proxy-secret"));
+}

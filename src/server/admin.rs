@@ -24,7 +24,7 @@ use super::console;
 use super::faults::{Faults, RuleSpec};
 use super::request_id::RequestIds;
 use crate::kms::{self, Kms};
-use crate::model::{AccountId, Region};
+use crate::model::{AccountId, ConnectionErrorCode, Region};
 use crate::seed::ExportFilter;
 
 /// What the admin handlers share.
@@ -74,6 +74,10 @@ pub(crate) fn routes(state: AdminState, enabled: bool) -> Router {
                 "/_kmsd/faults",
                 get(list_faults).post(add_fault).delete(clear_faults),
             )
+            .route(
+                "/_kmsd/key-stores/connection-error",
+                post(set_connection_error),
+            )
             .route("/moto-api/reset", post(moto_reset))
             .merge(console::routes())
             .route_layer(middleware::from_fn_with_state(state.clone(), gate));
@@ -97,6 +101,7 @@ fn event_name(method: &Method, path: &str) -> &'static str {
         ("GET", "/_kmsd/faults") => "kmsd:ListFaults",
         ("POST", "/_kmsd/faults") => "kmsd:AddFault",
         ("DELETE", "/_kmsd/faults") => "kmsd:ClearFaults",
+        ("POST", "/_kmsd/key-stores/connection-error") => "kmsd:SetConnectionError",
         ("GET", path) => console::event_name(path).unwrap_or("kmsd:Unknown"),
         _ => "kmsd:Unknown",
     }
@@ -333,6 +338,52 @@ async fn add_fault(State(state): State<AdminState>, body: Bytes) -> Response {
             response
         }
         Err(message) => error(StatusCode::BAD_REQUEST, &message),
+    };
+    with_parameters(&mut response, parameters);
+    response
+}
+
+/// `POST /_kmsd/key-stores/connection-error` with `{"customKeyStoreId": "cks-...",
+/// "connectionErrorCode": "NETWORK_ERRORS"}`: the store's next ConnectCustomKeyStore ends
+/// `FAILED` with that `ConnectionErrorCode` (once); `null` clears it. The store id is unique
+/// across accounts and regions, so none is named.
+async fn set_connection_error(State(state): State<AdminState>, body: Bytes) -> Response {
+    let parameters: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let usage = "The body must be {\"customKeyStoreId\": \"cks-...\", \"connectionErrorCode\": \
+                 \"NETWORK_ERRORS\"} (a ConnectionErrorCode, or null to clear it).";
+    let Some(id) = parameters["customKeyStoreId"].as_str().map(str::to_owned) else {
+        return error(StatusCode::BAD_REQUEST, usage);
+    };
+    let code = match &parameters["connectionErrorCode"] {
+        Value::Null => None,
+        Value::String(text) => match ConnectionErrorCode::parse(text) {
+            Some(code) => Some(code),
+            None => return error(StatusCode::BAD_REQUEST, usage),
+        },
+        _ => return error(StatusCode::BAD_REQUEST, usage),
+    };
+    let found = {
+        let id = id.clone();
+        blocking(&state, move |kms| kms.fail_next_connect(&id, code)).await
+    };
+    let mut response = match found {
+        Ok(true) => {
+            let answer = json!({
+                "customKeyStoreId": id,
+                "connectionErrorCode": code.map(ConnectionErrorCode::as_str),
+            });
+            let mut response = json_response(StatusCode::OK, &answer);
+            response.extensions_mut().insert(Outcome {
+                response: Some(answer),
+                ..Outcome::default()
+            });
+            response
+        }
+        Ok(false) => error(
+            StatusCode::NOT_FOUND,
+            &format!("Custom key store with ID '{id}' does not exist."),
+        ),
+        Err(response) => response,
     };
     with_parameters(&mut response, parameters);
     response

@@ -294,7 +294,7 @@ fn key_summary(view: &KeyView) -> Value {
         "description": key.description,
         "keySpec": key.spec.as_str(),
         "keyUsage": key.usage.as_str(),
-        "keyState": key.state.as_str(),
+        "keyState": key.visible_state().as_str(),
         "deletionDate": key.deletion.map(|d| d.date.as_epoch_seconds()),
         "origin": key.origin.as_str(),
         "keyManager": key.manager.as_str(),

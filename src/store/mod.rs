@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use layout::Generation;
 
-use crate::model::{Alias, AliasName, Key, KeyArn, LastUsage, Scope, Timestamp};
+use crate::model::{Alias, AliasName, CustomKeyStore, Key, KeyArn, LastUsage, Scope, Timestamp};
 
 /// The most sled may cache of its tree, in bytes as stored (sled's default is 1 GiB). Requests
 /// never read sled: `kms` holds everything in memory and writes through, so this cache only
@@ -38,6 +38,8 @@ pub struct Snapshot {
     pub usage: Vec<(KeyArn, LastUsage)>,
     /// When usage tracking began, if it has.
     pub usage_tracking_start: Option<Timestamp>,
+    /// Every custom key store, with the scope it belongs to.
+    pub key_stores: Vec<(Scope, CustomKeyStore)>,
 }
 
 impl Snapshot {
@@ -48,6 +50,7 @@ impl Snapshot {
             records::Record::ClockOffset(offset) => self.clock_offset_seconds = offset,
             records::Record::Usage(arn, usage) => self.usage.push((arn, usage)),
             records::Record::TrackingStart(since) => self.usage_tracking_start = Some(since),
+            records::Record::KeyStore(scope, store) => self.key_stores.push((scope, store)),
         }
     }
 }
@@ -361,6 +364,19 @@ impl Batch {
     /// Removes an alias.
     pub fn delete_alias(&mut self, scope: &Scope, name: &AliasName) {
         self.writes.push((records::alias_path(scope, name), None));
+    }
+
+    /// Stores (or replaces) a custom key store.
+    pub fn put_key_store(&mut self, scope: &Scope, store: &CustomKeyStore) {
+        self.writes.push((
+            records::key_store_path(scope, &store.id),
+            Some(records::encode_key_store(store)),
+        ));
+    }
+
+    /// Removes a custom key store.
+    pub fn delete_key_store(&mut self, scope: &Scope, id: &str) {
+        self.writes.push((records::key_store_path(scope, id), None));
     }
 
     /// Stores the clock's offset from system time.

@@ -4,7 +4,7 @@
 //!
 //! Paths: `k/<account>/<region>/<key-id>` for keys, `a/<account>/<region>/<alias-name>` for
 //! aliases (alias names contain `/`, which is fine as the last component),
-//! `u/<account>/<region>/<key-id>` for a key's last usage, and `m/<name>` for server-wide
+//! `u/<account>/<region>/<key-id>` for a key's last usage, and `c/<account>/<region>/<store-id>` for custom key stores, and `m/<name>` for server-wide
 //! metadata: the clock offset (`m/clock`) and when usage tracking began (`m/usage-tracking`).
 
 use std::borrow::Cow;
@@ -18,11 +18,12 @@ use serde::{Deserialize, Serialize};
 use super::Error;
 use crate::crypto::KeyMaterial;
 use crate::model::{
-    AccountId, Alias, AliasName, Deletion, Grant, GrantConstraints, GrantOperation,
-    ImportParameters, ImportedMaterial, Imports, Key, KeyArn, KeyId, KeyManager, KeyMaterialState,
-    KeyPolicy, KeyRotation, KeySpec, KeyState, KeyUsage, LastUsage, Material, MaterialId,
-    MultiRegion, Origin, Region, RotationRecord, RotationSchedule, RotationType, Scope, Settle,
-    Timestamp, UsageOperation, WrappingAlgorithm, WrappingKeySpec,
+    AccountId, Alias, AliasName, Connection, ConnectionErrorCode, CustomKeyStore, Deletion, Grant,
+    GrantConstraints, GrantOperation, ImportParameters, ImportedMaterial, Imports, Key, KeyArn,
+    KeyBacking, KeyId, KeyManager, KeyMaterialState, KeyPolicy, KeyRotation, KeySpec, KeyState,
+    KeyStoreKind, KeyStoreLink, KeyUsage, LastUsage, Material, MaterialId, MultiRegion, Origin,
+    Region, RotationRecord, RotationSchedule, RotationType, Scope, Settle, Timestamp,
+    UsageOperation, WrappingAlgorithm, WrappingKeySpec, XksProxy, XksProxyConnectivity,
 };
 
 /// Version 2 left out what the path already says, and the default policy; 1 is still read.
@@ -45,6 +46,145 @@ pub(super) enum Record {
     ClockOffset(u64),
     Usage(KeyArn, LastUsage),
     TrackingStart(Timestamp),
+    KeyStore(Scope, CustomKeyStore),
+}
+
+const KEY_STORE_VERSION: u32 = 1;
+
+/// A custom key store record (version 1). The account, region and store id are in its path.
+/// Enums are their AWS spellings; times are epoch milliseconds.
+#[derive(Serialize, Deserialize)]
+struct StoredKeyStore {
+    v: u32,
+    name: String,
+    created_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cloud_hsm: Option<StoredCloudHsm>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    xks: Option<StoredXks>,
+    /// `DISCONNECTED` (with `since_ms` when it was disconnected) or `CONNECTED` (with when
+    /// connecting began, and `failure` when it fails).
+    connection: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    since_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    failure: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fail_next_connect: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredCloudHsm {
+    cluster_id: String,
+    trust_anchor: String,
+    password: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredXks {
+    uri_endpoint: String,
+    uri_path: String,
+    connectivity: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    vpc_endpoint_service_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    vpc_endpoint_service_owner: Option<String>,
+    access_key_id: String,
+    secret_access_key: String,
+}
+
+pub(super) fn key_store_path(scope: &Scope, id: &str) -> Vec<u8> {
+    format!(
+        "c/{}/{}/{id}",
+        scope.account.as_str(),
+        scope.region.as_str()
+    )
+    .into_bytes()
+}
+
+pub(super) fn encode_key_store(store: &CustomKeyStore) -> Vec<u8> {
+    let (cloud_hsm, xks) = match &store.kind {
+        KeyStoreKind::CloudHsm {
+            cluster_id,
+            trust_anchor,
+            password,
+        } => (
+            Some(StoredCloudHsm {
+                cluster_id: cluster_id.clone(),
+                trust_anchor: trust_anchor.clone(),
+                password: password.clone(),
+            }),
+            None,
+        ),
+        KeyStoreKind::External(p) => (
+            None,
+            Some(StoredXks {
+                uri_endpoint: p.uri_endpoint.clone(),
+                uri_path: p.uri_path.clone(),
+                connectivity: p.connectivity.as_str().to_owned(),
+                vpc_endpoint_service_name: p.vpc_endpoint_service_name.clone(),
+                vpc_endpoint_service_owner: p.vpc_endpoint_service_owner.clone(),
+                access_key_id: p.access_key_id.clone(),
+                secret_access_key: p.secret_access_key.clone(),
+            }),
+        ),
+    };
+    let (connection, since, failure) = match store.connection {
+        Connection::Disconnected(since) => ("DISCONNECTED", since, None),
+        Connection::Connected { since, failure } => ("CONNECTED", Some(since), failure),
+    };
+    to_json(&StoredKeyStore {
+        v: KEY_STORE_VERSION,
+        name: store.name.clone(),
+        created_ms: store.created.0,
+        cloud_hsm,
+        xks,
+        connection: connection.to_owned(),
+        since_ms: since.map(|t| t.0),
+        failure: failure.map(|f| f.as_str().to_owned()),
+        fail_next_connect: store.fail_next_connect.map(|f| f.as_str().to_owned()),
+    })
+}
+
+fn decode_key_store(id: &str, stored: StoredKeyStore) -> Result<CustomKeyStore, String> {
+    let error_code = |text: String| {
+        ConnectionErrorCode::parse(&text).ok_or_else(|| format!("bad connection error {text:?}"))
+    };
+    let kind = match (stored.cloud_hsm, stored.xks) {
+        (Some(h), None) => KeyStoreKind::CloudHsm {
+            cluster_id: h.cluster_id,
+            trust_anchor: h.trust_anchor,
+            password: h.password,
+        },
+        (None, Some(x)) => KeyStoreKind::External(XksProxy {
+            connectivity: XksProxyConnectivity::parse(&x.connectivity)
+                .ok_or_else(|| format!("bad connectivity {:?}", x.connectivity))?,
+            uri_endpoint: x.uri_endpoint,
+            uri_path: x.uri_path,
+            vpc_endpoint_service_name: x.vpc_endpoint_service_name,
+            vpc_endpoint_service_owner: x.vpc_endpoint_service_owner,
+            access_key_id: x.access_key_id,
+            secret_access_key: x.secret_access_key,
+        }),
+        _ => return Err("a custom key store needs exactly one of cloud_hsm and xks".into()),
+    };
+    let since = stored.since_ms.map(Timestamp);
+    let connection = match (stored.connection.as_str(), since) {
+        ("DISCONNECTED", since) => Connection::Disconnected(since),
+        ("CONNECTED", Some(since)) => Connection::Connected {
+            since,
+            failure: stored.failure.map(error_code).transpose()?,
+        },
+        (other, _) => return Err(format!("bad connection {other:?}")),
+    };
+    Ok(CustomKeyStore {
+        id: id.to_owned(),
+        name: stored.name,
+        created: Timestamp(stored.created_ms),
+        kind,
+        connection,
+        fail_next_connect: stored.fail_next_connect.map(error_code).transpose()?,
+    })
 }
 
 /// A key record as written (version 2). The account, region and key id are in its path.
@@ -76,6 +216,8 @@ struct KeyRecordOut<'a> {
     grants: Vec<StoredGrant>,
     #[serde(skip_serializing_if = "Option::is_none")]
     multi_region: Option<StoredMultiRegion>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    custom_key_store: Option<StoredKeyStoreLink>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     imported: Vec<StoredImported>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -123,12 +265,57 @@ struct KeyRecordIn<'a> {
     /// Added in version 2 for multi-Region keys; absent for single-Region keys.
     #[serde(default)]
     multi_region: Option<StoredMultiRegion>,
+    /// Added with custom key stores; absent for keys outside them.
+    #[serde(default)]
+    custom_key_store: Option<StoredKeyStoreLink>,
     /// Added with imported key material; absent for other keys.
     #[serde(default)]
     imported: Vec<StoredImported>,
     /// Added with imported key material; absent when no import parameters are outstanding.
     #[serde(default)]
     import_parameters: Vec<StoredImportParameters>,
+}
+
+/// A key's custom key store: the store, and its cluster or external key (one of the two).
+#[derive(Serialize, Deserialize)]
+struct StoredKeyStoreLink {
+    store_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cloud_hsm_cluster_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    xks_key_id: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    unavailable: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    available_ms: Option<u64>,
+}
+
+fn encode_key_store_link(link: &KeyStoreLink) -> StoredKeyStoreLink {
+    let (cluster, xks) = match &link.backing {
+        KeyBacking::CloudHsmCluster(id) => (Some(id.clone()), None),
+        KeyBacking::XksKey(id) => (None, Some(id.clone())),
+    };
+    StoredKeyStoreLink {
+        store_id: link.store_id.clone(),
+        cloud_hsm_cluster_id: cluster,
+        xks_key_id: xks,
+        unavailable: link.unavailable,
+        available_ms: link.available_at.map(|t| t.0),
+    }
+}
+
+fn decode_key_store_link(stored: StoredKeyStoreLink) -> Result<KeyStoreLink, String> {
+    let backing = match (stored.cloud_hsm_cluster_id, stored.xks_key_id) {
+        (Some(id), None) => KeyBacking::CloudHsmCluster(id),
+        (None, Some(id)) => KeyBacking::XksKey(id),
+        _ => return Err("a key's custom key store needs a cluster or an external key".into()),
+    };
+    Ok(KeyStoreLink {
+        store_id: stored.store_id,
+        backing,
+        unavailable: stored.unavailable,
+        available_at: stored.available_ms.map(Timestamp),
+    })
 }
 
 /// An imported key material's import (its secret, when present, is among `materials`).
@@ -342,6 +529,7 @@ pub(super) fn encode_key(key: &Key) -> Vec<u8> {
             settles_ms: m.settles.map(|s| s.at.0),
             settles_to: m.settles.map(|s| s.state.as_str().to_owned()),
         }),
+        custom_key_store: key.custom_key_store.as_deref().map(encode_key_store_link),
         imported: key
             .imports()
             .materials
@@ -534,6 +722,17 @@ impl Decoder {
                     },
                 ))
             }
+            "c" => {
+                let stored = parse_versioned::<StoredKeyStore>(
+                    value,
+                    "custom key store",
+                    &[KEY_STORE_VERSION],
+                    |s| s.v,
+                )
+                .map_err(corrupt)?;
+                let store = decode_key_store(name, stored).map_err(corrupt)?;
+                Ok(Record::KeyStore(scope, store))
+            }
             _ => Err(corrupt("unrecognised record kind".into())),
         }
     }
@@ -654,6 +853,11 @@ fn decode_key(stored: KeyRecordIn<'_>, arn: KeyArn) -> Result<Key, String> {
         multi_region: stored
             .multi_region
             .map(decode_multi_region)
+            .transpose()?
+            .map(Box::new),
+        custom_key_store: stored
+            .custom_key_store
+            .map(decode_key_store_link)
             .transpose()?
             .map(Box::new),
     }

@@ -25,6 +25,7 @@ mod faults;
 mod fuzz;
 mod grants;
 mod import;
+mod key_stores;
 mod keys;
 mod matrix;
 mod multi_region;

@@ -80,6 +80,8 @@ struct Keys {
     /// Keys of origin EXTERNAL with no material imported (`PendingImport`).
     awaiting_import: String,
     awaiting_import_sign: String,
+    /// A key in a disconnected custom key store (`Unavailable`).
+    unavailable: String,
     /// A ciphertext of `symmetric`, base64.
     ciphertext: String,
 }
@@ -545,6 +547,19 @@ fn state_cases(model: &Value, operation: &str, keys: &Keys) -> Vec<Case> {
             format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{pending} is pending deletion."),
         ));
     }
+    // A key in a disconnected custom key store is Unavailable to cryptography (custom key
+    // stores hold symmetric encryption keys only).
+    if cryptographic.contains(&operation) && !signing {
+        states.push((
+            "unavailable key",
+            &keys.unavailable,
+            "KMSInvalidStateException",
+            format!(
+                "arn:aws:kms:{REGION}:{ACCOUNT}:key/{} is unavailable.",
+                keys.unavailable
+            ),
+        ));
+    }
     // A key still waiting for its material is KMSInvalidStateException to cryptography and
     // to EnableKey (the key state table's PendingImport column).
     if cryptographic.contains(&operation) || operation == "EnableKey" {
@@ -585,10 +600,52 @@ fn state_cases(model: &Value, operation: &str, keys: &Keys) -> Vec<Case> {
         .collect()
 }
 
-/// Everything a bad request must not change: keys and their metadata, aliases, tags, grants.
+/// A key in an AWS CloudHSM key store that was connected, then disconnected: `Unavailable`.
+async fn unavailable_key(server: &TestServer) -> String {
+    let client = server.client();
+    let store = client
+        .create_custom_key_store()
+        .custom_key_store_name("matrix")
+        .cloud_hsm_cluster_id("cluster-matrixabcdef")
+        .trust_anchor_certificate("cert")
+        .key_store_password("matrixPassword")
+        .send()
+        .await
+        .unwrap()
+        .custom_key_store_id
+        .unwrap();
+    let connect = client
+        .connect_custom_key_store()
+        .custom_key_store_id(&store);
+    connect.send().await.unwrap();
+    server.advance(5).await;
+    let key = client
+        .create_key()
+        .custom_key_store_id(&store)
+        .origin(aws_sdk_kms::types::OriginType::AwsCloudhsm)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .key_id;
+    let disconnect = client
+        .disconnect_custom_key_store()
+        .custom_key_store_id(&store);
+    disconnect.send().await.unwrap();
+    server.advance(5).await;
+    key
+}
+
+/// Everything a bad request must not change: keys and their metadata, aliases, tags, grants,
+/// custom key stores.
 async fn snapshot(conn: &mut KeepAlive, keys: &Keys) -> BTreeMap<String, Value> {
     let mut seen = BTreeMap::new();
     seen.insert("ListKeys".into(), conn.kms("ListKeys", &json!({})).await.1);
+    seen.insert(
+        "DescribeCustomKeyStores".into(),
+        conn.kms("DescribeCustomKeyStores", &json!({})).await.1,
+    );
     seen.insert(
         "ListAliases".into(),
         conn.kms("ListAliases", &json!({})).await.1,
@@ -666,6 +723,7 @@ async fn every_operation_refuses_bad_input_and_changes_nothing() {
             KeyUsageType::SignVerify,
         )
         .await,
+        unavailable: unavailable_key(&server).await,
         ciphertext: String::new(),
     };
     let keys = Keys {
