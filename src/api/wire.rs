@@ -9,6 +9,8 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
 use super::error::{ApiError, ErrorCode};
+use crate::crypto::recipient::RecipientKey;
+use crate::kms;
 use crate::model::{AwsEnum, KeyRef, Timestamp};
 
 /// A blob: base64 text on the wire, bytes here. `Debug` shows only the length, so plaintext
@@ -105,7 +107,6 @@ pub struct WireRecipient {
     key_encryption_algorithm: Option<String>,
     /// `AttestationDocument`: a blob, left out of the audit trail like every other.
     #[serde(skip_serializing)]
-    #[allow(dead_code)] // Decoded so that its type is checked; kmsd refuses `Recipient` yet.
     attestation_document: Option<Base64Blob>,
 }
 
@@ -427,6 +428,44 @@ impl Validator {
                 );
             }
             Some(_) => {}
+        }
+    }
+
+    /// A `Recipient` member: its constraints, then its attestation document, whose public key
+    /// it returns (`None` when absent, or when invalid, which `self` then reports).
+    pub fn recipient(&mut self, recipient: Option<&WireRecipient>) -> Option<RecipientKey> {
+        let r = recipient?;
+        if let Some(algorithm) = r.key_encryption_algorithm.as_deref()
+            && algorithm != "RSAES_OAEP_SHA_256"
+        {
+            self.fail(
+                Some(algorithm),
+                "recipient.keyEncryptionAlgorithm",
+                "must satisfy enum value set: [RSAES_OAEP_SHA_256]",
+            );
+        }
+        self.blob(
+            "recipient.attestationDocument",
+            r.attestation_document.as_ref(),
+            1,
+            262_144,
+            false,
+        );
+        if !self.errors.is_empty() {
+            return None;
+        }
+        let Some(document) = r.attestation_document.as_ref() else {
+            self.reject(kms::Error::Validation(
+                "Recipient must include an AttestationDocument.".into(),
+            ));
+            return None;
+        };
+        match RecipientKey::from_attestation_document(&document.0) {
+            Ok(key) => Some(key),
+            Err(message) => {
+                self.reject(kms::Error::Validation(message));
+                None
+            }
         }
     }
 

@@ -1,0 +1,322 @@
+//! Nitro Enclaves recipients: the public key of an attestation document, and CMS
+//! EnvelopedData (RFC 5652) sealed to it, as AWS KMS answers `CiphertextForRecipient`.
+//!
+//! The attestation document is a COSE_Sign1 structure (RFC 9052), CBOR (RFC 8949): an array
+//! `[protected, unprotected, payload, signature]` whose payload is a CBOR map holding
+//! `public_key` (DER `SubjectPublicKeyInfo`) among `module_id`, `digest`, `timestamp`, `pcrs`,
+//! `certificate`, `cabundle`, `user_data` and `nonce`. kmsd reads that map with the minimal
+//! CBOR reader below (parsing only) and does not verify the document's signature chain.
+//!
+//! The envelope: `KeyTransRecipientInfo` with RSAES-OAEP (SHA-256, MGF1 SHA-256) key transport
+//! of a random AES-256 key, identified by a subject key identifier (SHA-256 of the recipient's
+//! `SubjectPublicKeyInfo`), and `EncryptedContentInfo` with AES-256-CBC (PKCS #7 padding).
+
+use aws_lc_rs::cipher::{AES_256, EncryptionContext, PaddedBlockEncryptingKey, UnboundCipherKey};
+use aws_lc_rs::iv::FixedLength;
+use aws_lc_rs::rsa::{OAEP_SHA256_MGF1SHA256, OaepPublicEncryptingKey, PublicEncryptingKey};
+
+use super::{fill_random, random_array};
+
+/// Deepest CBOR nesting the reader follows; attestation documents nest three levels.
+const MAX_DEPTH: usize = 16;
+
+/// The enclave's RSA public key, taken from a parsed attestation document.
+#[derive(Clone)]
+pub struct RecipientKey {
+    /// DER `SubjectPublicKeyInfo`, checked to load as an RSA public key.
+    spki: Vec<u8>,
+}
+
+impl std::fmt::Debug for RecipientKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RecipientKey")
+    }
+}
+
+impl RecipientKey {
+    /// Reads an attestation document and takes its public key. The error says, for a
+    /// `ValidationException`, what is wrong with the document.
+    pub fn from_attestation_document(document: &[u8]) -> Result<RecipientKey, String> {
+        let spki = public_key(document)?;
+        oaep_key(&spki)?;
+        Ok(RecipientKey { spki })
+    }
+
+    /// `plaintext` as DER CMS `ContentInfo` (EnvelopedData) that only the enclave can open.
+    pub fn seal(&self, plaintext: &[u8]) -> Vec<u8> {
+        let key = oaep_key(&self.spki).expect("checked when the document was read");
+        let cek: [u8; 32] = random_array();
+        let mut encrypted_key = vec![0u8; key.ciphertext_size()];
+        let encrypted_key = key
+            .encrypt(&OAEP_SHA256_MGF1SHA256, &cek, &mut encrypted_key, None)
+            .expect("RSA-OAEP encryption of 32 bytes under a checked key")
+            .to_vec();
+        let mut iv = [0u8; 16];
+        fill_random(&mut iv);
+        let cipher = PaddedBlockEncryptingKey::cbc_pkcs7(
+            UnboundCipherKey::new(&AES_256, &cek).expect("a 32-byte AES key"),
+        )
+        .expect("AES-256-CBC");
+        let mut content = plaintext.to_vec();
+        cipher
+            .less_safe_encrypt(
+                &mut content,
+                EncryptionContext::Iv128(FixedLength::from(iv)),
+            )
+            .expect("AES-256-CBC encryption");
+        let ski = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &self.spki);
+        envelope(ski.as_ref(), &encrypted_key, &iv, &content)
+    }
+}
+
+/// The OAEP key of a DER `SubjectPublicKeyInfo`.
+fn oaep_key(spki: &[u8]) -> Result<OaepPublicEncryptingKey, String> {
+    let key = PublicEncryptingKey::from_der(spki).map_err(|_| {
+        "The public key in the attestation document is not a supported RSA public key (DER SubjectPublicKeyInfo).".to_string()
+    })?;
+    OaepPublicEncryptingKey::new(key).map_err(|_| {
+        "The public key in the attestation document is not usable with RSAES_OAEP_SHA_256."
+            .to_string()
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// CBOR: the few items an attestation document holds.
+
+/// One CBOR data item, borrowed from the input; containers are skipped, not built.
+enum Item<'a> {
+    Uint,
+    Bytes(&'a [u8]),
+    Text(&'a [u8]),
+    Array(u64),
+    Map(u64),
+    Other,
+}
+
+struct Reader<'a> {
+    input: &'a [u8],
+    pos: usize,
+}
+
+fn malformed(what: &str) -> String {
+    format!("The attestation document is malformed: {what}.")
+}
+
+impl<'a> Reader<'a> {
+    fn byte(&mut self) -> Result<u8, String> {
+        let b = *self
+            .input
+            .get(self.pos)
+            .ok_or_else(|| malformed("unexpected end of CBOR data"))?;
+        self.pos += 1;
+        Ok(b)
+    }
+
+    fn take(&mut self, len: u64) -> Result<&'a [u8], String> {
+        let len = usize::try_from(len).map_err(|_| malformed("CBOR length too large"))?;
+        let end = self
+            .pos
+            .checked_add(len)
+            .filter(|&end| end <= self.input.len())
+            .ok_or_else(|| malformed("CBOR length past the end of the data"))?;
+        let slice = &self.input[self.pos..end];
+        self.pos = end;
+        Ok(slice)
+    }
+
+    /// The head of the next item: major type and argument. Indefinite lengths are refused.
+    fn head(&mut self) -> Result<(u8, u64), String> {
+        let initial = self.byte()?;
+        let major = initial >> 5;
+        let info = initial & 0x1f;
+        let arg = match info {
+            0..=23 => u64::from(info),
+            24..=27 => {
+                let bytes = self.take(1 << (info - 24))?;
+                bytes.iter().fold(0u64, |n, &b| (n << 8) | u64::from(b))
+            }
+            _ => return Err(malformed("indefinite or reserved CBOR length")),
+        };
+        Ok((major, arg))
+    }
+
+    /// The next item; tags are stepped over.
+    fn item(&mut self, depth: usize) -> Result<Item<'a>, String> {
+        if depth > MAX_DEPTH {
+            return Err(malformed("CBOR nested too deeply"));
+        }
+        let (major, arg) = self.head()?;
+        Ok(match major {
+            0 => Item::Uint,
+            1 => Item::Other,
+            2 => Item::Bytes(self.take(arg)?),
+            3 => Item::Text(self.take(arg)?),
+            4 => Item::Array(arg),
+            5 => Item::Map(arg),
+            6 => return self.item(depth + 1),
+            _ => Item::Other,
+        })
+    }
+
+    /// Skips the contents of an item just read (the members of an array or map).
+    fn skip_contents(&mut self, item: &Item<'a>, depth: usize) -> Result<(), String> {
+        let count = match *item {
+            Item::Array(n) => n,
+            Item::Map(n) => n
+                .checked_mul(2)
+                .ok_or_else(|| malformed("CBOR map too large"))?,
+            _ => 0,
+        };
+        for _ in 0..count {
+            self.skip(depth + 1)?;
+        }
+        Ok(())
+    }
+
+    fn skip(&mut self, depth: usize) -> Result<(), String> {
+        let item = self.item(depth)?;
+        self.skip_contents(&item, depth)
+    }
+}
+
+/// The DER `SubjectPublicKeyInfo` in an attestation document's `public_key`.
+fn public_key(document: &[u8]) -> Result<Vec<u8>, String> {
+    let mut r = Reader {
+        input: document,
+        pos: 0,
+    };
+    let Item::Array(4) = r.item(0)? else {
+        return Err(malformed("not a COSE_Sign1 array of four items"));
+    };
+    let Item::Bytes(_) = r.item(1)? else {
+        return Err(malformed(
+            "the COSE_Sign1 protected header is not a byte string",
+        ));
+    };
+    let Item::Map(n) = r.item(1)? else {
+        return Err(malformed("the COSE_Sign1 unprotected header is not a map"));
+    };
+    r.skip_contents(&Item::Map(n), 1)?;
+    let Item::Bytes(payload) = r.item(1)? else {
+        return Err(malformed("the COSE_Sign1 payload is not a byte string"));
+    };
+    let Item::Bytes(_) = r.item(1)? else {
+        return Err(malformed("the COSE_Sign1 signature is not a byte string"));
+    };
+    if r.pos != document.len() {
+        return Err(malformed("trailing data after the COSE_Sign1 structure"));
+    }
+
+    let mut p = Reader {
+        input: payload,
+        pos: 0,
+    };
+    let Item::Map(n) = p.item(0)? else {
+        return Err(malformed("the payload is not a CBOR map"));
+    };
+    let mut key = None;
+    for _ in 0..n {
+        let name = p.item(1)?;
+        let value = p.item(1)?;
+        match (&name, &value) {
+            (Item::Text(b"public_key"), Item::Bytes(spki)) => key = Some(spki.to_vec()),
+            (Item::Text(b"public_key"), _) => {
+                return Err("The attestation document does not contain a public key.".to_string());
+            }
+            (Item::Text(_), _) => p.skip_contents(&value, 1)?,
+            (Item::Uint | Item::Bytes(_) | Item::Array(_) | Item::Map(_) | Item::Other, _) => {
+                return Err(malformed("a payload key is not a text string"));
+            }
+        }
+    }
+    if p.pos != payload.len() {
+        return Err(malformed("trailing data after the payload map"));
+    }
+    key.ok_or_else(|| "The attestation document does not contain a public key.".to_string())
+}
+
+// ---------------------------------------------------------------------------------------
+// DER: the CMS structures.
+
+fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = content.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().take_while(|&&b| b == 0).count();
+        out.push(0x80 | (bytes.len() - skip) as u8);
+        out.extend_from_slice(&bytes[skip..]);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+fn seq(parts: &[&[u8]]) -> Vec<u8> {
+    tlv(0x30, &parts.concat())
+}
+
+const OID_ENVELOPED_DATA: &[u8] = &[
+    0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x03,
+];
+const OID_DATA: &[u8] = &[
+    0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01,
+];
+const OID_RSAES_OAEP: &[u8] = &[
+    0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x07,
+];
+const OID_MGF1: &[u8] = &[
+    0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x08,
+];
+const OID_SHA256: &[u8] = &[
+    0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01,
+];
+const OID_AES256_CBC: &[u8] = &[
+    0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x01, 0x2a,
+];
+const NULL: &[u8] = &[0x05, 0x00];
+
+/// DER `ContentInfo { envelopedData, EnvelopedData }`.
+fn envelope(ski: &[u8], encrypted_key: &[u8], iv: &[u8], content: &[u8]) -> Vec<u8> {
+    let sha256 = seq(&[OID_SHA256, NULL]);
+    let mgf1 = seq(&[OID_MGF1, &sha256]);
+    let oaep_params = seq(&[&tlv(0xa0, &sha256), &tlv(0xa1, &mgf1)]);
+    let key_encryption_algorithm = seq(&[OID_RSAES_OAEP, &oaep_params]);
+    // KeyTransRecipientInfo, version 2: rid is [0] IMPLICIT SubjectKeyIdentifier.
+    let ktri = seq(&[
+        &tlv(0x02, &[2]),
+        &tlv(0x80, ski),
+        &key_encryption_algorithm,
+        &tlv(0x04, encrypted_key),
+    ]);
+    let recipient_infos = tlv(0x31, &ktri);
+    let encrypted_content_info = seq(&[
+        OID_DATA,
+        &seq(&[OID_AES256_CBC, &tlv(0x04, iv)]),
+        &tlv(0x80, content),
+    ]);
+    // EnvelopedData version 2: a recipient info of version 2 (RFC 5652, section 6.1).
+    let enveloped_data = seq(&[&tlv(0x02, &[2]), &recipient_infos, &encrypted_content_info]);
+    seq(&[OID_ENVELOPED_DATA, &tlv(0xa0, &enveloped_data)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncations_of_a_document_never_panic() {
+        let doc = [0x84, 0x40, 0xa0, 0x45, 0xa1, 0x61, 0x61, 0x01, 0x02, 0x40];
+        for end in 0..doc.len() {
+            let _ = public_key(&doc[..end]);
+        }
+        assert!(public_key(&doc).is_err());
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let doc = vec![0x81; 10_000];
+        assert!(public_key(&doc).is_err());
+    }
+}
