@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::wire::{Base64Blob, EnumMember, Validator, WireRecipient, key_ref, known};
 use super::{ApiError, Handler};
-use crate::crypto::recipient::RecipientKey;
+use crate::kms::encryption::RecipientKey;
 use crate::kms::encryption::{
     DataKeyPair, DecryptInput, EncryptInput, Encrypted, GenerateDataKeyInput,
     GenerateDataKeyPairInput, ReEncryptInput,

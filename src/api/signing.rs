@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::keys::{customer_master_key_spec, names};
 use super::wire::{Base64Blob, EnumMember, Validator, WireRecipient, key_ref, known};
 use super::{ApiError, Handler};
-use crate::crypto::recipient::RecipientKey;
+use crate::kms::encryption::RecipientKey;
 use crate::kms::signing::{
     DeriveSharedSecretInput, MacInput, SignInput, VerifyInput, VerifyMacInput,
 };

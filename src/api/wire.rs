@@ -9,8 +9,8 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
 use super::error::{ApiError, ErrorCode};
-use crate::crypto::recipient::RecipientKey;
 use crate::kms;
+use crate::kms::encryption::RecipientKey;
 use crate::model::{AwsEnum, KeyRef, Timestamp};
 
 /// A blob: base64 text on the wire, bytes here. `Debug` shows only the length, so plaintext

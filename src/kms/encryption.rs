@@ -10,6 +10,10 @@ use super::{Context, Error, Kms, Result};
 use crate::crypto::asymmetric::{AsymmetricKey, Hash, KeyPairKind};
 use crate::crypto::envelope::{Envelope, Header};
 use crate::crypto::{self, KeyMaterial, symmetric};
+
+/// A Nitro Enclaves recipient (`Recipient`): the public key of its attestation document, which
+/// seals `CiphertextForRecipient`.
+pub use crate::crypto::recipient::RecipientKey;
 use crate::model::{
     DataKeyPairSpec, EncryptionAlgorithm, EncryptionContext, Key, KeyArn, KeyRef, KeySpec,
     KeyUsage, MaterialId, Operation,

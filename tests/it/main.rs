@@ -35,6 +35,7 @@ mod permissions;
 mod persistence;
 mod policies;
 mod quotas;
+mod recipient;
 mod rotation;
 mod scoping;
 mod security;
