@@ -390,6 +390,11 @@ impl Handler for GenerateDataKeyWithoutPlaintext {
     type Response = GenerateDataKeyResponse;
 
     fn parse(r: GenerateDataKeyRequest, v: &mut Validator) -> Option<GenerateDataKeyInput> {
+        // `Recipient` is not a member of this operation: ignored, like any unknown member.
+        let r = GenerateDataKeyRequest {
+            recipient: None,
+            ..r
+        };
         r.parse(v).map(|(input, _)| input)
     }
 
@@ -518,6 +523,11 @@ impl Handler for GenerateDataKeyPairWithoutPlaintext {
     }
 
     fn parse(r: GenerateDataKeyPairRequest, v: &mut Validator) -> Option<GenerateDataKeyPairInput> {
+        // `Recipient` is not a member of this operation: ignored, like any unknown member.
+        let r = GenerateDataKeyPairRequest {
+            recipient: None,
+            ..r
+        };
         r.parse(v).map(|(input, _)| input)
     }
 

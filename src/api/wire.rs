@@ -100,8 +100,9 @@ impl<'de, E: AwsEnum> Deserialize<'de> for EnumMember<E> {
 }
 
 /// `Recipient`: a Nitro Enclaves attestation document and the algorithm to encrypt for it.
+/// Serialized (for the audit trail) in camelCase, as CloudTrail spells nested members.
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(rename_all(deserialize = "PascalCase", serialize = "camelCase"))]
 pub struct WireRecipient {
     /// `KeyEncryptionAlgorithm`.
     key_encryption_algorithm: Option<String>,
