@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize, Serializer};
 
 use super::error::{ApiError, ErrorCode};
 use crate::kms;
-use crate::kms::encryption::RecipientKey;
+use crate::kms::encryption::{Measurements, RecipientKey};
 use crate::model::{AwsEnum, KeyRef, Timestamp};
 
 /// A blob: base64 text on the wire, bytes here. `Debug` shows only the length, so plaintext
@@ -200,6 +200,9 @@ pub struct Validator {
     pub(super) named_key: Option<String>,
     /// The request's `DryRun`.
     pub(super) dry_run: bool,
+    /// The measurements of the request's attestation document (`Recipient`), for policy
+    /// conditions.
+    pub(super) attestation: Option<Measurements>,
 }
 
 impl Validator {
@@ -462,7 +465,10 @@ impl Validator {
             return None;
         };
         match RecipientKey::from_attestation_document(&document.0) {
-            Ok(key) => Some(key),
+            Ok(key) => {
+                self.attestation = Some(key.measurements().clone());
+                Some(key)
+            }
             Err(message) => {
                 self.reject(kms::Error::Validation(message));
                 None

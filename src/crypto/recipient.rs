@@ -11,6 +11,8 @@
 //! of a random AES-256 key, identified by a subject key identifier (SHA-256 of the recipient's
 //! `SubjectPublicKeyInfo`), and `EncryptedContentInfo` with AES-256-CBC (PKCS #7 padding).
 
+use std::collections::BTreeMap;
+
 use aws_lc_rs::cipher::{AES_256, EncryptionContext, PaddedBlockEncryptingKey, UnboundCipherKey};
 use aws_lc_rs::iv::FixedLength;
 use aws_lc_rs::rsa::{OAEP_SHA256_MGF1SHA256, OaepPublicEncryptingKey, PublicEncryptingKey};
@@ -20,11 +22,23 @@ use super::{fill_random, random_array};
 /// Deepest CBOR nesting the reader follows; attestation documents nest three levels.
 const MAX_DEPTH: usize = 16;
 
-/// The enclave's RSA public key, taken from a parsed attestation document.
+/// The enclave's RSA public key, taken from a parsed attestation document, and the
+/// document's measurements.
 #[derive(Clone)]
 pub struct RecipientKey {
     /// DER `SubjectPublicKeyInfo`, checked to load as an RSA public key.
     spki: Vec<u8>,
+    measurements: Measurements,
+}
+
+/// The platform configuration registers of an attestation document, which policy conditions
+/// (`kms:RecipientAttestation:*`) test. Measurements, not secrets.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Measurements {
+    /// PCR index and value: a Nitro enclave's `pcrs`, or a NitroTPM's `nitrotpm_pcrs`.
+    pub pcrs: BTreeMap<u64, Vec<u8>>,
+    /// The document comes from NitroTPM (it holds `nitrotpm_pcrs`), not a Nitro enclave.
+    pub nitro_tpm: bool,
 }
 
 impl std::fmt::Debug for RecipientKey {
@@ -37,9 +51,14 @@ impl RecipientKey {
     /// Reads an attestation document and takes its public key. The error says, for a
     /// `ValidationException`, what is wrong with the document.
     pub fn from_attestation_document(document: &[u8]) -> Result<RecipientKey, String> {
-        let spki = public_key(document)?;
+        let (spki, measurements) = read(document)?;
         oaep_key(&spki)?;
-        Ok(RecipientKey { spki })
+        Ok(RecipientKey { spki, measurements })
+    }
+
+    /// The document's PCRs.
+    pub fn measurements(&self) -> &Measurements {
+        &self.measurements
     }
 
     /// `plaintext` as DER CMS `ContentInfo` (EnvelopedData) that only the enclave can open.
@@ -85,7 +104,7 @@ fn oaep_key(spki: &[u8]) -> Result<OaepPublicEncryptingKey, String> {
 
 /// One CBOR data item, borrowed from the input; containers are skipped, not built.
 enum Item<'a> {
-    Uint,
+    Uint(u64),
     Bytes(&'a [u8]),
     Text(&'a [u8]),
     Array(u64),
@@ -147,7 +166,7 @@ impl<'a> Reader<'a> {
         }
         let (major, arg) = self.head()?;
         Ok(match major {
-            0 => Item::Uint,
+            0 => Item::Uint(arg),
             1 => Item::Other,
             2 => Item::Bytes(self.take(arg)?),
             3 => Item::Text(self.take(arg)?),
@@ -179,8 +198,8 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// The DER `SubjectPublicKeyInfo` in an attestation document's `public_key`.
-fn public_key(document: &[u8]) -> Result<Vec<u8>, String> {
+/// The DER `SubjectPublicKeyInfo` in an attestation document's `public_key`, and its PCRs.
+fn read(document: &[u8]) -> Result<(Vec<u8>, Measurements), String> {
     let mut r = Reader {
         input: document,
         pos: 0,
@@ -215,6 +234,7 @@ fn public_key(document: &[u8]) -> Result<Vec<u8>, String> {
         return Err(malformed("the payload is not a CBOR map"));
     };
     let mut key = None;
+    let mut measurements = Measurements::default();
     for _ in 0..n {
         let name = p.item(1)?;
         let value = p.item(1)?;
@@ -223,8 +243,15 @@ fn public_key(document: &[u8]) -> Result<Vec<u8>, String> {
             (Item::Text(b"public_key"), _) => {
                 return Err("The attestation document does not contain a public key.".to_string());
             }
+            (Item::Text(field @ (b"pcrs" | b"nitrotpm_pcrs")), Item::Map(count)) => {
+                measurements.nitro_tpm = *field == b"nitrotpm_pcrs";
+                measurements.pcrs = pcrs(&mut p, *count)?;
+            }
+            (Item::Text(b"pcrs" | b"nitrotpm_pcrs"), _) => {
+                return Err(malformed("the PCRs are not a map"));
+            }
             (Item::Text(_), _) => p.skip_contents(&value, 1)?,
-            (Item::Uint | Item::Bytes(_) | Item::Array(_) | Item::Map(_) | Item::Other, _) => {
+            (Item::Uint(_) | Item::Bytes(_) | Item::Array(_) | Item::Map(_) | Item::Other, _) => {
                 return Err(malformed("a payload key is not a text string"));
             }
         }
@@ -232,7 +259,23 @@ fn public_key(document: &[u8]) -> Result<Vec<u8>, String> {
     if p.pos != payload.len() {
         return Err(malformed("trailing data after the payload map"));
     }
-    key.ok_or_else(|| "The attestation document does not contain a public key.".to_string())
+    let key =
+        key.ok_or_else(|| "The attestation document does not contain a public key.".to_string())?;
+    Ok((key, measurements))
+}
+
+/// The `count` entries of a PCR map: index (an unsigned integer) to value (a byte string).
+fn pcrs(p: &mut Reader<'_>, count: u64) -> Result<BTreeMap<u64, Vec<u8>>, String> {
+    let mut pcrs = BTreeMap::new();
+    for _ in 0..count {
+        match (p.item(2)?, p.item(2)?) {
+            (Item::Uint(index), Item::Bytes(value)) => {
+                pcrs.insert(index, value.to_vec());
+            }
+            _ => return Err(malformed("a PCR is not an index and a byte string")),
+        }
+    }
+    Ok(pcrs)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -309,14 +352,14 @@ mod tests {
     fn truncations_of_a_document_never_panic() {
         let doc = [0x84, 0x40, 0xa0, 0x45, 0xa1, 0x61, 0x61, 0x01, 0x02, 0x40];
         for end in 0..doc.len() {
-            let _ = public_key(&doc[..end]);
+            let _ = read(&doc[..end]);
         }
-        assert!(public_key(&doc).is_err());
+        assert!(read(&doc).is_err());
     }
 
     #[test]
     fn deep_nesting_is_refused() {
         let doc = vec![0x81; 10_000];
-        assert!(public_key(&doc).is_err());
+        assert!(read(&doc).is_err());
     }
 }

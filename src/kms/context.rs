@@ -98,6 +98,8 @@ pub struct RequestFacts {
     pub grant_tokens: Vec<String>,
     /// CreateKey's and PutKeyPolicy's `BypassPolicyLockoutSafetyCheck`.
     pub bypass_lockout_check: bool,
+    /// The PCRs of the `Recipient` attestation document (`kms:RecipientAttestation:*`).
+    pub recipient_attestation: Option<super::encryption::Measurements>,
 }
 
 impl Caller {

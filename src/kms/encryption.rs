@@ -12,8 +12,8 @@ use crate::crypto::envelope::{Envelope, Header};
 use crate::crypto::{self, KeyMaterial, symmetric};
 
 /// A Nitro Enclaves recipient (`Recipient`): the public key of its attestation document, which
-/// seals `CiphertextForRecipient`.
-pub use crate::crypto::recipient::RecipientKey;
+/// seals `CiphertextForRecipient`, and the document's PCRs, which policy conditions test.
+pub use crate::crypto::recipient::{Measurements, RecipientKey};
 use crate::model::{
     DataKeyPairSpec, EncryptionAlgorithm, EncryptionContext, Key, KeyArn, KeyRef, KeySpec,
     KeyUsage, MaterialId, Operation,

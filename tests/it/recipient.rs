@@ -43,6 +43,12 @@ fn text(t: &str) -> Vec<u8> {
 /// The payload map of an attestation document as the Nitro Secure Module shapes it, with
 /// `public_key` holding `public_key` (a CBOR item, already encoded) or left out.
 fn payload(public_key: Option<Vec<u8>>) -> Vec<u8> {
+    measured_payload(public_key, "pcrs", 0)
+}
+
+/// [`payload`] with its PCRs (PCR0 all `pcr0`, PCR1 all 1) under `field`: `pcrs` for a Nitro
+/// enclave, `nitrotpm_pcrs` for NitroTPM.
+fn measured_payload(public_key: Option<Vec<u8>>, field: &str, pcr0: u8) -> Vec<u8> {
     let mut payload = head(5, if public_key.is_some() { 9 } else { 8 });
     payload.extend(text("module_id"));
     payload.extend(text("i-0123456789abcdef0-enc0123456789abcdef"));
@@ -50,10 +56,10 @@ fn payload(public_key: Option<Vec<u8>>) -> Vec<u8> {
     payload.extend(text("SHA384"));
     payload.extend(text("timestamp"));
     payload.extend([0x1b, 0, 0, 1, 0x8c, 0x12, 0x34, 0x56, 0x78]);
-    payload.extend(text("pcrs"));
+    payload.extend(text(field));
     payload.extend(head(5, 2));
     payload.extend([0x00]);
-    payload.extend(bytes(&[0; 48]));
+    payload.extend(bytes(&[pcr0; 48]));
     payload.extend([0x01]);
     payload.extend(bytes(&[1; 48]));
     payload.extend(text("certificate"));
@@ -810,4 +816,110 @@ async fn recipient_calls_keep_secrets_out_of_logs_and_the_audit_trail() {
             "{record}"
         );
     }
+}
+
+#[tokio::test]
+async fn key_policies_test_the_pcrs_of_the_attestation_document() {
+    let server =
+        TestServer::start_enforcing(kmsd::ServeOptions::default(), kmsd::kms::Enforcement::On)
+            .await;
+    let client = server.client();
+    let rsa = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
+    let spki = aws_lc_rs::encoding::AsDer::<aws_lc_rs::encoding::PublicKeyX509Der>::as_der(
+        aws_lc_rs::signature::KeyPair::public_key(&rsa),
+    )
+    .unwrap()
+    .as_ref()
+    .to_vec();
+    let document = |field: &str, pcr0: u8| {
+        recipient(cose_sign1(&measured_payload(
+            Some(bytes(&spki)),
+            field,
+            pcr0,
+        )))
+    };
+    let image = "00".repeat(48);
+    let pcr1 = "01".repeat(48);
+    // As AWS's examples: the enclave image (PCR0, any case) and PCR1 for Decrypt and
+    // GenerateDataKey; NitroTPM's PCR1 for GenerateDataKeyPair; the rest to the account.
+    let policy = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                "NotAction": ["kms:Decrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyPair"],
+                "Resource": "*"
+            },
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": "*",
+                "Condition": {
+                    "StringEqualsIgnoreCase": {
+                        "kms:RecipientAttestation:ImageSha384": image.to_uppercase()
+                    },
+                    "StringEquals": {"kms:RecipientAttestation:PCR1": pcr1}
+                }
+            },
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                "Action": "kms:GenerateDataKeyPair",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"kms:RecipientAttestation:NitroTPMPCR1": pcr1}}
+            }
+        ]
+    });
+    let key = client
+        .create_key()
+        .policy(policy.to_string())
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .key_id;
+    let sealed = encrypt(&client, &key, b"for the enclave only").await;
+    let decrypt = |recipient: Option<RecipientInfo>| {
+        client
+            .decrypt()
+            .ciphertext_blob(sealed.clone())
+            .set_recipient(recipient)
+            .send()
+    };
+    let out = decrypt(Some(document("pcrs", 0))).await.unwrap();
+    assert!(out.ciphertext_for_recipient.is_some());
+    for (what, recipient) in [
+        ("no Recipient", None),
+        ("another image", Some(document("pcrs", 0xaa))),
+        ("a NitroTPM document", Some(document("nitrotpm_pcrs", 0))),
+    ] {
+        let message = check_error(decrypt(recipient).await, "AccessDeniedException");
+        assert!(message.contains("kms:Decrypt"), "{what}: {message}");
+    }
+    let data_key = |recipient: RecipientInfo| {
+        client
+            .generate_data_key()
+            .key_id(&key)
+            .number_of_bytes(32)
+            .recipient(recipient)
+            .send()
+    };
+    assert!(data_key(document("pcrs", 0)).await.is_ok());
+    check_error(
+        data_key(document("pcrs", 0x01)).await,
+        "AccessDeniedException",
+    );
+    let pair = |recipient: RecipientInfo| {
+        client
+            .generate_data_key_pair()
+            .key_id(&key)
+            .key_pair_spec(DataKeyPairSpec::EccNistP256)
+            .recipient(recipient)
+            .send()
+    };
+    assert!(pair(document("nitrotpm_pcrs", 0)).await.is_ok());
+    check_error(pair(document("pcrs", 0)).await, "AccessDeniedException");
 }
