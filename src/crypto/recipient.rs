@@ -1,4 +1,4 @@
-//! Nitro Enclaves recipients: the public key of an attestation document, and CMS
+//! Nitro Enclaves recipients: the public key and PCRs of an attestation document, and CMS
 //! EnvelopedData (RFC 5652) sealed to it, as AWS KMS answers `CiphertextForRecipient`.
 //!
 //! The attestation document is a COSE_Sign1 structure (RFC 9052), CBOR (RFC 8949): an array
@@ -9,7 +9,8 @@
 //!
 //! The envelope: `KeyTransRecipientInfo` with RSAES-OAEP (SHA-256, MGF1 SHA-256) key transport
 //! of a random AES-256 key, identified by a subject key identifier (SHA-256 of the recipient's
-//! `SubjectPublicKeyInfo`), and `EncryptedContentInfo` with AES-256-CBC (PKCS #7 padding).
+//! `SubjectPublicKeyInfo`), and `EncryptedContentInfo` with AES-256-CBC (PKCS #7 padding), in
+//! the BER layout of AWS KMS's answers (see [`envelope`]).
 
 use std::collections::BTreeMap;
 
@@ -320,7 +321,12 @@ const OID_AES256_CBC: &[u8] = &[
 ];
 const NULL: &[u8] = &[0x05, 0x00];
 
-/// DER `ContentInfo { envelopedData, EnvelopedData }`.
+/// BER `ContentInfo { envelopedData, EnvelopedData }` in the layout AWS KMS answers: the
+/// constructed outer elements (`ContentInfo`, its `[0]`, `EnvelopedData`,
+/// `EncryptedContentInfo` and its `[0]` encrypted content, one OCTET STRING) with indefinite
+/// lengths, everything inside them DER. The Nitro Enclaves SDK's CMS reader
+/// (aws-nitro-enclaves-sdk-c, `aws_cms_parse_enveloped_data`) steps into those elements by
+/// their headers alone, so it reads this layout and not an all-definite DER one.
 fn envelope(ski: &[u8], encrypted_key: &[u8], iv: &[u8], content: &[u8]) -> Vec<u8> {
     let sha256 = seq(&[OID_SHA256, NULL]);
     let mgf1 = seq(&[OID_MGF1, &sha256]);
@@ -334,14 +340,28 @@ fn envelope(ski: &[u8], encrypted_key: &[u8], iv: &[u8], content: &[u8]) -> Vec<
         &tlv(0x04, encrypted_key),
     ]);
     let recipient_infos = tlv(0x31, &ktri);
-    let encrypted_content_info = seq(&[
-        OID_DATA,
-        &seq(&[OID_AES256_CBC, &tlv(0x04, iv)]),
-        &tlv(0x80, content),
-    ]);
+    let encrypted_content_info = indefinite(
+        0x30,
+        &[
+            OID_DATA,
+            &seq(&[OID_AES256_CBC, &tlv(0x04, iv)]),
+            &indefinite(0xa0, &[&tlv(0x04, content)]),
+        ],
+    );
     // EnvelopedData version 2: a recipient info of version 2 (RFC 5652, section 6.1).
-    let enveloped_data = seq(&[&tlv(0x02, &[2]), &recipient_infos, &encrypted_content_info]);
-    seq(&[OID_ENVELOPED_DATA, &tlv(0xa0, &enveloped_data)])
+    let enveloped_data = indefinite(
+        0x30,
+        &[&tlv(0x02, &[2]), &recipient_infos, &encrypted_content_info],
+    );
+    indefinite(
+        0x30,
+        &[OID_ENVELOPED_DATA, &indefinite(0xa0, &[&enveloped_data])],
+    )
+}
+
+/// A constructed BER element of indefinite length: tag, `0x80`, the parts, end-of-contents.
+fn indefinite(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
+    [&[tag, 0x80][..], &parts.concat(), &[0, 0]].concat()
 }
 
 #[cfg(test)]
@@ -355,6 +375,102 @@ mod tests {
             let _ = read(&doc[..end]);
         }
         assert!(read(&doc).is_err());
+    }
+
+    /// Reads BER the way the Nitro Enclaves SDK's CMS reader does: into constructed elements
+    /// by their indefinite-length headers, over definite elements whole.
+    struct Ber<'a>(&'a [u8]);
+
+    impl<'a> Ber<'a> {
+        fn byte(&mut self) -> u8 {
+            let (first, rest) = self.0.split_first().expect("more BER");
+            self.0 = rest;
+            *first
+        }
+
+        fn enter(&mut self, tag: u8) {
+            assert_eq!(
+                (self.byte(), self.byte()),
+                (tag, 0x80),
+                "indefinite {tag:#x}"
+            );
+        }
+
+        fn element(&mut self, tag: u8) -> &'a [u8] {
+            assert_eq!(self.byte(), tag);
+            let len = match self.byte() {
+                n @ 0..=0x7f => usize::from(n),
+                0x81 => usize::from(self.byte()),
+                0x82 => usize::from(self.byte()) << 8 | usize::from(self.byte()),
+                other => panic!("length {other:#x}"),
+            };
+            let (contents, rest) = self.0.split_at(len);
+            self.0 = rest;
+            contents
+        }
+    }
+
+    #[test]
+    fn the_envelope_has_the_layout_aws_answers_and_opens_with_the_private_key() {
+        use aws_lc_rs::cipher::{DecryptionContext, PaddedBlockDecryptingKey};
+        use aws_lc_rs::encoding::{AsDer, PublicKeyX509Der};
+        use aws_lc_rs::rsa::{KeySize, OaepPrivateDecryptingKey, PrivateDecryptingKey};
+
+        let private = PrivateDecryptingKey::generate(KeySize::Rsa2048).unwrap();
+        let spki = AsDer::<PublicKeyX509Der>::as_der(&private.public_key())
+            .unwrap()
+            .as_ref()
+            .to_vec();
+        let recipient = RecipientKey {
+            spki: spki.clone(),
+            measurements: Measurements::default(),
+        };
+        let plaintext = vec![0x5a; 1000];
+        let sealed = recipient.seal(&plaintext);
+
+        let mut ber = Ber(&sealed);
+        ber.enter(0x30);
+        assert_eq!(ber.element(0x06), &OID_ENVELOPED_DATA[2..]);
+        ber.enter(0xa0);
+        ber.enter(0x30);
+        assert_eq!(ber.element(0x02), [2]);
+        let mut infos = Ber(ber.element(0x31));
+        let mut ktri = Ber(infos.element(0x30));
+        assert!(infos.0.is_empty(), "one recipient");
+        assert_eq!(ktri.element(0x02), [2]);
+        let ski = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &spki);
+        assert_eq!(ktri.element(0x80), ski.as_ref());
+        let mut algorithm = Ber(ktri.element(0x30));
+        assert_eq!(algorithm.element(0x06), &OID_RSAES_OAEP[2..]);
+        let encrypted_key = ktri.element(0x04);
+        assert!(ktri.0.is_empty());
+        ber.enter(0x30);
+        assert_eq!(ber.element(0x06), &OID_DATA[2..]);
+        let mut cipher = Ber(ber.element(0x30));
+        assert_eq!(cipher.element(0x06), &OID_AES256_CBC[2..]);
+        let iv: [u8; 16] = cipher.element(0x04).try_into().unwrap();
+        ber.enter(0xa0);
+        let mut content = ber.element(0x04).to_vec();
+        // End-of-contents of the encrypted content, EncryptedContentInfo, EnvelopedData, [0]
+        // and ContentInfo.
+        assert_eq!(ber.0, [0; 10]);
+
+        let oaep = OaepPrivateDecryptingKey::new(private).unwrap();
+        let mut cek = vec![0; oaep.min_output_size()];
+        let cek = oaep
+            .decrypt(&OAEP_SHA256_MGF1SHA256, encrypted_key, &mut cek, None)
+            .unwrap();
+        assert_eq!(cek.len(), 32);
+        let key =
+            PaddedBlockDecryptingKey::cbc_pkcs7(UnboundCipherKey::new(&AES_256, cek).unwrap())
+                .unwrap();
+        let opened = key
+            .decrypt(
+                &mut content,
+                DecryptionContext::Iv128(FixedLength::from(iv)),
+            )
+            .unwrap();
+        assert_eq!(opened, plaintext);
     }
 
     #[test]
