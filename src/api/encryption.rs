@@ -119,6 +119,8 @@ pub(crate) struct DecryptRequest {
     grant_tokens: Option<Vec<String>>,
     key_id: Option<String>,
     encryption_algorithm: Option<EnumMember<EncryptionAlgorithm>>,
+    /// Not in `requestParameters`: the audit trail shows the document's measurements.
+    #[serde(skip_serializing)]
     recipient: Option<WireRecipient>,
     dry_run: Option<bool>,
     dry_run_modifiers: Option<Vec<EnumMember<DryRunModifier>>>,
@@ -289,6 +291,8 @@ pub(crate) struct GenerateDataKeyRequest {
     number_of_bytes: Option<i64>,
     key_spec: Option<EnumMember<DataKeySpec>>,
     grant_tokens: Option<Vec<String>>,
+    /// Not in `requestParameters`: the audit trail shows the document's measurements.
+    #[serde(skip_serializing)]
     recipient: Option<WireRecipient>,
     dry_run: Option<bool>,
 }
@@ -416,6 +420,8 @@ pub(crate) struct GenerateDataKeyPairRequest {
     encryption_context: Option<EncryptionContext>,
     key_pair_spec: Option<EnumMember<DataKeyPairSpec>>,
     grant_tokens: Option<Vec<String>>,
+    /// Not in `requestParameters`: the audit trail shows the document's measurements.
+    #[serde(skip_serializing)]
     recipient: Option<WireRecipient>,
     dry_run: Option<bool>,
 }
@@ -550,6 +556,8 @@ pub(crate) struct GenerateRandom;
 pub(crate) struct GenerateRandomRequest {
     number_of_bytes: Option<i64>,
     custom_key_store_id: Option<String>,
+    /// Not in `requestParameters`: the audit trail shows the document's measurements.
+    #[serde(skip_serializing)]
     recipient: Option<WireRecipient>,
 }
 

@@ -210,10 +210,7 @@ impl<H: Handler + 'static> Call for Decoded<H> {
         }
         let mut v = Validator::default();
         let input = H::parse(request, &mut v);
-        if cx.authorizing {
-            // Read from the parsed document: the wire JSON holds only its bytes.
-            cx.facts.recipient_attestation = v.attestation.take();
-        }
+        cx.recipient = v.attestation.take();
         cx.named_key = v.named_key.take();
         cx.dry_run = v.dry_run;
         v.finish()?;
@@ -295,8 +292,6 @@ fn request_facts(request: &serde_json::Value) -> RequestFacts {
             .get("BypassPolicyLockoutSafetyCheck")
             .and_then(serde_json::Value::as_bool)
             .unwrap_or(false),
-        // From the parsed document, once `parse` has read it.
-        recipient_attestation: None,
     }
 }
 

@@ -308,6 +308,8 @@ pub(crate) struct DeriveSharedSecretRequest {
     public_key: Option<Base64Blob>,
     grant_tokens: Option<Vec<String>>,
     dry_run: Option<bool>,
+    /// Not in `requestParameters`: the audit trail shows the document's measurements.
+    #[serde(skip_serializing)]
     recipient: Option<WireRecipient>,
 }
 

@@ -100,14 +100,12 @@ impl<'de, E: AwsEnum> Deserialize<'de> for EnumMember<E> {
 }
 
 /// `Recipient`: a Nitro Enclaves attestation document and the algorithm to encrypt for it.
-/// Serialized (for the audit trail) in camelCase, as CloudTrail spells nested members.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(rename_all(deserialize = "PascalCase", serialize = "camelCase"))]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct WireRecipient {
     /// `KeyEncryptionAlgorithm`.
     key_encryption_algorithm: Option<String>,
-    /// `AttestationDocument`: a blob, left out of the audit trail like every other.
-    #[serde(skip_serializing)]
+    /// `AttestationDocument`.
     attestation_document: Option<Base64Blob>,
 }
 

@@ -40,6 +40,8 @@ pub struct Measurements {
     pub pcrs: BTreeMap<u64, Vec<u8>>,
     /// The document comes from NitroTPM (it holds `nitrotpm_pcrs`), not a Nitro enclave.
     pub nitro_tpm: bool,
+    /// `module_id`: the enclave's (or the NitroTPM instance's) id.
+    pub module_id: Option<String>,
 }
 
 impl std::fmt::Debug for RecipientKey {
@@ -250,6 +252,9 @@ fn read(document: &[u8]) -> Result<(Vec<u8>, Measurements), String> {
             }
             (Item::Text(b"pcrs" | b"nitrotpm_pcrs"), _) => {
                 return Err(malformed("the PCRs are not a map"));
+            }
+            (Item::Text(b"module_id"), Item::Text(id)) => {
+                measurements.module_id = Some(String::from_utf8_lossy(id).into_owned());
             }
             (Item::Text(_), _) => p.skip_contents(&value, 1)?,
             (Item::Uint(_) | Item::Bytes(_) | Item::Array(_) | Item::Map(_) | Item::Other, _) => {

@@ -416,7 +416,7 @@ fn condition_values(
             via_service.is_some().to_string(),
         );
     }
-    if let Some(attestation) = &facts.recipient_attestation {
+    if let Some(attestation) = &cx.recipient {
         recipient_attestation(&mut v, attestation);
     }
     if let Some(days) = facts.rotation_period_days {

@@ -32,6 +32,9 @@ pub struct Context {
     pub authorizing: bool,
     /// What the request says that policy conditions test; filled only when `authorizing`.
     pub facts: RequestFacts,
+    /// The module id and PCRs of the request's `Recipient` attestation document, for policy
+    /// conditions (`kms:RecipientAttestation:*`) and the audit trail.
+    pub recipient: Option<super::encryption::Measurements>,
     /// With `--enforce-policies=audit`: why enforcement would have denied this call, each
     /// check that would have failed.
     pub would_deny: Vec<String>,
@@ -98,8 +101,6 @@ pub struct RequestFacts {
     pub grant_tokens: Vec<String>,
     /// CreateKey's and PutKeyPolicy's `BypassPolicyLockoutSafetyCheck`.
     pub bypass_lockout_check: bool,
-    /// The PCRs of the `Recipient` attestation document (`kms:RecipientAttestation:*`).
-    pub recipient_attestation: Option<super::encryption::Measurements>,
 }
 
 impl Caller {
@@ -126,6 +127,7 @@ impl Context {
             named_key: None,
             authorizing: false,
             facts: RequestFacts::default(),
+            recipient: None,
             would_deny: Vec::new(),
             seen: WriteSeq::default(),
             used: [None, None],

@@ -810,12 +810,26 @@ async fn recipient_calls_keep_secrets_out_of_logs_and_the_audit_trail() {
             .iter()
             .find(|r| r["eventName"] == op)
             .unwrap_or_else(|| panic!("no {op} record"));
+        // As CloudTrail: the document's module id and PCRs, not the request's Recipient.
+        assert!(
+            record["requestParameters"].get("recipient").is_none(),
+            "{record}"
+        );
         assert_eq!(
-            record["requestParameters"]["recipient"],
-            serde_json::json!({"keyEncryptionAlgorithm": "RSAES_OAEP_SHA_256"}),
+            record["additionalEventData"]["recipient"],
+            serde_json::json!({
+                "attestationDocumentModuleId": "i-0123456789abcdef0-enc0123456789abcdef",
+                "attestationDocumentEnclaveImageDigest": "00".repeat(48),
+                "attestationDocumentEnclavePCR1": "01".repeat(48),
+            }),
             "{record}"
         );
     }
+    let encrypt = records
+        .iter()
+        .find(|r| r["eventName"] == "Encrypt")
+        .unwrap();
+    assert!(encrypt.get("additionalEventData").is_none(), "{encrypt}");
 }
 
 #[tokio::test]
