@@ -199,7 +199,7 @@ pub struct Validator {
     /// The request's `DryRun`.
     pub(super) dry_run: bool,
     /// The measurements of the request's attestation document (`Recipient`), for policy
-    /// conditions.
+    /// conditions and the audit trail.
     pub(super) attestation: Option<Measurements>,
 }
 

@@ -10,7 +10,7 @@
 //! The envelope: `KeyTransRecipientInfo` with RSAES-OAEP (SHA-256, MGF1 SHA-256) key transport
 //! of a random AES-256 key, identified by a subject key identifier (SHA-256 of the recipient's
 //! `SubjectPublicKeyInfo`), and `EncryptedContentInfo` with AES-256-CBC (PKCS #7 padding), in
-//! the BER layout of AWS KMS's answers (see [`envelope`]).
+//! the BER layout of AWS KMS's answers (see `envelope` below).
 
 use std::collections::BTreeMap;
 
