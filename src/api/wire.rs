@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize, Serializer};
 
 use super::error::{ApiError, ErrorCode};
 use crate::kms;
-use crate::kms::encryption::{Measurements, RecipientKey};
+use crate::kms::encryption::RecipientKey;
 use crate::model::{AwsEnum, KeyRef, Timestamp};
 
 /// A blob: base64 text on the wire, bytes here. `Debug` shows only the length, so plaintext
@@ -198,9 +198,9 @@ pub struct Validator {
     pub(super) named_key: Option<String>,
     /// The request's `DryRun`.
     pub(super) dry_run: bool,
-    /// The measurements of the request's attestation document (`Recipient`), for policy
-    /// conditions and the audit trail.
-    pub(super) attestation: Option<Measurements>,
+    /// The request's `Recipient`, read: its measurements go to policy conditions and the
+    /// audit trail, its signature to verification (`--attestation-root`).
+    pub(super) recipient: Option<RecipientKey>,
 }
 
 impl Validator {
@@ -464,7 +464,7 @@ impl Validator {
         };
         match RecipientKey::from_attestation_document(&document.0) {
             Ok(key) => {
-                self.attestation = Some(key.measurements().clone());
+                self.recipient = Some(key.clone());
                 Some(key)
             }
             Err(message) => {

@@ -20,6 +20,8 @@ use aws_lc_rs::rsa::{OAEP_SHA256_MGF1SHA256, OaepPublicEncryptingKey, PublicEncr
 
 use super::{fill_random, random_array};
 
+mod x509;
+
 /// Deepest CBOR nesting the reader follows; attestation documents nest three levels.
 const MAX_DEPTH: usize = 16;
 
@@ -30,6 +32,21 @@ pub struct RecipientKey {
     /// DER `SubjectPublicKeyInfo`, checked to load as an RSA public key.
     spki: Vec<u8>,
     measurements: Measurements,
+    signed: Signed,
+}
+
+/// What the document's signature covers and the certificates that vouch for it, kept for
+/// [`RecipientKey::verify`].
+#[derive(Clone, Default)]
+struct Signed {
+    /// The COSE_Sign1 protected header, as its bytes.
+    protected: Vec<u8>,
+    payload: Vec<u8>,
+    signature: Vec<u8>,
+    /// `certificate`: the DER certificate whose key signed the document.
+    certificate: Option<Vec<u8>>,
+    /// `cabundle`: DER certificates from the root to the one that issued `certificate`.
+    cabundle: Vec<Vec<u8>>,
 }
 
 /// The platform configuration registers of an attestation document, which policy conditions
@@ -54,9 +71,55 @@ impl RecipientKey {
     /// Reads an attestation document and takes its public key. The error says, for a
     /// `ValidationException`, what is wrong with the document.
     pub fn from_attestation_document(document: &[u8]) -> Result<RecipientKey, String> {
-        let (spki, measurements) = read(document)?;
+        let (spki, measurements, signed) = read(document)?;
         oaep_key(&spki)?;
-        Ok(RecipientKey { spki, measurements })
+        Ok(RecipientKey {
+            spki,
+            measurements,
+            signed,
+        })
+    }
+
+    /// Verifies the document as AWS KMS does: its `cabundle` starts at `root` (DER), each
+    /// certificate of the chain down to `certificate` is signed by the one before it
+    /// (ECDSA P-384 with SHA-384) and valid at `now` (Unix seconds), and `certificate`'s key
+    /// signed the COSE_Sign1 structure (ES384). The error says what failed.
+    pub fn verify(&self, root: &[u8], now: i64) -> Result<(), String> {
+        let s = &self.signed;
+        let refuse =
+            |what: &str| format!("The attestation document could not be verified: {what}.");
+        if !protected_alg_is_es384(&s.protected) {
+            return Err(refuse("its protected header does not name ES384"));
+        }
+        let leaf = s
+            .certificate
+            .as_deref()
+            .ok_or_else(|| refuse("it has no certificate"))?;
+        if s.cabundle.first().map(Vec::as_slice) != Some(root) {
+            return Err(refuse(
+                "its cabundle does not start at the configured root certificate",
+            ));
+        }
+        let mut issuer = x509::Certificate::parse(root).map_err(|e| refuse(&e))?;
+        issuer.valid_at(now).map_err(|e| refuse(&e))?;
+        for der in s.cabundle[1..].iter().map(Vec::as_slice).chain([leaf]) {
+            let certificate = x509::Certificate::parse(der).map_err(|e| refuse(&e))?;
+            certificate.signed_by(&issuer).map_err(|e| refuse(&e))?;
+            certificate.valid_at(now).map_err(|e| refuse(&e))?;
+            issuer = certificate;
+        }
+        // Sig_structure (RFC 9052, section 4.4): ["Signature1", protected, h'', payload].
+        let mut signed = vec![0x84];
+        signed.extend(cbor_head(3, b"Signature1".len()));
+        signed.extend_from_slice(b"Signature1");
+        signed.extend(cbor_head(2, s.protected.len()));
+        signed.extend_from_slice(&s.protected);
+        signed.push(0x40);
+        signed.extend(cbor_head(2, s.payload.len()));
+        signed.extend_from_slice(&s.payload);
+        issuer
+            .verify_fixed(&signed, &s.signature)
+            .map_err(|()| refuse("its signature does not verify with its certificate's key"))
     }
 
     /// The document's PCRs.
@@ -108,6 +171,8 @@ fn oaep_key(spki: &[u8]) -> Result<OaepPublicEncryptingKey, String> {
 /// One CBOR data item, borrowed from the input; containers are skipped, not built.
 enum Item<'a> {
     Uint(u64),
+    /// A negative integer, -1 - n.
+    Negative(u64),
     Bytes(&'a [u8]),
     Text(&'a [u8]),
     Array(u64),
@@ -170,7 +235,7 @@ impl<'a> Reader<'a> {
         let (major, arg) = self.head()?;
         Ok(match major {
             0 => Item::Uint(arg),
-            1 => Item::Other,
+            1 => Item::Negative(arg),
             2 => Item::Bytes(self.take(arg)?),
             3 => Item::Text(self.take(arg)?),
             4 => Item::Array(arg),
@@ -201,8 +266,9 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// The DER `SubjectPublicKeyInfo` in an attestation document's `public_key`, and its PCRs.
-fn read(document: &[u8]) -> Result<(Vec<u8>, Measurements), String> {
+/// The DER `SubjectPublicKeyInfo` in an attestation document's `public_key`, its PCRs, and
+/// what its signature covers.
+fn read(document: &[u8]) -> Result<(Vec<u8>, Measurements, Signed), String> {
     let mut r = Reader {
         input: document,
         pos: 0,
@@ -210,7 +276,7 @@ fn read(document: &[u8]) -> Result<(Vec<u8>, Measurements), String> {
     let Item::Array(4) = r.item(0)? else {
         return Err(malformed("not a COSE_Sign1 array of four items"));
     };
-    let Item::Bytes(_) = r.item(1)? else {
+    let Item::Bytes(protected) = r.item(1)? else {
         return Err(malformed(
             "the COSE_Sign1 protected header is not a byte string",
         ));
@@ -222,8 +288,14 @@ fn read(document: &[u8]) -> Result<(Vec<u8>, Measurements), String> {
     let Item::Bytes(payload) = r.item(1)? else {
         return Err(malformed("the COSE_Sign1 payload is not a byte string"));
     };
-    let Item::Bytes(_) = r.item(1)? else {
+    let Item::Bytes(signature) = r.item(1)? else {
         return Err(malformed("the COSE_Sign1 signature is not a byte string"));
+    };
+    let mut signed = Signed {
+        protected: protected.to_vec(),
+        payload: payload.to_vec(),
+        signature: signature.to_vec(),
+        ..Signed::default()
     };
     if r.pos != document.len() {
         return Err(malformed("trailing data after the COSE_Sign1 structure"));
@@ -256,8 +328,27 @@ fn read(document: &[u8]) -> Result<(Vec<u8>, Measurements), String> {
             (Item::Text(b"module_id"), Item::Text(id)) => {
                 measurements.module_id = Some(String::from_utf8_lossy(id).into_owned());
             }
+            (Item::Text(b"certificate"), Item::Bytes(der)) => {
+                signed.certificate = Some(der.to_vec());
+            }
+            (Item::Text(b"cabundle"), Item::Array(count)) => {
+                for _ in 0..*count {
+                    match p.item(2)? {
+                        Item::Bytes(der) => signed.cabundle.push(der.to_vec()),
+                        _ => return Err(malformed("a cabundle entry is not a byte string")),
+                    }
+                }
+            }
             (Item::Text(_), _) => p.skip_contents(&value, 1)?,
-            (Item::Uint(_) | Item::Bytes(_) | Item::Array(_) | Item::Map(_) | Item::Other, _) => {
+            (
+                Item::Uint(_)
+                | Item::Negative(_)
+                | Item::Bytes(_)
+                | Item::Array(_)
+                | Item::Map(_)
+                | Item::Other,
+                _,
+            ) => {
                 return Err(malformed("a payload key is not a text string"));
             }
         }
@@ -267,7 +358,42 @@ fn read(document: &[u8]) -> Result<(Vec<u8>, Measurements), String> {
     }
     let key =
         key.ok_or_else(|| "The attestation document does not contain a public key.".to_string())?;
-    Ok((key, measurements))
+    Ok((key, measurements, signed))
+}
+
+/// Whether a COSE protected header (a CBOR map) names algorithm ES384 (label 1, value -35).
+fn protected_alg_is_es384(protected: &[u8]) -> bool {
+    let mut r = Reader {
+        input: protected,
+        pos: 0,
+    };
+    let Ok(Item::Map(n)) = r.item(0) else {
+        return false;
+    };
+    for _ in 0..n {
+        let (Ok(label), Ok(value)) = (r.item(1), r.item(1)) else {
+            return false;
+        };
+        if let (Item::Uint(1), Item::Negative(34)) = (&label, &value) {
+            return true;
+        }
+        if r.skip_contents(&value, 1).is_err() {
+            return false;
+        }
+    }
+    false
+}
+
+/// A CBOR head: major type and length.
+fn cbor_head(major: u8, len: usize) -> Vec<u8> {
+    let m = major << 5;
+    match u64::try_from(len).unwrap_or(u64::MAX) {
+        n @ 0..=23 => vec![m | n as u8],
+        n @ 24..=0xff => vec![m | 24, n as u8],
+        n @ 0x100..=0xffff => [&[m | 25][..], &(n as u16).to_be_bytes()].concat(),
+        n @ 0x1_0000..=0xffff_ffff => [&[m | 26][..], &(n as u32).to_be_bytes()].concat(),
+        n => [&[m | 27][..], &n.to_be_bytes()].concat(),
+    }
 }
 
 /// The `count` entries of a PCR map: index (an unsigned integer) to value (a byte string).
@@ -429,6 +555,7 @@ mod tests {
         let recipient = RecipientKey {
             spki: spki.clone(),
             measurements: Measurements::default(),
+            signed: Signed::default(),
         };
         let plaintext = vec![0x5a; 1000];
         let sealed = recipient.seal(&plaintext);

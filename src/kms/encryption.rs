@@ -212,6 +212,17 @@ impl Kms {
         })
     }
 
+    /// Checks a `Recipient` attestation document's signature and certificate chain against
+    /// the configured root (`--attestation-root`), at kmsd's current time; without a root,
+    /// every well-formed document passes, as the README says.
+    pub fn verify_recipient(&self, recipient: &RecipientKey) -> Result<()> {
+        let Some(root) = &self.attestation_root else {
+            return Ok(());
+        };
+        let now = i64::try_from(self.clock.now().0 / 1000).unwrap_or(i64::MAX);
+        recipient.verify(root, now).map_err(Error::Validation)
+    }
+
     /// GenerateRandom.
     pub fn generate_random(&self, cx: &mut Context, len: usize) -> Result<Vec<u8>> {
         self.authorize_action(cx, None, "GenerateRandom")?;

@@ -49,6 +49,23 @@ fn payload(public_key: Option<Vec<u8>>) -> Vec<u8> {
 /// [`payload`] with its PCRs (PCR0 all `pcr0`, PCR1 all 1) under `field`: `pcrs` for a Nitro
 /// enclave, `nitrotpm_pcrs` for NitroTPM.
 fn measured_payload(public_key: Option<Vec<u8>>, field: &str, pcr0: u8) -> Vec<u8> {
+    certified_payload(
+        public_key,
+        field,
+        pcr0,
+        b"not a certificate",
+        &[b"not a root"],
+    )
+}
+
+/// [`measured_payload`] with its `certificate` and `cabundle`.
+fn certified_payload(
+    public_key: Option<Vec<u8>>,
+    field: &str,
+    pcr0: u8,
+    certificate: &[u8],
+    cabundle: &[&[u8]],
+) -> Vec<u8> {
     let mut payload = head(5, if public_key.is_some() { 9 } else { 8 });
     payload.extend(text("module_id"));
     payload.extend(text("i-0123456789abcdef0-enc0123456789abcdef"));
@@ -63,10 +80,12 @@ fn measured_payload(public_key: Option<Vec<u8>>, field: &str, pcr0: u8) -> Vec<u
     payload.extend([0x01]);
     payload.extend(bytes(&[1; 48]));
     payload.extend(text("certificate"));
-    payload.extend(bytes(b"not a certificate"));
+    payload.extend(bytes(certificate));
     payload.extend(text("cabundle"));
-    payload.extend(head(4, 1));
-    payload.extend(bytes(b"not a root"));
+    payload.extend(head(4, cabundle.len()));
+    for der in cabundle {
+        payload.extend(bytes(der));
+    }
     if let Some(key) = public_key {
         payload.extend(text("public_key"));
         payload.extend(key);
@@ -106,6 +125,8 @@ fn recipient(document: Vec<u8>) -> RecipientInfo {
 /// An enclave: its RSA key pair (`key.pem` in its directory) and its attestation document.
 struct Enclave {
     dir: TempDir,
+    /// The DER SubjectPublicKeyInfo of `key.pem`.
+    spki: Vec<u8>,
     document: Vec<u8>,
 }
 
@@ -120,6 +141,7 @@ impl Enclave {
         Some(Enclave {
             dir,
             document: attestation_document(&spki),
+            spki,
         })
     }
 
@@ -936,4 +958,221 @@ async fn key_policies_test_the_pcrs_of_the_attestation_document() {
     };
     assert!(pair(document("nitrotpm_pcrs", 0)).await.is_ok());
     check_error(pair(document("pcrs", 0)).await, "AccessDeniedException");
+}
+
+/// A certificate chain like the Nitro one, made with openssl: a self-signed P-384 root and a
+/// leaf it signed (valid for a day), both ecdsa-with-SHA384.
+struct Chain {
+    root_pem: String,
+    root: Vec<u8>,
+    leaf: Vec<u8>,
+    leaf_key: String,
+}
+
+fn chain(dir: &Path, name: &str) -> Chain {
+    let path = |file: &str| {
+        dir.join(format!("{name}-{file}"))
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    for key in ["root.key", "leaf.key"] {
+        openssl(&[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-384",
+            "-out",
+            &path(key),
+        ]);
+    }
+    openssl(&[
+        "req",
+        "-x509",
+        "-new",
+        "-key",
+        &path("root.key"),
+        "-sha384",
+        "-days",
+        "30",
+        "-subj",
+        &format!("/CN={name} root"),
+        "-out",
+        &path("root.pem"),
+    ]);
+    openssl(&[
+        "req",
+        "-new",
+        "-key",
+        &path("leaf.key"),
+        "-subj",
+        "/CN=enclave",
+        "-out",
+        &path("leaf.csr"),
+    ]);
+    let leaf = openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        &path("leaf.csr"),
+        "-CA",
+        &path("root.pem"),
+        "-CAkey",
+        &path("root.key"),
+        "-set_serial",
+        "7",
+        "-sha384",
+        "-days",
+        "1",
+        "-outform",
+        "DER",
+    ]);
+    let root = openssl(&["x509", "-in", &path("root.pem"), "-outform", "DER"]);
+    Chain {
+        root_pem: path("root.pem"),
+        root,
+        leaf,
+        leaf_key: path("leaf.key"),
+    }
+}
+
+/// A COSE_Sign1 attestation document over `payload`, signed (ES384) with `key` (PEM).
+fn signed_document(dir: &Path, payload: &[u8], key: &str) -> Vec<u8> {
+    let protected = [0xa1, 0x01, 0x38, 0x22];
+    let to_sign = [
+        &[0x84][..],
+        &text("Signature1"),
+        &bytes(&protected),
+        &[0x40],
+        &bytes(payload),
+    ]
+    .concat();
+    let input = dir.join("to-sign.bin");
+    std::fs::write(&input, &to_sign).unwrap();
+    let der = openssl(&["dgst", "-sha384", "-sign", key, input.to_str().unwrap()]);
+    // ECDSA-Sig-Value (DER: SEQUENCE of two INTEGERs) to COSE's fixed r || s.
+    let mut signature = Vec::new();
+    let mut rest = &der[2..];
+    if der[1] == 0x81 {
+        rest = &der[3..];
+    }
+    for _ in 0..2 {
+        let len = usize::from(rest[1]);
+        let int = &rest[2..2 + len];
+        let int = &int[int.len().saturating_sub(48)..];
+        signature.extend(std::iter::repeat_n(0, 48 - int.len()));
+        signature.extend_from_slice(int);
+        rest = &rest[2 + len..];
+    }
+    let mut doc = head(4, 4);
+    doc.extend(bytes(&protected));
+    doc.push(0xa0);
+    doc.extend(bytes(payload));
+    doc.extend(bytes(&signature));
+    doc
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_an_attestation_root_only_documents_it_vouches_for_are_taken() {
+    let Some(enclave) = Enclave::new() else {
+        return;
+    };
+    let dir = enclave.dir.path();
+    let trusted = chain(dir, "trusted");
+    let other = chain(dir, "other");
+    let server = crate::support::process::Running::start(
+        dir,
+        &[
+            "--in-memory",
+            "--port",
+            "0",
+            "--rsa-pool-size",
+            "0",
+            "--attestation-root",
+            &trusted.root_pem,
+        ],
+    );
+    let client = crate::support::client_at(&server.endpoint(), "us-east-1", "AKIDEXAMPLE");
+    let key = Some(bytes(&enclave.spki));
+    let payload = |pcr0: u8, leaf: &[u8], root: &[u8]| {
+        certified_payload(key.clone(), "pcrs", pcr0, leaf, &[root])
+    };
+    let good = signed_document(
+        dir,
+        &payload(0, &trusted.leaf, &trusted.root),
+        &trusted.leaf_key,
+    );
+    let random = |document: Vec<u8>| {
+        client
+            .generate_random()
+            .number_of_bytes(32)
+            .recipient(recipient(document))
+            .send()
+    };
+    let out = random(good.clone()).await.unwrap();
+    assert_eq!(
+        enclave.open(&out.ciphertext_for_recipient.unwrap()).len(),
+        32
+    );
+
+    let mut tampered = good.clone();
+    let at = tampered.windows(48).position(|w| w == [0; 48]).unwrap();
+    tampered[at] = 0xaa;
+    let cases = [
+        (
+            "a changed payload",
+            tampered,
+            "its signature does not verify",
+        ),
+        (
+            "another key's signature",
+            signed_document(
+                dir,
+                &payload(0, &trusted.leaf, &trusted.root),
+                &other.leaf_key,
+            ),
+            "its signature does not verify",
+        ),
+        (
+            "another root",
+            signed_document(dir, &payload(0, &other.leaf, &other.root), &other.leaf_key),
+            "does not start at the configured root",
+        ),
+        (
+            "a leaf the root did not sign",
+            signed_document(
+                dir,
+                &payload(0, &other.leaf, &trusted.root),
+                &other.leaf_key,
+            ),
+            "not signed by the one before it",
+        ),
+        (
+            "an unsigned document",
+            enclave.document.clone(),
+            "does not start at the configured root",
+        ),
+    ];
+    for (what, document, reason) in cases {
+        let message = check_error(random(document).await, "ValidationException");
+        assert!(
+            message.starts_with("The attestation document could not be verified")
+                && message.contains(reason),
+            "{what}: {message}"
+        );
+    }
+    // Two days on kmsd's clock: the leaf certificate has expired.
+    let status = crate::support::logged::post_json(
+        &server.addr,
+        "/_kmsd/clock/advance",
+        r#"{"seconds": 172800}"#,
+    );
+    assert_eq!(status, 200);
+    let message = check_error(random(good).await, "ValidationException");
+    assert!(
+        message.contains("not valid at kmsd's current time"),
+        "{message}"
+    );
+    server.kill();
 }
