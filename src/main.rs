@@ -166,7 +166,10 @@ async fn run(config: Config) -> anyhow::Result<()> {
         .with_quotas(config.quotas)
         .with_enforcement(config.enforcement);
     if let Some(path) = &config.attestation_root {
-        kms = kms.with_attestation_root(certificate_der(path)?);
+        let root = certificate_der(path)?;
+        kmsd::crypto::recipient::check_root(&root)
+            .map_err(|why| anyhow::anyhow!("--attestation-root {}: {why}", path.display()))?;
+        kms = kms.with_attestation_root(root);
     }
     match &config.seed {
         Some(path) if path.exists() => {

@@ -154,6 +154,16 @@ impl RecipientKey {
     }
 }
 
+/// Checks that `der` is a certificate that can be the root of an attestation document's
+/// chain (`--attestation-root`): X.509 with a P-384 key.
+pub fn check_root(der: &[u8]) -> Result<(), String> {
+    match x509::Certificate::parse(der) {
+        Ok(root) if root.has_p384_key() => Ok(()),
+        Ok(_) => Err("the root certificate's key is not an ECDSA P-384 key".into()),
+        Err(why) => Err(why.replace("a certificate", "the root certificate")),
+    }
+}
+
 /// The OAEP key of a DER `SubjectPublicKeyInfo`.
 fn oaep_key(spki: &[u8]) -> Result<OaepPublicEncryptingKey, String> {
     let key = PublicEncryptingKey::from_der(spki).map_err(|_| {

@@ -1176,3 +1176,61 @@ async fn with_an_attestation_root_only_documents_it_vouches_for_are_taken() {
     );
     server.kill();
 }
+
+#[test]
+fn an_attestation_root_that_is_no_p384_certificate_stops_kmsd_at_startup() {
+    if !tool_available("openssl", "version") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = dir.path().join("garbage.pem");
+    std::fs::write(
+        &garbage,
+        "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let rsa_key = dir.path().join("rsa.key");
+    openssl(&[
+        "genpkey",
+        "-algorithm",
+        "RSA",
+        "-out",
+        rsa_key.to_str().unwrap(),
+    ]);
+    let rsa_root = dir.path().join("rsa.pem");
+    openssl(&[
+        "req",
+        "-x509",
+        "-new",
+        "-key",
+        rsa_key.to_str().unwrap(),
+        "-days",
+        "1",
+        "-subj",
+        "/CN=rsa",
+        "-out",
+        rsa_root.to_str().unwrap(),
+    ]);
+    for (root, reason) in [
+        (garbage, "the root certificate is malformed"),
+        (rsa_root, "not an ECDSA P-384 key"),
+        (
+            dir.path().join("missing.pem"),
+            "cannot read --attestation-root",
+        ),
+    ] {
+        let args = [
+            "--in-memory",
+            "--port",
+            "0",
+            "--attestation-root",
+            root.to_str().unwrap(),
+        ];
+        let Err(exit) = crate::support::process::Running::try_start(dir.path(), &args) else {
+            panic!("kmsd started with --attestation-root {}", root.display());
+        };
+        assert!(!exit.status.success());
+        let stderr = exit.stderr.join("\n");
+        assert!(stderr.contains(reason), "{stderr}");
+    }
+}

@@ -67,6 +67,11 @@ impl<'a> Certificate<'a> {
         })
     }
 
+    /// Whether the subject's key is a P-384 key.
+    pub(super) fn has_p384_key(&self) -> bool {
+        self.public_key.is_some()
+    }
+
     /// Whether `now` (Unix seconds) is within the validity period.
     pub(super) fn valid_at(&self, now: i64) -> Result<(), String> {
         if (self.not_before..=self.not_after).contains(&now) {
