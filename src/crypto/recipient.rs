@@ -80,7 +80,9 @@ impl RecipientKey {
         })
     }
 
-    /// Verifies the document as AWS KMS does: its `cabundle` starts at `root` (DER), each
+    /// Verifies the document as the Nitro Enclaves documentation describes
+    /// (<https://docs.aws.amazon.com/enclaves/latest/user/verify-root.html>): its `cabundle`
+    /// starts at `root` (DER), each
     /// certificate of the chain down to `certificate` is signed by the one before it
     /// (ECDSA P-384 with SHA-384) and valid at `now` (Unix seconds), and `certificate`'s key
     /// signed the COSE_Sign1 structure (ES384). The error says what failed.
@@ -127,7 +129,8 @@ impl RecipientKey {
         &self.measurements
     }
 
-    /// `plaintext` as DER CMS `ContentInfo` (EnvelopedData) that only the enclave can open.
+    /// `plaintext` as a CMS `ContentInfo` (EnvelopedData, in AWS's BER layout) that only the
+    /// enclave can open.
     pub fn seal(&self, plaintext: &[u8]) -> Vec<u8> {
         let key = oaep_key(&self.spki).expect("checked when the document was read");
         let cek: [u8; 32] = random_array();
