@@ -25,6 +25,7 @@ pub struct Cli {
 
 /// kmsd's subcommands.
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // Parsed once at startup: its size does not matter.
 pub enum Command {
     /// Run the KMS server (the default).
     Serve(ServeArgs),
@@ -231,6 +232,11 @@ pub struct ServeArgs {
     /// access key id is the account and the caller is its root.
     #[arg(long, env = "KMS_IDENTITIES_PATH", value_name = "FILE")]
     pub identities: Option<PathBuf>,
+    /// Verify `Recipient` attestation documents (signature and certificate chain) against this
+    /// root certificate, PEM or DER (the AWS Nitro Enclaves root); without it any well-formed
+    /// document is accepted.
+    #[arg(long, env = "KMS_ATTESTATION_ROOT", value_name = "FILE")]
+    pub attestation_root: Option<PathBuf>,
     /// Check every request's SigV4 signature against the --identities secrets (unsigned
     /// requests, unknown keys and wrong signatures are refused as AWS refuses them).
     #[arg(
@@ -333,6 +339,8 @@ pub struct Config {
     pub quotas: Quotas,
     /// `--identities`, when given.
     pub identities: Option<PathBuf>,
+    /// `--attestation-root`, when given.
+    pub attestation_root: Option<PathBuf>,
     /// `--verify-signatures`.
     pub verify_signatures: bool,
     /// `--enforce-policies`.
@@ -373,6 +381,7 @@ impl ServeArgs {
             quotas: Quotas::parse(&self.quotas)
                 .map_err(|e| format!("invalid --quotas {:?}: {e}", self.quotas))?,
             identities: self.identities,
+            attestation_root: self.attestation_root,
             verify_signatures: self.verify_signatures,
             enforcement: self.enforce_policies,
         })

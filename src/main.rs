@@ -160,11 +160,17 @@ async fn run(config: Config) -> anyhow::Result<()> {
         Some(path) => Some(Arc::new(kmsd::seed::load_identities(path)?)),
         None => None,
     };
-    let kms = Kms::open(store, config.home.clone(), Clock::system())
+    let mut kms = Kms::open(store, config.home.clone(), Clock::system())
         .context("cannot load the data dir")?
         .with_rsa_pool(RsaPool::new(config.rsa_pool_size))
         .with_quotas(config.quotas)
         .with_enforcement(config.enforcement);
+    if let Some(path) = &config.attestation_root {
+        let root = certificate_der(path)?;
+        kmsd::crypto::recipient::check_root(&root)
+            .map_err(|why| anyhow::anyhow!("--attestation-root {}: {why}", path.display()))?;
+        kms = kms.with_attestation_root(root);
+    }
     match &config.seed {
         Some(path) if path.exists() => {
             let report = kmsd::seed::apply(&kms, path)?;
@@ -276,4 +282,33 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     async {
         let _ = tokio::signal::ctrl_c().await;
     }
+}
+
+/// A certificate file's DER: the file itself, or the base64 between a PEM file's first
+/// `-----BEGIN` and `-----END` lines.
+fn certificate_der(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    use anyhow::Context;
+    use base64::Engine;
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("cannot read --attestation-root {}", path.display()))?;
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        return Ok(bytes);
+    };
+    if !text.contains("-----BEGIN") {
+        return Ok(bytes);
+    }
+    let body: String = text
+        .lines()
+        .skip_while(|l| !l.starts_with("-----BEGIN"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("-----END"))
+        .collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(body.trim())
+        .with_context(|| {
+            format!(
+                "--attestation-root {} is not a PEM certificate",
+                path.display()
+            )
+        })
 }

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::wire::{Base64Blob, EnumMember, Validator, WireRecipient, key_ref, known};
 use super::{ApiError, Handler};
+use crate::kms::encryption::RecipientKey;
 use crate::kms::encryption::{
     DataKeyPair, DecryptInput, EncryptInput, Encrypted, GenerateDataKeyInput,
     GenerateDataKeyPairInput, ReEncryptInput,
@@ -30,13 +31,15 @@ fn material_id(id: Option<MaterialId>) -> Option<String> {
     id.map(|id| id.to_string())
 }
 
-/// `Recipient` (a Nitro Enclaves attestation document) is a valid member that kmsd cannot
-/// honour yet.
-fn no_recipient(v: &mut Validator, recipient: Option<&WireRecipient>) {
-    if recipient.is_some() {
-        v.reject(kms::Error::Unsupported(
-            "Recipient (Nitro Enclaves attestation) is not supported by kmsd.".into(),
-        ));
+/// A secret for the response: in the clear, or (with `Recipient`) sealed to the enclave's
+/// key as `CiphertextForRecipient`. Returns (plaintext member, `CiphertextForRecipient`).
+pub(super) fn for_recipient(
+    secret: Vec<u8>,
+    recipient: Option<&RecipientKey>,
+) -> (Option<Base64Blob>, Option<Base64Blob>) {
+    match recipient {
+        None => (Some(Base64Blob(secret)), None),
+        Some(key) => (None, Some(Base64Blob(key.seal(&secret)))),
     }
 }
 
@@ -116,6 +119,8 @@ pub(crate) struct DecryptRequest {
     grant_tokens: Option<Vec<String>>,
     key_id: Option<String>,
     encryption_algorithm: Option<EnumMember<EncryptionAlgorithm>>,
+    /// Not in `requestParameters`: the audit trail shows the document's measurements.
+    #[serde(skip_serializing)]
     recipient: Option<WireRecipient>,
     dry_run: Option<bool>,
     dry_run_modifiers: Option<Vec<EnumMember<DryRunModifier>>>,
@@ -125,18 +130,21 @@ pub(crate) struct DecryptRequest {
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct DecryptResponse {
     key_id: String,
-    plaintext: Base64Blob,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    plaintext: Option<Base64Blob>,
     encryption_algorithm: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ciphertext_for_recipient: Option<Base64Blob>,
     #[serde(skip_serializing_if = "Option::is_none")]
     key_material_id: Option<String>,
 }
 
 impl Handler for Decrypt {
     type Request = DecryptRequest;
-    type Input = DecryptInput;
+    type Input = (DecryptInput, Option<RecipientKey>);
     type Response = DecryptResponse;
 
-    fn parse(r: DecryptRequest, v: &mut Validator) -> Option<DecryptInput> {
+    fn parse(r: DecryptRequest, v: &mut Validator) -> Option<Self::Input> {
         v.blob(
             "ciphertextBlob",
             r.ciphertext_blob.as_ref(),
@@ -151,28 +159,32 @@ impl Handler for Decrypt {
             r.encryption_algorithm.as_ref(),
             false,
         );
-        no_recipient(v, r.recipient.as_ref());
+        let recipient = v.recipient(r.recipient.as_ref());
         dry_run_modifiers(v, r.dry_run_modifiers.as_ref());
         v.names_key(r.key_id.as_deref());
         v.dry_run(r.dry_run);
-        Some(DecryptInput {
+        let input = DecryptInput {
             ciphertext: r.ciphertext_blob?.0,
             context: r.encryption_context.unwrap_or_default(),
             key: key_ref(r.key_id),
             algorithm: algorithm(r.encryption_algorithm.as_ref()),
-        })
+        };
+        Some((input, recipient))
     }
 
     fn handle(
         kms: &Kms,
         cx: &mut Context,
-        input: DecryptInput,
+        (input, recipient): Self::Input,
     ) -> Result<DecryptResponse, ApiError> {
         let decrypted = kms.decrypt(cx, input)?;
+        let (plaintext, ciphertext_for_recipient) =
+            for_recipient(decrypted.plaintext, recipient.as_ref());
         Ok(DecryptResponse {
             key_id: decrypted.key_arn.to_string(),
-            plaintext: Base64Blob(decrypted.plaintext),
+            plaintext,
             encryption_algorithm: decrypted.algorithm.as_str(),
+            ciphertext_for_recipient,
             key_material_id: material_id(decrypted.material_id),
         })
     }
@@ -279,18 +291,20 @@ pub(crate) struct GenerateDataKeyRequest {
     number_of_bytes: Option<i64>,
     key_spec: Option<EnumMember<DataKeySpec>>,
     grant_tokens: Option<Vec<String>>,
+    /// Not in `requestParameters`: the audit trail shows the document's measurements.
+    #[serde(skip_serializing)]
     recipient: Option<WireRecipient>,
     dry_run: Option<bool>,
 }
 
 impl GenerateDataKeyRequest {
     /// The input both operations take.
-    fn parse(self, v: &mut Validator) -> Option<GenerateDataKeyInput> {
+    fn parse(self, v: &mut Validator) -> Option<(GenerateDataKeyInput, Option<RecipientKey>)> {
         v.key_id("keyId", self.key_id.as_deref(), true);
         v.range("numberOfBytes", self.number_of_bytes, 1, MAX_RANDOM, false);
         v.enumeration("keySpec", self.key_spec.as_ref(), false);
         v.grant_tokens(self.grant_tokens.as_ref());
-        no_recipient(v, self.recipient.as_ref());
+        let recipient = v.recipient(self.recipient.as_ref());
         v.names_key(self.key_id.as_deref());
         v.dry_run(self.dry_run);
         let len = match (self.number_of_bytes, self.key_spec) {
@@ -303,11 +317,12 @@ impl GenerateDataKeyRequest {
                 return None;
             }
         };
-        Some(GenerateDataKeyInput {
+        let input = GenerateDataKeyInput {
             key: key_ref(self.key_id)?,
             len,
             context: self.encryption_context.unwrap_or_default(),
-        })
+        };
+        Some((input, recipient))
     }
 }
 
@@ -322,14 +337,25 @@ pub(crate) struct GenerateDataKeyResponse {
     plaintext: Option<Base64Blob>,
     key_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    ciphertext_for_recipient: Option<Base64Blob>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     key_material_id: Option<String>,
 }
 
 impl GenerateDataKeyResponse {
-    fn new(plaintext: Option<Vec<u8>>, sealed: Encrypted) -> GenerateDataKeyResponse {
+    fn new(
+        plaintext: Option<Vec<u8>>,
+        recipient: Option<&RecipientKey>,
+        sealed: Encrypted,
+    ) -> GenerateDataKeyResponse {
+        let (plaintext, ciphertext_for_recipient) = match plaintext {
+            Some(secret) => for_recipient(secret, recipient),
+            None => (None, None),
+        };
         GenerateDataKeyResponse {
             ciphertext_blob: Base64Blob(sealed.ciphertext),
-            plaintext: plaintext.map(Base64Blob),
+            plaintext,
+            ciphertext_for_recipient,
             key_id: sealed.key_arn.to_string(),
             key_material_id: material_id(sealed.material_id),
         }
@@ -338,20 +364,24 @@ impl GenerateDataKeyResponse {
 
 impl Handler for GenerateDataKey {
     type Request = GenerateDataKeyRequest;
-    type Input = GenerateDataKeyInput;
+    type Input = (GenerateDataKeyInput, Option<RecipientKey>);
     type Response = GenerateDataKeyResponse;
 
-    fn parse(r: GenerateDataKeyRequest, v: &mut Validator) -> Option<GenerateDataKeyInput> {
+    fn parse(r: GenerateDataKeyRequest, v: &mut Validator) -> Option<Self::Input> {
         r.parse(v)
     }
 
     fn handle(
         kms: &Kms,
         cx: &mut Context,
-        input: GenerateDataKeyInput,
+        (input, recipient): Self::Input,
     ) -> Result<GenerateDataKeyResponse, ApiError> {
         let (plaintext, sealed) = kms.generate_data_key(cx, input)?;
-        Ok(GenerateDataKeyResponse::new(Some(plaintext), sealed))
+        Ok(GenerateDataKeyResponse::new(
+            Some(plaintext),
+            recipient.as_ref(),
+            sealed,
+        ))
     }
 }
 
@@ -364,7 +394,12 @@ impl Handler for GenerateDataKeyWithoutPlaintext {
     type Response = GenerateDataKeyResponse;
 
     fn parse(r: GenerateDataKeyRequest, v: &mut Validator) -> Option<GenerateDataKeyInput> {
-        r.parse(v)
+        // `Recipient` is not a member of this operation: ignored, like any unknown member.
+        let r = GenerateDataKeyRequest {
+            recipient: None,
+            ..r
+        };
+        r.parse(v).map(|(input, _)| input)
     }
 
     fn handle(
@@ -373,7 +408,7 @@ impl Handler for GenerateDataKeyWithoutPlaintext {
         input: GenerateDataKeyInput,
     ) -> Result<GenerateDataKeyResponse, ApiError> {
         let (_, sealed) = kms.generate_data_key(cx, input)?;
-        Ok(GenerateDataKeyResponse::new(None, sealed))
+        Ok(GenerateDataKeyResponse::new(None, None, sealed))
     }
 }
 
@@ -385,24 +420,27 @@ pub(crate) struct GenerateDataKeyPairRequest {
     encryption_context: Option<EncryptionContext>,
     key_pair_spec: Option<EnumMember<DataKeyPairSpec>>,
     grant_tokens: Option<Vec<String>>,
+    /// Not in `requestParameters`: the audit trail shows the document's measurements.
+    #[serde(skip_serializing)]
     recipient: Option<WireRecipient>,
     dry_run: Option<bool>,
 }
 
 impl GenerateDataKeyPairRequest {
     /// The input both operations take.
-    fn parse(self, v: &mut Validator) -> Option<GenerateDataKeyPairInput> {
+    fn parse(self, v: &mut Validator) -> Option<(GenerateDataKeyPairInput, Option<RecipientKey>)> {
         v.key_id("keyId", self.key_id.as_deref(), true);
         v.enumeration("keyPairSpec", self.key_pair_spec.as_ref(), true);
         v.grant_tokens(self.grant_tokens.as_ref());
-        no_recipient(v, self.recipient.as_ref());
+        let recipient = v.recipient(self.recipient.as_ref());
         v.names_key(self.key_id.as_deref());
         v.dry_run(self.dry_run);
-        Some(GenerateDataKeyPairInput {
+        let input = GenerateDataKeyPairInput {
             key: key_ref(self.key_id)?,
             spec: known(self.key_pair_spec.as_ref())?,
             context: self.encryption_context.unwrap_or_default(),
-        })
+        };
+        Some((input, recipient))
     }
 }
 
@@ -416,18 +454,27 @@ pub(crate) struct GenerateDataKeyPairResponse {
     key_id: String,
     key_pair_spec: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
+    ciphertext_for_recipient: Option<Base64Blob>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     key_material_id: Option<String>,
 }
 
 impl GenerateDataKeyPairResponse {
+    /// The response; `with_plaintext` `None` for the WithoutPlaintext operation, else the
+    /// recipient (if any) to seal the private key to.
     fn new(
         pair: DataKeyPair,
         spec: DataKeyPairSpec,
-        with_plaintext: bool,
+        with_plaintext: Option<Option<&RecipientKey>>,
     ) -> GenerateDataKeyPairResponse {
+        let (private_key_plaintext, ciphertext_for_recipient) = match with_plaintext {
+            Some(recipient) => for_recipient(pair.private_key, recipient),
+            None => (None, None),
+        };
         GenerateDataKeyPairResponse {
             private_key_ciphertext_blob: Base64Blob(pair.sealed_private_key.ciphertext),
-            private_key_plaintext: with_plaintext.then_some(Base64Blob(pair.private_key)),
+            private_key_plaintext,
+            ciphertext_for_recipient,
             public_key: Base64Blob(pair.public_key),
             key_id: pair.sealed_private_key.key_arn.to_string(),
             key_pair_spec: spec.as_str(),
@@ -441,7 +488,7 @@ pub(crate) struct GenerateDataKeyPair;
 
 impl Handler for GenerateDataKeyPair {
     type Request = GenerateDataKeyPairRequest;
-    type Input = GenerateDataKeyPairInput;
+    type Input = (GenerateDataKeyPairInput, Option<RecipientKey>);
     type Response = GenerateDataKeyPairResponse;
 
     fn heavy(_: &GenerateDataKeyPairRequest) -> bool {
@@ -449,18 +496,22 @@ impl Handler for GenerateDataKeyPair {
         true
     }
 
-    fn parse(r: GenerateDataKeyPairRequest, v: &mut Validator) -> Option<GenerateDataKeyPairInput> {
+    fn parse(r: GenerateDataKeyPairRequest, v: &mut Validator) -> Option<Self::Input> {
         r.parse(v)
     }
 
     fn handle(
         kms: &Kms,
         cx: &mut Context,
-        input: GenerateDataKeyPairInput,
+        (input, recipient): Self::Input,
     ) -> Result<GenerateDataKeyPairResponse, ApiError> {
         let spec = input.spec;
         let pair = kms.generate_data_key_pair(cx, input)?;
-        Ok(GenerateDataKeyPairResponse::new(pair, spec, true))
+        Ok(GenerateDataKeyPairResponse::new(
+            pair,
+            spec,
+            Some(recipient.as_ref()),
+        ))
     }
 }
 
@@ -478,7 +529,12 @@ impl Handler for GenerateDataKeyPairWithoutPlaintext {
     }
 
     fn parse(r: GenerateDataKeyPairRequest, v: &mut Validator) -> Option<GenerateDataKeyPairInput> {
-        r.parse(v)
+        // `Recipient` is not a member of this operation: ignored, like any unknown member.
+        let r = GenerateDataKeyPairRequest {
+            recipient: None,
+            ..r
+        };
+        r.parse(v).map(|(input, _)| input)
     }
 
     fn handle(
@@ -488,7 +544,7 @@ impl Handler for GenerateDataKeyPairWithoutPlaintext {
     ) -> Result<GenerateDataKeyPairResponse, ApiError> {
         let spec = input.spec;
         let pair = kms.generate_data_key_pair(cx, input)?;
-        Ok(GenerateDataKeyPairResponse::new(pair, spec, false))
+        Ok(GenerateDataKeyPairResponse::new(pair, spec, None))
     }
 }
 
@@ -500,22 +556,27 @@ pub(crate) struct GenerateRandom;
 pub(crate) struct GenerateRandomRequest {
     number_of_bytes: Option<i64>,
     custom_key_store_id: Option<String>,
+    /// Not in `requestParameters`: the audit trail shows the document's measurements.
+    #[serde(skip_serializing)]
     recipient: Option<WireRecipient>,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct GenerateRandomResponse {
-    plaintext: Base64Blob,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    plaintext: Option<Base64Blob>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ciphertext_for_recipient: Option<Base64Blob>,
 }
 
 impl Handler for GenerateRandom {
     type Request = GenerateRandomRequest;
-    /// The number of bytes, and the `CustomKeyStoreId`.
-    type Input = (usize, Option<String>);
+    /// The number of bytes, the `CustomKeyStoreId`, and the recipient.
+    type Input = (usize, Option<String>, Option<RecipientKey>);
     type Response = GenerateRandomResponse;
 
-    fn parse(r: GenerateRandomRequest, v: &mut Validator) -> Option<(usize, Option<String>)> {
+    fn parse(r: GenerateRandomRequest, v: &mut Validator) -> Option<Self::Input> {
         v.range("numberOfBytes", r.number_of_bytes, 1, MAX_RANDOM, false);
         v.string(
             "customKeyStoreId",
@@ -524,26 +585,30 @@ impl Handler for GenerateRandom {
             64,
             false,
         );
-        no_recipient(v, r.recipient.as_ref());
+        let recipient = v.recipient(r.recipient.as_ref());
         if r.number_of_bytes.is_none() {
             v.reject(kms::Error::Validation("NumberOfBytes is required.".into()));
         }
         Some((
             usize::try_from(r.number_of_bytes?).ok()?,
             r.custom_key_store_id,
+            recipient,
         ))
     }
 
     fn handle(
         kms: &Kms,
         cx: &mut Context,
-        (len, store): (usize, Option<String>),
+        (len, store, recipient): Self::Input,
     ) -> Result<GenerateRandomResponse, ApiError> {
         if let Some(id) = &store {
             kms.check_random_source(cx, id)?;
         }
+        let (plaintext, ciphertext_for_recipient) =
+            for_recipient(kms.generate_random(cx, len)?, recipient.as_ref());
         Ok(GenerateRandomResponse {
-            plaintext: Base64Blob(kms.generate_random(cx, len)?),
+            plaintext,
+            ciphertext_for_recipient,
         })
     }
 }

@@ -23,6 +23,7 @@ pub use error::{ApiError, ErrorCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::kms::encryption::RecipientKey;
 use crate::kms::{Context, Kms, RequestFacts};
 use crate::model::Operation;
 use wire::Validator;
@@ -177,6 +178,8 @@ pub fn dispatch(kms: &Kms, cx: &mut Context, body: &[u8]) -> Result<Vec<u8>, Api
 struct Decoded<H: Handler> {
     request: Option<H::Request>,
     input: Option<H::Input>,
+    /// The request's `Recipient`, once parsing has read it, for [`Kms::verify_recipient`].
+    recipient: Option<RecipientKey>,
     heavy: bool,
 }
 
@@ -186,6 +189,7 @@ fn decode<H: Handler + 'static>(body: &[u8]) -> Result<Box<dyn Call>, ApiError> 
         heavy: H::heavy(&request),
         request: Some(request),
         input: None,
+        recipient: None,
     }))
 }
 
@@ -210,6 +214,10 @@ impl<H: Handler + 'static> Call for Decoded<H> {
         }
         let mut v = Validator::default();
         let input = H::parse(request, &mut v);
+        if let Some(recipient) = v.recipient.take() {
+            cx.recipient = Some(recipient.measurements().clone());
+            self.recipient = Some(recipient);
+        }
         cx.named_key = v.named_key.take();
         cx.dry_run = v.dry_run;
         v.finish()?;
@@ -225,6 +233,9 @@ impl<H: Handler + 'static> Call for Decoded<H> {
 
     fn run(mut self: Box<Self>, kms: &Kms, cx: &mut Context) -> Result<Vec<u8>, ApiError> {
         self.parse(cx)?;
+        if let Some(recipient) = self.recipient.take() {
+            kms.verify_recipient(&recipient)?;
+        }
         let input = self
             .input
             .take()

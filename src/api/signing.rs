@@ -5,10 +5,11 @@ use serde::{Deserialize, Serialize};
 use super::keys::{customer_master_key_spec, names};
 use super::wire::{Base64Blob, EnumMember, Validator, WireRecipient, key_ref, known};
 use super::{ApiError, Handler};
+use crate::kms::encryption::RecipientKey;
 use crate::kms::signing::{
     DeriveSharedSecretInput, MacInput, SignInput, VerifyInput, VerifyMacInput,
 };
-use crate::kms::{self, Context, Kms};
+use crate::kms::{Context, Kms};
 use crate::model::{KeyAgreementAlgorithm, KeyRef, MacAlgorithm, MessageType, SigningAlgorithm};
 
 const MAX_MESSAGE: usize = 4096;
@@ -307,6 +308,8 @@ pub(crate) struct DeriveSharedSecretRequest {
     public_key: Option<Base64Blob>,
     grant_tokens: Option<Vec<String>>,
     dry_run: Option<bool>,
+    /// Not in `requestParameters`: the audit trail shows the document's measurements.
+    #[serde(skip_serializing)]
     recipient: Option<WireRecipient>,
 }
 
@@ -314,17 +317,20 @@ pub(crate) struct DeriveSharedSecretRequest {
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct DeriveSharedSecretResponse {
     key_id: String,
-    shared_secret: Base64Blob,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shared_secret: Option<Base64Blob>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ciphertext_for_recipient: Option<Base64Blob>,
     key_agreement_algorithm: &'static str,
     key_origin: &'static str,
 }
 
 impl Handler for DeriveSharedSecret {
     type Request = DeriveSharedSecretRequest;
-    type Input = DeriveSharedSecretInput;
+    type Input = (DeriveSharedSecretInput, Option<RecipientKey>);
     type Response = DeriveSharedSecretResponse;
 
-    fn parse(r: DeriveSharedSecretRequest, v: &mut Validator) -> Option<DeriveSharedSecretInput> {
+    fn parse(r: DeriveSharedSecretRequest, v: &mut Validator) -> Option<Self::Input> {
         v.key_id("keyId", r.key_id.as_deref(), true);
         v.enumeration(
             "keyAgreementAlgorithm",
@@ -333,30 +339,30 @@ impl Handler for DeriveSharedSecret {
         );
         v.blob("publicKey", r.public_key.as_ref(), 1, MAX_PUBLIC_KEY, true);
         v.grant_tokens(r.grant_tokens.as_ref());
-        if r.recipient.is_some() {
-            v.reject(kms::Error::Unsupported(
-                "Recipient (Nitro Enclaves attestation) is not supported by kmsd.".into(),
-            ));
-        }
+        let recipient = v.recipient(r.recipient.as_ref());
         v.names_key(r.key_id.as_deref());
         v.dry_run(r.dry_run);
-        Some(DeriveSharedSecretInput {
+        let input = DeriveSharedSecretInput {
             key: key_ref(r.key_id)?,
             algorithm: known(r.key_agreement_algorithm.as_ref())?,
             public_key: r.public_key?.0,
-        })
+        };
+        Some((input, recipient))
     }
 
     fn handle(
         kms: &Kms,
         cx: &mut Context,
-        input: DeriveSharedSecretInput,
+        (input, recipient): Self::Input,
     ) -> Result<DeriveSharedSecretResponse, ApiError> {
         let algorithm = input.algorithm;
         let (arn, secret) = kms.derive_shared_secret(cx, input)?;
+        let (shared_secret, ciphertext_for_recipient) =
+            super::encryption::for_recipient(secret, recipient.as_ref());
         Ok(DeriveSharedSecretResponse {
             key_id: arn.to_string(),
-            shared_secret: Base64Blob(secret),
+            shared_secret,
+            ciphertext_for_recipient,
             key_agreement_algorithm: algorithm.as_str(),
             key_origin: "AWS_KMS",
         })

@@ -9,6 +9,8 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
 use super::error::{ApiError, ErrorCode};
+use crate::kms;
+use crate::kms::encryption::RecipientKey;
 use crate::model::{AwsEnum, KeyRef, Timestamp};
 
 /// A blob: base64 text on the wire, bytes here. `Debug` shows only the length, so plaintext
@@ -98,14 +100,12 @@ impl<'de, E: AwsEnum> Deserialize<'de> for EnumMember<E> {
 }
 
 /// `Recipient`: a Nitro Enclaves attestation document and the algorithm to encrypt for it.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct WireRecipient {
     /// `KeyEncryptionAlgorithm`.
     key_encryption_algorithm: Option<String>,
-    /// `AttestationDocument`: a blob, left out of the audit trail like every other.
-    #[serde(skip_serializing)]
-    #[allow(dead_code)] // Decoded so that its type is checked; kmsd refuses `Recipient` yet.
+    /// `AttestationDocument`.
     attestation_document: Option<Base64Blob>,
 }
 
@@ -198,6 +198,9 @@ pub struct Validator {
     pub(super) named_key: Option<String>,
     /// The request's `DryRun`.
     pub(super) dry_run: bool,
+    /// The request's `Recipient`, read: its measurements go to policy conditions and the
+    /// audit trail, its signature to verification (`--attestation-root`).
+    pub(super) recipient: Option<RecipientKey>,
 }
 
 impl Validator {
@@ -427,6 +430,47 @@ impl Validator {
                 );
             }
             Some(_) => {}
+        }
+    }
+
+    /// A `Recipient` member: its constraints, then its attestation document, whose public key
+    /// it returns (`None` when absent, or when invalid, which `self` then reports).
+    pub fn recipient(&mut self, recipient: Option<&WireRecipient>) -> Option<RecipientKey> {
+        let r = recipient?;
+        if let Some(algorithm) = r.key_encryption_algorithm.as_deref()
+            && algorithm != "RSAES_OAEP_SHA_256"
+        {
+            self.fail(
+                Some(algorithm),
+                "recipient.keyEncryptionAlgorithm",
+                "must satisfy enum value set: [RSAES_OAEP_SHA_256]",
+            );
+        }
+        self.blob(
+            "recipient.attestationDocument",
+            r.attestation_document.as_ref(),
+            1,
+            262_144,
+            false,
+        );
+        if !self.errors.is_empty() {
+            return None;
+        }
+        let Some(document) = r.attestation_document.as_ref() else {
+            self.reject(kms::Error::Validation(
+                "Recipient must include an AttestationDocument.".into(),
+            ));
+            return None;
+        };
+        match RecipientKey::from_attestation_document(&document.0) {
+            Ok(key) => {
+                self.recipient = Some(key.clone());
+                Some(key)
+            }
+            Err(message) => {
+                self.reject(kms::Error::Validation(message));
+                None
+            }
         }
     }
 

@@ -9,6 +9,7 @@ mod error;
 pub mod key_wrap;
 pub mod mac;
 mod random;
+pub mod recipient;
 pub mod symmetric;
 
 pub use error::Error;

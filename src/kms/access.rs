@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 
+use super::encryption::Measurements;
 use super::{Context, Denial, Enforcement, Error, Kms, Result};
 use crate::iam::{Match, Policy, Request, Values};
 use crate::model::{Grant, Key, KeyArn, Operation, Timestamp};
@@ -340,8 +341,8 @@ fn takes_encryption_context(action: &str) -> bool {
     )
 }
 
-/// The condition keys kmsd knows for this call; keys it cannot know (`aws:SourceVpc`,
-/// `kms:RecipientAttestation:*`, ...) are absent, as AWS treats a key the request lacks.
+/// The condition keys kmsd knows for this call; keys it cannot know (`aws:SourceVpc`, ...)
+/// are absent, as AWS treats a key the request lacks.
 fn condition_values(
     cx: &Context,
     key: Option<&Key>,
@@ -415,6 +416,9 @@ fn condition_values(
             via_service.is_some().to_string(),
         );
     }
+    if let Some(attestation) = &cx.recipient {
+        recipient_attestation(&mut v, attestation);
+    }
     if let Some(days) = facts.rotation_period_days {
         v.set("kms:RotationPeriodInDays", days.to_string());
     }
@@ -467,4 +471,24 @@ fn alias_name(named: &str) -> Option<String> {
     }
     let (_, resource) = named.strip_prefix("arn:")?.rsplit_once(':')?;
     resource.starts_with("alias/").then(|| resource.to_owned())
+}
+
+/// `kms:RecipientAttestation:*` from the PCRs of a `Recipient` attestation document, in
+/// lower-case hex: `ImageSha384` (PCR0) and `PCR<n>` for a Nitro enclave, `NitroTPMPCR<n>` for
+/// NitroTPM
+/// ([enclaves](https://docs.aws.amazon.com/kms/latest/developerguide/conditions-nitro-enclave.html),
+/// [NitroTPM](https://docs.aws.amazon.com/kms/latest/developerguide/conditions-nitro-tpm.html)).
+fn recipient_attestation(v: &mut Values, attestation: &Measurements) {
+    let hex = |bytes: &[u8]| -> String { bytes.iter().map(|b| format!("{b:02x}")).collect() };
+    let prefix = if attestation.nitro_tpm {
+        "kms:RecipientAttestation:NitroTPMPCR"
+    } else {
+        if let Some(image) = attestation.pcrs.get(&0) {
+            v.set("kms:RecipientAttestation:ImageSha384", hex(image));
+        }
+        "kms:RecipientAttestation:PCR"
+    };
+    for (index, value) in &attestation.pcrs {
+        v.set(&format!("{prefix}{index}"), hex(value));
+    }
 }

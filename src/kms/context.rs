@@ -32,6 +32,9 @@ pub struct Context {
     pub authorizing: bool,
     /// What the request says that policy conditions test; filled only when `authorizing`.
     pub facts: RequestFacts,
+    /// The module id and PCRs of the request's `Recipient` attestation document, for policy
+    /// conditions (`kms:RecipientAttestation:*`) and the audit trail.
+    pub recipient: Option<super::encryption::Measurements>,
     /// With `--enforce-policies=audit`: why enforcement would have denied this call, each
     /// check that would have failed.
     pub would_deny: Vec<String>,
@@ -124,6 +127,7 @@ impl Context {
             named_key: None,
             authorizing: false,
             facts: RequestFacts::default(),
+            recipient: None,
             would_deny: Vec::new(),
             seen: WriteSeq::default(),
             used: [None, None],

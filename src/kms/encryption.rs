@@ -10,6 +10,10 @@ use super::{Context, Error, Kms, Result};
 use crate::crypto::asymmetric::{AsymmetricKey, Hash, KeyPairKind};
 use crate::crypto::envelope::{Envelope, Header};
 use crate::crypto::{self, KeyMaterial, symmetric};
+
+/// A Nitro Enclaves recipient (`Recipient`): the public key of its attestation document, which
+/// seals `CiphertextForRecipient`, and the document's PCRs, which policy conditions test.
+pub use crate::crypto::recipient::{Measurements, RecipientKey};
 use crate::model::{
     DataKeyPairSpec, EncryptionAlgorithm, EncryptionContext, Key, KeyArn, KeyRef, KeySpec,
     KeyUsage, MaterialId, Operation,
@@ -213,6 +217,17 @@ impl Kms {
             public_key,
             sealed_private_key,
         })
+    }
+
+    /// Checks a `Recipient` attestation document's signature and certificate chain against
+    /// the configured root (`--attestation-root`), at kmsd's current time; without a root,
+    /// every well-formed document passes, as the README says.
+    pub fn verify_recipient(&self, recipient: &RecipientKey) -> Result<()> {
+        let Some(root) = &self.attestation_root else {
+            return Ok(());
+        };
+        let now = i64::try_from(self.clock.now().0 / 1000).unwrap_or(i64::MAX);
+        recipient.verify(root, now).map_err(Error::Validation)
     }
 
     /// GenerateRandom.

@@ -82,6 +82,9 @@ pub struct Kms {
     revision: AtomicU64,
     /// Whether calls are authorised by policies and grants (`--enforce-policies`).
     enforcement: Enforcement,
+    /// The root certificate (DER) `Recipient` attestation documents must chain to
+    /// (`--attestation-root`); unchecked when `None`.
+    attestation_root: Option<Arc<[u8]>>,
 }
 
 /// `--enforce-policies`: whether each call is authorised as AWS authorises it.
@@ -269,6 +272,7 @@ impl Kms {
             quotas: Quotas::default(),
             revision: AtomicU64::new(0),
             enforcement: Enforcement::Off,
+            attestation_root: None,
         })
     }
 
@@ -280,6 +284,12 @@ impl Kms {
     /// Authorises calls as `enforcement` says (off by default).
     pub fn with_enforcement(mut self, enforcement: Enforcement) -> Kms {
         self.enforcement = enforcement;
+        self
+    }
+
+    /// Verifies `Recipient` attestation documents against `root` (a DER certificate).
+    pub fn with_attestation_root(mut self, root: Vec<u8>) -> Kms {
+        self.attestation_root = Some(root.into());
         self
     }
 

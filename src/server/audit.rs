@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::api::ApiError;
 use crate::iam::Principal;
 use crate::kms::Caller;
+use crate::kms::encryption::Measurements;
 use crate::model::{KeyArn, KeyRef, Scope, Timestamp};
 
 /// Where records go. Cloning shares the file.
@@ -177,6 +178,8 @@ pub(super) struct CallFacts<'a> {
     pub(super) error: Option<&'a ApiError>,
     /// Why enforcement would have denied the call (`--enforce-policies=audit`).
     pub(super) would_deny: &'a [String],
+    /// The measurements of the request's `Recipient` attestation document.
+    pub(super) recipient: Option<&'a Measurements>,
     /// The fault injected into the call, as the rule spells it.
     pub(super) fault: Option<serde_json::Value>,
 }
@@ -269,6 +272,7 @@ impl AuditRecord {
                 kind: "AWS::KMS::Key",
             });
         }
+        let additional_event_data = additional_event_data(&facts);
         AuditRecord {
             event_version: "1.08",
             event_time: facts.time.rfc3339(),
@@ -285,8 +289,7 @@ impl AuditRecord {
             event_id,
             request_parameters: facts.parameters,
             response_elements: None,
-            additional_event_data: (!facts.would_deny.is_empty())
-                .then(|| serde_json::json!({ "wouldBeDenied": facts.would_deny })),
+            additional_event_data,
             resources,
             error_code: facts.error.map(|e| e.code.as_str().to_owned()),
             error_message: facts.error.and_then(|e| e.message.clone()),
@@ -294,4 +297,33 @@ impl AuditRecord {
             kmsd_fault: facts.fault,
         }
     }
+}
+
+/// `additionalEventData`: why enforcement would have denied the call, and the `recipient` of
+/// an attested call as CloudTrail shows it (module id, then PCR0 as the enclave image digest
+/// and the other PCRs, in hex), never the document itself
+/// ([enclaves](https://docs.aws.amazon.com/kms/latest/developerguide/ct-nitro-enclave.html),
+/// [NitroTPM](https://docs.aws.amazon.com/kms/latest/developerguide/ct-nitro-tpm.html)).
+fn additional_event_data(facts: &CallFacts<'_>) -> Option<serde_json::Value> {
+    let mut data = serde_json::Map::new();
+    if !facts.would_deny.is_empty() {
+        data.insert("wouldBeDenied".into(), serde_json::json!(facts.would_deny));
+    }
+    if let Some(attestation) = facts.recipient {
+        let hex = |bytes: &[u8]| -> String { bytes.iter().map(|b| format!("{b:02x}")).collect() };
+        let mut recipient = serde_json::Map::new();
+        if let Some(id) = &attestation.module_id {
+            recipient.insert("attestationDocumentModuleId".into(), id.clone().into());
+        }
+        for (index, value) in &attestation.pcrs {
+            let name = match (attestation.nitro_tpm, index) {
+                (true, _) => format!("attestationDocumentNitroTPMPCR{index}"),
+                (false, 0) => "attestationDocumentEnclaveImageDigest".to_owned(),
+                (false, _) => format!("attestationDocumentEnclavePCR{index}"),
+            };
+            recipient.insert(name, hex(value).into());
+        }
+        data.insert("recipient".into(), recipient.into());
+    }
+    (!data.is_empty()).then_some(serde_json::Value::Object(data))
 }

@@ -148,6 +148,7 @@ pub(super) async fn kms_call(
                 .cx
                 .as_ref()
                 .map_or(&[][..], |cx| cx.would_deny.as_slice()),
+            recipient: served.cx.as_ref().and_then(|cx| cx.recipient.as_ref()),
             fault,
         };
         audit.record(&AuditRecord::of_call(facts, state.request_ids.next()));

@@ -2,7 +2,8 @@
 //! (`tests/fuzz/corpus/<target>/`), each run for a bounded time (`FUZZ_SECONDS`, default 2;
 //! `.ci/run` gives each longer). The request decoder and dispatch (bytes and structure-aware
 //! JSON for every operation), the ciphertext envelope parser and Decrypt behind it, the
-//! seed-file parser, and the SigV4 credential-scope reader over HTTP. Every input that ever
+//! seed-file parser, the Nitro Enclaves attestation document reader and verifier (with
+//! GenerateRandom behind it), and the SigV4 credential-scope reader over HTTP. Every input that ever
 //! broke a target is kept in `tests/fuzz/regressions/<target>/` and replayed first. A failing
 //! input is written to `target/fuzz-crashes/<target>/` and the test fails naming it; the
 //! seed of the run (`FUZZ_SEED` to repeat one) is printed with the executions.
@@ -462,6 +463,111 @@ fn fuzz_seed_file_parser() {
         }
         run.execute(&input, check);
     }
+    run.report();
+}
+
+/// CBOR heads that stress a reader: huge lengths, indefinite lengths, tags, deep nesting.
+const CBOR_HEADS: &[&[u8]] = &[
+    &[0x5b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+    &[0x9b, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+    &[0xbb, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+    &[0x5a, 0x00, 0x01, 0x00, 0x00],
+    &[0x9f],
+    &[0xff],
+    &[0xd2],
+    &[0xd9, 0xd9, 0xf7],
+    &[0x81, 0x81, 0x81, 0x81, 0x81, 0x81, 0x81, 0x81],
+    &[
+        0xa1, 0x6a, b'p', b'u', b'b', b'l', b'i', b'c', b'_', b'k', b'e', b'y',
+    ],
+    &[0xf6],
+    &[0x40],
+];
+
+#[test]
+fn fuzz_attestation_document() {
+    use kmsd::kms::encryption::RecipientKey;
+    let mut run = Run::new("attestation");
+    let kms = seeded_kms();
+    // Some corpus documents carry an RSA key: the properties below must not hold vacuously.
+    let taken = run
+        .corpus
+        .iter()
+        .filter(|d| RecipientKey::from_attestation_document(d).is_ok())
+        .count();
+    assert!(
+        taken >= 2,
+        "the attestation corpus must hold documents with an RSA key"
+    );
+    // One is signed through a chain to this root: verification (`--attestation-root`) and its
+    // certificate reader are fuzzed too.
+    let root = std::fs::read(Path::new(FUZZ_DIR).join("attestation-root.der")).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let verified = run
+        .corpus
+        .iter()
+        .filter_map(|d| RecipientKey::from_attestation_document(d).ok())
+        .filter(|key| key.verify(&root, now).is_ok())
+        .count();
+    assert_eq!(verified, 1, "the signed corpus document must verify");
+    let sealed = std::cell::Cell::new(0u64);
+    let verifications = std::cell::Cell::new(0u64);
+    let check = |doc: &[u8], dispatched: bool| -> Result<(), String> {
+        let read = RecipientKey::from_attestation_document(doc);
+        sealed.set(sealed.get() + u64::from(read.is_ok()));
+        match read {
+            // A taken document seals: a ContentInfo, a SEQUENCE.
+            Ok(key) if key.seal(b"fuzz").first() != Some(&0x30) => {
+                return Err("the envelope is not a DER SEQUENCE".into());
+            }
+            Ok(key) => match key.verify(&root, now) {
+                Ok(()) => verifications.set(verifications.get() + 1),
+                Err(why) if why.trim().is_empty() => {
+                    return Err("a verification error without a reason".into());
+                }
+                Err(_) => {}
+            },
+            Err(why) if why.trim().is_empty() => {
+                return Err("an error without a reason".into());
+            }
+            Err(_) => {}
+        }
+        if dispatched {
+            // The whole path: a request with this document answers 200 or a client error.
+            let body = json!({
+                "NumberOfBytes": 16,
+                "Recipient": {
+                    "KeyEncryptionAlgorithm": "RSAES_OAEP_SHA_256",
+                    "AttestationDocument": base64_encode(doc),
+                },
+            });
+            dispatch(&kms, Operation::GenerateRandom, body.to_string().as_bytes())?;
+        }
+        Ok(())
+    };
+    for input in run.regressions() {
+        run.execute(&input, |doc| check(doc, true));
+    }
+    while run.running() {
+        let mut input = run.input();
+        if run.rng.chance(3) {
+            // Structure-aware: a CBOR head where a byte was.
+            let at = run.rng.below(input.len() + 1);
+            let head = *run.rng.pick(CBOR_HEADS);
+            let end = (at + head.len()).min(input.len());
+            input.splice(at..end, head.iter().copied());
+        }
+        let dispatched = run.rng.chance(16);
+        run.execute(&input, |doc| check(doc, dispatched));
+    }
+    eprintln!(
+        "fuzz attestation: {} documents taken and sealed to, {} of them verified",
+        sealed.get(),
+        verifications.get()
+    );
     run.report();
 }
 

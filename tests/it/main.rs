@@ -37,6 +37,7 @@ mod permissions;
 mod persistence;
 mod policies;
 mod quotas;
+mod recipient;
 mod rotation;
 mod scoping;
 mod security;

@@ -135,6 +135,23 @@ impl Running {
         }
     }
 
+    /// Every stderr line up to and including the next one containing `needle`.
+    pub fn lines_until(&mut self, needle: &str) -> Vec<String> {
+        let mut lines = Vec::new();
+        loop {
+            let Ok(line) = self.lines.recv_timeout(Duration::from_secs(30)) else {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!("kmsd never logged a line containing {needle:?}");
+            };
+            let found = line.contains(needle);
+            lines.push(line);
+            if found {
+                return lines;
+            }
+        }
+    }
+
     /// The `http://` endpoint.
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.addr)
