@@ -370,15 +370,13 @@ fn broken_custom_key_store_entries_name_their_line() {
         .unwrap_err()
         .to_string();
     assert!(refused.contains("xks"), "{refused}");
-    let twice = seed.replace(
-        "XksKeyId: external-key-1\n    KeyMaterial: '0202",
-        "XksKeyId: external-key-1\n    KeyMaterial: '0202",
-    ) + &format!(
-        "  - KeyId: 33333333-3333-4333-8333-333333333333\n    Origin: EXTERNAL_KEY_STORE\n    \
+    let twice = seed.clone()
+        + &format!(
+            "  - KeyId: 33333333-3333-4333-8333-333333333333\n    Origin: EXTERNAL_KEY_STORE\n    \
          CustomKeyStoreId: cks-0123456789abcdef1\n    XksKeyId: external-key-1\n    \
          KeyMaterial: '{}'\n",
-        "03".repeat(32)
-    );
+            "03".repeat(32)
+        );
     let refused = in_memory()
         .seed(parse(&twice, &kms_home()).unwrap())
         .unwrap_err()
