@@ -370,7 +370,7 @@ fn broken_custom_key_store_entries_name_their_line() {
         .unwrap_err()
         .to_string();
     assert!(refused.contains("xks"), "{refused}");
-    let twice = seed.clone()
+    let twice = seed
         + &format!(
             "  - KeyId: 33333333-3333-4333-8333-333333333333\n    Origin: EXTERNAL_KEY_STORE\n    \
          CustomKeyStoreId: cks-0123456789abcdef1\n    XksKeyId: external-key-1\n    \
