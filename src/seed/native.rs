@@ -705,7 +705,9 @@ fn imported_entries(key: &Key) -> Result<Vec<MaterialEntry>, String> {
 /// connecting store as `CONNECTED`, a disconnecting one as `DISCONNECTED`.
 fn key_store_entry(store: &CustomKeyStore, state: ConnectionState) -> KeyStoreEntry {
     let (state, code) = match state {
-        ConnectionState::Connected | ConnectionState::Connecting => (state, None),
+        ConnectionState::Connected | ConnectionState::Connecting => {
+            (ConnectionState::Connected, None)
+        }
         ConnectionState::Failed => (
             state,
             match store.connection {
@@ -716,10 +718,6 @@ fn key_store_entry(store: &CustomKeyStore, state: ConnectionState) -> KeyStoreEn
         ConnectionState::Disconnected | ConnectionState::Disconnecting => {
             (ConnectionState::Disconnected, None)
         }
-    };
-    let state = match state {
-        ConnectionState::Connecting => ConnectionState::Connected,
-        other => other,
     };
     let mut entry = KeyStoreEntry {
         custom_key_store_id: store.id.clone(),

@@ -294,6 +294,32 @@ fn custom_key_stores_are_seeded_in_their_state_with_their_keys_idempotently() {
         .unwrap();
     assert_eq!((again.key_stores_created, again.keys_unchanged), (0, 2));
     assert_eq!(kms.snapshot().key_stores.len(), 2);
+
+    // A FAILED store keeps its error code through export and seed, as do the others their
+    // settings, secrets and dates.
+    let failed = in_memory();
+    let seed = key_store_seed().replace(
+        "ConnectionState: CONNECTED",
+        "ConnectionState: FAILED\n    ConnectionErrorCode: USER_LOCKED_OUT",
+    );
+    failed.seed(parse(&seed, &kms_home()).unwrap()).unwrap();
+    let text = export(&failed, &ExportFilter::default()).unwrap();
+    assert!(
+        text.contains("ConnectionErrorCode: USER_LOCKED_OUT"),
+        "{text}"
+    );
+    let copy = in_memory();
+    copy.seed(parse(&text, &kms_home()).unwrap()).unwrap();
+    // Everything but the time the connection settled.
+    let stores = |kms: &crate::kms::Kms| -> Vec<_> {
+        kms.snapshot()
+            .key_stores
+            .into_iter()
+            .map(|(_, s, state)| (s.id, s.name, s.created, s.kind, state))
+            .collect()
+    };
+    assert_eq!(stores(&copy), stores(&failed));
+    assert_eq!(stores(&copy)[0].4, ConnectionState::Failed);
 }
 
 #[test]
