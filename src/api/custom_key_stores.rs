@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::wire::{EnumMember, EpochSeconds, Validator, is_region_name, known, limit};
+use super::wire::{EnumMember, EpochSeconds, Validator, known, limit};
 use super::{ApiError, Empty, Handler};
 use crate::kms::custom_key_stores::{
     CreateKeyStoreInput, DescribeKeyStoresInput, UpdateKeyStoreInput,
@@ -11,6 +11,7 @@ use crate::kms::custom_key_stores::{
 use crate::kms::{Context, Kms, Paging};
 use crate::model::{
     CustomKeyStore, CustomKeyStoreType, KeyStoreKind, Timestamp, XksProxy, XksProxyConnectivity,
+    is_cluster_id, is_uri_endpoint, is_uri_path, is_vpc_endpoint_service_name,
 };
 
 /// `XksProxyAuthenticationCredential`.
@@ -33,51 +34,6 @@ pub(crate) struct Settings {
     xks_proxy_vpc_endpoint_service_owner: Option<String>,
     xks_proxy_authentication_credential: Option<XksCredential>,
     xks_proxy_connectivity: Option<EnumMember<XksProxyConnectivity>>,
-}
-
-fn is_endpoint_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '.' || c == '-'
-}
-
-/// `^(/[a-zA-Z0-9\/_-]+/kms/xks/v\d{1,2})$|^(/kms/xks/v\d{1,2})$`
-fn is_uri_path(path: &str) -> bool {
-    let Some((prefix, version)) = path.rsplit_once("/kms/xks/v") else {
-        return false;
-    };
-    (prefix.is_empty() || (prefix.len() > 1 && prefix.starts_with('/')))
-        && prefix
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-'))
-        && (1..=2).contains(&version.len())
-        && version.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// `cluster-[2-7a-zA-Z]{11,16}`
-fn is_cluster_id(id: &str) -> bool {
-    id.strip_prefix("cluster-").is_some_and(|rest| {
-        (11..=16).contains(&rest.len())
-            && rest
-                .chars()
-                .all(|c| c.is_ascii_alphabetic() || ('2'..='7').contains(&c))
-    })
-}
-
-/// `^(com|eu)\.amazonaws\.vpce\.([a-z]+-){2,3}\d+\.vpce-svc-[0-9a-z]+$`
-fn is_vpc_endpoint_service_name(name: &str) -> bool {
-    let Some(rest) = name
-        .strip_prefix("com.amazonaws.vpce.")
-        .or_else(|| name.strip_prefix("eu.amazonaws.vpce."))
-    else {
-        return false;
-    };
-    let Some((region, service)) = rest.split_once(".vpce-svc-") else {
-        return false;
-    };
-    is_region_name(region)
-        && !service.is_empty()
-        && service
-            .chars()
-            .all(|c| c.is_ascii_digit() || c.is_ascii_lowercase())
 }
 
 /// A member that must match `pattern` as a whole, which `matches` decides.
@@ -122,9 +78,7 @@ impl Settings {
         let endpoint = self.xks_proxy_uri_endpoint.as_deref();
         v.string("xksProxyUriEndpoint", endpoint, 10, 128, false);
         if let Some(e) = endpoint
-            && !e
-                .strip_prefix("https://")
-                .is_some_and(|host| !host.is_empty() && host.chars().all(is_endpoint_char))
+            && !is_uri_endpoint(e)
         {
             v.pattern(
                 "xksProxyUriEndpoint",

@@ -102,7 +102,7 @@ fn invalid_state(store: &CustomKeyStore, state: ConnectionState, operation: &str
 
 /// The rules that tie a store's settings to the other stores of its account and region:
 /// unique name, cluster, proxy URI, VPC endpoint service.
-fn check_unique<'a>(
+pub(super) fn check_unique<'a>(
     others: impl Iterator<Item = &'a CustomKeyStore>,
     store: &CustomKeyStore,
 ) -> Result<()> {

@@ -9,13 +9,16 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::custom_key_stores::{MAX_KEY_STORES, check_unique, new_key_in_store};
 use super::rules::{check_spec_and_usage, hmac_import_lengths, key_pair_kind};
-use super::{Changes, Error, Kms, Quotas, Result, State, WriteSeq, policies, tags};
+use super::{Change, Changes, Error, Kms, Quotas, Result, State, WriteSeq, policies, tags};
 use crate::crypto::{self, KeyMaterial};
 use crate::model::{
-    Alias, AliasName, ImportedMaterial, Imports, Key, KeyArn, KeyId, KeyManager, KeyMaterialState,
-    KeyPolicy, KeyRotation, KeySpec, KeyState, KeyUsage, Material, MaterialId, MultiRegion, Origin,
-    RotationRecord, RotationSchedule, RotationType, Scope, Timestamp,
+    Alias, AliasName, Connection, ConnectionState, CustomKeyStore, ImportedMaterial, Imports,
+    KEY_STORE_SETTLE_SECONDS, Key, KeyArn, KeyBacking, KeyId, KeyManager, KeyMaterialState,
+    KeyPolicy, KeyRotation, KeySpec, KeyState, KeyStoreKind, KeyStoreLink, KeyUsage, Material,
+    MaterialId, MultiRegion, Origin, RotationRecord, RotationSchedule, RotationType, Scope,
+    Timestamp,
 };
 
 /// One key to create.
@@ -48,6 +51,32 @@ pub struct SeedKey {
     /// For an `EXTERNAL` key, how each of its materials was imported, in import order. Empty:
     /// every material in `materials` imported, never expiring, the last one current.
     pub imports: Vec<SeedImport>,
+    /// The custom key store it lives in (declared by the same seed, in the same scope) and,
+    /// for an external key store, its `XksKeyId`.
+    pub custom_key_store: Option<InKeyStore>,
+}
+
+/// A seeded key's custom key store.
+#[derive(Debug, Clone)]
+pub struct InKeyStore {
+    /// `CustomKeyStoreId`.
+    pub store_id: String,
+    /// `XksKeyId`, for an external key store.
+    pub xks_key_id: Option<String>,
+}
+
+/// One custom key store to create, with the connection state it comes up in. A store that
+/// already exists with the same id and type is left as it is (its name, settings and
+/// connection included), like a key with the same material.
+#[derive(Debug)]
+pub struct SeedKeyStore {
+    /// Where it lives.
+    pub scope: Scope,
+    /// The store. Its `connection` is the state the seed declares; seeding replaces its time
+    /// with one already settled, so the store is `CONNECTED`, `FAILED` or `DISCONNECTED` at once.
+    pub store: CustomKeyStore,
+    /// Its creation date; the time of seeding when absent (then `store.created` is ignored).
+    pub created: Option<Timestamp>,
 }
 
 /// How one material of an `EXTERNAL` key was imported.
@@ -81,6 +110,8 @@ pub struct SeedAlias {
 /// Everything a seed file declares.
 #[derive(Debug, Default)]
 pub struct SeedPlan {
+    /// Custom key stores, in file order.
+    pub key_stores: Vec<SeedKeyStore>,
     /// Keys, in file order.
     pub keys: Vec<SeedKey>,
     /// Aliases, in file order.
@@ -96,6 +127,8 @@ pub struct SeedReport {
     pub keys_unchanged: usize,
     /// Aliases created or pointed at a new key.
     pub aliases_set: usize,
+    /// Custom key stores created.
+    pub key_stores_created: usize,
 }
 
 /// A snapshot of every key and alias, for export.
@@ -105,21 +138,38 @@ pub struct Snapshot {
     pub keys: Vec<Arc<Key>>,
     /// Every alias with its scope.
     pub aliases: Vec<(Scope, Alias)>,
+    /// Every custom key store with its scope and its connection state at `now`.
+    pub key_stores: Vec<(Scope, CustomKeyStore, ConnectionState)>,
 }
 
 impl Kms {
     /// Applies `plan` atomically: everything is checked first, then written in one batch.
-    pub fn seed(&self, plan: SeedPlan) -> Result<SeedReport> {
+    pub fn seed(&self, mut plan: SeedPlan) -> Result<SeedReport> {
         let now = self.clock.now();
+        let settled = Timestamp(now.0.saturating_sub(KEY_STORE_SETTLE_SECONDS * 1000));
+        for seed in &mut plan.key_stores {
+            seed.store.created = seed.created.unwrap_or(now);
+            seed.store.connection = match seed.store.connection {
+                Connection::Disconnected(_) => Connection::Disconnected(None),
+                Connection::Connected { failure, .. } => Connection::Connected {
+                    since: settled,
+                    failure,
+                },
+            };
+        }
         let mut built = Vec::new();
         for seed in plan.keys {
-            built.push(build_key(seed, now)?);
+            let link = seed.custom_key_store.clone();
+            built.push((build_key(seed, now)?, link));
         }
         self.durably(|seen| {
             let _writer = self.lock_writer();
             self.apply_due_locked(seen)?;
             self.commit_locked(seen, |state, changes| {
-                seed_changes(state, changes, built, plan.aliases, now)
+                let stores = seed_key_stores(state, changes, &plan.key_stores)?;
+                let mut report = seed_changes(state, changes, built, &plan.aliases, now)?;
+                report.key_stores_created = stores;
+                Ok(report)
             })
         })
     }
@@ -127,8 +177,15 @@ impl Kms {
     /// Every key and alias of every account and region.
     pub fn snapshot(&self) -> Snapshot {
         let state = self.read_seeing(&mut WriteSeq::default());
+        let now = self.clock.now();
         let mut snapshot = Snapshot::default();
         for (scope, partition) in &state.partitions {
+            snapshot.key_stores.extend(
+                partition
+                    .key_stores
+                    .values()
+                    .map(|s| (scope.clone(), s.clone(), s.state(now))),
+            );
             snapshot.keys.extend(partition.keys.values().cloned());
             snapshot.aliases.extend(
                 partition
@@ -144,6 +201,9 @@ impl Kms {
             .aliases
             .sort_by(|a, b| (&a.0, &a.1.name).cmp(&(&b.0, &b.1.name)));
         snapshot
+            .key_stores
+            .sort_by(|a, b| (&a.0, &a.1.id).cmp(&(&b.0, &b.1.id)));
+        snapshot
     }
 }
 
@@ -151,13 +211,13 @@ impl Kms {
 fn seed_changes(
     state: &State,
     changes: &mut Changes,
-    built: Vec<Key>,
-    aliases: Vec<SeedAlias>,
+    built: Vec<(Key, Option<InKeyStore>)>,
+    aliases: &[SeedAlias],
     now: Timestamp,
 ) -> Result<SeedReport> {
     let mut report = SeedReport::default();
     let mut planned: std::collections::BTreeSet<(Scope, String)> = Default::default();
-    for key in built {
+    for (mut key, link) in built {
         let scope = key.arn.scope.clone();
         if !planned.insert((scope.clone(), key.arn.key_id.to_string())) {
             return Err(Error::Validation(format!(
@@ -178,6 +238,16 @@ fn seed_changes(
                 )));
             }
             None => {
+                if let Some(link) = link {
+                    key.custom_key_store = Some(Box::new(link_key(
+                        state,
+                        changes,
+                        &key,
+                        &link.store_id,
+                        link.xks_key_id,
+                        now,
+                    )?));
+                }
                 changes.put_key(key);
                 report.keys_created += 1;
             }
@@ -217,8 +287,8 @@ fn seed_changes(
         changes.put_alias(
             &alias.scope,
             Alias {
-                name: alias.name,
-                target: alias.target,
+                name: alias.name.clone(),
+                target: alias.target.clone(),
                 creation_date: created,
                 last_updated: now,
             },
@@ -226,6 +296,117 @@ fn seed_changes(
         report.aliases_set += 1;
     }
     Ok(report)
+}
+
+/// The changes that create a seed's custom key stores: a store that exists with the same id
+/// and type is left as it is; a new one must be unique in its account and region by name,
+/// cluster, proxy URI and VPC endpoint service, and fit the quota. Answers how many it creates.
+fn seed_key_stores(state: &State, changes: &mut Changes, seeded: &[SeedKeyStore]) -> Result<usize> {
+    let mut created: Vec<&SeedKeyStore> = Vec::new();
+    for seed in seeded {
+        let invalid =
+            |why: String| Error::Validation(format!("Custom key store {}: {why}", seed.store.id));
+        if created
+            .iter()
+            .any(|c| c.scope == seed.scope && c.store.id == seed.store.id)
+        {
+            return Err(invalid("the seed declares it twice.".into()));
+        }
+        let existing = state.partition(&seed.scope).map(|p| &p.key_stores);
+        if let Some(store) = existing.and_then(|s| s.get(&seed.store.id)) {
+            if store.store_type() != seed.store.store_type() {
+                return Err(invalid(format!(
+                    "it already exists with type {}; kmsd will not replace it.",
+                    store.store_type()
+                )));
+            }
+            continue;
+        }
+        let others = existing.into_iter().flat_map(|s| s.values()).chain(
+            created
+                .iter()
+                .filter(|c| c.scope == seed.scope)
+                .map(|c| &c.store),
+        );
+        check_unique(others, &seed.store).map_err(|e| invalid(e.to_string()))?;
+        let count = existing.map_or(0, |s| s.len())
+            + created.iter().filter(|c| c.scope == seed.scope).count();
+        if count >= MAX_KEY_STORES {
+            return Err(invalid(format!(
+                "an account can have at most {MAX_KEY_STORES} custom key stores in a Region."
+            )));
+        }
+        created.push(seed);
+    }
+    for seed in &created {
+        changes
+            .0
+            .push(Change::PutKeyStore(seed.scope.clone(), seed.store.clone()));
+    }
+    Ok(created.len())
+}
+
+/// A new seeded key's place in its custom key store, which the seed creates or which exists:
+/// the store's type must match the key's origin, an external key backs one KMS key of its
+/// store, and the key is `Unavailable` unless the store is connected.
+fn link_key(
+    state: &State,
+    changes: &Changes,
+    key: &Key,
+    store_id: &str,
+    xks_key_id: Option<String>,
+    now: Timestamp,
+) -> Result<KeyStoreLink> {
+    let scope = &key.arn.scope;
+    let invalid = |why: String| Error::Validation(format!("Key {}: {why}", key.arn.key_id));
+    let seeded = changes.0.iter().rev().find_map(|change| match change {
+        Change::PutKeyStore(s, store) if s == scope && store.id == store_id => Some(store),
+        _ => None,
+    });
+    let store = seeded
+        .or_else(|| {
+            state
+                .partition(scope)
+                .and_then(|p| p.key_stores.get(store_id))
+        })
+        .ok_or_else(|| invalid(format!("custom key store {store_id} does not exist.")))?;
+    let backing = match (&store.kind, key.origin, xks_key_id) {
+        (KeyStoreKind::CloudHsm { cluster_id, .. }, Origin::AwsCloudhsm, None) => {
+            KeyBacking::CloudHsmCluster(cluster_id.clone())
+        }
+        (KeyStoreKind::External(_), Origin::ExternalKeyStore, Some(xks)) => KeyBacking::XksKey(xks),
+        _ => {
+            return Err(invalid(format!(
+                "Origin {} does not match custom key store {store_id}, whose type is {}.",
+                key.origin,
+                store.store_type()
+            )));
+        }
+    };
+    if let KeyBacking::XksKey(xks) = &backing {
+        let stored = state
+            .partition(scope)
+            .into_iter()
+            .flat_map(|p| p.keys.values());
+        let in_use = stored.map(|k| &**k).chain(changes.keys()).any(|k| {
+            k.arn != key.arn
+                && k.custom_key_store
+                    .as_ref()
+                    .is_some_and(|l| l.store_id == store_id && l.backing == backing)
+        });
+        if in_use {
+            return Err(invalid(format!(
+                "the external key {xks} is already associated with a KMS key in custom key \
+                 store {store_id}."
+            )));
+        }
+    }
+    Ok(KeyStoreLink {
+        store_id: store_id.to_owned(),
+        backing,
+        unavailable: store.state(now) != ConnectionState::Connected,
+        available_at: None,
+    })
 }
 
 /// The key `key_id` of `scope` as the seed leaves it: one it puts, or one already stored.
@@ -261,6 +442,19 @@ fn build_key(seed: SeedKey, now: Timestamp) -> Result<Key> {
     let usage = seed.usage.unwrap_or(seed.spec.usages()[0]);
     check_spec_and_usage(seed.spec, usage)?;
     let arn = seed.arn;
+    let (store_id, xks_key_id) = match &seed.custom_key_store {
+        Some(link) => (Some(link.store_id.as_str()), link.xks_key_id.as_deref()),
+        None => (None, None),
+    };
+    new_key_in_store(
+        store_id,
+        seed.origin,
+        seed.spec,
+        usage,
+        seed.multi_region.is_some(),
+        xks_key_id,
+    )
+    .map_err(|e| Error::Validation(format!("Key {}: {e}", arn.key_id)))?;
     for (_, material) in &seed.materials {
         check_material(seed.spec, seed.origin, material)
             .map_err(|why| Error::Validation(format!("Key {}: {why}", arn.key_id)))?;

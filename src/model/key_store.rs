@@ -80,6 +80,172 @@ aws_enum! {
     }
 }
 
+/// `cluster-[2-7a-zA-Z]{11,16}`
+pub fn is_cluster_id(id: &str) -> bool {
+    id.strip_prefix("cluster-").is_some_and(|rest| {
+        (11..=16).contains(&rest.len())
+            && rest
+                .chars()
+                .all(|c| c.is_ascii_alphabetic() || ('2'..='7').contains(&c))
+    })
+}
+
+/// `^https://[a-zA-Z0-9.-]+$`
+pub fn is_uri_endpoint(endpoint: &str) -> bool {
+    endpoint.strip_prefix("https://").is_some_and(|host| {
+        !host.is_empty()
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+    })
+}
+
+/// `^(/[a-zA-Z0-9\/_-]+/kms/xks/v\d{1,2})$|^(/kms/xks/v\d{1,2})$`
+pub fn is_uri_path(path: &str) -> bool {
+    let Some((prefix, version)) = path.rsplit_once("/kms/xks/v") else {
+        return false;
+    };
+    (prefix.is_empty() || (prefix.len() > 1 && prefix.starts_with('/')))
+        && prefix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-'))
+        && (1..=2).contains(&version.len())
+        && version.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `^(com|eu)\.amazonaws\.vpce\.([a-z]+-){2,3}\d+\.vpce-svc-[0-9a-z]+$`
+pub fn is_vpc_endpoint_service_name(name: &str) -> bool {
+    let Some(rest) = name
+        .strip_prefix("com.amazonaws.vpce.")
+        .or_else(|| name.strip_prefix("eu.amazonaws.vpce."))
+    else {
+        return false;
+    };
+    let Some((region, service)) = rest.split_once(".vpce-svc-") else {
+        return false;
+    };
+    let parts: Vec<&str> = region.split('-').collect();
+    let region_ok = parts.split_last().is_some_and(|(number, words)| {
+        (2..=3).contains(&words.len())
+            && words
+                .iter()
+                .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
+            && !number.is_empty()
+            && number.bytes().all(|b| b.is_ascii_digit())
+    });
+    region_ok
+        && !service.is_empty()
+        && service
+            .chars()
+            .all(|c| c.is_ascii_digit() || c.is_ascii_lowercase())
+}
+
+impl KeyStoreKind {
+    /// Checks every setting against the model's constraints and AWS's rules, as
+    /// CreateCustomKeyStore does; the reason names the first setting that fails.
+    pub fn check(&self) -> Result<(), String> {
+        let length = |member: &str, value: &str, min: usize, max: usize| {
+            let n = value.chars().count();
+            if (min..=max).contains(&n) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{member} must be {min} to {max} characters long, not {n}"
+                ))
+            }
+        };
+        let pattern = |member: &str, ok: bool, pattern: &str| {
+            if ok {
+                Ok(())
+            } else {
+                Err(format!("{member} must match {pattern}"))
+            }
+        };
+        match self {
+            KeyStoreKind::CloudHsm {
+                cluster_id,
+                trust_anchor,
+                password,
+            } => {
+                pattern(
+                    "CloudHsmClusterId",
+                    is_cluster_id(cluster_id),
+                    "cluster-[2-7a-zA-Z]{11,16}",
+                )?;
+                length("TrustAnchorCertificate", trust_anchor, 1, 5000)?;
+                length("KeyStorePassword", password, 7, 32)?;
+            }
+            KeyStoreKind::External(proxy) => {
+                length("XksProxyUriEndpoint", &proxy.uri_endpoint, 10, 128)?;
+                pattern(
+                    "XksProxyUriEndpoint",
+                    is_uri_endpoint(&proxy.uri_endpoint),
+                    "^https://[a-zA-Z0-9.-]+$",
+                )?;
+                length("XksProxyUriPath", &proxy.uri_path, 10, 128)?;
+                pattern(
+                    "XksProxyUriPath",
+                    is_uri_path(&proxy.uri_path),
+                    "/kms/xks/v<1 or 2 digits>, optionally after a /prefix",
+                )?;
+                let vpc = proxy.connectivity == XksProxyConnectivity::VpcEndpointService;
+                match &proxy.vpc_endpoint_service_name {
+                    Some(name) => {
+                        if !vpc {
+                            return Err("XksProxyVpcEndpointServiceName is valid only when \
+                                        XksProxyConnectivity is VPC_ENDPOINT_SERVICE"
+                                .into());
+                        }
+                        length("XksProxyVpcEndpointServiceName", name, 20, 64)?;
+                        pattern(
+                            "XksProxyVpcEndpointServiceName",
+                            is_vpc_endpoint_service_name(name),
+                            "(com|eu).amazonaws.vpce.<region>.vpce-svc-<id>",
+                        )?;
+                    }
+                    None if vpc => {
+                        return Err("XksProxyVpcEndpointServiceName is required when \
+                                    XksProxyConnectivity is VPC_ENDPOINT_SERVICE"
+                            .into());
+                    }
+                    None => {}
+                }
+                if let Some(owner) = &proxy.vpc_endpoint_service_owner {
+                    if !vpc {
+                        return Err("XksProxyVpcEndpointServiceOwner is valid only when \
+                                    XksProxyConnectivity is VPC_ENDPOINT_SERVICE"
+                            .into());
+                    }
+                    pattern(
+                        "XksProxyVpcEndpointServiceOwner",
+                        owner.len() == 12 && owner.bytes().all(|b| b.is_ascii_digit()),
+                        "[0-9]{12}",
+                    )?;
+                }
+                length("AccessKeyId", &proxy.access_key_id, 20, 30)?;
+                pattern(
+                    "AccessKeyId",
+                    proxy
+                        .access_key_id
+                        .chars()
+                        .all(|c| c.is_ascii_uppercase() || ('2'..='7').contains(&c)),
+                    "^[A-Z2-7]+$",
+                )?;
+                length("RawSecretAccessKey", &proxy.secret_access_key, 43, 64)?;
+                pattern(
+                    "RawSecretAccessKey",
+                    proxy
+                        .secret_access_key
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '+' | '=')),
+                    "^[a-zA-Z0-9/+=]+$",
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// One custom key store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CustomKeyStore {

@@ -136,6 +136,7 @@ pub(super) fn parse(text: &str, home: &Scope) -> Result<SeedPlan, Problem> {
             rotation,
             multi_region: None,
             imports: Vec::new(),
+            custom_key_store: None,
         });
     }
     for (entry, rsa) in file
@@ -190,6 +191,7 @@ pub(super) fn parse(text: &str, home: &Scope) -> Result<SeedPlan, Problem> {
             rotation: None,
             multi_region: None,
             imports: Vec::new(),
+            custom_key_store: None,
         });
     }
     for entry in &file.aliases {

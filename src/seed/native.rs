@@ -22,6 +22,14 @@
 //!     KeyUsage: SIGN_VERIFY
 //!     PrivateKeyPem: |          # or PrivateKeyDer: <base64 PKCS#8>
 //!       -----BEGIN PRIVATE KEY-----
+//!   - KeyId: 3c1d...
+//!     Origin: AWS_CLOUDHSM      # or EXTERNAL_KEY_STORE with XksKeyId: <external key id>
+//!     CustomKeyStoreId: cks-1234567890abcdef0   # one of this scope's CustomKeyStores
+//!     KeyMaterial: 5e2a...
+//! CustomKeyStores:              # emulated; CreateCustomKeyStore's fields, secrets included
+//!   - {CustomKeyStoreId: cks-1234567890abcdef0, CustomKeyStoreName: hsm,
+//!      CloudHsmClusterId: cluster-234567abcdefg, TrustAnchorCertificate: ...,
+//!      KeyStorePassword: ..., ConnectionState: CONNECTED}  # DISCONNECTED by default
 //! Aliases:
 //!   - {AliasName: alias/app, TargetKeyId: 0b7fb8d4-5b1f-4a8e-9b43-9d0c3f6c1a11}
 //! Scopes:                       # more accounts and regions, same fields
@@ -37,10 +45,12 @@ use super::{Problem, aes_material, key_arn, private_key, scope, symmetric_bytes,
 use crate::crypto::KeyMaterial;
 use crate::crypto::asymmetric::to_pem;
 use crate::kms::Kms;
-use crate::kms::seed::{SeedAlias, SeedImport, SeedKey, SeedPlan};
+use crate::kms::seed::{InKeyStore, SeedAlias, SeedImport, SeedKey, SeedKeyStore, SeedPlan};
 use crate::model::{
-    AccountId, AliasName, AliasNameError, AwsEnum, Key, KeyArn, KeyManager, KeyMaterialState,
-    KeySpec, KeyState, KeyUsage, MaterialId, MultiRegion, Origin, Region, Scope,
+    AccountId, AliasName, AliasNameError, AwsEnum, Connection, ConnectionErrorCode,
+    ConnectionState, CustomKeyStore, CustomKeyStoreType, Key, KeyArn, KeyBacking, KeyManager,
+    KeyMaterialState, KeySpec, KeyState, KeyStoreKind, KeyUsage, MaterialId, MultiRegion, Origin,
+    Region, Scope, Timestamp, XksProxy, XksProxyConnectivity, is_key_store_id,
 };
 
 /// The file: its own scope's fields (not `#[serde(flatten)]`ed from `ScopeSection`, because
@@ -55,6 +65,8 @@ struct File {
     account: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     region: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    custom_key_stores: Vec<Spanned<KeyStoreEntry>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     keys: Vec<Spanned<SeedKeyEntry>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -71,9 +83,57 @@ struct ScopeSection {
     #[serde(skip_serializing_if = "Option::is_none")]
     region: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    custom_key_stores: Vec<Spanned<KeyStoreEntry>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     keys: Vec<Spanned<SeedKeyEntry>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     aliases: Vec<Spanned<AliasEntry>>,
+}
+
+/// A custom key store (emulated), with the fields of CreateCustomKeyStore and the connection
+/// state it comes up in. The password and the proxy's secret are in the file, as they must be
+/// for the store to be re-created.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct KeyStoreEntry {
+    custom_key_store_id: String,
+    custom_key_store_name: String,
+    /// `AWS_CLOUDHSM` (the default) or `EXTERNAL_KEY_STORE`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    custom_key_store_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cloud_hsm_cluster_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trust_anchor_certificate: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_store_password: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    xks_proxy_uri_endpoint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    xks_proxy_uri_path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    xks_proxy_connectivity: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    xks_proxy_vpc_endpoint_service_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    xks_proxy_vpc_endpoint_service_owner: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    xks_proxy_authentication_credential: Option<CredentialEntry>,
+    /// `CONNECTED`, `DISCONNECTED` (the default) or `FAILED`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    connection_state: Option<String>,
+    /// Why a `FAILED` store failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    connection_error_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    creation_date: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct CredentialEntry {
+    access_key_id: String,
+    raw_secret_access_key: String,
 }
 
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -108,6 +168,12 @@ struct SeedKeyEntry {
     rotation: Option<RotationEntry>,
     #[serde(skip_serializing_if = "Option::is_none")]
     multi_region: Option<MultiRegionEntry>,
+    /// The custom key store it lives in: one of `CustomKeyStores` of its scope.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    custom_key_store_id: Option<String>,
+    /// Its external key, in an external key store.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    xks_key_id: Option<String>,
 }
 
 /// A multi-Region key's related keys: the primary's region and the replicas'. Each related key
@@ -172,9 +238,11 @@ pub(super) fn parse(text: &str, home: &Scope) -> Result<SeedPlan, Problem> {
     let own = ScopeSection {
         account: file.account,
         region: file.region,
+        custom_key_stores: file.custom_key_stores,
         keys: file.keys,
         aliases: file.aliases,
     };
+    let mut sections = Vec::new();
     for section in std::iter::once(own).chain(file.scopes) {
         let scope = scope(
             home,
@@ -182,9 +250,68 @@ pub(super) fn parse(text: &str, home: &Scope) -> Result<SeedPlan, Problem> {
             section.region.as_deref(),
             1,
         )?;
+        for entry in &section.custom_key_stores {
+            plan.key_stores
+                .push(key_store(&scope, &entry.value, entry.referenced.line())?);
+        }
+        sections.push((scope, section));
+    }
+    for (scope, section) in sections {
         for entry in section.keys {
-            plan.keys
-                .push(key(&scope, &entry.value, entry.referenced.line())?);
+            let line = entry.referenced.line();
+            let mut seeded = key(&scope, &entry.value, line)?;
+            if let Some(id) = &entry.value.custom_key_store_id {
+                let store = plan
+                    .key_stores
+                    .iter()
+                    .find(|s| s.scope == scope && s.store.id == *id)
+                    .ok_or_else(|| {
+                        Problem::at(
+                            line,
+                            format!(
+                                "CustomKeyStoreId {id} is not one of the CustomKeyStores of \
+                                 account {} in {}",
+                                scope.account.as_str(),
+                                scope.region.as_str()
+                            ),
+                        )
+                    })?;
+                let expected = match store.store.kind {
+                    KeyStoreKind::CloudHsm { .. } => Origin::AwsCloudhsm,
+                    KeyStoreKind::External(_) => Origin::ExternalKeyStore,
+                };
+                if seeded.origin != expected {
+                    return Err(Problem::at(
+                        line,
+                        format!(
+                            "a key in custom key store {id} ({}) has Origin {expected}",
+                            store.store.store_type()
+                        ),
+                    ));
+                }
+                seeded.custom_key_store = Some(InKeyStore {
+                    store_id: id.clone(),
+                    xks_key_id: entry.value.xks_key_id.clone(),
+                });
+            } else if entry.value.xks_key_id.is_some() {
+                return Err(Problem::at(
+                    line,
+                    "XksKeyId is for a key in an external key store (CustomKeyStoreId)",
+                ));
+            } else if matches!(
+                seeded.origin,
+                Origin::AwsCloudhsm | Origin::ExternalKeyStore
+            ) {
+                return Err(Problem::at(
+                    line,
+                    format!(
+                        "a key with Origin {} lives in a custom key store: give its \
+                         CustomKeyStoreId",
+                        seeded.origin
+                    ),
+                ));
+            }
+            plan.keys.push(seeded);
         }
         for entry in section.aliases {
             let line = entry.referenced.line();
@@ -343,6 +470,164 @@ fn key(scope: &Scope, entry: &SeedKeyEntry, line: u64) -> Result<SeedKey, Proble
         policy: entry.policy.clone(),
         rotation,
         imports: if external { imports } else { Vec::new() },
+        custom_key_store: None,
+    })
+}
+
+/// A `CustomKeyStores` entry: its id, name, type and the type's settings, checked as
+/// CreateCustomKeyStore checks them, and its connection state.
+fn key_store(scope: &Scope, entry: &KeyStoreEntry, line: u64) -> Result<SeedKeyStore, Problem> {
+    let id = &entry.custom_key_store_id;
+    if !is_key_store_id(id) {
+        return Err(Problem::at(
+            line,
+            format!("CustomKeyStoreId {id:?} is not cks- and 17 hex digits"),
+        ));
+    }
+    let name = &entry.custom_key_store_name;
+    if name.is_empty() || name.chars().count() > 256 {
+        return Err(Problem::at(
+            line,
+            "CustomKeyStoreName must be 1 to 256 characters long",
+        ));
+    }
+    let store_type = enum_value::<CustomKeyStoreType>(
+        "CustomKeyStoreType",
+        entry.custom_key_store_type.as_deref(),
+        line,
+    )?
+    .unwrap_or(CustomKeyStoreType::AwsCloudhsm);
+    let required = |field: &str, value: &Option<String>| {
+        value.clone().ok_or_else(|| {
+            Problem::at(
+                line,
+                format!("a custom key store of type {store_type} needs {field}"),
+            )
+        })
+    };
+    let kind = match store_type {
+        CustomKeyStoreType::AwsCloudhsm => {
+            let xks = entry.xks_proxy_uri_endpoint.is_some()
+                || entry.xks_proxy_uri_path.is_some()
+                || entry.xks_proxy_connectivity.is_some()
+                || entry.xks_proxy_vpc_endpoint_service_name.is_some()
+                || entry.xks_proxy_vpc_endpoint_service_owner.is_some()
+                || entry.xks_proxy_authentication_credential.is_some();
+            if xks {
+                return Err(Problem::at(
+                    line,
+                    "XksProxy settings are for an EXTERNAL_KEY_STORE custom key store",
+                ));
+            }
+            KeyStoreKind::CloudHsm {
+                cluster_id: required("CloudHsmClusterId", &entry.cloud_hsm_cluster_id)?,
+                trust_anchor: required("TrustAnchorCertificate", &entry.trust_anchor_certificate)?,
+                password: required("KeyStorePassword", &entry.key_store_password)?,
+            }
+        }
+        CustomKeyStoreType::ExternalKeyStore => {
+            if entry.cloud_hsm_cluster_id.is_some()
+                || entry.trust_anchor_certificate.is_some()
+                || entry.key_store_password.is_some()
+            {
+                return Err(Problem::at(
+                    line,
+                    "CloudHsmClusterId, TrustAnchorCertificate and KeyStorePassword are for an \
+                     AWS_CLOUDHSM custom key store",
+                ));
+            }
+            let connectivity = enum_value::<XksProxyConnectivity>(
+                "XksProxyConnectivity",
+                entry.xks_proxy_connectivity.as_deref(),
+                line,
+            )?
+            .ok_or_else(|| {
+                Problem::at(
+                    line,
+                    format!("a custom key store of type {store_type} needs XksProxyConnectivity"),
+                )
+            })?;
+            let credential = entry
+                .xks_proxy_authentication_credential
+                .as_ref()
+                .ok_or_else(|| {
+                    Problem::at(
+                        line,
+                        format!(
+                            "a custom key store of type {store_type} needs \
+                             XksProxyAuthenticationCredential"
+                        ),
+                    )
+                })?;
+            KeyStoreKind::External(XksProxy {
+                uri_endpoint: required("XksProxyUriEndpoint", &entry.xks_proxy_uri_endpoint)?,
+                uri_path: required("XksProxyUriPath", &entry.xks_proxy_uri_path)?,
+                connectivity,
+                vpc_endpoint_service_name: entry.xks_proxy_vpc_endpoint_service_name.clone(),
+                vpc_endpoint_service_owner: entry.xks_proxy_vpc_endpoint_service_owner.clone(),
+                access_key_id: credential.access_key_id.clone(),
+                secret_access_key: credential.raw_secret_access_key.clone(),
+            })
+        }
+    };
+    kind.check()
+        .map_err(|why| Problem::at(line, format!("custom key store {id}: {why}")))?;
+    let state =
+        enum_value::<ConnectionState>("ConnectionState", entry.connection_state.as_deref(), line)?
+            .unwrap_or(ConnectionState::Disconnected);
+    let code = enum_value::<ConnectionErrorCode>(
+        "ConnectionErrorCode",
+        entry.connection_error_code.as_deref(),
+        line,
+    )?;
+    let connection = match (state, code) {
+        (ConnectionState::Connected, None) => Connection::Connected {
+            since: Timestamp(0),
+            failure: None,
+        },
+        (ConnectionState::Disconnected, None) => Connection::Disconnected(None),
+        (ConnectionState::Failed, Some(code)) => Connection::Connected {
+            since: Timestamp(0),
+            failure: Some(code),
+        },
+        (ConnectionState::Failed, None) => {
+            return Err(Problem::at(
+                line,
+                "a FAILED custom key store needs its ConnectionErrorCode",
+            ));
+        }
+        (ConnectionState::Connected | ConnectionState::Disconnected, Some(_)) => {
+            return Err(Problem::at(
+                line,
+                "ConnectionErrorCode is for a FAILED custom key store",
+            ));
+        }
+        (other, _) => {
+            return Err(Problem::at(
+                line,
+                format!(
+                    "ConnectionState {other} is not one a store is seeded in: CONNECTED, \
+                     DISCONNECTED or FAILED"
+                ),
+            ));
+        }
+    };
+    let created = entry
+        .creation_date
+        .as_deref()
+        .map(|d| timestamp(d, line))
+        .transpose()?;
+    Ok(SeedKeyStore {
+        scope: scope.clone(),
+        store: CustomKeyStore {
+            id: id.clone(),
+            name: name.clone(),
+            created: created.unwrap_or(Timestamp(0)),
+            kind,
+            connection,
+            fail_next_connect: None,
+        },
+        created,
     })
 }
 
@@ -416,6 +701,58 @@ fn imported_entries(key: &Key) -> Result<Vec<MaterialEntry>, String> {
         .collect()
 }
 
+/// A store as `kmsd export` writes it, secrets included, in the state it settles in: a
+/// connecting store as `CONNECTED`, a disconnecting one as `DISCONNECTED`.
+fn key_store_entry(store: &CustomKeyStore, state: ConnectionState) -> KeyStoreEntry {
+    let (state, code) = match state {
+        ConnectionState::Connected | ConnectionState::Connecting => {
+            (ConnectionState::Connected, None)
+        }
+        ConnectionState::Failed => (
+            state,
+            match store.connection {
+                Connection::Connected { failure, .. } => failure,
+                Connection::Disconnected(_) => None,
+            },
+        ),
+        ConnectionState::Disconnected | ConnectionState::Disconnecting => {
+            (ConnectionState::Disconnected, None)
+        }
+    };
+    let mut entry = KeyStoreEntry {
+        custom_key_store_id: store.id.clone(),
+        custom_key_store_name: store.name.clone(),
+        custom_key_store_type: Some(store.store_type().as_str().to_owned()),
+        connection_state: Some(state.as_str().to_owned()),
+        connection_error_code: code.map(|c| c.as_str().to_owned()),
+        creation_date: Some(store.created.rfc3339()),
+        ..KeyStoreEntry::default()
+    };
+    match &store.kind {
+        KeyStoreKind::CloudHsm {
+            cluster_id,
+            trust_anchor,
+            password,
+        } => {
+            entry.cloud_hsm_cluster_id = Some(cluster_id.clone());
+            entry.trust_anchor_certificate = Some(trust_anchor.clone());
+            entry.key_store_password = Some(password.clone());
+        }
+        KeyStoreKind::External(proxy) => {
+            entry.xks_proxy_uri_endpoint = Some(proxy.uri_endpoint.clone());
+            entry.xks_proxy_uri_path = Some(proxy.uri_path.clone());
+            entry.xks_proxy_connectivity = Some(proxy.connectivity.as_str().to_owned());
+            entry.xks_proxy_vpc_endpoint_service_name = proxy.vpc_endpoint_service_name.clone();
+            entry.xks_proxy_vpc_endpoint_service_owner = proxy.vpc_endpoint_service_owner.clone();
+            entry.xks_proxy_authentication_credential = Some(CredentialEntry {
+                access_key_id: proxy.access_key_id.clone(),
+                raw_secret_access_key: proxy.secret_access_key.clone(),
+            });
+        }
+    }
+    entry
+}
+
 /// Which keys and aliases `kmsd export` writes: those of one account, one region, or both
 /// (every one when neither is given).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -439,6 +776,21 @@ impl ExportFilter {
 pub fn export(kms: &Kms, filter: &ExportFilter) -> Result<String, String> {
     let snapshot = kms.snapshot();
     let mut sections: BTreeMap<Scope, ScopeSection> = BTreeMap::new();
+    for (scope, store, state) in snapshot
+        .key_stores
+        .iter()
+        .filter(|(s, _, _)| filter.includes(s))
+    {
+        sections
+            .entry(scope.clone())
+            .or_default()
+            .custom_key_stores
+            .push(Spanned::new(
+                key_store_entry(store, *state),
+                serde_saphyr::Location::UNKNOWN,
+                serde_saphyr::Location::UNKNOWN,
+            ));
+    }
     for key in snapshot
         .keys
         .iter()
@@ -465,6 +817,14 @@ pub fn export(kms: &Kms, filter: &ExportFilter) -> Result<String, String> {
                 primary_region: m.primary.as_str().to_owned(),
                 replica_regions: m.replicas.iter().map(|r| r.as_str().to_owned()).collect(),
             }),
+            custom_key_store_id: key.custom_key_store.as_ref().map(|l| l.store_id.clone()),
+            xks_key_id: key
+                .custom_key_store
+                .as_ref()
+                .and_then(|l| match &l.backing {
+                    KeyBacking::XksKey(id) => Some(id.clone()),
+                    KeyBacking::CloudHsmCluster(_) => None,
+                }),
             ..SeedKeyEntry::default()
         };
         if key.origin == Origin::External && !key.imports().materials.is_empty() {

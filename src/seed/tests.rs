@@ -218,3 +218,194 @@ fn broken_identities_files_name_the_line_and_the_reason() {
         assert_eq!(problem.line, Some(line), "{change:?}: {}", problem.reason);
     }
 }
+
+/// A seed with a connected CloudHSM key store and a disconnected external key store, each
+/// with one key.
+fn key_store_seed() -> String {
+    format!(
+        "CustomKeyStores:
+  - CustomKeyStoreId: cks-0123456789abcdef0
+    CustomKeyStoreName: hsm
+    CloudHsmClusterId: cluster-2a23b4cdefg
+    TrustAnchorCertificate: anchor
+    KeyStorePassword: kmsPswd1
+    ConnectionState: CONNECTED
+  - CustomKeyStoreId: cks-0123456789abcdef1
+    CustomKeyStoreName: xks
+    CustomKeyStoreType: EXTERNAL_KEY_STORE
+    XksProxyUriEndpoint: https://xks.example.com
+    XksProxyUriPath: /kms/xks/v1
+    XksProxyConnectivity: PUBLIC_ENDPOINT
+    XksProxyAuthenticationCredential:
+      AccessKeyId: ABCDE23456723EXAMPLE
+      RawSecretAccessKey: DXjSUawnel2fr6SKC7G25CNxTyWKE5PF9XX6H/u9pSo=
+Keys:
+  - KeyId: 11111111-1111-4111-8111-111111111111
+    Origin: AWS_CLOUDHSM
+    CustomKeyStoreId: cks-0123456789abcdef0
+    KeyMaterial: '{}'
+  - KeyId: 22222222-2222-4222-8222-222222222222
+    Origin: EXTERNAL_KEY_STORE
+    CustomKeyStoreId: cks-0123456789abcdef1
+    XksKeyId: external-key-1
+    KeyMaterial: '{}'
+",
+        "01".repeat(32),
+        "02".repeat(32)
+    )
+}
+
+#[test]
+fn custom_key_stores_are_seeded_in_their_state_with_their_keys_idempotently() {
+    use crate::kms::testing::{describe, encrypt, home as kms_home, in_memory};
+    use crate::model::{ConnectionState, KeyBacking, KeyState};
+    let kms = in_memory();
+    let report = kms
+        .seed(parse(&key_store_seed(), &kms_home()).unwrap())
+        .unwrap();
+    assert_eq!((report.key_stores_created, report.keys_created), (2, 2));
+    let snapshot = kms.snapshot();
+    let states: Vec<_> = snapshot.key_stores.iter().map(|(_, _, s)| *s).collect();
+    assert_eq!(
+        states,
+        [ConnectionState::Connected, ConnectionState::Disconnected]
+    );
+    let (hsm_key, xks_key) = (&snapshot.keys[0], &snapshot.keys[1]);
+    let link = hsm_key.custom_key_store.as_ref().unwrap();
+    assert_eq!(
+        link.backing,
+        KeyBacking::CloudHsmCluster("cluster-2a23b4cdefg".into())
+    );
+    assert_eq!(
+        describe(&kms, hsm_key).unwrap().visible_state(),
+        KeyState::Enabled
+    );
+    encrypt(&kms, hsm_key, b"in the HSM").unwrap();
+    let link = xks_key.custom_key_store.as_ref().unwrap();
+    assert_eq!(link.backing, KeyBacking::XksKey("external-key-1".into()));
+    assert_eq!(
+        describe(&kms, xks_key).unwrap().visible_state(),
+        KeyState::Unavailable
+    );
+    assert!(encrypt(&kms, xks_key, b"refused").is_err());
+
+    let again = kms
+        .seed(parse(&key_store_seed(), &kms_home()).unwrap())
+        .unwrap();
+    assert_eq!((again.key_stores_created, again.keys_unchanged), (0, 2));
+    assert_eq!(kms.snapshot().key_stores.len(), 2);
+
+    // A FAILED store keeps its error code through export and seed, as do the others their
+    // settings, secrets and dates.
+    let failed = in_memory();
+    let seed = key_store_seed().replace(
+        "ConnectionState: CONNECTED",
+        "ConnectionState: FAILED\n    ConnectionErrorCode: USER_LOCKED_OUT",
+    );
+    failed.seed(parse(&seed, &kms_home()).unwrap()).unwrap();
+    let text = export(&failed, &ExportFilter::default()).unwrap();
+    assert!(
+        text.contains("ConnectionErrorCode: USER_LOCKED_OUT"),
+        "{text}"
+    );
+    let copy = in_memory();
+    copy.seed(parse(&text, &kms_home()).unwrap()).unwrap();
+    // Everything but the time the connection settled.
+    let stores = |kms: &crate::kms::Kms| -> Vec<_> {
+        kms.snapshot()
+            .key_stores
+            .into_iter()
+            .map(|(_, s, state)| (s.id, s.name, s.created, s.kind, state))
+            .collect()
+    };
+    assert_eq!(stores(&copy), stores(&failed));
+    assert_eq!(stores(&copy)[0].4, ConnectionState::Failed);
+}
+
+#[test]
+fn broken_custom_key_store_entries_name_their_line() {
+    use crate::kms::testing::{home as kms_home, in_memory};
+    let seed = key_store_seed();
+    let problem = |text: String| parse(&text, &kms_home()).unwrap_err();
+
+    // A key names a store the file does not declare.
+    let unknown = problem(seed.replace(
+        "CustomKeyStoreId: cks-0123456789abcdef0\n    KeyMaterial",
+        "CustomKeyStoreId: cks-0123456789abcdef9\n    KeyMaterial",
+    ));
+    assert_eq!(unknown.line, Some(18), "{}", unknown.reason);
+    assert!(
+        unknown.reason.contains("cks-0123456789abcdef9"),
+        "{}",
+        unknown.reason
+    );
+    // Invalid settings: the cluster id, a password too short, a proxy path, a store id.
+    for (from, to, reason) in [
+        ("cluster-2a23b4cdefg", "cluster-1", "CloudHsmClusterId"),
+        ("kmsPswd1", "short", "KeyStorePassword"),
+        ("/kms/xks/v1", "/kms/xks/v123", "XksProxyUriPath"),
+        ("https://xks", "http://xks", "XksProxyUriEndpoint"),
+        (
+            "- CustomKeyStoreId: cks-0123456789abcdef0",
+            "- CustomKeyStoreId: cks-1",
+            "cks-",
+        ),
+        (
+            "ConnectionState: CONNECTED",
+            "ConnectionState: FAILED",
+            "ConnectionErrorCode",
+        ),
+        (
+            "ConnectionState: CONNECTED",
+            "ConnectionState: CONNECTING",
+            "CONNECTING",
+        ),
+        ("    KeyStorePassword: kmsPswd1\n", "", "KeyStorePassword"),
+    ] {
+        let broken = problem(seed.replacen(from, to, 1));
+        let line = if from.contains("xks") { 8 } else { 2 };
+        assert_eq!(broken.line, Some(line), "{from}: {}", broken.reason);
+        assert!(broken.reason.contains(reason), "{from}: {}", broken.reason);
+    }
+    // A key in a store has the store's origin, and a key with a store's origin has a store.
+    let mismatch = problem(seed.replacen("Origin: AWS_CLOUDHSM", "Origin: EXTERNAL_KEY_STORE", 1));
+    assert!(
+        mismatch.reason.contains("AWS_CLOUDHSM"),
+        "{}",
+        mismatch.reason
+    );
+    let storeless = problem(seed.replacen(
+        "    CustomKeyStoreId: cks-0123456789abcdef0\n    KeyMaterial",
+        "    KeyMaterial",
+        1,
+    ));
+    assert_eq!(storeless.line, Some(18), "{}", storeless.reason);
+    assert!(
+        storeless.reason.contains("CustomKeyStoreId"),
+        "{}",
+        storeless.reason
+    );
+
+    // Rules that need the server's state: a store whose name is taken, and one external key
+    // behind two KMS keys.
+    let kms = in_memory();
+    kms.seed(parse(&seed, &kms_home()).unwrap()).unwrap();
+    let renamed = seed.replace("cks-0123456789abcdef1", "cks-0123456789abcdef2");
+    let refused = kms
+        .seed(parse(&renamed, &kms_home()).unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("xks"), "{refused}");
+    let twice = seed
+        + &format!(
+            "  - KeyId: 33333333-3333-4333-8333-333333333333\n    Origin: EXTERNAL_KEY_STORE\n    \
+         CustomKeyStoreId: cks-0123456789abcdef1\n    XksKeyId: external-key-1\n    \
+         KeyMaterial: '{}'\n",
+            "03".repeat(32)
+        );
+    let refused = in_memory()
+        .seed(parse(&twice, &kms_home()).unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("external-key-1"), "{refused}");
+}

@@ -1031,3 +1031,145 @@ async fn passwords_and_proxy_secrets_stay_out_of_the_audit_trail() {
     assert_eq!(first["requestParameters"]["customKeyStoreName"], "audited");
     assert!(first["requestParameters"].get("keyStorePassword").is_none());
 }
+
+/// A key created in the custom key store `store` (with `xks_key_id` for an external one).
+async fn create_key_in(client: &Client, store: &str, xks_key_id: Option<&str>) -> String {
+    let origin = match xks_key_id {
+        Some(_) => OriginType::ExternalKeyStore,
+        None => OriginType::AwsCloudhsm,
+    };
+    client
+        .create_key()
+        .custom_key_store_id(store)
+        .origin(origin)
+        .set_xks_key_id(xks_key_id.map(str::to_owned))
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .key_id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_and_seed_carry_stores_and_their_keys() {
+    use crate::support::keys::decrypt;
+    use crate::support::process::KMSD;
+    use kmsd::ServeOptions;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_in(&dir.path().join("a"), ServeOptions::default()).await;
+    let client = server.client();
+    // A connected CloudHSM key store, an external key store disconnected after a key was made
+    // in it, and a store that was never connected.
+    let hsm = create_hsm(&client, "hsm", CLUSTER).await;
+    connect(&server, &client, &hsm).await;
+    let hsm_key = create_key_in(&client, &hsm, None).await;
+    let xks = create_xks(&client, "xks", "https://xks.example.com", "/kms/xks/v1").await;
+    connect(&server, &client, &xks).await;
+    let xks_key = create_key_in(&client, &xks, Some("external-key-1")).await;
+    let idle = create_hsm(&client, "idle", "cluster-3b34c5defgh").await;
+    let mut blobs = Vec::new();
+    for key in [&hsm_key, &xks_key] {
+        let sealed = client
+            .encrypt()
+            .key_id(key)
+            .plaintext(Blob::new(key.as_bytes().to_vec()))
+            .send()
+            .await
+            .unwrap()
+            .ciphertext_blob
+            .unwrap();
+        blobs.push((key.clone(), sealed));
+    }
+    disconnect(&server, &client, &xks).await;
+    assert_eq!(key_state(&client, &xks_key).await, KeyState::Unavailable);
+    let stores_before = client
+        .describe_custom_key_stores()
+        .send()
+        .await
+        .unwrap()
+        .custom_key_stores
+        .unwrap();
+    assert_eq!(stores_before.len(), 3);
+    let mut keys_before = Vec::new();
+    for key in [&hsm_key, &xks_key] {
+        keys_before.push(
+            client
+                .describe_key()
+                .key_id(key)
+                .send()
+                .await
+                .unwrap()
+                .key_metadata
+                .unwrap(),
+        );
+    }
+    server.stop().await;
+
+    let file = dir.path().join("export.yaml");
+    let out = std::process::Command::new(KMSD)
+        .args(["export", "--data-dir"])
+        .arg(dir.path().join("a"))
+        .arg("--output")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The secrets are in the export: without them a store cannot be re-created.
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains(PASSWORD), "{text}");
+
+    let seeded = TestServer::start_seeded(&file).await;
+    let client = seeded.client();
+    let stores_after = client
+        .describe_custom_key_stores()
+        .send()
+        .await
+        .unwrap()
+        .custom_key_stores
+        .unwrap();
+    assert_eq!(stores_after, stores_before);
+    for before in &keys_before {
+        let after = client
+            .describe_key()
+            .key_id(&before.key_id)
+            .send()
+            .await
+            .unwrap()
+            .key_metadata
+            .unwrap();
+        assert_eq!(after.custom_key_store_id, before.custom_key_store_id);
+        assert_eq!(after.cloud_hsm_cluster_id, before.cloud_hsm_cluster_id);
+        assert_eq!(after.xks_key_configuration, before.xks_key_configuration);
+        assert_eq!(after.origin, before.origin);
+        assert_eq!(after.key_state, before.key_state);
+    }
+    // The connected store's key decrypts at once; the disconnected one's once it connects.
+    let (hsm_blob, xks_blob) = (blobs[0].1.clone(), blobs[1].1.clone());
+    assert_eq!(decrypt(&client, hsm_blob).await, hsm_key.as_bytes());
+    check_error(
+        client
+            .decrypt()
+            .ciphertext_blob(xks_blob.clone())
+            .send()
+            .await,
+        "KMSInvalidStateException",
+    );
+    connect(&seeded, &client, &xks).await;
+    assert_eq!(key_state(&client, &xks_key).await, KeyState::Enabled);
+    assert_eq!(decrypt(&client, xks_blob).await, xks_key.as_bytes());
+    round_trip(&client, &xks_key).await;
+    // The seeded password and proxy secret work: the stores update and delete as before.
+    disconnect(&seeded, &client, &hsm).await;
+    client
+        .delete_custom_key_store()
+        .custom_key_store_id(&idle)
+        .send()
+        .await
+        .unwrap();
+    seeded.stop().await;
+}
