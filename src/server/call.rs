@@ -18,6 +18,7 @@ use super::sigv4;
 use super::throttle::Quota;
 use crate::api::{self, ApiError, ErrorCode};
 use crate::kms::{Context, Enforcement, Kms};
+use crate::logging::RequestLine;
 use crate::model::Operation;
 
 /// The largest request body kmsd reads.
@@ -111,19 +112,19 @@ pub(super) async fn kms_call(
             .and_then(|cx| cx.used_keys().next())
             .map(|arn| arn.key_id.to_string()),
     };
-    tracing::info!(
-        request_id = %request_id,
-        op = %name,
-        account = scope.account.as_str(),
-        region = scope.region.as_str(),
-        key_id = named_key.or(used_key.as_deref()),
+    let fault_text = fault.as_ref().map(ToString::to_string);
+    RequestLine {
+        request_id: &request_id,
+        operation: name,
+        account: scope.account.as_str(),
+        region: scope.region.as_str(),
+        key_id: named_key.or(used_key.as_deref()),
         status,
-        error = served.result.as_ref().err().map(|e| e.code.as_str()),
-        fault = fault.as_ref().map(tracing::field::display),
-        // Whole microseconds, so the line shows 0.467 rather than 0.46731300000000003.
-        ms = started.elapsed().as_micros() as f64 / 1000.0,
-        "request"
-    );
+        error: served.result.as_ref().err().map(|e| e.code.as_str()),
+        fault: fault_text.as_deref(),
+        micros: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+    }
+    .log();
     if let Some(audit) = &state.audit {
         let facts = CallFacts {
             time: state.kms.clock().now(),
