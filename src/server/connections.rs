@@ -117,6 +117,9 @@ pub fn raise_open_files_limit() -> Option<u64> {
 
 /// What every connection shares.
 pub(super) struct Shared {
+    /// What the KMS API's requests (to `/`) are served with.
+    pub(super) kms_api: super::AppState,
+    /// Every other path: the admin API, the console, and not-found answers.
     pub(super) router: TowerToHyperService<Router>,
     pub(super) hosts: AllowedHosts,
     pub(super) request_ids: Arc<RequestIds>,
@@ -254,8 +257,11 @@ async fn handle(
             super::refused(request.uri().path(), &refusal, &request_id)
         }
         Ok(()) => {
-            request.extensions_mut().insert(ConnectInfo(peer));
             let limit = shared.limits.body_timeout;
+            let kms_api = request.uri().path() == "/";
+            if !kms_api {
+                request.extensions_mut().insert(ConnectInfo(peer));
+            }
             let request = request.map(|body| {
                 Body::new(TimedBody {
                     body,
@@ -264,9 +270,13 @@ async fn handle(
                     timer: None,
                 })
             });
-            match shared.router.call(request).await {
-                Ok(response) => response,
-                Err(never) => match never {},
+            if kms_api {
+                super::call::kms_call(&shared.kms_api, peer, request).await
+            } else {
+                match shared.router.call(request).await {
+                    Ok(response) => response,
+                    Err(never) => match never {},
+                }
             }
         }
     };
