@@ -52,15 +52,15 @@ fn sample_lines() -> Vec<RequestLine<'static>> {
         RequestLine {
             key_id: Some("alias/\"quoted\" \\ back\tslash\u{7f} é \u{200b}"),
             status: 400,
-            error: Some("NotFoundException"),
+            error: Some("ExampleException"),
             micros: 12_500,
             ..ok
         },
         RequestLine {
             operation: "",
             status: 500,
-            error: Some("KMSInternalException"),
-            fault: Some(r#"{"error":"KMSInternalException"}"#),
+            error: Some("ExampleFaultException"),
+            fault: Some(r#"{"error":"ExampleFaultException"}"#),
             micros: 3_000_000,
             ..ok
         },
