@@ -183,8 +183,8 @@ pub fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
     // them, for which serde_json cannot fail.
     #[allow(clippy::expect_used)]
     {
-        // Room for the usual answer (an envelope of a short plaintext, a key's metadata), so
-        // that it is written without growing the buffer again and again.
+        // Room for the usual answer (an envelope of a short plaintext, a key's metadata of
+        // some 800 bytes), so that it is written without growing the buffer again and again.
         let mut body = Vec::with_capacity(RESPONSE_CAPACITY);
         serde_json::to_writer(&mut body, value).expect("responses always serialize");
         body
@@ -192,7 +192,7 @@ pub fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
 }
 
 /// The capacity a response body starts with.
-const RESPONSE_CAPACITY: usize = 512;
+const RESPONSE_CAPACITY: usize = 1024;
 
 /// What parsing a request learns besides its typed input: every constraint it breaks, reported
 /// the way AWS does (`2 validation errors detected: Value null at 'keyId' failed to satisfy

@@ -210,15 +210,13 @@ async fn serve(state: &AppState, request: Request<'_>) -> Served {
         headers: request.headers,
         body: &body,
     };
-    let (scope, mut caller) = match sigv4::authenticate(
-        &signed,
-        state.kms.home(),
-        &state.authentication,
-        state.kms.clock().now(),
-    ) {
-        Ok(found) => found,
-        Err(error) => return Served::failed(error),
-    };
+    let (scope, mut caller) =
+        match sigv4::authenticate(&signed, state.kms.home(), &state.authentication, || {
+            state.kms.clock().now()
+        }) {
+            Ok(found) => found,
+            Err(error) => return Served::failed(error),
+        };
     caller.source_ip = Some(request.peer.ip());
     let mut call = match decode(&body) {
         Ok(call) => call,

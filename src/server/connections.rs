@@ -265,7 +265,7 @@ async fn handle(
             let request = request.map(|body| {
                 Body::new(TimedBody {
                     body,
-                    deadline: Instant::now() + limit,
+                    deadline: None,
                     limit,
                     timer: None,
                 })
@@ -524,10 +524,12 @@ impl AsyncWrite for TimedIo {
     }
 }
 
-/// A request body that fails with [`BodyTimedOut`] if it has not fully arrived by its deadline.
+/// A request body that fails with [`BodyTimedOut`] if it has not fully arrived by its deadline:
+/// the body timeout after kmsd first waited for it, which is right after its head arrived (the
+/// KMS route reads the body at once). Most bodies arrive with their head and need no clock.
 struct TimedBody {
     body: Incoming,
-    deadline: Instant,
+    deadline: Option<Instant>,
     limit: Duration,
     /// Made the first time the body is not ready: most bodies arrive with their head.
     timer: Option<Pin<Box<Sleep>>>,
@@ -561,7 +563,9 @@ impl hyper::body::Body for TimedBody {
         if let Poll::Ready(frame) = Pin::new(&mut this.body).poll_frame(cx) {
             return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
         }
-        ready!(poll_timer(&mut this.timer, this.deadline, cx));
+        let limit = this.limit;
+        let deadline = *this.deadline.get_or_insert_with(|| Instant::now() + limit);
+        ready!(poll_timer(&mut this.timer, deadline, cx));
         Poll::Ready(Some(Err(Box::new(BodyTimedOut(this.limit)))))
     }
 
