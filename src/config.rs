@@ -11,6 +11,8 @@ use crate::kms::Quotas;
 use crate::model::{AccountId, Region, Scope};
 use crate::server::{AdminToken, AllowedHosts, Limits, ThrottleRates};
 
+pub use crate::logging::LogFormat;
+
 /// A local server that speaks the AWS KMS API.
 #[derive(Debug, Parser)]
 #[command(name = "kmsd", version, args_conflicts_with_subcommands = true)]
@@ -295,15 +297,6 @@ fn seconds(text: &str) -> Result<Duration, String> {
         .filter(|s| s.is_finite() && *s > 0.0 && *s <= 86_400.0)
         .map(Duration::from_secs_f64)
         .ok_or_else(|| "expected a number of seconds greater than 0, at most 86400".into())
-}
-
-/// `--log-format`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum LogFormat {
-    /// Human-readable lines.
-    Text,
-    /// One JSON object per line.
-    Json,
 }
 
 /// The server's settings, checked.

@@ -149,6 +149,11 @@ fn compact(args: CompactArgs) -> anyhow::Result<()> {
 
 async fn run(config: Config) -> anyhow::Result<()> {
     use anyhow::Context;
+    // AWS-LC seeds its generator on first use, gathering jitter entropy: some 30 ms of CPU.
+    // Do it now, beside opening the store, rather than in the first request that needs it.
+    let _ = std::thread::Builder::new()
+        .name("kmsd-rand-init".into())
+        .spawn(kmsd::crypto::random_array::<1>);
     let open_files = kmsd::server::raise_open_files_limit();
     let exposed = config.data_dir.as_deref().and_then(store::exposure);
     let store = match &config.data_dir {

@@ -26,7 +26,8 @@ impl fmt::Debug for Base64Blob {
 
 impl Serialize for Base64Blob {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&B64.encode(&self.0))
+        // Encoded in chunks straight into the output, without a `String` of its own.
+        serializer.collect_str(&base64::display::Base64Display::new(&self.0, &B64))
     }
 }
 
@@ -181,8 +182,17 @@ pub fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
     // Invariant: response types hold only strings, numbers, booleans, blobs and lists or maps of
     // them, for which serde_json cannot fail.
     #[allow(clippy::expect_used)]
-    serde_json::to_vec(value).expect("responses always serialize")
+    {
+        // Room for the usual answer (an envelope of a short plaintext, a key's metadata of
+        // some 800 bytes), so that it is written without growing the buffer again and again.
+        let mut body = Vec::with_capacity(RESPONSE_CAPACITY);
+        serde_json::to_writer(&mut body, value).expect("responses always serialize");
+        body
+    }
 }
+
+/// The capacity a response body starts with.
+const RESPONSE_CAPACITY: usize = 1024;
 
 /// What parsing a request learns besides its typed input: every constraint it breaks, reported
 /// the way AWS does (`2 validation errors detected: Value null at 'keyId' failed to satisfy

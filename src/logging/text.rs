@@ -76,7 +76,7 @@ fn level_label(level: &Level) -> &'static str {
 }
 
 /// Writes `YYYY-MM-DDTHH:MM:SS.ffffffZ ` (UTC, microseconds, then a space).
-fn write_timestamp(writer: &mut impl fmt::Write, secs: u64, micros: u32) -> fmt::Result {
+pub(super) fn write_timestamp(writer: &mut impl fmt::Write, secs: u64, micros: u32) -> fmt::Result {
     let text = date_time(secs);
     // The bytes are ASCII digits and separators by construction.
     writer.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?)?;

@@ -7,7 +7,6 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
@@ -18,6 +17,7 @@ use super::sigv4;
 use super::throttle::Quota;
 use crate::api::{self, ApiError, ErrorCode};
 use crate::kms::{Context, Enforcement, Kms};
+use crate::logging::RequestLine;
 use crate::model::Operation;
 
 /// The largest request body kmsd reads.
@@ -56,15 +56,17 @@ impl Served {
 #[derive(Debug, Clone, Copy)]
 pub(super) struct DropConnection;
 
+/// Serves one request to `/` (any method: all but `POST` are refused in the protocol's
+/// words). `connections.rs` calls it directly, not through the router: the KMS API is one
+/// route, and axum's extractors would copy the request's headers and the state for it.
 pub(super) async fn kms_call(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
+    state: &AppState,
+    peer: SocketAddr,
+    request: axum::http::Request<Body>,
 ) -> Response {
     let started = Instant::now();
+    let (parts, body) = request.into_parts();
+    let (method, uri, headers) = (parts.method, &parts.uri, &parts.headers);
     state.kms.note_request();
     let request_id = state.request_ids.next();
     let target = headers
@@ -75,20 +77,20 @@ pub(super) async fn kms_call(
     tracing::debug!(request_id = %request_id, op = %name, "request received");
     let request = Request {
         method,
-        uri: &uri,
+        uri,
         peer,
-        headers: &headers,
+        headers,
         target,
         body,
         request_id: &request_id,
     };
-    let served = serve(&state, request).await;
+    let served = serve(state, request).await;
     // A call that failed before it had a context acted nowhere yet: say where it would have.
     let fallback;
     let (scope, caller) = match &served.cx {
         Some(cx) => (&cx.scope, &cx.caller),
         None => {
-            fallback = sigv4::claimed_caller(&headers, state.kms.home(), &state.authentication);
+            fallback = sigv4::claimed_caller(headers, state.kms.home(), &state.authentication);
             (&fallback.0, &fallback.1)
         }
     };
@@ -111,19 +113,19 @@ pub(super) async fn kms_call(
             .and_then(|cx| cx.used_keys().next())
             .map(|arn| arn.key_id.to_string()),
     };
-    tracing::info!(
-        request_id = %request_id,
-        op = %name,
-        account = scope.account.as_str(),
-        region = scope.region.as_str(),
-        key_id = named_key.or(used_key.as_deref()),
+    let fault_text = fault.as_ref().map(ToString::to_string);
+    RequestLine {
+        request_id: &request_id,
+        operation: name,
+        account: scope.account.as_str(),
+        region: scope.region.as_str(),
+        key_id: named_key.or(used_key.as_deref()),
         status,
-        error = served.result.as_ref().err().map(|e| e.code.as_str()),
-        fault = fault.as_ref().map(tracing::field::display),
-        // Whole microseconds, so the line shows 0.467 rather than 0.46731300000000003.
-        ms = started.elapsed().as_micros() as f64 / 1000.0,
-        "request"
-    );
+        error: served.result.as_ref().err().map(|e| e.code.as_str()),
+        fault: fault_text.as_deref(),
+        micros: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+    }
+    .log();
     if let Some(audit) = &state.audit {
         let facts = CallFacts {
             time: state.kms.clock().now(),
@@ -209,15 +211,13 @@ async fn serve(state: &AppState, request: Request<'_>) -> Served {
         headers: request.headers,
         body: &body,
     };
-    let (scope, mut caller) = match sigv4::authenticate(
-        &signed,
-        state.kms.home(),
-        &state.authentication,
-        state.kms.clock().now(),
-    ) {
-        Ok(found) => found,
-        Err(error) => return Served::failed(error),
-    };
+    let (scope, mut caller) =
+        match sigv4::authenticate(&signed, state.kms.home(), &state.authentication, || {
+            state.kms.clock().now()
+        }) {
+            Ok(found) => found,
+            Err(error) => return Served::failed(error),
+        };
     caller.source_ip = Some(request.peer.ip());
     let mut call = match decode(&body) {
         Ok(call) => call,
@@ -317,15 +317,16 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
         .split(';')
         .next()
         .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    match media_type.as_str() {
-        JSON_1_1 | "application/x-amz-json-1.0" | "application/json" => Ok(()),
-        _ => Err(ApiError::new(
-            ErrorCode::UnsupportedMediaType,
-            format!("Content-Type must be {JSON_1_1}, not {media_type:?}."),
-        )),
+        .trim();
+    let accepted = [JSON_1_1, "application/x-amz-json-1.0", "application/json"];
+    if accepted.iter().any(|a| a.eq_ignore_ascii_case(media_type)) {
+        return Ok(());
     }
+    let media_type = media_type.to_ascii_lowercase();
+    Err(ApiError::new(
+        ErrorCode::UnsupportedMediaType,
+        format!("Content-Type must be {JSON_1_1}, not {media_type:?}."),
+    ))
 }
 
 async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, ApiError> {

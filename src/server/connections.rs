@@ -117,6 +117,9 @@ pub fn raise_open_files_limit() -> Option<u64> {
 
 /// What every connection shares.
 pub(super) struct Shared {
+    /// What the KMS API's requests (to `/`) are served with.
+    pub(super) kms_api: super::AppState,
+    /// Every other path: the admin API, the console, and not-found answers.
     pub(super) router: TowerToHyperService<Router>,
     pub(super) hosts: AllowedHosts,
     pub(super) request_ids: Arc<RequestIds>,
@@ -254,19 +257,26 @@ async fn handle(
             super::refused(request.uri().path(), &refusal, &request_id)
         }
         Ok(()) => {
-            request.extensions_mut().insert(ConnectInfo(peer));
             let limit = shared.limits.body_timeout;
+            let kms_api = request.uri().path() == "/";
+            if !kms_api {
+                request.extensions_mut().insert(ConnectInfo(peer));
+            }
             let request = request.map(|body| {
                 Body::new(TimedBody {
                     body,
-                    deadline: Instant::now() + limit,
+                    deadline: None,
                     limit,
                     timer: None,
                 })
             });
-            match shared.router.call(request).await {
-                Ok(response) => response,
-                Err(never) => match never {},
+            if kms_api {
+                super::call::kms_call(&shared.kms_api, peer, request).await
+            } else {
+                match shared.router.call(request).await {
+                    Ok(response) => response,
+                    Err(never) => match never {},
+                }
             }
         }
     };
@@ -514,10 +524,12 @@ impl AsyncWrite for TimedIo {
     }
 }
 
-/// A request body that fails with [`BodyTimedOut`] if it has not fully arrived by its deadline.
+/// A request body that fails with [`BodyTimedOut`] if it has not fully arrived by its deadline:
+/// the body timeout after kmsd first waited for it, which is right after its head arrived (the
+/// KMS route reads the body at once). Most bodies arrive with their head and need no clock.
 struct TimedBody {
     body: Incoming,
-    deadline: Instant,
+    deadline: Option<Instant>,
     limit: Duration,
     /// Made the first time the body is not ready: most bodies arrive with their head.
     timer: Option<Pin<Box<Sleep>>>,
@@ -551,7 +563,9 @@ impl hyper::body::Body for TimedBody {
         if let Poll::Ready(frame) = Pin::new(&mut this.body).poll_frame(cx) {
             return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
         }
-        ready!(poll_timer(&mut this.timer, this.deadline, cx));
+        let limit = this.limit;
+        let deadline = *this.deadline.get_or_insert_with(|| Instant::now() + limit);
+        ready!(poll_timer(&mut this.timer, deadline, cx));
         Poll::Ready(Some(Err(Box::new(BodyTimedOut(this.limit)))))
     }
 

@@ -1,4 +1,4 @@
-//! HTTP: one axum route, `POST /` (`call.rs`), that reads the target and body, works out the
+//! HTTP: the KMS API at `POST /` (`call.rs`), which reads the target and body, works out the
 //! caller (`sigv4.rs`), makes the call's `kms::Context` and hands the decoded request to `api`.
 //! No JSON decoding here. `serve` also mounts the admin routes (`admin.rs`), runs the deadline
 //! sweep (`sweeper.rs`) and, with `--audit-log`, writes the audit trail (`audit.rs`); its own
@@ -30,7 +30,6 @@ use std::time::Instant;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::any;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, mpsc, oneshot, watch};
@@ -128,9 +127,11 @@ pub async fn serve_with_options(
         options.admin,
     );
     let flusher = kms.clone();
-    let router = Router::new()
-        .route("/", any(call::kms_call))
-        .with_state(AppState {
+    // `/`, the KMS API, is served by `connections.rs` without the router; the router has the
+    // rest.
+    let router = Router::new().merge(admin).fallback(not_found);
+    let shared = connections::Shared {
+        kms_api: AppState {
             kms,
             audit: options.audit,
             faults,
@@ -142,10 +143,7 @@ pub async fn serve_with_options(
             wake,
             request_ids: request_ids.clone(),
             _in_use: in_use,
-        })
-        .merge(admin)
-        .fallback(not_found);
-    let shared = connections::Shared {
+        },
         router: TowerToHyperService::new(router),
         hosts: options.allowed_hosts,
         request_ids,

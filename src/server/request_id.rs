@@ -7,6 +7,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// over a shared counter (seeded from the OS once) instead of a system call per request:
 /// SplitMix64's output function is a bijection of its counter, so no two calls of one server
 /// get the same id.
+///
+/// The seed does not come from AWS-LC's generator: its first use gathers jitter entropy for
+/// some 30 ms of CPU, and the server makes its request ids before it accepts connections, so
+/// that would delay the first answer (`/health` included) by as much. `main.rs` warms AWS-LC's
+/// generator up on a thread of its own instead.
 #[derive(Debug)]
 pub(crate) struct RequestIds {
     counter: AtomicU64,
@@ -16,7 +21,7 @@ impl RequestIds {
     /// A generator seeded from the operating system.
     pub(crate) fn new() -> RequestIds {
         RequestIds {
-            counter: AtomicU64::new(u64::from_le_bytes(crate::crypto::random_array())),
+            counter: AtomicU64::new(os_seed()),
         }
     }
 
@@ -43,6 +48,13 @@ impl RequestIds {
     }
 }
 
+/// 64 bits from the operating system: std seeds the keys of every `RandomState` from it (once
+/// per thread, then varied per instance), so hashing nothing with fresh keys yields them.
+fn os_seed() -> u64 {
+    use std::hash::BuildHasher;
+    std::collections::hash_map::RandomState::new().hash_one(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::RequestIds;
@@ -58,5 +70,12 @@ mod tests {
             assert_eq!(id, id.to_lowercase());
             assert!(seen.insert(id));
         }
+    }
+
+    #[test]
+    fn each_generator_starts_from_its_own_seed() {
+        let firsts: std::collections::HashSet<String> =
+            (0..100).map(|_| RequestIds::new().next()).collect();
+        assert_eq!(firsts.len(), 100);
     }
 }

@@ -53,12 +53,12 @@ pub(super) fn caller(headers: &HeaderMap, home: &Scope) -> (Scope, Caller) {
 }
 
 /// The caller of a request under `auth`'s rules, its signature checked when they say so.
-/// `now` is kmsd's clock.
+/// `now` reads kmsd's clock (only a signature check needs it).
 pub(super) fn authenticate(
     request: &Signed<'_>,
     home: &Scope,
     auth: &Authentication,
-    now: Timestamp,
+    now: impl FnOnce() -> Timestamp,
 ) -> Result<(Scope, Caller), ApiError> {
     let Some(identities) = &auth.identities else {
         return Ok(caller(request.headers, home));
@@ -78,7 +78,7 @@ pub(super) fn authenticate(
         let identity = identities
             .get(authorization.access_key_id)
             .ok_or_else(unrecognized)?;
-        verify(request, &authorization, identity, now)?;
+        verify(request, &authorization, identity, now())?;
         (authorization.access_key_id, authorization.region)
     } else {
         // Unchecked, the header only has to name the access key, as without identities.
@@ -520,7 +520,11 @@ fn credential_scope(headers: &HeaderMap) -> Option<&str> {
         Some(rest) => rest,
         None => value.split_once("Credential=")?.1,
     };
-    rest.split([',', ' ']).next()
+    let end = rest
+        .bytes()
+        .position(|b| b == b',' || b == b' ')
+        .unwrap_or(rest.len());
+    Some(&rest[..end])
 }
 
 #[cfg(test)]

@@ -34,6 +34,23 @@ fn blobs_are_base64_and_debug_hides_them() {
     assert!(serde_json::from_str::<Sample>(r#"{"Blob":"not base64!"}"#).is_err());
 }
 
+/// Blobs are encoded in chunks: every length, across chunk boundaries and padding, gives the
+/// one base64 text, and reads back.
+#[test]
+fn blobs_of_every_length_encode_to_their_base64() {
+    for len in (0..100).chain([767, 768, 769, 1023, 1024, 1025, 4096, 6145, 70_000]) {
+        let bytes: Vec<u8> = (0..len).map(|i| (i * 7 + len) as u8).collect();
+        let json = to_json(&Base64Blob(bytes.clone()));
+        assert_eq!(
+            json,
+            format!("\"{}\"", B64.encode(&bytes)).into_bytes(),
+            "{len}"
+        );
+        let back: Base64Blob = serde_json::from_slice(&json).unwrap();
+        assert_eq!(back.0, bytes);
+    }
+}
+
 #[test]
 fn validation_messages_follow_aws() {
     let mut v = Validator::default();
