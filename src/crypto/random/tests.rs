@@ -17,27 +17,3 @@ fn fills_return_fresh_bytes() {
     );
     assert_ne!(x, y);
 }
-
-/// Draws from the buffer never repeat bytes: across refills, and from many threads at once.
-#[test]
-fn buffered_draws_are_never_handed_out_twice() {
-    let threads: Vec<_> = (0..4)
-        .map(|_| {
-            std::thread::spawn(|| {
-                (0..2000)
-                    .map(|n| {
-                        let mut nonce = [0u8; 12];
-                        fill(&mut nonce[..8 + n % 5]);
-                        nonce
-                    })
-                    .collect::<Vec<_>>()
-            })
-        })
-        .collect();
-    let mut seen = std::collections::HashSet::new();
-    for thread in threads {
-        for nonce in thread.join().unwrap() {
-            assert!(seen.insert(nonce), "a draw came back: {nonce:?}");
-        }
-    }
-}
