@@ -160,6 +160,19 @@ pub fn random_bytes(n: usize) -> Vec<u8> {
     out
 }
 
+/// `n` random bytes and a random array, from one draw of the system's generator: a data key
+/// and the nonce that seals it cost one call into AWS-LC's DRBG instead of two (each call runs
+/// its fork and snapshot checks and a CTR-DRBG step). Nothing is kept for later draws.
+pub fn random_bytes_and_array<const N: usize>(n: usize) -> (Vec<u8>, [u8; N]) {
+    let mut out = vec![0u8; n + N];
+    fill_random(&mut out);
+    let mut array = [0u8; N];
+    array.copy_from_slice(&out[n..]);
+    out[n..].fill(0);
+    out.truncate(n);
+    (out, array)
+}
+
 /// A fixed-size array from the system's generator.
 pub fn random_array<const N: usize>() -> [u8; N] {
     let mut out = [0u8; N];

@@ -180,8 +180,9 @@ impl Kms {
     ) -> Result<(Vec<u8>, Encrypted)> {
         let key = self.data_key_encryption_key(cx, &input.key)?;
         cx.stop_if_dry_run()?;
-        let plaintext = crypto::random_bytes(input.len);
-        let sealed = seal(&key, &plaintext, &input.context)?;
+        // The data key and its nonce in one draw.
+        let (plaintext, nonce) = crypto::random_bytes_and_array(input.len);
+        let sealed = seal_with_nonce(&key, &plaintext, &input.context, nonce)?;
         cx.uses(&key);
         Ok((plaintext, sealed))
     }
@@ -419,9 +420,18 @@ fn aes_key(key: &Key, material: &KeyMaterial) -> Result<[u8; 32]> {
 /// Seals `plaintext` under a symmetric key's current material. The header is written once:
 /// it starts the additional data, and the blob is the header followed by the sealed message.
 fn seal(key: &Key, plaintext: &[u8], context: &EncryptionContext) -> Result<Encrypted> {
+    seal_with_nonce(key, plaintext, context, crypto::random_array())
+}
+
+/// [`seal`] with a fresh random nonce the caller drew.
+fn seal_with_nonce(
+    key: &Key,
+    plaintext: &[u8],
+    context: &EncryptionContext,
+    nonce: [u8; symmetric::NONCE_LEN],
+) -> Result<Encrypted> {
     let material = key.current_material().ok_or_else(|| key.invalid_state())?;
     let secret = aes_key(key, &material.secret)?;
-    let nonce = crypto::random_array();
     let mut blob = Vec::with_capacity(128 + plaintext.len());
     Header {
         account: key.arn.scope.account.as_str(),

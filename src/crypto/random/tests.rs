@@ -17,3 +17,18 @@ fn fills_return_fresh_bytes() {
     );
     assert_ne!(x, y);
 }
+
+#[test]
+fn a_data_key_and_its_nonce_come_from_one_draw_and_differ() {
+    for len in [1, 16, 32, 1024] {
+        let (key, nonce) = crate::crypto::random_bytes_and_array::<12>(len);
+        let (other_key, other_nonce) = crate::crypto::random_bytes_and_array::<12>(len);
+        assert_eq!(key.len(), len);
+        // The nonce is not the key's tail, and two draws share neither part.
+        assert_ne!(nonce, other_nonce, "length {len}");
+        assert_ne!(nonce.to_vec(), key[len.saturating_sub(12)..].to_vec());
+        if len >= 8 {
+            assert_ne!(key, other_key, "length {len}");
+        }
+    }
+}
