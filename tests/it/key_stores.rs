@@ -4,6 +4,7 @@
 //! connection failures, and persistence across a restart.
 
 use aws_sdk_kms::Client;
+use aws_sdk_kms::operation::create_custom_key_store::builders::CreateCustomKeyStoreFluentBuilder;
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{
     ConnectionErrorCodeType, ConnectionStateType, CustomKeyStoreType, DataKeyPairSpec, KeySpec,
@@ -25,21 +26,25 @@ fn credential() -> XksProxyAuthenticationCredentialType {
         .unwrap()
 }
 
-async fn create_hsm(client: &Client, name: &str, cluster: &str) -> String {
+const TRUST_ANCHOR: &str = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----";
+
+/// A CreateCustomKeyStore request for a CloudHSM key store with every setting it needs.
+fn hsm_request(client: &Client, name: &str, cluster: &str) -> CreateCustomKeyStoreFluentBuilder {
     client
         .create_custom_key_store()
         .custom_key_store_name(name)
         .cloud_hsm_cluster_id(cluster)
-        .trust_anchor_certificate("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----")
+        .trust_anchor_certificate(TRUST_ANCHOR)
         .key_store_password(PASSWORD)
-        .send()
-        .await
-        .unwrap()
-        .custom_key_store_id
-        .unwrap()
 }
 
-async fn create_xks(client: &Client, name: &str, endpoint: &str, path: &str) -> String {
+/// A CreateCustomKeyStore request for an external key store on a public endpoint.
+fn xks_request(
+    client: &Client,
+    name: &str,
+    endpoint: &str,
+    path: &str,
+) -> CreateCustomKeyStoreFluentBuilder {
     client
         .create_custom_key_store()
         .custom_key_store_name(name)
@@ -48,11 +53,19 @@ async fn create_xks(client: &Client, name: &str, endpoint: &str, path: &str) -> 
         .xks_proxy_uri_path(path)
         .xks_proxy_authentication_credential(credential())
         .xks_proxy_connectivity(XksProxyConnectivityType::PublicEndpoint)
+}
+
+async fn create_hsm(client: &Client, name: &str, cluster: &str) -> String {
+    let created = hsm_request(client, name, cluster).send().await.unwrap();
+    created.custom_key_store_id.unwrap()
+}
+
+async fn create_xks(client: &Client, name: &str, endpoint: &str, path: &str) -> String {
+    let created = xks_request(client, name, endpoint, path)
         .send()
         .await
-        .unwrap()
-        .custom_key_store_id
-        .unwrap()
+        .unwrap();
+    created.custom_key_store_id.unwrap()
 }
 
 async fn state(client: &Client, id: &str) -> ConnectionStateType {
@@ -242,44 +255,17 @@ async fn names_clusters_and_proxy_uris_are_unique() {
     let path = "/a/kms/xks/v1";
     create_xks(&client, "two", endpoint, path).await;
 
-    let same_name = client
-        .create_custom_key_store()
-        .custom_key_store_name("one")
-        .cloud_hsm_cluster_id("cluster-7z77z7zzzzz")
-        .trust_anchor_certificate("cert")
-        .key_store_password(PASSWORD)
+    let same_name = hsm_request(&client, "one", "cluster-7z77z7zzzzz")
         .send()
         .await;
     check_error(same_name, "CustomKeyStoreNameInUseException");
-    let same_cluster = client
-        .create_custom_key_store()
-        .custom_key_store_name("three")
-        .cloud_hsm_cluster_id(CLUSTER)
-        .trust_anchor_certificate("cert")
-        .key_store_password(PASSWORD)
-        .send()
-        .await;
+    let same_cluster = hsm_request(&client, "three", CLUSTER).send().await;
     check_error(same_cluster, "CloudHsmClusterInUseException");
-    let same_uri = client
-        .create_custom_key_store()
-        .custom_key_store_name("four")
-        .custom_key_store_type(CustomKeyStoreType::ExternalKeyStore)
-        .xks_proxy_uri_endpoint(endpoint)
-        .xks_proxy_uri_path(path)
-        .xks_proxy_authentication_credential(credential())
-        .xks_proxy_connectivity(XksProxyConnectivityType::PublicEndpoint)
-        .send()
-        .await;
+    let same_uri = xks_request(&client, "four", endpoint, path).send().await;
     check_error(same_uri, "XksProxyUriInUseException");
     // Another path on the same public endpoint is fine.
     create_xks(&client, "five", endpoint, "/b/kms/xks/v1").await;
-    let vpc_same_endpoint = client
-        .create_custom_key_store()
-        .custom_key_store_name("six")
-        .custom_key_store_type(CustomKeyStoreType::ExternalKeyStore)
-        .xks_proxy_uri_endpoint(endpoint)
-        .xks_proxy_uri_path("/c/kms/xks/v1")
-        .xks_proxy_authentication_credential(credential())
+    let vpc_same_endpoint = xks_request(&client, "six", endpoint, "/c/kms/xks/v1")
         .xks_proxy_connectivity(XksProxyConnectivityType::VpcEndpointService)
         .xks_proxy_vpc_endpoint_service_name("com.amazonaws.vpce.us-east-1.vpce-svc-example1")
         .send()
@@ -287,83 +273,69 @@ async fn names_clusters_and_proxy_uris_are_unique() {
     check_error(vpc_same_endpoint, "XksProxyUriEndpointInUseException");
 
     // Missing settings and a bad path are ValidationExceptions.
-    let no_password = client
-        .create_custom_key_store()
-        .custom_key_store_name("seven")
-        .cloud_hsm_cluster_id("cluster-6y66y6yyyyy")
-        .trust_anchor_certificate("cert")
+    let no_password = hsm_request(&client, "seven", "cluster-6y66y6yyyyy")
+        .set_key_store_password(None)
         .send()
         .await;
     check_error(no_password, "ValidationException");
-    let vpc_without_service = client
-        .create_custom_key_store()
-        .custom_key_store_name("eight")
-        .custom_key_store_type(CustomKeyStoreType::ExternalKeyStore)
-        .xks_proxy_uri_endpoint("https://other.example.com")
-        .xks_proxy_uri_path("/a/kms/xks/v1")
-        .xks_proxy_authentication_credential(credential())
-        .xks_proxy_connectivity(XksProxyConnectivityType::VpcEndpointService)
-        .send()
-        .await;
+    let vpc_without_service = xks_request(
+        &client,
+        "eight",
+        "https://other.example.com",
+        "/a/kms/xks/v1",
+    )
+    .xks_proxy_connectivity(XksProxyConnectivityType::VpcEndpointService)
+    .send()
+    .await;
     check_error(vpc_without_service, "ValidationException");
-    let bad_path = client
-        .create_custom_key_store()
-        .custom_key_store_name("nine")
-        .custom_key_store_type(CustomKeyStoreType::ExternalKeyStore)
-        .xks_proxy_uri_endpoint("https://other.example.com")
-        .xks_proxy_uri_path("/not/an/xks/path")
-        .xks_proxy_authentication_credential(credential())
-        .xks_proxy_connectivity(XksProxyConnectivityType::PublicEndpoint)
-        .send()
-        .await;
+    let bad_path = xks_request(
+        &client,
+        "nine",
+        "https://other.example.com",
+        "/not/an/xks/path",
+    )
+    .send()
+    .await;
     check_error(bad_path, "ValidationException");
     // The model's patterns: a cluster id of base32-like characters, a VPC endpoint service
     // name of AWS's form.
-    let bad_cluster = client
-        .create_custom_key_store()
-        .custom_key_store_name("ten")
-        .cloud_hsm_cluster_id("cluster-1a23b4cdefg")
-        .trust_anchor_certificate("cert")
-        .key_store_password(PASSWORD)
+    let bad_cluster = hsm_request(&client, "ten", "cluster-1a23b4cdefg")
         .send()
         .await;
     check_error(bad_cluster, "ValidationException");
-    let bad_service = client
-        .create_custom_key_store()
-        .custom_key_store_name("eleven")
-        .custom_key_store_type(CustomKeyStoreType::ExternalKeyStore)
-        .xks_proxy_uri_endpoint("https://private.example.com")
-        .xks_proxy_uri_path("/kms/xks/v1")
-        .xks_proxy_authentication_credential(credential())
-        .xks_proxy_connectivity(XksProxyConnectivityType::VpcEndpointService)
-        .xks_proxy_vpc_endpoint_service_name("com.example.vpce-svc-123456")
-        .send()
-        .await;
+    let bad_service = xks_request(
+        &client,
+        "eleven",
+        "https://private.example.com",
+        "/kms/xks/v1",
+    )
+    .xks_proxy_connectivity(XksProxyConnectivityType::VpcEndpointService)
+    .xks_proxy_vpc_endpoint_service_name("com.example.vpce-svc-123456")
+    .send()
+    .await;
     check_error(bad_service, "ValidationException");
-    let vpc_store = client
-        .create_custom_key_store()
-        .custom_key_store_name("twelve")
-        .custom_key_store_type(CustomKeyStoreType::ExternalKeyStore)
-        .xks_proxy_uri_endpoint("https://private.example.com")
-        .xks_proxy_uri_path("/kms/xks/v1")
-        .xks_proxy_authentication_credential(credential())
-        .xks_proxy_connectivity(XksProxyConnectivityType::VpcEndpointService)
-        .xks_proxy_vpc_endpoint_service_name("com.amazonaws.vpce.us-east-1.vpce-svc-0123abcd")
-        .xks_proxy_vpc_endpoint_service_owner("111122223333")
-        .send()
-        .await;
+    let vpc_store = xks_request(
+        &client,
+        "twelve",
+        "https://private.example.com",
+        "/kms/xks/v1",
+    )
+    .xks_proxy_connectivity(XksProxyConnectivityType::VpcEndpointService)
+    .xks_proxy_vpc_endpoint_service_name("com.amazonaws.vpce.us-east-1.vpce-svc-0123abcd")
+    .xks_proxy_vpc_endpoint_service_owner("111122223333")
+    .send()
+    .await;
     assert!(vpc_store.is_ok(), "{vpc_store:?}");
-    let same_service = client
-        .create_custom_key_store()
-        .custom_key_store_name("thirteen")
-        .custom_key_store_type(CustomKeyStoreType::ExternalKeyStore)
-        .xks_proxy_uri_endpoint("https://private2.example.com")
-        .xks_proxy_uri_path("/kms/xks/v1")
-        .xks_proxy_authentication_credential(credential())
-        .xks_proxy_connectivity(XksProxyConnectivityType::VpcEndpointService)
-        .xks_proxy_vpc_endpoint_service_name("com.amazonaws.vpce.us-east-1.vpce-svc-0123abcd")
-        .send()
-        .await;
+    let same_service = xks_request(
+        &client,
+        "thirteen",
+        "https://private2.example.com",
+        "/kms/xks/v1",
+    )
+    .xks_proxy_connectivity(XksProxyConnectivityType::VpcEndpointService)
+    .xks_proxy_vpc_endpoint_service_name("com.amazonaws.vpce.us-east-1.vpce-svc-0123abcd")
+    .send()
+    .await;
     check_error(same_service, "XksProxyVpcEndpointServiceInUseException");
 }
 
@@ -966,12 +938,7 @@ async fn an_account_has_at_most_ten_custom_key_stores_in_a_region() {
         .await;
     }
     check_error(
-        client
-            .create_custom_key_store()
-            .custom_key_store_name("eleventh")
-            .cloud_hsm_cluster_id("cluster-zzzzzzzzzzz")
-            .trust_anchor_certificate("cert")
-            .key_store_password(PASSWORD)
+        hsm_request(&client, "eleventh", "cluster-zzzzzzzzzzz")
             .send()
             .await,
         "LimitExceededException",
