@@ -1,6 +1,6 @@
 //! Log output. Request handlers never write to stderr themselves: each log line is appended to
 //! a shared buffer and one background thread writes whatever has accumulated with a single
-//! `write`, then lets lines gather for [`GATHER`] before the next one. Under load that is one
+//! `write`, then lets lines gather for `GATHER` before the next one. Under load that is one
 //! system call for many lines and no wake-ups at all (loggers wake the writer only when it
 //! sleeps for lack of lines), and a slow terminal or pipe delays the log, not the requests.
 //! Every line still gets written: when the buffer is full, loggers wait for the writer, and

@@ -1,7 +1,7 @@
 //! A pool of pre-generated RSA keys per size, refilled by one background thread, so that
 //! creating an RSA key does not wait for prime generation while the pool has keys. RSA_2048,
 //! by far the most used size, gets the full count; the slower, rarer sizes an eighth of it.
-//! The thread fills the pool only while the server is quiet (no request for [`QUIET`]), and
+//! The thread fills the pool only while the server is quiet (no request for `QUIET`), and
 //! at the lowest CPU priority: a server under load does not share its CPU with prime
 //! generation (on a two-core machine, a pool being filled during a load test had cost a
 //! quarter of the Encrypt throughput, even at the lowest priority). Under sustained load an

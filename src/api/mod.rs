@@ -56,7 +56,7 @@ pub(crate) trait Handler {
 
 /// A decoded request of some operation, ready to run.
 pub trait Call: Send {
-    /// Whether it should run off the async runtime (see [`Handler::heavy`]).
+    /// Whether it should run off the async runtime (see `Handler::heavy`).
     fn heavy(&self) -> bool;
 
     /// The request's members as an audit record shows them: camelCase names (as CloudTrail's

@@ -214,7 +214,7 @@ fn unavailable(reason: &str) -> Error {
     Error::Internal(store::Error::Unavailable(reason.to_owned()))
 }
 
-/// The future of [`Durability::durable`].
+/// The future of `Durability::durable`.
 #[derive(Debug)]
 pub struct Durable<'a> {
     durability: &'a Durability,

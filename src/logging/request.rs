@@ -36,7 +36,7 @@ pub struct RequestLine<'a> {
 }
 
 impl RequestLine<'_> {
-    /// Logs the line at `info`, unless `RUST_LOG` turns that off for [`TARGET`].
+    /// Logs the line at `info`, unless `RUST_LOG` turns that off for `TARGET`.
     pub fn log(&self) {
         if !tracing::enabled!(target: TARGET, tracing::Level::INFO) {
             return;
