@@ -24,6 +24,7 @@
 //! `HEALTHCHECK` runs, and [`remote`] is `kmsd export --endpoint`, which asks a running kmsd.
 
 pub mod api;
+pub mod calendar;
 pub mod config;
 pub mod crypto;
 pub mod healthcheck;

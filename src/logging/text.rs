@@ -11,6 +11,8 @@
 use std::fmt::{self, Write as _};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::calendar;
+
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::fmt::format::Writer;
@@ -87,7 +89,8 @@ pub(super) fn write_timestamp(writer: &mut impl fmt::Write, secs: u64, micros: u
 fn date_time(secs: u64) -> [u8; 19] {
     let days = secs / 86_400;
     let in_day = secs % 86_400;
-    let (year, month, day) = civil_date(days);
+    let (year, month, day) = calendar::civil_from_days(days as i64);
+    let (year, month, day) = (year as u64, month as u64, day as u64);
     let mut text = *b"0000-00-00T00:00:00";
     let mut put = |at: usize, value: u64, digits: usize| {
         let mut value = value;
@@ -103,32 +106,6 @@ fn date_time(secs: u64) -> [u8; 19] {
     put(14, in_day / 60 % 60, 2);
     put(17, in_day % 60, 2);
     text
-}
-
-/// The Gregorian (year, month, day) of a day count since 1970-01-01.
-///
-/// Counts in 400-year eras that start on March 1st, so that the leap day is the last day of
-/// its year: an era is 146,097 days, and within it a year of 365 days plus one every fourth
-/// year, except every hundredth, except every four hundredth.
-fn civil_date(days_since_epoch: u64) -> (u64, u64, u64) {
-    // 1970-01-01 is day 719,468 counted from 0000-03-01.
-    let days = days_since_epoch + 719_468;
-    let era = days / 146_097;
-    let day_of_era = days % 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    // Months from March: 31, 30, 31, 30, 31, 31, 30, 31, 30, 31, 31, 28/29 days, which the
-    // line (153·m + 2)/5 walks exactly.
-    let month_from_march = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
-    let month = if month_from_march < 10 {
-        month_from_march + 3
-    } else {
-        month_from_march - 9
-    };
-    let year = era * 400 + year_of_era + u64::from(month <= 2);
-    (year, month, day)
 }
 
 /// Writes an event's fields as the default formatter does: the message as it is, every other

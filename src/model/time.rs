@@ -1,5 +1,7 @@
 //! Time as kmsd records it: milliseconds since the Unix epoch, and its RFC 3339 text.
 
+use crate::calendar;
+
 /// Milliseconds since the Unix epoch, as read from `kms::Clock`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(pub u64);
@@ -21,16 +23,7 @@ impl Timestamp {
         let epoch_millis = self.0;
         let secs = epoch_millis / 1000;
         let (days, rem) = (secs / 86_400, secs % 86_400);
-        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-        let z = days as i64 + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = doy - (153 * mp + 2) / 5 + 1;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 };
-        let year = yoe + era * 400 + i64::from(month <= 2);
+        let (year, month, day) = calendar::civil_from_days(days as i64);
         format!(
             "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
             rem / 3600,
@@ -72,14 +65,7 @@ impl Timestamp {
             return None;
         }
         let millis: i64 = digits(&format!("{frac:0<3}")[..3])?;
-        // Days since the epoch (Howard Hinnant's days_from_civil).
-        let y = if month <= 2 { year - 1 } else { year };
-        let era = y.div_euclid(400);
-        let yoe = y - era * 400;
-        let mp = (month + 9) % 12;
-        let doy = (153 * mp + 2) / 5 + day - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        let days = era * 146_097 + doe - 719_468;
+        let days = calendar::days_from_civil(year, month, day);
         let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset_secs;
         u64::try_from(secs * 1000 + millis).ok().map(Timestamp)
     }
