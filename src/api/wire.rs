@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use super::error::{ApiError, ErrorCode};
 use crate::kms;
 use crate::kms::encryption::RecipientKey;
-use crate::model::{AwsEnum, KeyRef, Timestamp};
+use crate::model::{AwsEnum, KeyRef, Timestamp, is_region_name};
 
 /// A blob: base64 text on the wire, bytes here. `Debug` shows only the length, so plaintext
 /// and key material never reach a log.
@@ -148,21 +148,6 @@ pub fn tag_pairs(tags: Option<Vec<WireTag>>) -> Option<Vec<(String, String)>> {
         .flatten()
         .map(|t| Some((t.tag_key?, t.tag_value?)))
         .collect()
-}
-
-/// Whether `text` matches `RegionType`'s pattern `^([a-z]+-){2,3}\d+$`: two or three runs of
-/// lowercase letters, each followed by a dash, then digits.
-pub fn is_region_name(text: &str) -> bool {
-    let parts: Vec<&str> = text.split('-').collect();
-    let Some((number, words)) = parts.split_last() else {
-        return false;
-    };
-    (2..=3).contains(&words.len())
-        && words
-            .iter()
-            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
-        && !number.is_empty()
-        && number.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// A `KeyId`-typed member as a key reference.

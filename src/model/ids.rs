@@ -37,6 +37,21 @@ impl fmt::Debug for AccountId {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Region(Arc<str>);
 
+/// Whether `text` matches `RegionType`'s pattern `^([a-z]+-){2,3}\d+$`: two or three runs of
+/// lowercase letters, each followed by a dash, then digits.
+pub fn is_region_name(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('-').collect();
+    let Some((number, words)) = parts.split_last() else {
+        return false;
+    };
+    (2..=3).contains(&words.len())
+        && words
+            .iter()
+            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
+        && !number.is_empty()
+        && number.bytes().all(|b| b.is_ascii_digit())
+}
+
 impl Region {
     /// Parses a region name: lowercase letters, digits and dashes, as AWS region names are.
     pub fn parse(s: &str) -> Option<Region> {

@@ -124,16 +124,7 @@ pub fn is_vpc_endpoint_service_name(name: &str) -> bool {
     let Some((region, service)) = rest.split_once(".vpce-svc-") else {
         return false;
     };
-    let parts: Vec<&str> = region.split('-').collect();
-    let region_ok = parts.split_last().is_some_and(|(number, words)| {
-        (2..=3).contains(&words.len())
-            && words
-                .iter()
-                .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
-            && !number.is_empty()
-            && number.bytes().all(|b| b.is_ascii_digit())
-    });
-    region_ok
+    super::is_region_name(region)
         && !service.is_empty()
         && service
             .chars()
