@@ -3,41 +3,17 @@
 //! files, a broken file is refused with its line and the reason.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::Path;
 
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-use super::Problem;
+use super::{FileError, Problem, read_file};
 use crate::iam::{Identities, Identity, Policy, principal_account};
 use crate::model::AccountId;
 
-/// An identities file that cannot be used: where, and why.
-#[derive(Debug)]
-pub struct IdentitiesError {
-    /// The file.
-    pub path: String,
-    /// The 1-based line the problem is on, when known.
-    pub line: Option<u64>,
-    /// What is wrong.
-    pub reason: String,
-}
-
-impl fmt::Display for IdentitiesError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.line {
-            Some(line) => write!(
-                f,
-                "identities file {}, line {line}: {}",
-                self.path, self.reason
-            ),
-            None => write!(f, "identities file {}: {}", self.path, self.reason),
-        }
-    }
-}
-
-impl std::error::Error for IdentitiesError {}
+/// An identities file that cannot be used.
+pub type IdentitiesError = FileError;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -62,18 +38,8 @@ struct Entry {
 
 /// Reads and checks an identities file.
 pub fn load_identities(path: &Path) -> Result<Identities, IdentitiesError> {
-    let named = |problem: Problem| IdentitiesError {
-        path: path.display().to_string(),
-        line: problem.line,
-        reason: problem.reason,
-    };
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        named(Problem {
-            line: None,
-            reason: format!("cannot read it: {e}"),
-        })
-    })?;
-    parse_identities(&text).map_err(named)
+    let text = read_file("identities", path)?;
+    parse_identities(&text).map_err(|problem| problem.in_file("identities", path))
 }
 
 /// Parses the text of an identities file.

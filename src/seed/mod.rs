@@ -22,9 +22,11 @@ use crate::model::{AccountId, KeyArn, KeyId, Region, Scope, Timestamp};
 pub use identities::{IdentitiesError, load_identities};
 pub use native::{ExportFilter, export};
 
-/// A seed file that cannot be applied: where, and why.
+/// A seed or identities file that cannot be used: which kind of file, where, and why.
 #[derive(Debug)]
-pub struct SeedError {
+pub struct FileError {
+    /// What the file is to kmsd ("seed", "identities"), which starts the message.
+    pub kind: &'static str,
     /// The file.
     pub path: String,
     /// The 1-based line the problem is on, when known.
@@ -33,16 +35,20 @@ pub struct SeedError {
     pub reason: String,
 }
 
-impl fmt::Display for SeedError {
+/// A seed file that cannot be applied.
+pub type SeedError = FileError;
+
+impl fmt::Display for FileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (kind, path) = (self.kind, &self.path);
         match self.line {
-            Some(line) => write!(f, "seed file {}, line {line}: {}", self.path, self.reason),
-            None => write!(f, "seed file {}: {}", self.path, self.reason),
+            Some(line) => write!(f, "{kind} file {path}, line {line}: {}", self.reason),
+            None => write!(f, "{kind} file {path}: {}", self.reason),
         }
     }
 }
 
-impl std::error::Error for SeedError {}
+impl std::error::Error for FileError {}
 
 /// A problem found while reading the text, before the file name is known.
 #[derive(Debug)]
@@ -76,31 +82,44 @@ impl Problem {
             reason: reason.to_owned(),
         }
     }
+
+    /// This problem, in the `kind` file at `path`.
+    fn in_file(self, kind: &'static str, path: &Path) -> FileError {
+        FileError {
+            kind,
+            path: path.display().to_string(),
+            line: self.line,
+            reason: self.reason,
+        }
+    }
+}
+
+/// The text of the `kind` file at `path`.
+fn read_file(kind: &'static str, path: &Path) -> Result<String, FileError> {
+    std::fs::read_to_string(path).map_err(|e| {
+        Problem {
+            line: None,
+            reason: format!("cannot read it: {e}"),
+        }
+        .in_file(kind, path)
+    })
 }
 
 /// Reads and checks a seed file; `home` is the account and region of keys that name none.
 pub fn load(path: &Path, home: &Scope) -> Result<SeedPlan, SeedError> {
-    let named = |problem: Problem| SeedError {
-        path: path.display().to_string(),
-        line: problem.line,
-        reason: problem.reason,
-    };
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        named(Problem {
-            line: None,
-            reason: format!("cannot read it: {e}"),
-        })
-    })?;
-    parse(&text, home).map_err(named)
+    let text = read_file("seed", path)?;
+    parse(&text, home).map_err(|problem| problem.in_file("seed", path))
 }
 
 /// Applies a seed file to `kms`, all or nothing.
 pub fn apply(kms: &Kms, path: &Path) -> Result<crate::kms::seed::SeedReport, SeedError> {
     let plan = load(path, kms.home())?;
-    kms.seed(plan).map_err(|e| SeedError {
-        path: path.display().to_string(),
-        line: None,
-        reason: e.to_string(),
+    kms.seed(plan).map_err(|e| {
+        Problem {
+            line: None,
+            reason: e.to_string(),
+        }
+        .in_file("seed", path)
     })
 }
 
