@@ -13,6 +13,8 @@
 use std::io::Write;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 
+#[cfg(test)]
+mod capture;
 mod request;
 mod text;
 

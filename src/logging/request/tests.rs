@@ -1,30 +1,7 @@
 use std::io;
-use std::sync::{Arc, Mutex};
 
 use super::*;
-
-/// A `MakeWriter` that collects everything written into one buffer.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
-    type Writer = Capture;
-
-    fn make_writer(&'a self) -> Capture {
-        self.clone()
-    }
-}
+use crate::logging::capture::Capture;
 
 const ID: &str = "5f0c8a52-0000-4000-8000-000000000001";
 
@@ -108,7 +85,7 @@ fn the_record_formats_as_tracing_formats_the_event() {
             .with_max_level(tracing::Level::INFO)
             .finish();
         tracing::subscriber::with_default(subscriber, || line.log_event());
-        let expected = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+        let expected = capture.text();
 
         let mut buffer = Vec::new();
         line.encode(&mut buffer);
@@ -166,7 +143,7 @@ fn request_lines_pass_through_the_buffer_in_order_with_other_lines() {
     }
     io::Write::write_all(&mut writer, b"after\n").unwrap();
     super::super::LogGuard { writer: log }.flush();
-    let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    let text = sink.text();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 2 + sample_lines().len(), "{text}");
     assert_eq!(lines[0], "before");
