@@ -101,28 +101,8 @@ else
 fi
 
 # --- KMS calls with curl -----------------------------------------------------------------
-# kms OP JSON: prints the answer's body; fails (with the answer on stderr) unless it is a 200.
-kms() {
-  local status
-  status="$(curl -sS -o "$WORK/answer" -w '%{http_code}' -X POST "$ENDPOINT/" \
-    -H 'Content-Type: application/x-amz-json-1.1' -H "X-Amz-Target: TrentService.$1" \
-    --data-binary "$2")"
-  if [[ "$status" != 200 ]]; then
-    echo "$1 answered $status: $(head -c 300 "$WORK/answer")" >&2
-    return 1
-  fi
-  cat "$WORK/answer"
-}
-
-# field NAME: reads a JSON object on stdin and prints its top-level member NAME
-# (NAME may be a dotted path, e.g. KeyMetadata.KeyId).
-field() {
-  python3 -c 'import json, sys
-v = json.load(sys.stdin)
-for part in sys.argv[1].split("."):
-    v = v[part]
-print(v)' "$1"
-}
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
 random_b64() { head -c "$1" /dev/urandom | base64 -w0; }
 

@@ -94,27 +94,8 @@ for _ in $(seq 300); do
 done
 curl -s -o /dev/null "$ENDPOINT/health" || { echo "kmsd did not answer in 15 s" >&2; exit 1; }
 
-# kms OP JSON: prints the answer's body; fails (with the answer on stderr) unless it is a 200.
-kms() {
-  local status
-  status="$(curl -sS -o "$WORK/answer" -w '%{http_code}' -X POST "$ENDPOINT/" \
-    -H 'Content-Type: application/x-amz-json-1.1' -H "X-Amz-Target: TrentService.$1" \
-    --data-binary "$2")"
-  if [[ "$status" != 200 ]]; then
-    echo "$1 answered $status: $(head -c 300 "$WORK/answer")" >&2
-    return 1
-  fi
-  cat "$WORK/answer"
-}
-
-# field NAME: a member (dotted path) of the JSON object on stdin.
-field() {
-  python3 -c 'import json, sys
-v = json.load(sys.stdin)
-for part in sys.argv[1].split("."):
-    v = v[part] if not isinstance(v, list) else v[int(part)]
-print(v)' "$1"
-}
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
 key() { kms CreateKey "$1" | field KeyMetadata.KeyId; }
 b64() { head -c "$1" /dev/urandom | base64 -w0; }
