@@ -1,5 +1,7 @@
 use super::*;
 use crate::model::KeySpec;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -34,8 +36,8 @@ fn blobs_are_base64_and_debug_hides_them() {
     assert!(serde_json::from_str::<Sample>(r#"{"Blob":"not base64!"}"#).is_err());
 }
 
-/// Blobs are encoded in chunks: every length, across chunk boundaries and padding, gives the
-/// one base64 text, and reads back.
+/// Blobs are encoded with SIMD base64 (in blocks): every length, across block boundaries and
+/// padding, gives the text the `base64` crate gives, and reads back.
 #[test]
 fn blobs_of_every_length_encode_to_their_base64() {
     for len in (0..100).chain([767, 768, 769, 1023, 1024, 1025, 4096, 6145, 70_000]) {
@@ -48,6 +50,43 @@ fn blobs_of_every_length_encode_to_their_base64() {
         );
         let back: Base64Blob = serde_json::from_slice(&json).unwrap();
         assert_eq!(back.0, bytes);
+    }
+}
+
+/// The blob reader takes exactly what the `base64` crate's strict standard engine takes:
+/// padding required, no whitespace, no bits set past the last byte.
+#[test]
+fn blobs_refuse_what_strict_base64_refuses() {
+    let texts = [
+        "",
+        "QQ==",
+        "QQ",
+        "QR==",
+        "QUI=",
+        "QUJ=",
+        "QUJD",
+        "QUJD=",
+        "Q===",
+        "QUJD\\n",
+        "QU JD",
+        "QUJD QUJD",
+        "-_-_",
+        "+/+/",
+        "QUJDRA==",
+        "QUJDRA=",
+        "=QUJD",
+        "QUJD\\u0041QQ==",
+    ];
+    for text in texts {
+        let json = format!("{{\"Blob\":\"{text}\"}}");
+        let ours = serde_json::from_str::<Sample>(&json).map(|s| s.blob.unwrap().0);
+        let unescaped: String = serde_json::from_str(&format!("\"{text}\"")).unwrap();
+        let theirs = B64.decode(unescaped.as_bytes());
+        match (ours, theirs) {
+            (Ok(ours), Ok(theirs)) => assert_eq!(ours, theirs, "{text}"),
+            (Err(_), Err(_)) => {}
+            (ours, theirs) => panic!("{text:?}: ours {ours:?}, base64 crate {theirs:?}"),
+        }
     }
 }
 
