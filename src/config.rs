@@ -165,6 +165,11 @@ pub struct ServeArgs {
     /// rounded up), filled at the lowest CPU priority; 0 turns the pool off.
     #[arg(long, env = "KMS_RSA_POOL_SIZE", default_value_t = 24)]
     pub rsa_pool_size: usize,
+    /// Threads that serve connections. One is the fastest for the usual client on the same
+    /// machine (no hand-offs between threads); public-key operations and key generation run
+    /// on other threads whatever this is.
+    #[arg(long, env = "KMS_IO_THREADS", value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub io_threads: u16,
     /// Log line format on stderr (filter with RUST_LOG, e.g. RUST_LOG=debug).
     #[arg(long, env = "KMS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

@@ -12,12 +12,36 @@ use kmsd::rsa_pool::RsaPool;
 use kmsd::server::{AuditLog, Limits};
 use kmsd::store::{self, Store};
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     // Every file and directory kmsd creates (the data dir and its files, exports, the audit
     // log) holds key material or what was done with it: its owner's only.
     rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     let cli = Cli::parse();
+    let io_threads = match &cli.command {
+        Some(Command::Serve(args)) => args.io_threads,
+        None => cli.serve.io_threads,
+        Some(_) => 1,
+    };
+    // One thread: every connection on the thread that runs `main` (tokio's current-thread
+    // scheduler: no work stealing, no waking another thread for a request); calls of
+    // `api::Weight::Compute` and `KeyGeneration` still run on the blocking pool.
+    let mut builder = if io_threads == 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder.worker_threads(usize::from(io_threads));
+        builder
+    };
+    match builder.enable_all().build() {
+        Ok(runtime) => runtime.block_on(run_command(cli)),
+        Err(error) => {
+            eprintln!("kmsd: cannot start the async runtime: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run_command(cli: Cli) -> ExitCode {
     let args = match cli.command {
         Some(Command::Serve(args)) => args,
         Some(Command::Seed(args)) => return finish(seed(args)),

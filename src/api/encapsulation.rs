@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::wire::{Base64Blob, EnumMember, Validator, key_ref, known};
-use super::{ApiError, Handler};
+use super::{ApiError, Handler, Weight};
 use crate::kms::encapsulation::{DecapsulateInput, EncapsulateInput};
 use crate::kms::{Context, Kms};
 use crate::model::EncapsulationAlgorithm;
@@ -37,7 +37,10 @@ impl Handler for Encapsulate {
     type Request = EncapsulateRequest;
     type Input = EncapsulateInput;
     type Response = EncapsulateResponse;
-    // Inline, like Sign: see "Threading" in ARCHITECTURE.md for the measurements.
+
+    fn weight(_: &EncapsulateRequest) -> Weight {
+        Weight::Compute
+    }
 
     fn parse(r: EncapsulateRequest, v: &mut Validator) -> Option<EncapsulateInput> {
         v.key_id("keyId", r.key_id.as_deref(), true);
@@ -96,7 +99,10 @@ impl Handler for Decapsulate {
     type Request = DecapsulateRequest;
     type Input = DecapsulateInput;
     type Response = DecapsulateResponse;
-    // Inline, like Sign: see "Threading" in ARCHITECTURE.md for the measurements.
+
+    fn weight(_: &DecapsulateRequest) -> Weight {
+        Weight::Compute
+    }
 
     fn parse(r: DecapsulateRequest, v: &mut Validator) -> Option<DecapsulateInput> {
         v.key_id("keyId", r.key_id.as_deref(), true);

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::wire::{Base64Blob, EnumMember, Validator, WireRecipient, key_ref, known};
-use super::{ApiError, Handler};
+use super::{ApiError, Handler, Weight};
 use crate::kms::encryption::RecipientKey;
 use crate::kms::encryption::{
     DataKeyPair, DecryptInput, EncryptInput, Encrypted, GenerateDataKeyInput,
@@ -80,6 +80,10 @@ impl Handler for Encrypt {
     type Input = EncryptInput;
     type Response = EncryptResponse;
 
+    fn weight(r: &EncryptRequest) -> Weight {
+        compute_if(asymmetric(r.encryption_algorithm.as_ref()))
+    }
+
     fn parse(r: EncryptRequest, v: &mut Validator) -> Option<EncryptInput> {
         v.key_id("keyId", r.key_id.as_deref(), true);
         v.sensitive_blob("plaintext", r.plaintext.as_ref(), 1, MAX_PLAINTEXT, true);
@@ -105,6 +109,22 @@ impl Handler for Encrypt {
         input: EncryptInput,
     ) -> Result<EncryptResponse, ApiError> {
         Ok(kms.encrypt(cx, input)?.into())
+    }
+}
+
+/// Whether a request's encryption algorithm is a public-key one (RSA, SM2). Symmetric calls
+/// name none, or `SYMMETRIC_DEFAULT` (AWS requires the algorithm for asymmetric keys).
+fn asymmetric(algorithm: Option<&EnumMember<EncryptionAlgorithm>>) -> bool {
+    known(algorithm).is_some_and(|a| a != EncryptionAlgorithm::SymmetricDefault)
+}
+
+/// [`Weight::Compute`] when a call does public-key work (an asymmetric algorithm, or sealing
+/// the answer to a Nitro Enclaves recipient), [`Weight::Light`] otherwise.
+fn compute_if(public_key_work: bool) -> Weight {
+    if public_key_work {
+        Weight::Compute
+    } else {
+        Weight::Light
     }
 }
 
@@ -143,6 +163,10 @@ impl Handler for Decrypt {
     type Request = DecryptRequest;
     type Input = (DecryptInput, Option<RecipientKey>);
     type Response = DecryptResponse;
+
+    fn weight(r: &DecryptRequest) -> Weight {
+        compute_if(asymmetric(r.encryption_algorithm.as_ref()) || r.recipient.is_some())
+    }
 
     fn parse(r: DecryptRequest, v: &mut Validator) -> Option<Self::Input> {
         v.blob(
@@ -226,6 +250,13 @@ impl Handler for ReEncrypt {
     type Request = ReEncryptRequest;
     type Input = ReEncryptInput;
     type Response = ReEncryptResponse;
+
+    fn weight(r: &ReEncryptRequest) -> Weight {
+        compute_if(
+            asymmetric(r.source_encryption_algorithm.as_ref())
+                || asymmetric(r.destination_encryption_algorithm.as_ref()),
+        )
+    }
 
     fn parse(r: ReEncryptRequest, v: &mut Validator) -> Option<ReEncryptInput> {
         v.blob(
@@ -367,6 +398,10 @@ impl Handler for GenerateDataKey {
     type Input = (GenerateDataKeyInput, Option<RecipientKey>);
     type Response = GenerateDataKeyResponse;
 
+    fn weight(r: &GenerateDataKeyRequest) -> Weight {
+        compute_if(r.recipient.is_some())
+    }
+
     fn parse(r: GenerateDataKeyRequest, v: &mut Validator) -> Option<Self::Input> {
         r.parse(v)
     }
@@ -491,9 +526,8 @@ impl Handler for GenerateDataKeyPair {
     type Input = (GenerateDataKeyPairInput, Option<RecipientKey>);
     type Response = GenerateDataKeyPairResponse;
 
-    fn heavy(_: &GenerateDataKeyPairRequest) -> bool {
-        // Key pair generation: milliseconds for EC keys, up to seconds for RSA.
-        true
+    fn weight(_: &GenerateDataKeyPairRequest) -> Weight {
+        Weight::KeyGeneration
     }
 
     fn parse(r: GenerateDataKeyPairRequest, v: &mut Validator) -> Option<Self::Input> {
@@ -523,9 +557,8 @@ impl Handler for GenerateDataKeyPairWithoutPlaintext {
     type Input = GenerateDataKeyPairInput;
     type Response = GenerateDataKeyPairResponse;
 
-    fn heavy(_: &GenerateDataKeyPairRequest) -> bool {
-        // Key pair generation: milliseconds for EC keys, up to seconds for RSA.
-        true
+    fn weight(_: &GenerateDataKeyPairRequest) -> Weight {
+        Weight::KeyGeneration
     }
 
     fn parse(r: GenerateDataKeyPairRequest, v: &mut Validator) -> Option<GenerateDataKeyPairInput> {
@@ -575,6 +608,10 @@ impl Handler for GenerateRandom {
     /// The number of bytes, the `CustomKeyStoreId`, and the recipient.
     type Input = (usize, Option<String>, Option<RecipientKey>);
     type Response = GenerateRandomResponse;
+
+    fn weight(r: &GenerateRandomRequest) -> Weight {
+        compute_if(r.recipient.is_some())
+    }
 
     fn parse(r: GenerateRandomRequest, v: &mut Validator) -> Option<Self::Input> {
         v.range("numberOfBytes", r.number_of_bytes, 1, MAX_RANDOM, false);

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::wire::{Base64Blob, EnumMember, EpochSeconds, Validator, key_ref, known};
-use super::{ApiError, ErrorCode, Handler};
+use super::{ApiError, ErrorCode, Handler, Weight};
 use crate::kms::import::{
     DeleteImportedKeyMaterialInput, GetParametersForImportInput, ImportKeyMaterialInput,
 };
@@ -93,8 +93,8 @@ impl Handler for GetParametersForImport {
     }
 
     /// A wrapping key pair may have to be generated (RSA: up to seconds).
-    fn heavy(_request: &GetParametersForImportRequest) -> bool {
-        true
+    fn weight(_request: &GetParametersForImportRequest) -> Weight {
+        Weight::KeyGeneration
     }
 }
 
@@ -118,6 +118,11 @@ impl Handler for ImportKeyMaterial {
     type Request = ImportKeyMaterialRequest;
     type Input = ImportKeyMaterialInput;
     type Response = KeyMaterialResponse;
+
+    fn weight(_: &ImportKeyMaterialRequest) -> Weight {
+        // Unwrapping the material is an RSA private-key operation.
+        Weight::Compute
+    }
 
     fn parse(r: ImportKeyMaterialRequest, v: &mut Validator) -> Option<ImportKeyMaterialInput> {
         v.key_id("keyId", r.key_id.as_deref(), true);

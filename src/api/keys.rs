@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::wire::{
     EnumMember, EpochSeconds, Validator, WireTag, key_ref, known, limit, tag_pairs, validate_tags,
 };
-use super::{ApiError, Empty, Handler};
+use super::{ApiError, Empty, Handler, Weight};
 use crate::kms::keys::{
     CreateKeyInput, LIST_KEYS_DEFAULT_LIMIT, ScheduleKeyDeletionInput, UpdateKeyDescriptionInput,
 };
@@ -265,11 +265,16 @@ impl Handler for CreateKey {
     type Input = CreateKeyInput;
     type Response = KeyMetadataResponse;
 
-    fn heavy(r: &CreateKeyRequest) -> bool {
+    fn weight(r: &CreateKeyRequest) -> Weight {
         // Only a key pair takes long to generate; symmetric and HMAC keys are random bytes.
-        known(r.key_spec.as_ref())
+        let pair = known(r.key_spec.as_ref())
             .or(known(r.customer_master_key_spec.as_ref()))
-            .is_some_and(KeySpec::is_asymmetric)
+            .is_some_and(KeySpec::is_asymmetric);
+        if pair {
+            Weight::KeyGeneration
+        } else {
+            Weight::Light
+        }
     }
 
     fn parse(r: CreateKeyRequest, v: &mut Validator) -> Option<CreateKeyInput> {

@@ -28,6 +28,22 @@ use crate::kms::{Context, Kms, RequestFacts};
 use crate::model::Operation;
 use wire::Validator;
 
+/// How much computation a request takes, which decides where the server runs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Weight {
+    /// Microseconds (symmetric crypto, HMAC, reads, mutations, whose wait for their disk
+    /// flush is async): runs in place, on the thread that serves the connection.
+    Light,
+    /// A public-key operation (signing, verifying, RSA and SM2 encryption, key agreement,
+    /// key encapsulation, unwrapping imported material, sealing to a Nitro Enclaves
+    /// recipient): tens of microseconds to milliseconds of CPU. Runs on a blocking thread,
+    /// at most as many at once as the machine has cores.
+    Compute,
+    /// Key pair generation: milliseconds for EC keys, up to seconds for RSA. Runs on a
+    /// blocking thread of its own, so that it never holds up the other calls.
+    KeyGeneration,
+}
+
 /// The adapter of one operation to [`Kms`]: its wire request and response, how the request
 /// becomes a typed input, and the one `Kms` call that serves it.
 pub(crate) trait Handler {
@@ -46,18 +62,17 @@ pub(crate) trait Handler {
     /// Serves the input.
     fn handle(kms: &Kms, cx: &mut Context, input: Self::Input) -> Result<Self::Response, ApiError>;
 
-    /// Whether this request does heavy computation (key pair generation). Such requests run
-    /// off the async runtime; everything else, mutations included, runs in place (a
-    /// mutation's wait for its disk flush is async).
-    fn heavy(_request: &Self::Request) -> bool {
-        false
+    /// How much computation this request takes, which decides the thread it runs on (see
+    /// [`Weight`]). Decided from the request alone, before any key is looked up.
+    fn weight(_request: &Self::Request) -> Weight {
+        Weight::Light
     }
 }
 
 /// A decoded request of some operation, ready to run.
 pub trait Call: Send {
-    /// Whether it should run off the async runtime (see `Handler::heavy`).
-    fn heavy(&self) -> bool;
+    /// Where it should run (see [`Weight`]).
+    fn weight(&self) -> Weight;
 
     /// The request's members as an audit record shows them: camelCase names (as CloudTrail's
     /// `requestParameters`), with secrets and blobs left out.
@@ -180,13 +195,13 @@ struct Decoded<H: Handler> {
     input: Option<H::Input>,
     /// The request's `Recipient`, once parsing has read it, for [`Kms::verify_recipient`].
     recipient: Option<RecipientKey>,
-    heavy: bool,
+    weight: Weight,
 }
 
 fn decode<H: Handler + 'static>(body: &[u8]) -> Result<Box<dyn Call>, ApiError> {
     let request: H::Request = decode_body(body)?;
     Ok(Box::new(Decoded::<H> {
-        heavy: H::heavy(&request),
+        weight: H::weight(&request),
         request: Some(request),
         input: None,
         recipient: None,
@@ -194,8 +209,8 @@ fn decode<H: Handler + 'static>(body: &[u8]) -> Result<Box<dyn Call>, ApiError> 
 }
 
 impl<H: Handler + 'static> Call for Decoded<H> {
-    fn heavy(&self) -> bool {
-        self.heavy
+    fn weight(&self) -> Weight {
+        self.weight
     }
 
     fn audit_parameters(&self) -> serde_json::Value {
@@ -361,4 +376,152 @@ fn decode_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         };
         ApiError::serialization(format!("{what}: {e}"))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn weight(operation: &str, body: &str) -> Weight {
+        let operation = Operation::parse(operation).unwrap();
+        decoder(operation).unwrap()(body.as_bytes())
+            .unwrap()
+            .weight()
+    }
+
+    /// Symmetric work stays on the connection's thread; public-key work and key generation
+    /// go elsewhere, decided from the request alone.
+    #[test]
+    fn requests_are_weighed_by_the_work_they_ask_for() {
+        let key = r#""KeyId":"alias/k""#;
+        let document = r#""Recipient":{"AttestationDocument":"AAAA"}"#;
+        let cases = [
+            (
+                "Encrypt",
+                format!(r#"{{{key},"Plaintext":"AAAA"}}"#),
+                Weight::Light,
+            ),
+            (
+                "Encrypt",
+                format!(
+                    r#"{{{key},"Plaintext":"AAAA","EncryptionAlgorithm":"SYMMETRIC_DEFAULT"}}"#
+                ),
+                Weight::Light,
+            ),
+            (
+                "Encrypt",
+                format!(
+                    r#"{{{key},"Plaintext":"AAAA","EncryptionAlgorithm":"RSAES_OAEP_SHA_256"}}"#
+                ),
+                Weight::Compute,
+            ),
+            (
+                "Decrypt",
+                r#"{"CiphertextBlob":"AAAA"}"#.into(),
+                Weight::Light,
+            ),
+            (
+                "Decrypt",
+                r#"{"CiphertextBlob":"AAAA","EncryptionAlgorithm":"SM2PKE"}"#.into(),
+                Weight::Compute,
+            ),
+            (
+                "Decrypt",
+                format!(r#"{{"CiphertextBlob":"AAAA",{document}}}"#),
+                Weight::Compute,
+            ),
+            (
+                "ReEncrypt",
+                r#"{"CiphertextBlob":"AAAA","DestinationKeyId":"k","DestinationEncryptionAlgorithm":"RSAES_OAEP_SHA_1"}"#
+                    .into(),
+                Weight::Compute,
+            ),
+            (
+                "GenerateDataKey",
+                format!(r#"{{{key},"KeySpec":"AES_256"}}"#),
+                Weight::Light,
+            ),
+            (
+                "GenerateDataKey",
+                format!(r#"{{{key},{document}}}"#),
+                Weight::Compute,
+            ),
+            (
+                "GenerateRandom",
+                r#"{"NumberOfBytes":32}"#.into(),
+                Weight::Light,
+            ),
+            (
+                "GenerateRandom",
+                format!(r#"{{"NumberOfBytes":32,{document}}}"#),
+                Weight::Compute,
+            ),
+            (
+                "GenerateMac",
+                format!(r#"{{{key},"Message":"AAAA","MacAlgorithm":"HMAC_SHA_256"}}"#),
+                Weight::Light,
+            ),
+            (
+                "Sign",
+                format!(r#"{{{key},"Message":"AAAA","SigningAlgorithm":"ECDSA_SHA_256"}}"#),
+                Weight::Compute,
+            ),
+            (
+                "Verify",
+                format!(r#"{{{key},"Message":"AAAA","Signature":"AAAA"}}"#),
+                Weight::Compute,
+            ),
+            (
+                "DeriveSharedSecret",
+                format!(r#"{{{key},"PublicKey":"AAAA"}}"#),
+                Weight::Compute,
+            ),
+            ("Encapsulate", format!(r#"{{{key}}}"#), Weight::Compute),
+            (
+                "Decapsulate",
+                format!(r#"{{{key},"Ciphertext":"AAAA"}}"#),
+                Weight::Compute,
+            ),
+            (
+                "ImportKeyMaterial",
+                format!(r#"{{{key}}}"#),
+                Weight::Compute,
+            ),
+            ("DescribeKey", format!(r#"{{{key}}}"#), Weight::Light),
+            ("CreateKey", "{}".into(), Weight::Light),
+            (
+                "CreateKey",
+                r#"{"KeySpec":"HMAC_256"}"#.into(),
+                Weight::Light,
+            ),
+            (
+                "CreateKey",
+                r#"{"KeySpec":"RSA_2048"}"#.into(),
+                Weight::KeyGeneration,
+            ),
+            (
+                "CreateKey",
+                r#"{"CustomerMasterKeySpec":"ECC_NIST_P256"}"#.into(),
+                Weight::KeyGeneration,
+            ),
+            (
+                "GenerateDataKeyPair",
+                format!(r#"{{{key},"KeyPairSpec":"RSA_2048"}}"#),
+                Weight::KeyGeneration,
+            ),
+            (
+                "GenerateDataKeyPairWithoutPlaintext",
+                format!(r#"{{{key},"KeyPairSpec":"ECC_NIST_P256"}}"#),
+                Weight::KeyGeneration,
+            ),
+            (
+                "GetParametersForImport",
+                format!(r#"{{{key}}}"#),
+                Weight::KeyGeneration,
+            ),
+        ];
+        for (operation, body, expected) in cases {
+            assert_eq!(weight(operation, &body), expected, "{operation} {body}");
+        }
+    }
 }

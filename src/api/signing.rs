@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::keys::{customer_master_key_spec, names};
 use super::wire::{Base64Blob, EnumMember, Validator, WireRecipient, key_ref, known};
-use super::{ApiError, Handler};
+use super::{ApiError, Handler, Weight};
 use crate::kms::encryption::RecipientKey;
 use crate::kms::signing::{
     DeriveSharedSecretInput, MacInput, SignInput, VerifyInput, VerifyMacInput,
@@ -68,6 +68,11 @@ impl Handler for Sign {
     type Input = SignInput;
     type Response = SignResponse;
 
+    fn weight(_: &SignRequest) -> Weight {
+        // Every signing key is a key pair (MACs are GenerateMac).
+        Weight::Compute
+    }
+
     fn parse(r: SignRequest, v: &mut Validator) -> Option<SignInput> {
         let input =
             SignRequest::parse_signed(r.key_id, r.message, r.message_type, r.signing_algorithm, v);
@@ -102,6 +107,10 @@ impl Handler for Verify {
     type Request = SignRequest;
     type Input = VerifyInput;
     type Response = VerifyResponse;
+
+    fn weight(_: &SignRequest) -> Weight {
+        Weight::Compute
+    }
 
     fn parse(r: SignRequest, v: &mut Validator) -> Option<VerifyInput> {
         let signed =
@@ -329,6 +338,10 @@ impl Handler for DeriveSharedSecret {
     type Request = DeriveSharedSecretRequest;
     type Input = (DeriveSharedSecretInput, Option<RecipientKey>);
     type Response = DeriveSharedSecretResponse;
+
+    fn weight(_: &DeriveSharedSecretRequest) -> Weight {
+        Weight::Compute
+    }
 
     fn parse(r: DeriveSharedSecretRequest, v: &mut Validator) -> Option<Self::Input> {
         v.key_id("keyId", r.key_id.as_deref(), true);

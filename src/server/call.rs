@@ -1,7 +1,8 @@
 //! The KMS API over HTTP: `POST /` with `X-Amz-Target: TrentService.<Operation>`. One call
 //! goes: target → [`Operation`] (once) → content type → body → `api` decodes it → a
-//! `kms::Context` → the call runs (on the blocking pool when it is heavy) → the server awaits
-//! the durability of what the call saw → one log line, the audit record, the response.
+//! `kms::Context` → the call runs (public-key work and key generation on the blocking pool,
+//! see [`Weight`]) → the server awaits the durability of what the call saw → one log line,
+//! the audit record, the response.
 
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -15,7 +16,7 @@ use super::audit::{AuditRecord, CallFacts};
 use super::faults::Effect;
 use super::sigv4;
 use super::throttle::Quota;
-use crate::api::{self, ApiError, ErrorCode};
+use crate::api::{self, ApiError, ErrorCode, Weight};
 use crate::kms::{Context, Enforcement, Kms};
 use crate::logging::RequestLine;
 use crate::model::Operation;
@@ -264,29 +265,22 @@ async fn serve(state: &AppState, request: Request<'_>) -> Served {
     // When the next rotation or deletion falls due (u64::MAX: never).
     let next_due = |kms: &Kms| kms.next_deadline().map_or(u64::MAX, |due| due.0);
     let due_before = next_due(&state.kms);
-    let (mut result, cx) = if call.heavy() {
-        // Key pair generation takes milliseconds to seconds: keep it off the async workers.
-        // The task holds a copy of the state, so `serve` also waits for a task whose client
-        // went away.
-        let task_state = state.clone();
-        let (task_cx, fallback_cx) = (cx.clone(), cx);
-        tokio::task::spawn_blocking(move || {
-            let mut cx = task_cx;
-            let result = call.run(&task_state.kms, &mut cx);
+    let (mut result, cx) = match call.weight() {
+        Weight::Light => {
+            let result = call.run(&state.kms, &mut cx);
             (result, cx)
-        })
-        .await
-        .unwrap_or_else(|e| {
-            tracing::error!(error = %e, "operation task failed");
-            let error = ApiError::new(
-                ErrorCode::KmsInternal,
-                "kmsd could not complete the request.",
-            );
-            (Err(error), fallback_cx)
-        })
-    } else {
-        let result = call.run(&state.kms, &mut cx);
-        (result, cx)
+        }
+        Weight::Compute => {
+            // Like `off_the_runtime`, the job holds a copy of the state.
+            let task_state = state.clone();
+            let (mut task_cx, fallback_cx) = (cx.clone(), cx);
+            let ran = state.compute.run(move || {
+                let result = call.run(&task_state.kms, &mut task_cx);
+                (result, task_cx)
+            });
+            ran.await.unwrap_or_else(|| unfinished(fallback_cx))
+        }
+        Weight::KeyGeneration => off_the_runtime(state, call, cx).await,
     };
     if next_due(&state.kms) < due_before {
         // A write scheduled a deletion or rotation earlier than the sweeper is waiting for.
@@ -305,6 +299,36 @@ async fn serve(state: &AppState, request: Request<'_>) -> Served {
         parameters,
         fault,
     }
+}
+
+/// Runs a call on tokio's blocking pool and waits for it. The task holds a copy of the state,
+/// so `serve` also waits for a task whose client went away.
+async fn off_the_runtime(
+    state: &AppState,
+    call: Box<dyn api::Call>,
+    cx: Context,
+) -> (Result<Vec<u8>, ApiError>, Context) {
+    let task_state = state.clone();
+    let (task_cx, fallback_cx) = (cx.clone(), cx);
+    tokio::task::spawn_blocking(move || {
+        let mut cx = task_cx;
+        let result = call.run(&task_state.kms, &mut cx);
+        (result, cx)
+    })
+    .await
+    .unwrap_or_else(|e| {
+        tracing::error!(error = %e, "operation task failed");
+        unfinished(fallback_cx)
+    })
+}
+
+/// The answer to a call whose thread failed it (a panic).
+fn unfinished(cx: Context) -> (Result<Vec<u8>, ApiError>, Context) {
+    let error = ApiError::new(
+        ErrorCode::KmsInternal,
+        "kmsd could not complete the request.",
+    );
+    (Err(error), cx)
 }
 
 fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {

@@ -9,6 +9,7 @@ mod access;
 mod admin;
 pub mod audit;
 mod call;
+mod compute;
 mod connections;
 mod console;
 mod faults;
@@ -142,6 +143,7 @@ pub async fn serve_with_options(
             authentication: options.authentication,
             wake,
             request_ids: request_ids.clone(),
+            compute: Arc::new(compute::ComputePool::per_core()),
             _in_use: in_use,
         },
         router: TowerToHyperService::new(router),
@@ -182,6 +184,8 @@ struct AppState {
     wake: Arc<Notify>,
     /// Hands out `x-amzn-RequestId`s.
     request_ids: Arc<RequestIds>,
+    /// Runs [`Weight::Compute`](crate::api::Weight) calls.
+    compute: Arc<compute::ComputePool>,
     _in_use: mpsc::Sender<()>,
 }
 

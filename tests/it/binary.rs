@@ -34,6 +34,8 @@ fn help_lists_every_option_and_its_environment_variable() {
         "KMS_VERIFY_SIGNATURES",
         "--enforce-policies",
         "KMS_ENFORCE_POLICIES",
+        "--io-threads",
+        "KMS_IO_THREADS",
     ] {
         assert!(help.contains(needle), "{needle} missing from:\n{help}");
     }
@@ -294,4 +296,71 @@ fn healthcheck_fails_on_a_non_200_answer_and_on_silence() {
         stderr,
         format!("kmsd healthcheck: http://127.0.0.1:{port}/health: no answer within 2 s\n")
     );
+}
+
+/// With one thread serving connections (the default) or several, symmetric calls are answered
+/// while key pairs are being generated: key generation runs on threads of its own, never on
+/// the thread that serves the connections.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn symmetric_calls_are_answered_while_key_pairs_are_generated() {
+    use aws_sdk_kms::primitives::Blob;
+    use aws_sdk_kms::types::{KeySpec, KeyUsageType};
+    for io_threads in ["1", "3"] {
+        let cwd = tempfile::tempdir().unwrap();
+        let server = Running::start(
+            cwd.path(),
+            &[
+                "--in-memory",
+                "--port",
+                "0",
+                "--rsa-pool-size",
+                "0",
+                "--io-threads",
+                io_threads,
+            ],
+        );
+        let client = crate::support::server::client_at(&server.endpoint(), "us-east-1", "AKID");
+        let key = crate::support::keys::create_key(&client).await;
+        // Three RSA_4096 key pairs at once, generated on demand (no pool): seconds of CPU.
+        let generating: Vec<_> = (0..3)
+            .map(|_| {
+                let client = client.clone();
+                tokio::spawn(async move {
+                    client
+                        .create_key()
+                        .key_spec(KeySpec::Rsa4096)
+                        .key_usage(KeyUsageType::SignVerify)
+                        .send()
+                        .await
+                })
+            })
+            .collect();
+        for n in 0..20_u8 {
+            let sealed = client
+                .encrypt()
+                .key_id(&key)
+                .plaintext(Blob::new(vec![n; 32]))
+                .send()
+                .await
+                .unwrap();
+            let opened = client
+                .decrypt()
+                .ciphertext_blob(sealed.ciphertext_blob.unwrap())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(opened.plaintext.unwrap().into_inner(), vec![n; 32]);
+        }
+        let pending = generating.iter().filter(|g| !g.is_finished()).count();
+        for created in generating {
+            let metadata = created.await.unwrap().unwrap().key_metadata.unwrap();
+            assert_eq!(metadata.key_spec, Some(KeySpec::Rsa4096));
+        }
+        server.kill();
+        assert!(
+            pending > 0,
+            "--io-threads {io_threads}: all three RSA_4096 keys were made before 20 Encrypt \
+             and Decrypt calls were answered"
+        );
+    }
 }
