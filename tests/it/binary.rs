@@ -364,3 +364,16 @@ async fn symmetric_calls_are_answered_while_key_pairs_are_generated() {
         );
     }
 }
+
+#[test]
+fn io_threads_outside_1_to_256_is_refused_with_the_option_named() {
+    for bad in ["0", "257", "many"] {
+        let out = Command::new(KMSD)
+            .args(["--in-memory", "--port", "0", "--io-threads", bad])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "--io-threads {bad} was accepted");
+        assert!(stderr.contains("--io-threads"), "{bad}: {stderr}");
+    }
+}
