@@ -23,8 +23,9 @@ fn main() -> ExitCode {
         Some(_) => 1,
     };
     // One thread: every connection on the thread that runs `main` (tokio's current-thread
-    // scheduler: no work stealing, no waking another thread for a request); calls of
-    // `api::Weight::Compute` and `KeyGeneration` still run on the blocking pool.
+    // scheduler: no work stealing, no waking another thread for a request). Either way, calls
+    // of `api::Weight::Compute` run on the server's compute threads and `KeyGeneration` on
+    // tokio's blocking pool.
     let mut builder = if io_threads == 1 {
         tokio::runtime::Builder::new_current_thread()
     } else {

@@ -1,8 +1,8 @@
 //! The KMS API over HTTP: `POST /` with `X-Amz-Target: TrentService.<Operation>`. One call
 //! goes: target → [`Operation`] (once) → content type → body → `api` decodes it → a
-//! `kms::Context` → the call runs (public-key work and key generation on the blocking pool,
-//! see [`Weight`]) → the server awaits the durability of what the call saw → one log line,
-//! the audit record, the response.
+//! `kms::Context` → the call runs (in place; public-key work on the compute threads, key
+//! generation on tokio's blocking pool: see [`Weight`]) → the server awaits the durability
+//! of what the call saw → one log line, the audit record, the response.
 
 use std::net::SocketAddr;
 use std::time::Instant;

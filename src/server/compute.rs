@@ -6,8 +6,10 @@
 //! connections signing at once make 64 threads taking turns on two cores), and bounding it
 //! with a semaphore makes the connection thread hand out each permit. Here a thread that
 //! finishes a job takes the next one itself. Measured on the 2-core machine under 64
-//! connections of Sign with P-256: 0.57 of the ceiling's Encrypt throughput with this pool
-//! against 0.41 with the unbounded blocking pool (see BENCHMARKS.md, issue 20).
+//! connections of Sign with P-256, in ratios to the ceiling's Encrypt throughput: 0.41 with
+//! the unbounded blocking pool, 0.57 with it bounded to two threads (the whole runtime's
+//! blocking pool, which would also hold up key generation), 0.46 to four; this pool, one
+//! thread per core, 0.46–0.55 in the compare runs (see BENCHMARKS.md, issue 20).
 
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
