@@ -270,17 +270,9 @@ async fn serve(state: &AppState, request: Request<'_>) -> Served {
             let result = call.run(&state.kms, &mut cx);
             (result, cx)
         }
-        Weight::Compute => {
-            // Like `off_the_runtime`, the job holds a copy of the state.
-            let task_state = state.clone();
-            let (mut task_cx, fallback_cx) = (cx.clone(), cx);
-            let ran = state.compute.run(move || {
-                let result = call.run(&task_state.kms, &mut task_cx);
-                (result, task_cx)
-            });
-            ran.await.unwrap_or_else(|| unfinished(fallback_cx))
+        weight @ (Weight::Compute | Weight::KeyGeneration) => {
+            off_the_connection_thread(state, call, cx, weight).await
         }
-        Weight::KeyGeneration => off_the_runtime(state, call, cx).await,
     };
     if next_due(&state.kms) < due_before {
         // A write scheduled a deletion or rotation earlier than the sweeper is waiting for.
@@ -301,34 +293,35 @@ async fn serve(state: &AppState, request: Request<'_>) -> Served {
     }
 }
 
-/// Runs a call on tokio's blocking pool and waits for it. The task holds a copy of the state,
-/// so `serve` also waits for a task whose client went away.
-async fn off_the_runtime(
+/// Runs a call on the compute threads, or (key generation) on tokio's blocking pool, and
+/// waits for it. The job holds a copy of the state, so `serve` also waits for a job whose
+/// client went away. A job that panics answers `KMSInternalException`.
+async fn off_the_connection_thread(
     state: &AppState,
     call: Box<dyn api::Call>,
     cx: Context,
+    weight: Weight,
 ) -> (Result<Vec<u8>, ApiError>, Context) {
     let task_state = state.clone();
-    let (task_cx, fallback_cx) = (cx.clone(), cx);
-    tokio::task::spawn_blocking(move || {
-        let mut cx = task_cx;
-        let result = call.run(&task_state.kms, &mut cx);
-        (result, cx)
+    let (mut task_cx, fallback_cx) = (cx.clone(), cx);
+    let job = move || {
+        let result = call.run(&task_state.kms, &mut task_cx);
+        (result, task_cx)
+    };
+    let ran = match weight {
+        Weight::KeyGeneration => tokio::task::spawn_blocking(job)
+            .await
+            .inspect_err(|e| tracing::error!(error = %e, "operation task failed"))
+            .ok(),
+        _ => state.compute.run(job).await,
+    };
+    ran.unwrap_or_else(|| {
+        let error = ApiError::new(
+            ErrorCode::KmsInternal,
+            "kmsd could not complete the request.",
+        );
+        (Err(error), fallback_cx)
     })
-    .await
-    .unwrap_or_else(|e| {
-        tracing::error!(error = %e, "operation task failed");
-        unfinished(fallback_cx)
-    })
-}
-
-/// The answer to a call whose thread failed it (a panic).
-fn unfinished(cx: Context) -> (Result<Vec<u8>, ApiError>, Context) {
-    let error = ApiError::new(
-        ErrorCode::KmsInternal,
-        "kmsd could not complete the request.",
-    );
-    (Err(error), cx)
 }
 
 fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
