@@ -35,10 +35,9 @@ fn main() -> ExitCode {
     };
     match builder.enable_all().build() {
         Ok(runtime) => runtime.block_on(run_command(cli)),
-        Err(error) => {
-            eprintln!("kmsd: cannot start the async runtime: {error}");
-            ExitCode::FAILURE
-        }
+        Err(error) => finish(Err(
+            anyhow::Error::new(error).context("cannot start the async runtime")
+        )),
     }
 }
 
