@@ -13,6 +13,7 @@ use aws_sdk_kms::types::{
     MessageType, OriginType, SigningAlgorithmSpec, WrappingKeySpec,
 };
 
+use crate::support::keys::{decrypt, encrypt};
 use crate::support::tools::{hex, openssl, tools_available, write};
 use crate::support::{DAY, TestServer, check_error, key_state, metadata};
 
@@ -199,31 +200,6 @@ pub async fn import_fresh(
         .unwrap()
 }
 
-async fn encrypt(client: &Client, key: &str, plaintext: &[u8]) -> Vec<u8> {
-    client
-        .encrypt()
-        .key_id(key)
-        .plaintext(Blob::new(plaintext))
-        .send()
-        .await
-        .unwrap()
-        .ciphertext_blob
-        .unwrap()
-        .into_inner()
-}
-
-async fn decrypt(client: &Client, ciphertext: &[u8]) -> Vec<u8> {
-    client
-        .decrypt()
-        .ciphertext_blob(Blob::new(ciphertext))
-        .send()
-        .await
-        .unwrap()
-        .plaintext
-        .unwrap()
-        .into_inner()
-}
-
 /// Proves that `key` seals with `material`: kmsd's ciphertext opens offline, and one made
 /// offline under `material_id` opens in kmsd.
 pub async fn check_symmetric_material(
@@ -232,7 +208,7 @@ pub async fn check_symmetric_material(
     material: &[u8],
     material_id: &str,
 ) {
-    let sealed = encrypt(client, key, b"made by kmsd").await;
+    let sealed = encrypt(client, key, b"made by kmsd").await.into_inner();
     let opened = imported_tool(&["open", &hex(material), &hex(&sealed)]);
     assert_eq!(unhex(&opened), b"made by kmsd");
     let offline = imported_tool(&[
@@ -243,7 +219,7 @@ pub async fn check_symmetric_material(
         material_id,
         &hex(b"made offline"),
     ]);
-    assert_eq!(decrypt(client, &unhex(&offline)).await, b"made offline");
+    assert_eq!(decrypt(client, unhex(&offline)).await, b"made offline");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -475,7 +451,7 @@ async fn material_expires_on_the_clock_and_can_be_imported_again() {
         Some(ExpirationModelType::KeyMaterialExpires)
     );
     assert_eq!(meta.valid_to.unwrap().secs() as f64, valid_to);
-    let sealed = encrypt(&client, &key, b"before expiry").await;
+    let sealed = encrypt(&client, &key, b"before expiry").await.into_inner();
 
     let advanced = server.advance(DAY).await;
     assert_eq!(advanced["expired"].as_array().unwrap().len(), 0);
@@ -521,7 +497,7 @@ async fn material_expires_on_the_clock_and_can_be_imported_again() {
         import_fresh(&client, dir.path(), &key, &material, None).await,
         material_id
     );
-    assert_eq!(decrypt(&client, &sealed).await, b"before expiry");
+    assert_eq!(decrypt(&client, sealed.as_slice()).await, b"before expiry");
 
     // DeleteImportedKeyMaterial does what expiry does, at once.
     let deleted = client
@@ -571,12 +547,17 @@ async fn import_state_survives_a_restart() {
     let material_id = import(&client, &key, &token, &encrypted, None)
         .await
         .unwrap();
-    let sealed = encrypt(&client, &key, b"across restarts").await;
+    let sealed = encrypt(&client, &key, b"across restarts")
+        .await
+        .into_inner();
 
     let server = server.restart().await;
     let client = server.client();
     assert_eq!(key_state(&client, &key).await, "Enabled");
-    assert_eq!(decrypt(&client, &sealed).await, b"across restarts");
+    assert_eq!(
+        decrypt(&client, sealed.as_slice()).await,
+        b"across restarts"
+    );
     client
         .delete_imported_key_material()
         .key_id(&key)
@@ -1071,7 +1052,9 @@ async fn new_material_rotates_in_on_demand_and_old_material_still_decrypts() {
         )]
     );
     assert!(rotations(&client, &key, false).await.is_empty());
-    let c1 = encrypt(&client, &key, b"under the first").await;
+    let c1 = encrypt(&client, &key, b"under the first")
+        .await
+        .into_inner();
 
     // New material waits for a rotation; the key keeps sealing with the first.
     let id2 = import_as(
@@ -1149,9 +1132,11 @@ async fn new_material_rotates_in_on_demand_and_old_material_still_decrypts() {
     );
     let all = rotations(&client, &key, true).await;
     assert_eq!(all[0].1, "NON_CURRENT");
-    let c2 = encrypt(&client, &key, b"under the second").await;
+    let c2 = encrypt(&client, &key, b"under the second")
+        .await
+        .into_inner();
     check_symmetric_material(&client, &key, &m2, &id2).await;
-    assert_eq!(decrypt(&client, &c1).await, b"under the first");
+    assert_eq!(decrypt(&client, c1.as_slice()).await, b"under the first");
     // Nothing waits for a rotation now.
     check_error(
         client.rotate_key_on_demand().key_id(&key).send().await,
@@ -1205,8 +1190,8 @@ async fn new_material_rotates_in_on_demand_and_old_material_still_decrypts() {
             None
         )
     );
-    assert_eq!(decrypt(&client, &c1).await, b"under the first");
-    assert_eq!(decrypt(&client, &c2).await, b"under the second");
+    assert_eq!(decrypt(&client, c1.as_slice()).await, b"under the first");
+    assert_eq!(decrypt(&client, c2.as_slice()).await, b"under the second");
 
     // Material pending rotation can go without the key waiting for it.
     let id3 = import_as(&client, dir.path(), &key, &m3, new, None, None)
@@ -1253,7 +1238,7 @@ async fn imported_keys_round_trip_through_export_and_seed() {
     )
     .await
     .unwrap();
-    let sealed = encrypt(&client, &sym, b"exported").await;
+    let sealed = encrypt(&client, &sym, b"exported").await.into_inner();
     // An ECC key whose material was deleted, and one never imported.
     let ecc = create_external(&client, KeySpec::EccNistP256, KeyUsageType::SignVerify).await;
     let (der, _) = openssl_key(
@@ -1288,7 +1273,7 @@ async fn imported_keys_round_trip_through_export_and_seed() {
     assert_eq!(meta.key_state.unwrap().as_str(), "Enabled");
     assert_eq!(meta.current_key_material_id.as_deref(), Some(id1.as_str()));
     assert_eq!(meta.valid_to.unwrap().secs() as f64, valid_to);
-    assert_eq!(decrypt(&client, &sealed).await, b"exported");
+    assert_eq!(decrypt(&client, sealed.as_slice()).await, b"exported");
     assert_eq!(
         rotations(&client, &sym, true).await,
         [
