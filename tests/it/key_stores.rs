@@ -11,7 +11,7 @@ use aws_sdk_kms::types::{
     KeyState, OriginType, XksProxyAuthenticationCredentialType, XksProxyConnectivityType,
 };
 
-use crate::support::{TestServer, check_error};
+use crate::support::{TestServer, check_error, metadata};
 
 /// Seconds a store is `CONNECTING` or `DISCONNECTING`.
 const SETTLE: u64 = 5;
@@ -103,15 +103,7 @@ async fn disconnect(server: &TestServer, client: &Client, id: &str) {
 }
 
 async fn key_state(client: &Client, key: &str) -> KeyState {
-    let metadata = client
-        .describe_key()
-        .key_id(key)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap();
-    metadata.key_state.unwrap()
+    metadata(client, key).await.key_state.unwrap()
 }
 
 async fn round_trip(client: &Client, key: &str) {
@@ -1060,16 +1052,7 @@ async fn export_and_seed_carry_stores_and_their_keys() {
     assert_eq!(stores_before.len(), 3);
     let mut keys_before = Vec::new();
     for key in [&hsm_key, &xks_key] {
-        keys_before.push(
-            client
-                .describe_key()
-                .key_id(key)
-                .send()
-                .await
-                .unwrap()
-                .key_metadata
-                .unwrap(),
-        );
+        keys_before.push(metadata(&client, key).await);
     }
     server.stop().await;
 
@@ -1101,14 +1084,7 @@ async fn export_and_seed_carry_stores_and_their_keys() {
         .unwrap();
     assert_eq!(stores_after, stores_before);
     for before in &keys_before {
-        let after = client
-            .describe_key()
-            .key_id(&before.key_id)
-            .send()
-            .await
-            .unwrap()
-            .key_metadata
-            .unwrap();
+        let after = metadata(&client, &before.key_id).await;
         assert_eq!(after.custom_key_store_id, before.custom_key_store_id);
         assert_eq!(after.cloud_hsm_cluster_id, before.cloud_hsm_cluster_id);
         assert_eq!(after.xks_key_configuration, before.xks_key_configuration);
