@@ -43,6 +43,38 @@ async fn create_imported_primary(client: &Client, spec: KeySpec, usage: KeyUsage
         .key_id
 }
 
+/// Where several tests start: a server, clients in `EAST` and `WEST`, a directory for the
+/// wrapping tools' files, and a symmetric imported multi-Region primary in `EAST` replicated
+/// into `WEST`, both waiting for their material.
+struct Related {
+    server: TestServer,
+    east: Client,
+    west: Client,
+    dir: tempfile::TempDir,
+    key: String,
+}
+
+async fn symmetric_primary_and_replica() -> Related {
+    let server = TestServer::start().await;
+    let east = server.client_for(EAST, "AKIDEXAMPLE");
+    let west = server.client_for(WEST, "AKIDEXAMPLE");
+    let dir = tempfile::tempdir().unwrap();
+    let key = create_imported_primary(
+        &east,
+        KeySpec::SymmetricDefault,
+        KeyUsageType::EncryptDecrypt,
+    )
+    .await;
+    replicate(&server, &east, &key, WEST).await;
+    Related {
+        server,
+        east,
+        west,
+        dir,
+        key,
+    }
+}
+
 /// ReplicateKey into `region`, then the clock past the `Creating` state.
 async fn replicate(server: &TestServer, client: &Client, key_id: &str, region: &str) {
     let replica = client
@@ -263,17 +295,13 @@ async fn each_related_key_has_its_own_expiry_and_deletion() {
     if !tools_available() {
         return;
     }
-    let server = TestServer::start().await;
-    let east = server.client_for(EAST, "AKIDEXAMPLE");
-    let west = server.client_for(WEST, "AKIDEXAMPLE");
-    let dir = tempfile::tempdir().unwrap();
-    let key = create_imported_primary(
-        &east,
-        KeySpec::SymmetricDefault,
-        KeyUsageType::EncryptDecrypt,
-    )
-    .await;
-    replicate(&server, &east, &key, WEST).await;
+    let Related {
+        server,
+        east,
+        west,
+        dir,
+        key,
+    } = symmetric_primary_and_replica().await;
     let material = [0x6cu8; 32];
     let now = server.clock().await["now"].as_f64().unwrap();
     let east_valid_to = (now + 3.0 * DAY as f64).floor();
@@ -424,17 +452,13 @@ async fn on_demand_rotation_waits_for_every_replica() {
     if !tools_available() {
         return;
     }
-    let server = TestServer::start().await;
-    let east = server.client_for(EAST, "AKIDEXAMPLE");
-    let west = server.client_for(WEST, "AKIDEXAMPLE");
-    let dir = tempfile::tempdir().unwrap();
-    let key = create_imported_primary(
-        &east,
-        KeySpec::SymmetricDefault,
-        KeyUsageType::EncryptDecrypt,
-    )
-    .await;
-    replicate(&server, &east, &key, WEST).await;
+    let Related {
+        server,
+        east,
+        west,
+        dir,
+        key,
+    } = symmetric_primary_and_replica().await;
     let (m1, m2, m3) = ([0x11u8; 32], [0x22u8; 32], [0x33u8; 32]);
     let id1 = import_fresh(&east, dir.path(), &key, &m1, None).await;
     import_fresh(&west, dir.path(), &key, &m1, None).await;
@@ -835,17 +859,13 @@ async fn restart_export_and_seed_keep_each_regions_imports() {
     if !tools_available() {
         return;
     }
-    let a = TestServer::start().await;
-    let east = a.client_for(EAST, "AKIDEXAMPLE");
-    let west = a.client_for(WEST, "AKIDEXAMPLE");
-    let dir = tempfile::tempdir().unwrap();
-    let key = create_imported_primary(
-        &east,
-        KeySpec::SymmetricDefault,
-        KeyUsageType::EncryptDecrypt,
-    )
-    .await;
-    replicate(&a, &east, &key, WEST).await;
+    let Related {
+        server: a,
+        east,
+        west,
+        dir,
+        key,
+    } = symmetric_primary_and_replica().await;
     let (m1, m2) = ([0x0au8; 32], [0x0bu8; 32]);
     let id1 = import_fresh(&east, dir.path(), &key, &m1, None).await;
     import_fresh(&west, dir.path(), &key, &m1, None).await;
