@@ -380,14 +380,12 @@ fn sync_imported(state: &State, changes: &mut Changes, changed: &Key) {
             key
         })
         .collect();
-    for (id, state) in &shared {
-        if !matches!(
-            state,
-            KeyMaterialState::PendingRotation
-                | KeyMaterialState::PendingMultiRegionImportAndRotation
-        ) {
-            continue;
-        }
+    let pending = primary
+        .imports()
+        .materials
+        .iter()
+        .filter(|m| m.pending_rotation());
+    for id in pending.map(|m| &m.id) {
         let everywhere = next
             .iter()
             .all(|k| k.imports().material(id).is_some_and(|m| m.imported));
