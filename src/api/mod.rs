@@ -36,8 +36,8 @@ pub enum Weight {
     Light,
     /// A public-key operation (signing, verifying, RSA and SM2 encryption, key agreement,
     /// key encapsulation, unwrapping imported material, sealing to a Nitro Enclaves
-    /// recipient): tens of microseconds to milliseconds of CPU. Runs on a blocking thread,
-    /// at most as many at once as the machine has cores.
+    /// recipient): tens of microseconds to milliseconds of CPU. Runs on the server's compute
+    /// threads, one per core.
     Compute,
     /// Key pair generation: milliseconds for EC keys, up to seconds for RSA. Runs on a
     /// blocking thread of its own, so that it never holds up the other calls.
